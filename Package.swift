@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One library target per concern, a thin executable on top.
+/// The data plane (`ProxyDataPlane`) is built with exclusivity checks off: it is the hot path,
+/// and its state is confined to event loops by construction.
+let package = Package(
+    name: "mcp-auth-proxy",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mcp-auth-proxy", targets: ["mcp-auth-proxy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+        .target(name: "ProxyConfig", dependencies: ["CYAML"]),
+        .target(name: "ProxySigning", dependencies: [
+            "ProxyConfig",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "ProxyLogging", dependencies: [
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        .target(
+            name: "ProxyDataPlane",
+            dependencies: [
+                "ProxyConfig", "ProxySigning", "ProxyLogging",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
+        .target(name: "ProxySupervisor", dependencies: [
+            "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyDataPlane",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "mcp-auth-proxy", dependencies: [
+            "ProxyConfig", "ProxySupervisor", "ProxyLogging",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
+        .testTarget(name: "ProxySigningTests", dependencies: ["ProxySigning", "ProxyConfig"]),
+        .testTarget(name: "ProxyLoggingTests", dependencies: ["ProxyLogging"]),
+        .testTarget(name: "ProxyDataPlaneTests", dependencies: [
+            "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,40 @@
+/// One line of `check`'s explanation: a key, its effective value as text, and where it came from.
+public struct EffectiveSetting: Sendable, Codable, Equatable {
+    public var key: String
+    public var value: String
+    public var origin: String
+}
+
+extension Profile {
+    /// Every effective value with its origin, in schema order. The secret appears only as its
+    /// source and length: this is what `check` prints, and it must be safe to paste anywhere.
+    public var effectiveSettings: [EffectiveSetting] {
+        func origin(_ key: String) -> String { (origins[key] ?? .builtInDefault).description }
+        var settings: [EffectiveSetting] = []
+        func add(_ key: String, _ value: String, originKey: String? = nil) {
+            settings.append(EffectiveSetting(key: key, value: value, origin: origin(originKey ?? key)))
+        }
+        add("upstream_url", upstream.description)
+        add("key_id", keyID)
+        add("secret", "\(secret.source) (\(secret.bytes.count) bytes, value hidden)")
+        add("listen_host", listenHost)
+        add("listen_port", String(listenPort))
+        add("allow_remote", String(allowRemote))
+        add("allow_insecure_upstream", String(allowInsecureUpstream))
+        add("mcp_path", mcpPath)
+        add("heartbeat_interval", heartbeatInterval.description)
+        add("connect_timeout", connectTimeout.description)
+        add("request_timeout", requestTimeout.description)
+        add("max_request_body", maxRequestBody.description)
+        add("allowed_origins", "[" + allowedOrigins.joined(separator: ", ") + "]")
+        add("upstream_streaming", upstreamStreaming.rawValue)
+        add("ca_file", caFile ?? "(system trust store)")
+        add("signing.algorithm", signing.algorithm.rawValue)
+        add("signing.encoding", signing.encoding.rawValue)
+        add("signing.timestamp", signing.timestampUnit.rawValue)
+        add("signing.key_id_header", signing.keyIDHeader)
+        add("signing.signature_header", signing.signatureHeader)
+        add("signing.timestamp_header", signing.timestampHeader)
+        return settings
+    }
+}

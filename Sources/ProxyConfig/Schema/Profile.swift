@@ -1,0 +1,76 @@
+/// One fully validated profile: everything a listener needs, already typed and checked.
+/// Nothing downstream of the loader sees YAML nodes or raw environment strings.
+public struct Profile: Sendable {
+    public enum UpstreamStreaming: String, Sendable, Hashable, CaseIterable {
+        /// Forward GET; if the upstream answers 405, remember it and serve the local heartbeat.
+        case auto
+        case on
+        case off
+    }
+
+    public var name: String
+    public var upstream: UpstreamURL
+    public var keyID: String
+    public var secret: Secret
+    public var listenHost: String
+    public var listenPort: Int
+    public var allowRemote: Bool
+    public var allowInsecureUpstream: Bool
+    /// Local MCP endpoint path, without a trailing slash (except "/").
+    public var mcpPath: String
+    public var heartbeatInterval: ConfigDuration
+    public var connectTimeout: ConfigDuration
+    public var requestTimeout: ConfigDuration
+    public var maxRequestBody: ByteSize
+    /// Extra browser origins (`scheme://host[:port]`, lower-case) allowed besides loopback ones.
+    public var allowedOrigins: [String]
+    public var upstreamStreaming: UpstreamStreaming
+    public var caFile: String?
+    public var signing: SigningOptions
+    /// Where each effective value came from, keyed by schema key (`signing.algorithm` for nested ones).
+    public var origins: [String: ConfigOrigin]
+
+    public init(
+        name: String, upstream: UpstreamURL, keyID: String, secret: Secret,
+        listenHost: String = "127.0.0.1", listenPort: Int, allowRemote: Bool = false,
+        allowInsecureUpstream: Bool = false, mcpPath: String = "/mcp",
+        heartbeatInterval: ConfigDuration = .seconds(15), connectTimeout: ConfigDuration = .seconds(5),
+        requestTimeout: ConfigDuration = .seconds(300), maxRequestBody: ByteSize = ByteSize(bytes: 4 << 20),
+        allowedOrigins: [String] = [], upstreamStreaming: UpstreamStreaming = .auto, caFile: String? = nil,
+        signing: SigningOptions = SigningOptions(), origins: [String: ConfigOrigin] = [:]
+    ) {
+        self.name = name
+        self.upstream = upstream
+        self.keyID = keyID
+        self.secret = secret
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.allowRemote = allowRemote
+        self.allowInsecureUpstream = allowInsecureUpstream
+        self.mcpPath = mcpPath
+        self.heartbeatInterval = heartbeatInterval
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
+        self.maxRequestBody = maxRequestBody
+        self.allowedOrigins = allowedOrigins
+        self.upstreamStreaming = upstreamStreaming
+        self.caFile = caFile
+        self.signing = signing
+        self.origins = origins
+    }
+}
+
+/// The loader's verdict on a valid configuration: the selected profiles, in config order, and
+/// the warnings that did not stop it.
+public struct ValidatedConfig: Sendable {
+    public var profiles: [Profile]
+    public var warnings: [Diagnostic]
+    /// Files that were read, in order; empty in environment-only mode.
+    public var files: [String]
+
+    public init(profiles: [Profile], warnings: [Diagnostic], files: [String]) {
+        self.profiles = profiles
+        self.warnings = warnings
+        self.files = files
+    }
+}

@@ -1,0 +1,59 @@
+/// A duration written as `250ms`, `15s`, `5m` or `1h`, kept in milliseconds.
+public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let milliseconds: Int64
+
+    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+    public static func seconds(_ value: Int64) -> ConfigDuration { ConfigDuration(milliseconds: value * 1000) }
+
+    public static func < (lhs: ConfigDuration, rhs: ConfigDuration) -> Bool { lhs.milliseconds < rhs.milliseconds }
+
+    public var description: String {
+        let units: [(Int64, String)] = [(3_600_000, "h"), (60_000, "m"), (1000, "s")]
+        for (size, suffix) in units where milliseconds % size == 0 {
+            return "\(milliseconds / size)\(suffix)"
+        }
+        return "\(milliseconds)ms"
+    }
+
+    /// Parses `<integer><unit>`; nil for anything else, including zero and negative values.
+    public static func parse(_ text: String) -> ConfigDuration? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count)
+            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int64(number),
+                  value > 0, value <= Int64.max / factor / 1_000_000 else { return nil }
+            return ConfigDuration(milliseconds: value * factor)
+        }
+        return nil
+    }
+}
+
+/// A byte count written as `1048576`, `512KiB`, `4MiB`, `1GiB` (or decimal `KB`/`MB`/`GB`).
+public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let bytes: Int
+
+    public init(bytes: Int) { self.bytes = bytes }
+    public static func < (lhs: ByteSize, rhs: ByteSize) -> Bool { lhs.bytes < rhs.bytes }
+
+    public var description: String {
+        let units: [(Int, String)] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        for (size, suffix) in units where bytes % size == 0 {
+            return "\(bytes / size)\(suffix)"
+        }
+        return "\(bytes)"
+    }
+
+    public static func parse(_ text: String) -> ByteSize? {
+        let units: [(String, Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),
+            ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1), ("", 1),
+        ]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count)
+            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(number),
+                  value > 0, value <= (1 << 40) / factor else { continue }
+            return ByteSize(bytes: value * factor)
+        }
+        return nil
+    }
+}

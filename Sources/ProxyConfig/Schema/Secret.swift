@@ -1,0 +1,29 @@
+/// A signing secret, held in memory only. Its description never shows the bytes, so that
+/// string interpolation, `dump` or a log call cannot leak it by accident.
+public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public enum Source: Sendable, Hashable, CustomStringConvertible {
+        case environment(variable: String)
+        case file(path: String)
+
+        public var description: String {
+            switch self {
+            case .environment(let variable): return "env \(variable)"
+            case .file(let path): return "file \(path)"
+            }
+        }
+    }
+
+    /// The key bytes: the secret's UTF-8 encoding.
+    public let bytes: [UInt8]
+    public let source: Source
+
+    public init(bytes: [UInt8], source: Source) {
+        self.bytes = bytes
+        self.source = source
+    }
+
+    public var description: String { "<secret from \(source), \(bytes.count) bytes>" }
+    public var debugDescription: String { description }
+    /// `dump` and debuggers see no children, so the bytes cannot be printed through reflection either.
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}

@@ -1,0 +1,220 @@
+/// The verdict on a POST body before it may be forwarded.
+public enum JSONRPCBodyVerdict: Equatable, Sendable {
+    /// A JSON-RPC object or a non-empty batch; `method` is the top-level object's method, for logs.
+    case valid(method: String?)
+    /// Not well-formed JSON: JSON-RPC error -32700.
+    case parseError
+    /// Well-formed JSON that is not a JSON-RPC message or batch: JSON-RPC error -32600.
+    case invalidRequest
+}
+
+/// One allocation-free pass over the body: checks that it is well-formed JSON (RFC 8259, nesting
+/// bounded), that the top level is an object or a non-empty array of objects each carrying
+/// `"jsonrpc":"2.0"`, and picks out the `method` of a single message for the request log.
+public struct JSONRPCBodyCheck {
+    public static let maximumDepth = 64
+
+    public static func check(_ body: UnsafeRawBufferPointer) -> JSONRPCBodyVerdict {
+        var scanner = Scanner(bytes: body)
+        scanner.skipWhitespace()
+        guard let first = scanner.peek() else { return .parseError }
+        var verdict = JSONRPCBodyVerdict.invalidRequest
+        if first == UInt8(ascii: "{") {
+            guard let message = scanner.message() else { return .parseError }
+            if message.isJSONRPC { verdict = .valid(method: message.method) }
+        } else if first == UInt8(ascii: "[") {
+            guard let batchValid = scanner.batch() else { return .parseError }
+            if batchValid { verdict = .valid(method: nil) }
+        } else {
+            guard scanner.value(depth: 0) else { return .parseError }
+        }
+        scanner.skipWhitespace()
+        return scanner.atEnd ? verdict : .parseError
+    }
+}
+
+private struct Scanner {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var atEnd: Bool { index >= bytes.count }
+
+    func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
+            index += 1
+        }
+    }
+
+    mutating func expect(_ byte: UInt8) -> Bool {
+        skipWhitespace()
+        guard peek() == byte else { return false }
+        index += 1
+        return true
+    }
+
+    struct Message {
+        var isJSONRPC = false
+        var method: String?
+    }
+
+    /// An object at the top level or in a batch, noting `jsonrpc` and `method`. Nil: malformed.
+    mutating func message() -> Message? {
+        guard expect(UInt8(ascii: "{")) else { return nil }
+        var message = Message()
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") { index += 1; return message }
+        while true {
+            skipWhitespace()
+            guard let key = string() else { return nil }
+            guard expect(UInt8(ascii: ":")) else { return nil }
+            skipWhitespace()
+            let valueStart = index
+            let isString = peek() == UInt8(ascii: "\"")
+            guard value(depth: 1) else { return nil }
+            if isString, let keyText = key {
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[(valueStart + 1)..<(index - 1)])
+                if keyText == "jsonrpc" { message.isJSONRPC = raw.elementsEqual("2.0".utf8) }
+                if keyText == "method", !raw.contains(UInt8(ascii: "\\")) { message.method = String(decoding: raw, as: UTF8.self) }
+            }
+            skipWhitespace()
+            guard let next = peek() else { return nil }
+            index += 1
+            if next == UInt8(ascii: "}") { return message }
+            guard next == UInt8(ascii: ",") else { return nil }
+        }
+    }
+
+    /// A batch: nil when malformed, false when well-formed but not a non-empty list of messages.
+    mutating func batch() -> Bool? {
+        guard expect(UInt8(ascii: "[")) else { return nil }
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") { index += 1; return false }
+        var allMessages = true
+        while true {
+            skipWhitespace()
+            if peek() == UInt8(ascii: "{") {
+                guard let message = message() else { return nil }
+                allMessages = allMessages && message.isJSONRPC
+            } else {
+                guard value(depth: 1) else { return nil }
+                allMessages = false
+            }
+            skipWhitespace()
+            guard let next = peek() else { return nil }
+            index += 1
+            if next == UInt8(ascii: "]") { return allMessages }
+            guard next == UInt8(ascii: ",") else { return nil }
+        }
+    }
+
+    /// A string; returns the key text only for short escape-free keys (all the check needs).
+    /// Outer nil: malformed.
+    mutating func string() -> String?? {
+        guard peek() == UInt8(ascii: "\"") else { return nil }
+        index += 1
+        let start = index
+        var escaped = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                guard !escaped, raw.count <= 16 else { return .some(nil) }
+                return .some(String(decoding: raw, as: UTF8.self))
+            case UInt8(ascii: "\\"):
+                escaped = true
+                index += 1
+                guard let next = peek() else { return nil }
+                switch next {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 1
+                case UInt8(ascii: "u"):
+                    guard index + 4 < bytes.count else { return nil }
+                    for offset in 1...4 where !bytes[index + offset].isHexDigit { return nil }
+                    index += 5
+                default: return nil
+                }
+            case 0..<0x20: return nil
+            default: index += 1
+            }
+        }
+        return nil
+    }
+
+    mutating func value(depth: Int) -> Bool {
+        guard depth <= JSONRPCBodyCheck.maximumDepth else { return false }
+        skipWhitespace()
+        guard let byte = peek() else { return false }
+        switch byte {
+        case UInt8(ascii: "\""): return string() != nil
+        case UInt8(ascii: "{"): return container(close: UInt8(ascii: "}"), keyed: true, depth: depth)
+        case UInt8(ascii: "["): return container(close: UInt8(ascii: "]"), keyed: false, depth: depth)
+        case UInt8(ascii: "t"): return literal("true")
+        case UInt8(ascii: "f"): return literal("false")
+        case UInt8(ascii: "n"): return literal("null")
+        default: return number()
+        }
+    }
+
+    mutating func container(close: UInt8, keyed: Bool, depth: Int) -> Bool {
+        index += 1
+        skipWhitespace()
+        if peek() == close { index += 1; return true }
+        while true {
+            if keyed {
+                skipWhitespace()
+                guard string() != nil, expect(UInt8(ascii: ":")) else { return false }
+            }
+            guard value(depth: depth + 1) else { return false }
+            skipWhitespace()
+            guard let next = peek() else { return false }
+            index += 1
+            if next == close { return true }
+            guard next == UInt8(ascii: ",") else { return false }
+        }
+    }
+
+    mutating func literal(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let matches = word.withUTF8Buffer { UnsafeRawBufferPointer(rebasing: bytes[index..<(index + count)]).elementsEqual($0) }
+        index += count
+        return matches
+    }
+
+    mutating func number() -> Bool {
+        func digits() -> Int {
+            let start = index
+            while let byte = peek(), byte >= 0x30, byte <= 0x39 { index += 1 }
+            return index - start
+        }
+        if peek() == UInt8(ascii: "-") { index += 1 }
+        if peek() == UInt8(ascii: "0") {
+            index += 1
+        } else if digits() == 0 {
+            return false
+        }
+        if peek() == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { return false }
+        }
+        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+            index += 1
+            if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { return false }
+        }
+        return true
+    }
+}
+
+extension UInt8 {
+    fileprivate var isHexDigit: Bool {
+        (self >= 0x30 && self <= 0x39) || (self >= 0x41 && self <= 0x46) || (self >= 0x61 && self <= 0x66)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Collects finished log lines and writes them to a file descriptor in batches from its own
+/// thread, so that request handling never waits on a `write(2)`.
+///
+/// Lines are kept in order; `flush()` writes everything pending and returns only when it is
+/// written, so nothing is lost at shutdown.
+public final class LogSink: Sendable {
+    private struct State {
+        var pending: [UInt8] = []
+        var stopped = false
+    }
+
+    public let minimumLevel: LogLevel
+    private let fileDescriptor: Int32
+    private let state = NIOLockedValueBox(State())
+    private let wakeUp = ConditionLock(value: 0)
+    /// Serialises writers: the background thread and explicit `flush()` calls.
+    private let writeLock = NIOLock()
+
+    /// - Parameter fileDescriptor: where lines go; stderr by default.
+    public init(minimumLevel: LogLevel = .info, fileDescriptor: Int32 = 2, flushInterval: TimeInterval = 0.05) {
+        self.minimumLevel = minimumLevel
+        self.fileDescriptor = fileDescriptor
+        let thread = Thread { [weak self] in
+            while let sink = self {
+                let stop = sink.state.withLockedValue { $0.stopped }
+                sink.writePending()
+                if stop { return }
+                if sink.wakeUp.lock(whenValue: 1, timeoutSeconds: flushInterval) {
+                    sink.wakeUp.unlock(withValue: 0)
+                }
+            }
+        }
+        thread.name = "mcp-auth-proxy-log"
+        thread.start()
+    }
+
+    @inline(__always)
+    public func isEnabled(_ level: LogLevel) -> Bool { level >= minimumLevel }
+
+    public func emit(_ line: LogLine) {
+        let bytes = line.finished
+        state.withLockedValue { $0.pending += bytes }
+    }
+
+    /// Writes every pending line now, on the caller's thread.
+    public func flush() {
+        writePending()
+    }
+
+    /// Flushes and stops the background thread.
+    public func shutdown() {
+        state.withLockedValue { $0.stopped = true }
+        wakeUp.lock()
+        wakeUp.unlock(withValue: 1)
+        flush()
+    }
+
+    private func writePending() {
+        writeLock.withLock {
+            let batch = state.withLockedValue { state -> [UInt8] in
+                defer { state.pending.removeAll(keepingCapacity: true) }
+                return state.pending
+            }
+            guard !batch.isEmpty else { return }
+            batch.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = write(fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written <= 0 {
+                        if written < 0, errno == EINTR { continue }
+                        return
+                    }
+                    offset += written
+                }
+            }
+        }
+    }
+}

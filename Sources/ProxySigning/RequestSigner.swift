@@ -1,0 +1,24 @@
+import ProxyConfig
+
+/// The three header lines that authenticate one forwarded request.
+public struct SignatureHeaders: Sendable, Equatable {
+    public var keyID: (name: String, value: String)
+    public var timestamp: (name: String, value: String)
+    public var signature: (name: String, value: String)
+
+    public var all: [(name: String, value: String)] { [keyID, timestamp, signature] }
+
+    public static func == (lhs: SignatureHeaders, rhs: SignatureHeaders) -> Bool {
+        lhs.all.elementsEqual(rhs.all) { $0.name == $1.name && $0.value == $1.value }
+    }
+}
+
+/// Signs requests for an upstream gateway. One instance serves every profile: the per-profile
+/// state is in the `SigningKey` passed with each request.
+public protocol RequestSigner: Sendable {
+    /// - Parameters:
+    ///   - method: the request method, upper case, as sent upstream.
+    ///   - target: the request target exactly as it goes on the upstream request line (path and query).
+    ///   - unixMilliseconds: the signing time; callers pass the wall clock, tests a fixed value.
+    func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64) -> SignatureHeaders
+}

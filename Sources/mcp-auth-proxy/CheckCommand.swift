@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import ProxyConfig
+
+/// `check`: validate once, print every problem, or explain the effective settings.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate a config and explain each profile's effective settings (secrets redacted)."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(name: .long, help: "Print the result as one JSON document.")
+    var json = false
+
+    func run() throws {
+        let request = ConfigRequest(configPath: options.config, profileNames: options.profile,
+                                    environment: ProcessInfo.processInfo.environment)
+        let result = ConfigLoader.load(request)
+        for diagnostic in result.diagnostics {
+            StandardError.write(diagnostic.description + "\n")
+        }
+        if json {
+            print(CheckReport(result).jsonText)
+        } else if let config = result.config {
+            print(CheckReport.text(for: config))
+        }
+        guard result.config != nil else {
+            StandardError.write("\(result.diagnostics.errors.count) error(s); no profile was started.\n")
+            throw ExitCode.invalidConfiguration
+        }
+    }
+}
+
+/// The JSON shape of `check --json`.
+struct CheckReport: Encodable {
+    struct ProfileReport: Encodable {
+        var name: String
+        var settings: [EffectiveSetting]
+    }
+
+    struct Problem: Encodable {
+        var severity: String
+        var location: String?
+        var key: String?
+        var message: String
+        var fix: String?
+    }
+
+    var valid: Bool
+    var files: [String]
+    var profiles: [ProfileReport]
+    var errors: [Problem]
+    var warnings: [Problem]
+
+    init(_ result: ConfigLoadResult) {
+        valid = result.config != nil
+        files = result.config?.files ?? []
+        profiles = (result.config?.profiles ?? []).map { ProfileReport(name: $0.name, settings: $0.effectiveSettings) }
+        let problems = result.diagnostics.map {
+            Problem(severity: $0.severity.rawValue, location: $0.origin.messagePrefix, key: $0.keyPath, message: $0.message, fix: $0.fixIt)
+        }
+        errors = problems.filter { $0.severity == "error" }
+        warnings = problems.filter { $0.severity == "warning" }
+    }
+
+    var jsonText: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    static func text(for config: ValidatedConfig) -> String {
+        var lines: [String] = []
+        lines.append(config.files.isEmpty ? "config: environment only" : "config: " + config.files.joined(separator: ", "))
+        for profile in config.profiles {
+            lines.append("")
+            lines.append("profile \(profile.name): http://\(profile.listenHost.contains(":") ? "[\(profile.listenHost)]" : profile.listenHost):\(profile.listenPort)\(profile.mcpPath) -> \(profile.upstream)")
+            let settings = profile.effectiveSettings
+            let keyWidth = settings.map(\.key.count).max() ?? 0
+            let valueWidth = min(48, settings.map(\.value.count).max() ?? 0)
+            for setting in settings {
+                let key = setting.key.padding(toLength: keyWidth, withPad: " ", startingAt: 0)
+                let value = setting.value.count < valueWidth ? setting.value.padding(toLength: valueWidth, withPad: " ", startingAt: 0) : setting.value
+                lines.append("  \(key)  \(value)  \(setting.origin)")
+            }
+        }
+        lines.append("")
+        lines.append("ok: \(config.profiles.count) profile(s) valid" + (config.warnings.isEmpty ? "" : ", \(config.warnings.count) warning(s)"))
+        return lines.joined(separator: "\n")
+    }
+}
+
+enum StandardError {
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}
