@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import ProxyConfig
+import ProxyLogging
+import ProxySupervisor
 
 /// `run` (the default): serve the selected profiles until SIGINT or SIGTERM.
 struct RunCommand: AsyncParsableCommand {
@@ -8,7 +10,44 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    func run() async throws {
-        throw ExitCode.failure
+    @Option(name: .long, help: "trace, debug, info, warning or error.")
+    var logLevel: LogLevelOption = .info
+
+    @Option(name: .long, help: "Event-loop threads of the forwarding engine.")
+    var threads: Int = 1
+
+    func validate() throws {
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64") }
     }
+
+    func run() async throws {
+        let log = LogSink(minimumLevel: logLevel.level)
+        defer { log.shutdown() }
+        let request = ConfigRequest(configPath: options.config, profileNames: options.profile,
+                                    environment: ProcessInfo.processInfo.environment)
+        let result = ConfigLoader.load(request)
+        for diagnostic in result.diagnostics {
+            var line = LogLine(level: diagnostic.severity == .error ? .fatal : .warning, event: "config")
+            if let location = diagnostic.origin.messagePrefix { line.field("location", location) }
+            if let keyPath = diagnostic.keyPath { line.field("key", keyPath) }
+            line.field("message", diagnostic.message)
+            if let fix = diagnostic.fixIt { line.field("fix", fix) }
+            log.emit(line)
+        }
+        guard let config = result.config else {
+            throw ExitCode.invalidConfiguration
+        }
+        do {
+            try await Supervisor(config: config, threads: threads, log: log).run()
+        } catch {
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// The `--log-level` values.
+enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
+    case trace, debug, info, warning, error
+
+    var level: LogLevel { LogLevel(rawValue: rawValue) ?? .info }
 }

@@ -1,0 +1,32 @@
+import NIOCore
+import NIOSSL
+import ProxyConfig
+
+/// Where one profile's requests go and how to connect: resolved and TLS-configured once at start-up.
+public final class UpstreamEndpoint: Sendable {
+    public let url: UpstreamURL
+    let tlsContext: NIOSSLContext?
+    let connectTimeout: TimeAmount
+    let requestTimeout: TimeAmount
+
+    public init(profile: Profile) throws {
+        url = profile.upstream
+        connectTimeout = .milliseconds(profile.connectTimeout.milliseconds)
+        requestTimeout = .milliseconds(profile.requestTimeout.milliseconds)
+        guard profile.upstream.scheme == .https else {
+            tlsContext = nil
+            return
+        }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let caFile = profile.caFile {
+            let extra = try NIOSSLCertificate.fromPEMFile(caFile)
+            configuration.additionalTrustRoots = [.certificates(extra)]
+        }
+        tlsContext = try NIOSSLContext(configuration: configuration)
+    }
+
+    /// SNI is sent for host names only; RFC 6066 forbids it for IP literals.
+    var serverHostname: String? {
+        HostName.ipv4Octets(url.host) != nil || url.host.contains(":") ? nil : url.host
+    }
+}

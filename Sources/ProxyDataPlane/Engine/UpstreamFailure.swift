@@ -1,0 +1,22 @@
+/// Why an upstream exchange ended without a complete response. The messages go into the
+/// JSON-RPC error body and the log; they name the upstream, never a credential.
+enum UpstreamFailure: Error, Equatable {
+    case connectFailed(String)
+    case tlsFailed(String)
+    case closedEarly
+    case timedOut
+    case malformedResponse
+
+    /// 502 for anything broken, 504 for slowness.
+    var status: Int { self == .timedOut ? 504 : 502 }
+
+    var summary: String {
+        switch self {
+        case .connectFailed(let reason): return "upstream unreachable: \(reason)"
+        case .tlsFailed(let reason): return "TLS handshake with the upstream failed: \(reason)"
+        case .closedEarly: return "upstream closed the connection before the response was complete"
+        case .timedOut: return "upstream did not answer within request_timeout"
+        case .malformedResponse: return "upstream sent a malformed HTTP response"
+        }
+    }
+}

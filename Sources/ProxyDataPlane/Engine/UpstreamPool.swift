@@ -1,0 +1,95 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// Keep-alive upstream connections of one event loop. A client connection only ever borrows from
+/// the pool of its own loop, so both ends of an exchange run on one thread with no hand-offs.
+/// Not thread-safe by design: only its event loop touches it.
+final class UpstreamPool {
+    struct Connection {
+        let channel: any Channel
+        let handler: UpstreamConnectionHandler
+    }
+
+    let eventLoop: any EventLoop
+    private var idle: [ObjectIdentifier: [Connection]] = [:]
+    private var isClosed = false
+    /// Idle connections kept per endpoint; more are closed when they come back.
+    let idleLimit = 128
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    /// An idle live connection, or a new one. Exactly one connection attempt is made.
+    func acquire(_ endpoint: UpstreamEndpoint, _ completion: @escaping (Result<Connection, UpstreamFailure>) -> Void) {
+        let key = ObjectIdentifier(endpoint)
+        while let connection = idle[key]?.popLast() {
+            if connection.channel.isActive, connection.handler.isIdle {
+                completion(.success(connection))
+                return
+            }
+        }
+        guard !isClosed else {
+            completion(.failure(.connectFailed("the proxy is shutting down")))
+            return
+        }
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(endpoint.connectTimeout)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                do {
+                    if let tls = endpoint.tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: endpoint.serverHostname))
+                    }
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+                    try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+        bootstrap.connect(host: endpoint.url.host, port: endpoint.url.port).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self) else {
+                    channel.close(promise: nil)
+                    completion(.failure(.connectFailed("connection set-up failed")))
+                    return
+                }
+                completion(.success(Connection(channel: channel, handler: handler)))
+            case .failure(let error):
+                completion(.failure(.connectFailed(Self.describe(error, endpoint))))
+            }
+        }
+    }
+
+    func release(_ connection: Connection, to endpoint: UpstreamEndpoint, reusable: Bool) {
+        let key = ObjectIdentifier(endpoint)
+        guard reusable, !isClosed, connection.channel.isActive, idle[key, default: []].count < idleLimit else {
+            connection.channel.close(promise: nil)
+            return
+        }
+        idle[key, default: []].append(connection)
+    }
+
+    /// Closes idle connections and refuses new ones; in-flight exchanges are left to finish.
+    func close() {
+        isClosed = true
+        for connections in idle.values {
+            for connection in connections { connection.channel.close(promise: nil) }
+        }
+        idle.removeAll()
+    }
+
+    private static func describe(_ error: any Error, _ endpoint: UpstreamEndpoint) -> String {
+        let target = "\(endpoint.url.authority)"
+        if case ChannelError.connectTimeout = error { return "connecting to \(target) timed out" }
+        if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
+            return "cannot connect to \(target): \(first.error)"
+        }
+        return "cannot connect to \(target): \(error)"
+    }
+}

@@ -1,0 +1,169 @@
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+
+/// Serves one client connection: checks each request, forwards it through the engine's pool of
+/// the same event loop, and streams the upstream response back as it arrives.
+///
+/// Requests are handled one at a time; parts of a pipelined next request are queued and replayed
+/// once the current response is complete, so reads are never paused on the fast path.
+final class ClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let runtime: ProfileRuntime
+    let engine: ForwardingEngine
+    var context: ChannelHandlerContext!
+    var exchange: RequestExchange?
+    var queued: [HTTPServerRequestPart] = []
+    /// Set by shutdown or a `Connection: close` request: close once the current response is done.
+    var closeAfterResponse = false
+    var isClosed = false
+
+    init(runtime: ProfileRuntime, engine: ForwardingEngine) {
+        self.runtime = runtime
+        self.engine = engine
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if let exchange, !exchange.acceptsRequestParts {
+            guard queued.count < 256 else {
+                context.close(promise: nil)
+                return
+            }
+            queued.append(part)
+            return
+        }
+        handle(part)
+    }
+
+    func handle(_ part: HTTPServerRequestPart) {
+        switch part {
+        case .head(let head): requestHead(head)
+        case .body(let buffer): requestBody(buffer)
+        case .end: requestEnd()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isClosed = true
+        if let exchange {
+            exchange.timeout?.cancel()
+            exchange.heartbeatTask?.cancel()
+            exchange.upstream?.handler.abandon()
+            if exchange.status == 0 { exchange.status = 499 }
+            log(exchange, event: "client_closed")
+            self.exchange = nil
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // Backpressure: stop reading the upstream while the client cannot take more.
+        if let upstream = exchange?.upstream?.channel {
+            upstream.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+            if context.channel.isWritable { upstream.read() }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        closeAfterResponse = true
+        guard let exchange else {
+            context.close(promise: nil)
+            return
+        }
+        switch exchange.phase {
+        case .heartbeat:
+            exchange.heartbeatTask?.cancel()
+            finishStream(exchange, event: "stream_closed_for_shutdown")
+        case .streaming where exchange.isEventStream:
+            exchange.upstream?.handler.abandon()
+            exchange.upstream = nil
+            finishStream(exchange, event: "stream_closed_for_shutdown")
+        default:
+            break
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError, exchange == nil || exchange?.phase.isBeforeResponse == true {
+            let response = LocalResponse.jsonRPCError(.badRequest, code: -32600, message: "malformed HTTP request", profile: runtime.profile.name)
+            var closing = response
+            closing.closesConnection = true
+            writeLocal(closing, for: nil)
+            return
+        }
+        context.close(promise: nil)
+    }
+
+    // MARK: Completing exchanges
+
+    /// Ends an event stream cleanly (terminating chunk) and closes the connection.
+    func finishStream(_ exchange: RequestExchange, event: String) {
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        complete(exchange, event: event)
+        context.close(promise: nil)
+    }
+
+    /// Logs the exchange and moves to the next request, replaying any pipelined parts.
+    func complete(_ exchange: RequestExchange, event: String = "request") {
+        exchange.timeout?.cancel()
+        exchange.heartbeatTask?.cancel()
+        self.exchange = nil
+        log(exchange, event: event)
+        if closeAfterResponse || !exchange.head.isKeepAlive {
+            context.close(promise: nil)
+            return
+        }
+        while !isClosed, !queued.isEmpty, self.exchange?.acceptsRequestParts ?? true {
+            handle(queued.removeFirst())
+        }
+    }
+
+    /// Writes a complete local response and completes the exchange (if any).
+    func writeLocal(_ response: LocalResponse, for exchange: RequestExchange?) {
+        let keepAlive = !response.closesConnection && !closeAfterResponse && (exchange?.head.isKeepAlive ?? false)
+        context.write(wrapOutboundOut(.head(response.head(keepAlive: keepAlive))), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: response.body.utf8.count)
+        buffer.writeString(response.body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        guard let exchange else {
+            context.close(promise: nil)
+            return
+        }
+        exchange.status = Int(response.status.code)
+        exchange.bytesOut = buffer.readableBytes
+        if !keepAlive { closeAfterResponse = true }
+        complete(exchange)
+    }
+}
+
+extension RequestExchange {
+    /// While a response is pending, further request parts belong to a pipelined next request.
+    var acceptsRequestParts: Bool {
+        switch phase {
+        case .collecting, .rejecting: return true
+        case .awaitingUpstream, .streaming, .heartbeat: return false
+        }
+    }
+}
+
+extension RequestExchange.Phase {
+    var isBeforeResponse: Bool {
+        switch self {
+        case .collecting, .rejecting, .awaitingUpstream: return true
+        case .streaming, .heartbeat: return false
+        }
+    }
+}

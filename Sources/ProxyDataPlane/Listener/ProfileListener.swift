@@ -1,0 +1,58 @@
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+
+/// One HTTP/1.1 server for one profile, on the shared engine's event loops.
+public final class ProfileListener: Sendable {
+    public let runtime: ProfileRuntime
+    let engine: ForwardingEngine
+    private let quiescing: ServerQuiescingHelper
+    public let channel: any Channel
+
+    /// The address actually bound (useful when the profile asked for port 0 in tests).
+    public var localPort: Int { channel.localAddress?.port ?? 0 }
+
+    private init(runtime: ProfileRuntime, engine: ForwardingEngine, quiescing: ServerQuiescingHelper, channel: any Channel) {
+        self.runtime = runtime
+        self.engine = engine
+        self.quiescing = quiescing
+        self.channel = channel
+    }
+
+    /// Binds the listener. Throws when the address cannot be bound (port taken, no such address).
+    public static func bind(runtime: ProfileRuntime, engine: ForwardingEngine, port: Int? = nil) async throws -> ProfileListener {
+        let quiescing = ServerQuiescingHelper(group: engine.group)
+        let bootstrap = ServerBootstrap(group: engine.group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 4)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(HTTPResponseEncoder())
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try sync.addHandler(ClientConnectionHandler(runtime: runtime, engine: engine))
+                }
+            }
+        let host = runtime.profile.listenHost == "localhost" ? "127.0.0.1" : runtime.profile.listenHost
+        let channel = try await bootstrap.bind(host: host, port: port ?? runtime.profile.listenPort).get()
+        return ProfileListener(runtime: runtime, engine: engine, quiescing: quiescing, channel: channel)
+    }
+
+    /// Stops accepting, asks every connection to finish (streams end cleanly), and returns when
+    /// all are closed or the grace period is over, whichever comes first.
+    public func shutdown(grace: TimeAmount) async {
+        let promise = engine.group.next().makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: promise)
+        let deadline = engine.group.next().scheduleTask(in: grace) { promise.succeed(()) }
+        try? await promise.futureResult.get()
+        deadline.cancel()
+    }
+}

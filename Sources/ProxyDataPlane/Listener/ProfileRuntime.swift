@@ -1,0 +1,43 @@
+import NIOConcurrencyHelpers
+import ProxyConfig
+import ProxyLogging
+import ProxySigning
+
+/// Everything a listener's connections need about their profile, prepared once and shared
+/// read-only across event loops (except the one learned fact, below, which is locked).
+public final class ProfileRuntime: Sendable {
+    public let profile: Profile
+    let router: RequestRouter
+    let originPolicy: OriginPolicy
+    let signingKey: SigningKey
+    let signer: any RequestSigner
+    let endpoint: UpstreamEndpoint
+    public let log: LogSink
+    let ownedHeaders: [String]
+    /// Learned in `upstream_streaming: auto` mode when the upstream answers GET with 405.
+    private let upstreamRefusesGET = NIOLockedValueBox(false)
+
+    public init(profile: Profile, signer: any RequestSigner, log: LogSink) throws {
+        self.profile = profile
+        router = RequestRouter(profile: profile)
+        originPolicy = OriginPolicy(profile: profile)
+        signingKey = SigningKey(profile: profile)
+        self.signer = signer
+        endpoint = try UpstreamEndpoint(profile: profile)
+        self.log = log
+        ownedHeaders = profile.signing.ownedHeaders
+    }
+
+    /// Whether a GET on the MCP path is answered by the local heartbeat stream.
+    var servesLocalHeartbeat: Bool {
+        switch profile.upstreamStreaming {
+        case .on: return false
+        case .off: return true
+        case .auto: return upstreamRefusesGET.withLockedValue { $0 }
+        }
+    }
+
+    func rememberUpstreamRefusesGET() {
+        upstreamRefusesGET.withLockedValue { $0 = true }
+    }
+}
