@@ -54,5 +54,6 @@ public final class ProfileListener: Sendable {
         let deadline = engine.group.next().scheduleTask(in: grace) { promise.succeed(()) }
         try? await promise.futureResult.get()
         deadline.cancel()
+        try? await channel.closeFuture.get()
     }
 }

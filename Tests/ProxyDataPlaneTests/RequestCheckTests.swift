@@ -1,0 +1,69 @@
+import Testing
+@testable import ProxyDataPlane
+
+@Suite("JSON-RPC body check")
+struct JSONRPCBodyCheckTests {
+    func check(_ text: String) -> JSONRPCBodyVerdict {
+        Array(text.utf8).withUnsafeBytes { JSONRPCBodyCheck.check($0) }
+    }
+
+    @Test("valid messages and batches", arguments: [
+        (#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"a":[1,2.5e3,-0.1,true,null,"\u00e9\n"]}}"#, "tools/call"),
+        (#" {"method":"initialize","jsonrpc":"2.0","id":"x"} "#, "initialize"),
+        (#"{"jsonrpc":"2.0","id":1,"result":{}}"#, nil),
+    ] as [(String, String?)])
+    func valid(text: String, method: String?) {
+        #expect(check(text) == .valid(method: method))
+    }
+
+    @Test("a batch is valid when every element is a JSON-RPC object")
+    func batch() {
+        #expect(check(#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]"#) == .valid(method: nil))
+        #expect(check(#"[{"jsonrpc":"2.0","method":"a"},1]"#) == .invalidRequest)
+    }
+
+    @Test("malformed JSON is a parse error", arguments: [
+        "", "{", #"{"a":}"#, #"{"a":1,}"#, "[1,]", #"{"a":01}"#, #"{"a":"\x"}"#, "{\"a\":\"\u{01}\"}", "nul", #"{"a":1} x"#,
+        String(repeating: "[", count: 100) + String(repeating: "]", count: 100),
+    ])
+    func parseErrors(text: String) {
+        #expect(check(text) == .parseError)
+    }
+
+    @Test("well-formed JSON that is not JSON-RPC is an invalid request", arguments: [
+        "[]", "42", #""s""#, #"{"jsonrpc":"1.0","method":"a"}"#, #"{"method":"a"}"#,
+    ])
+    func invalid(text: String) {
+        #expect(check(text) == .invalidRequest)
+    }
+}
+
+@Suite("routing")
+struct RequestRouterTests {
+    let router = RequestRouter(mcpPath: "/mcp", upstreamBasePath: "/v1/mcp")
+
+    @Test("MCP paths map below the upstream path, queries kept")
+    func mapping() {
+        #expect(router.route(method: "POST", target: "/mcp") == .forward(upstreamTarget: "/v1/mcp"))
+        #expect(router.route(method: "GET", target: "/mcp/x?tenant=a%20b") == .forward(upstreamTarget: "/v1/mcp/x?tenant=a%20b"))
+        #expect(router.route(method: "POST", target: "/mcpx") == .notFound)
+        #expect(RequestRouter(mcpPath: "/mcp", upstreamBasePath: "").route(method: "POST", target: "/mcp") == .forward(upstreamTarget: "/"))
+    }
+
+    @Test("targets that could escape the endpoint are refused", arguments: [
+        "http://other.host/mcp", "//other.host/mcp", "/mcp/../x", "/mcp/./x", "/mcp/%2E%2E/x", "/mcp/a%2Fb", "/mcp/a%5cb",
+        "/mcp/a%00", "/mcp/a\\b", "/mcp//x", "/mcp#frag",
+    ])
+    func unsafe(target: String) {
+        if case .badTarget = router.route(method: "POST", target: target) {} else {
+            Issue.record("\(target) was not refused")
+        }
+    }
+
+    @Test("discovery probes are recognised on every path form")
+    func discovery() {
+        for target in ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp", "/register", "/token", "/authorize"] {
+            #expect(router.route(method: "GET", target: target) == .discoveryProbe)
+        }
+    }
+}

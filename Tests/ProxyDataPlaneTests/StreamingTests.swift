@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import ProxyConfig
+@testable import ProxyDataPlane
+
+@Suite("event streams")
+struct StreamingTests {
+    @Test("SSE events reach the client one by one, before the stream ends")
+    func eventsArriveBeforeEnd() async throws {
+        try await ProxyHarness.with { proxy in
+            let client = try await proxy.client()
+            try await client.send(.post("/mcp/sse"))
+            let start = Date()
+            let first = await client.waitFor { $0.contains("data: {\"n\":0}") }
+            let firstAt = Date().timeIntervalSince(start)
+            #expect(first.contains("text/event-stream"))
+            #expect(first.contains("x-accel-buffering: no"))
+            #expect(first.contains("cache-control: no-cache"))
+            #expect(!first.contains("data: {\"n\":2}"), "the first event must not wait for the last")
+            let all = await client.waitFor { $0.hasSuffix("0\r\n\r\n") }
+            #expect(all.contains("data: {\"n\":2}"))
+            #expect(Date().timeIntervalSince(start) > firstAt + 0.3)
+            await client.close()
+        }
+    }
+
+    @Test("a stream the upstream cuts is ended cleanly for the client")
+    func cutStreamEndsCleanly() async throws {
+        try await ProxyHarness.with { proxy in
+            let client = try await proxy.client()
+            try await client.send(.post("/mcp/sse-cut"))
+            let text = await client.waitFor { $0.hasSuffix("0\r\n\r\n") }
+            #expect(text.contains("data: {\"n\":0}"))
+            #expect(text.hasSuffix("0\r\n\r\n"))
+        }
+    }
+
+    @Test("a non-stream body the upstream cuts is not completed for the client")
+    func cutBodyStaysIncomplete() async throws {
+        try await ProxyHarness.with { proxy in
+            let client = try await proxy.client()
+            try await client.send(.post("/mcp/cut"))
+            await client.waitFor { _ in false }
+            #expect(client.isClosed)
+            #expect(ParsedResponse.parse(client.text) == nil, "a truncated body must not look complete")
+        }
+    }
+
+    @Test("GET falls back to a local heartbeat when the upstream answers 405, and remembers it")
+    func heartbeatFallback() async throws {
+        try await ProxyHarness.with(configure: { $0.heartbeatInterval = ConfigDuration(milliseconds: 100) }, refusesGET: true) { proxy in
+            let client = try await proxy.client()
+            try await client.send(.get())
+            let text = await client.waitFor { $0.components(separatedBy: ": heartbeat").count >= 4 }
+            #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(text.contains("text/event-stream"))
+            #expect(text.components(separatedBy: ": heartbeat").count >= 4)
+            await client.close()
+            let second = try await proxy.client()
+            try await second.send(.get())
+            await second.waitFor { $0.contains(": heartbeat") }
+            #expect(proxy.upstream.received.filter { $0.method == "GET" }.count == 1, "the 405 is remembered")
+            await second.close()
+        }
+    }
+
+    @Test("upstream_streaming: off never sends GET upstream")
+    func streamingOff() async throws {
+        try await ProxyHarness.with(configure: { $0.upstreamStreaming = .off }) { proxy in
+            let client = try await proxy.client()
+            try await client.send(.get())
+            let text = await client.waitFor { $0.contains(": heartbeat") }
+            #expect(text.contains(": heartbeat"))
+            #expect(proxy.upstream.received.isEmpty)
+            await client.close()
+        }
+    }
+
+    @Test("shutdown ends an open stream cleanly and lets a request in flight finish")
+    func gracefulShutdown() async throws {
+        let proxy = try await ProxyHarness.start(configure: { $0.upstreamStreaming = .off; $0.heartbeatInterval = .seconds(60) })
+        let stream = try await proxy.client()
+        try await stream.send(.get())
+        await stream.waitFor { $0.contains(": heartbeat") }
+        let inFlight = try await proxy.client()
+        try await inFlight.send(.post("/mcp/sse"))
+        await inFlight.waitFor { $0.contains("data:") }
+        await proxy.listener.shutdown(grace: .seconds(5))
+        #expect(await stream.waitFor { $0.hasSuffix("0\r\n\r\n") }.hasSuffix("0\r\n\r\n"), "the heartbeat stream gets its final chunk")
+        #expect(await inFlight.waitFor { $0.hasSuffix("0\r\n\r\n") }.hasSuffix("0\r\n\r\n"), "the proxied stream is ended cleanly")
+        #expect(stream.isClosed)
+        await proxy.stop()
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import NIOCore
+import ProxyConfig
+import ProxyDataPlane
+import ProxyLogging
+import ProxySigning
+
+/// A real listener on an ephemeral 127.0.0.1 port in front of a real `TestUpstream`, with its
+/// log lines captured in a file so tests can read and scan them.
+struct ProxyHarness {
+    static let secret = "harness-secret-0123456789"
+
+    let upstream: TestUpstream
+    let engine: ForwardingEngine
+    let listener: ProfileListener
+    let log: LogSink
+    let logPath: String
+
+    var port: Int { listener.localPort }
+
+    static func start(
+        configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, upstream existing: TestUpstream? = nil,
+        upstreamPort: Int? = nil
+    ) async throws -> ProxyHarness {
+        let upstream: TestUpstream
+        if let existing { upstream = existing } else { upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET) }
+        var profile = Profile(
+            name: "test", upstream: UpstreamURL(scheme: .http, host: "127.0.0.1", port: upstreamPort ?? upstream.port, basePath: "/up"),
+            keyID: "key-1", secret: Secret(bytes: Array(secret.utf8), source: .environment(variable: "TEST_SECRET")), listenPort: 0)
+        configure(&profile)
+        let logPath = NSTemporaryDirectory() + "proxy-log-" + UUID().uuidString
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let descriptor = open(logPath, O_WRONLY | O_APPEND)
+        let log = LogSink(minimumLevel: .trace, fileDescriptor: descriptor, flushInterval: 0.01)
+        let engine = ForwardingEngine(threads: 1)
+        let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log)
+        let listener = try await ProfileListener.bind(runtime: runtime, engine: engine, port: 0)
+        return ProxyHarness(upstream: upstream, engine: engine, listener: listener, log: log, logPath: logPath)
+    }
+
+    /// Runs `body` against a fresh proxy and upstream, and always tears both down.
+    static func with(
+        configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, upstreamPort: Int? = nil,
+        _ body: (ProxyHarness) async throws -> Void
+    ) async throws {
+        let proxy = try await start(configure: configure, refusesGET: refusesGET, upstreamPort: upstreamPort)
+        do {
+            try await body(proxy)
+        } catch {
+            await proxy.stop()
+            throw error
+        }
+        await proxy.stop()
+    }
+
+    func client() async throws -> RawHTTPClient {
+        try await RawHTTPClient(port: port)
+    }
+
+    /// Sends one request on a fresh connection and returns the parsed response.
+    func exchange(_ request: String) async throws -> ParsedResponse? {
+        let client = try await client()
+        try await client.send(request)
+        let response = await client.response()
+        await client.close()
+        return response
+    }
+
+    /// Every log line written so far, parsed.
+    func logLines() -> [[String: Any]] {
+        log.flush()
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? ["unparsable": String(line)]
+        }
+    }
+
+    func stop() async {
+        await listener.shutdown(grace: .seconds(1))
+        await engine.closeIdleConnections()
+        try? await engine.shutdown()
+        await upstream.stop()
+        log.shutdown()
+    }
+}

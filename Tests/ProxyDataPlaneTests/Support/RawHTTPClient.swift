@@ -1,0 +1,142 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A deliberately dumb HTTP/1.1 client over a real socket: it sends exactly the bytes a test
+/// writes (so malformed and hostile requests can be sent) and records every byte received with
+/// its arrival time (so streaming can be told apart from buffering).
+final class RawHTTPClient: Sendable {
+    struct Chunk: Sendable {
+        var time: Date
+        var bytes: [UInt8]
+    }
+
+    let channel: any Channel
+    private let state: NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>
+
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    init(port: Int) async throws {
+        let state = NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>(([], false))
+        self.state = state
+        channel = try await ClientBootstrap(group: Self.group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Recorder(state: state)) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+    }
+
+    func send(_ text: String) async throws {
+        try await channel.writeAndFlush(ByteBuffer(string: text))
+    }
+
+    var bytes: [UInt8] { state.withLockedValue { $0.chunks.flatMap(\.bytes) } }
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+    var chunks: [Chunk] { state.withLockedValue { $0.chunks } }
+    var isClosed: Bool { state.withLockedValue { $0.closed } }
+
+    /// Waits until the received text satisfies `condition`, the connection closes, or time runs out.
+    @discardableResult
+    func waitFor(timeout: Double = 5, _ condition: (String) -> Bool) async -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let current = text
+            if condition(current) || isClosed { return current }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return text
+    }
+
+    /// Waits for one complete response (content-length or chunked) and parses it.
+    func response(timeout: Double = 5) async -> ParsedResponse? {
+        var parsed: ParsedResponse?
+        await waitFor(timeout: timeout) { text in
+            parsed = ParsedResponse.parse(text)
+            return parsed != nil
+        }
+        return parsed ?? ParsedResponse.parse(text, allowIncomplete: true)
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+
+    private final class Recorder: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let state: NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>
+        init(state: NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>) { self.state = state }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            let chunk = Chunk(time: Date(), bytes: Array(buffer.readableBytesView))
+            state.withLockedValue { $0.chunks.append(chunk) }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            state.withLockedValue { $0.closed = true }
+        }
+    }
+}
+
+/// A response read off the wire: status, headers in order (repeats kept), and the de-chunked body.
+struct ParsedResponse {
+    var status: Int
+    var headers: [(String, String)]
+    var body: String
+    var isComplete: Bool
+
+    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
+    func headers(_ name: String) -> [String] { headers.filter { $0.0.lowercased() == name }.map(\.1) }
+
+    static func parse(_ text: String, allowIncomplete: Bool = false) -> ParsedResponse? {
+        var rest = Substring(text)
+        // Skip interim 1xx responses.
+        while true {
+            guard let end = rest.range(of: "\r\n\r\n") else { return nil }
+            let headLines = rest[..<end.lowerBound].components(separatedBy: "\r\n")
+            let statusParts = headLines[0].split(separator: " ")
+            guard statusParts.count >= 2, let status = Int(statusParts[1]) else { return nil }
+            rest = rest[end.upperBound...]
+            if (100..<200).contains(status) { continue }
+            let headers = headLines.dropFirst().compactMap { line -> (String, String)? in
+                guard let colon = line.firstIndex(of: ":") else { return nil }
+                return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            }
+            var response = ParsedResponse(status: status, headers: headers, body: "", isComplete: false)
+            if let length = response.header("content-length").flatMap(Int.init) {
+                let bytes = Array(rest.utf8)
+                response.body = String(decoding: bytes.prefix(length), as: UTF8.self)
+                response.isComplete = bytes.count >= length
+            } else if response.header("transfer-encoding")?.lowercased() == "chunked" {
+                var body = ""
+                var cursor = rest
+                while let lineEnd = cursor.range(of: "\r\n"), let size = Int(cursor[..<lineEnd.lowerBound], radix: 16) {
+                    let dataStart = lineEnd.upperBound
+                    if size == 0 { response.isComplete = true; break }
+                    let data = cursor[dataStart...].utf8.prefix(size)
+                    guard data.count == size else { break }
+                    body += String(decoding: data, as: UTF8.self)
+                    let next = cursor.utf8.index(dataStart, offsetBy: size + 2, limitedBy: cursor.endIndex) ?? cursor.endIndex
+                    cursor = cursor[next...]
+                }
+                response.body = body
+            } else {
+                response.body = String(rest)
+                response.isComplete = status == 204 || status == 304
+            }
+            return response.isComplete || allowIncomplete ? response : nil
+        }
+    }
+}
+
+extension String {
+    /// A POST request with a JSON body, with whatever extra header lines a test adds.
+    static func post(_ target: String = "/mcp", body: String = #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, headers: [String] = [], host: String = "127.0.0.1") -> String {
+        (["POST \(target) HTTP/1.1", "Host: \(host)", "Content-Type: application/json", "Content-Length: \(body.utf8.count)"] + headers).joined(separator: "\r\n") + "\r\n\r\n" + body
+    }
+
+    static func get(_ target: String = "/mcp", headers: [String] = [], host: String = "127.0.0.1") -> String {
+        (["GET \(target) HTTP/1.1", "Host: \(host)", "Accept: text/event-stream"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
+    }
+}

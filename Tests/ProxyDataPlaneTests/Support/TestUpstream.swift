@@ -1,0 +1,153 @@
+import Crypto
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A real HTTP upstream on 127.0.0.1 that checks auth-gateway signatures with its own HMAC code
+/// (not the proxy's signer), records what it receives and behaves as the path asks:
+/// `/sse` streams events with delays, `/status/NNN` answers that status, `/slow` never answers,
+/// `/cut` closes mid-body, `/big` sends 1 MiB; anything else echoes what it received.
+final class TestUpstream: Sendable {
+    struct Received: Sendable {
+        var method: String
+        var target: String
+        var headers: [(String, String)]
+        var body: String
+        var signatureValid: Bool
+    }
+
+    let secret: String
+    let channel: any Channel
+    private let group: MultiThreadedEventLoopGroup
+    private let log = NIOLockedValueBox<[Received]>([])
+    /// GET on any path answers 405 when set (an upstream that cannot stream).
+    let refusesGET: Bool
+
+    var port: Int { channel.localAddress!.port! }
+    var received: [Received] { log.withLockedValue { $0 } }
+
+    init(secret: String, refusesGET: Bool = false) async throws {
+        self.secret = secret
+        self.refusesGET = refusesGET
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let log = self.log
+        channel = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(secret: secret, refusesGET: refusesGET, log: log))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func stop() async {
+        try? await channel.close()
+        try? await group.shutdownGracefully()
+    }
+
+    /// The check a server author would write from docs/signing.md.
+    static func expectedSignature(secret: String, method: String, target: String, timestamp: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(method)\n\(target)\n\(timestamp)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+private final class UpstreamHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let secret: String
+    let refusesGET: Bool
+    let log: NIOLockedValueBox<[TestUpstream.Received]>
+    var head: HTTPRequestHead?
+    var body = ""
+
+    init(secret: String, refusesGET: Bool, log: NIOLockedValueBox<[TestUpstream.Received]>) {
+        self.secret = secret
+        self.refusesGET = refusesGET
+        self.log = log
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = ""
+        case .body(let buffer):
+            body += String(buffer: buffer)
+        case .end:
+            guard let head else { return }
+            let timestamp = head.headers.first(name: "x-timestamp") ?? ""
+            let valid = head.headers["x-signature"].count == 1 && head.headers.first(name: "x-signature")
+                == TestUpstream.expectedSignature(secret: secret, method: head.method.rawValue, target: head.uri, timestamp: timestamp)
+            let received = TestUpstream.Received(method: head.method.rawValue, target: head.uri, headers: head.headers.map { ($0.name, $0.value) },
+                                                 body: body, signatureValid: valid)
+            log.withLockedValue { $0.append(received) }
+            respond(context: context, head: head, received: received)
+        }
+    }
+
+    private func write(_ context: ChannelHandlerContext, status: HTTPResponseStatus, headers: [(String, String)], body: String?) {
+        var httpHeaders = HTTPHeaders(headers)
+        if let body { httpHeaders.replaceOrAdd(name: "content-length", value: String(body.utf8.count)) }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: httpHeaders))), promise: nil)
+        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, received: TestUpstream.Received) {
+        let path = String(head.uri.split(separator: "?").first ?? "")
+        if !received.signatureValid {
+            return write(context, status: .unauthorized, headers: [("content-type", "application/json")], body: #"{"error":"bad signature"}"#)
+        }
+        if head.method == .GET, refusesGET {
+            return write(context, status: .methodNotAllowed, headers: [("allow", "POST")], body: "no streams here")
+        }
+        if let code = path.split(separator: "/").last.flatMap({ Int($0) }), path.contains("/status/") {
+            let body = code == 500 ? String(repeating: "E", count: 2000) : #"{"error":"status \#(code)"}"#
+            return write(context, status: HTTPResponseStatus(statusCode: code), headers: [("content-type", "application/json"), ("www-authenticate", "HMAC"), ("x-multi", "a"), ("x-multi", "b")], body: body)
+        }
+        if path.hasSuffix("/slow") { return }
+        if path.hasSuffix("/sse") { return streamEvents(context: context, count: 3, delay: .milliseconds(300), cut: false) }
+        if path.hasSuffix("/sse-cut") { return streamEvents(context: context, count: 1, delay: .milliseconds(100), cut: true) }
+        if path.hasSuffix("/cut") {
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "100"]))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "partial")))), promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        if path.hasSuffix("/big") {
+            return write(context, status: .ok, headers: [("content-type", "application/octet-stream")], body: String(repeating: "x", count: 1 << 20))
+        }
+        if path.hasSuffix("/no-content") { return write(context, status: .noContent, headers: [], body: nil) }
+        let echo: [String: Any] = [
+            "method": received.method, "target": received.target, "body": received.body,
+            "headers": received.headers.map { [$0.0.lowercased(), $0.1] },
+        ]
+        let json = String(decoding: try! JSONSerialization.data(withJSONObject: echo, options: [.sortedKeys]), as: UTF8.self)
+        write(context, status: .ok, headers: [("content-type", "application/json"), ("mcp-session-id", "session-1"), ("connection", "x-upstream-private"), ("x-upstream-private", "1")], body: json)
+    }
+
+    private func streamEvents(context: ChannelHandlerContext, count: Int, delay: TimeAmount, cut: Bool) {
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-type": "text/event-stream", "transfer-encoding": "chunked"]))), promise: nil)
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        for index in 0..<count {
+            loop.scheduleTask(in: delay * Int64(index + 1)) {
+                let (handler, context) = bound.value
+                context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "id: \(index)\ndata: {\"n\":\(index)}\n\n")))), promise: nil)
+            }
+        }
+        loop.scheduleTask(in: delay * Int64(count + 1)) {
+            let (handler, context) = bound.value
+            if cut {
+                context.close(promise: nil)
+            } else {
+                context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+            }
+        }
+    }
+}
