@@ -59,15 +59,25 @@ let package = Package(
         .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
         .testTarget(name: "ProxySigningTests", dependencies: ["ProxySigning", "ProxyConfig"]),
         .testTarget(name: "ProxyLoggingTests", dependencies: ["ProxyLogging"]),
+        .target(
+            name: "ProxyTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/ProxyTestSupport"
+        ),
         .testTarget(name: "ProxyDataPlaneTests", dependencies: [
-            "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging",
+            "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["ProxyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

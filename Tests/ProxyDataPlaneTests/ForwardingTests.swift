@@ -1,4 +1,5 @@
 import Foundation
+import ProxyTestSupport
 import Testing
 @testable import ProxyDataPlane
 

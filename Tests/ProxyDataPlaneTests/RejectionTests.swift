@@ -1,4 +1,5 @@
 import Foundation
+import ProxyTestSupport
 import Testing
 import ProxyConfig
 @testable import ProxyDataPlane

@@ -1,3 +1,4 @@
+import ProxyTestSupport
 import Testing
 @testable import ProxyDataPlane
 

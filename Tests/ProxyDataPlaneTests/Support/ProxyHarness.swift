@@ -1,4 +1,5 @@
 import Foundation
+import ProxyTestSupport
 import NIOCore
 import ProxyConfig
 import ProxyDataPlane

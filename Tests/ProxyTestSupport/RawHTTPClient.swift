@@ -6,18 +6,18 @@ import NIOPosix
 /// A deliberately dumb HTTP/1.1 client over a real socket: it sends exactly the bytes a test
 /// writes (so malformed and hostile requests can be sent) and records every byte received with
 /// its arrival time (so streaming can be told apart from buffering).
-final class RawHTTPClient: Sendable {
-    struct Chunk: Sendable {
-        var time: Date
-        var bytes: [UInt8]
+public final class RawHTTPClient: Sendable {
+    public struct Chunk: Sendable {
+        public var time: Date
+        public var bytes: [UInt8]
     }
 
-    let channel: any Channel
+    public let channel: any Channel
     private let state: NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>
 
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    init(port: Int) async throws {
+    public init(port: Int) async throws {
         let state = NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>(([], false))
         self.state = state
         channel = try await ClientBootstrap(group: Self.group)
@@ -27,18 +27,18 @@ final class RawHTTPClient: Sendable {
             .connect(host: "127.0.0.1", port: port).get()
     }
 
-    func send(_ text: String) async throws {
+    public func send(_ text: String) async throws {
         try await channel.writeAndFlush(ByteBuffer(string: text))
     }
 
-    var bytes: [UInt8] { state.withLockedValue { $0.chunks.flatMap(\.bytes) } }
-    var text: String { String(decoding: bytes, as: UTF8.self) }
-    var chunks: [Chunk] { state.withLockedValue { $0.chunks } }
-    var isClosed: Bool { state.withLockedValue { $0.closed } }
+    public var bytes: [UInt8] { state.withLockedValue { $0.chunks.flatMap(\.bytes) } }
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    public var chunks: [Chunk] { state.withLockedValue { $0.chunks } }
+    public var isClosed: Bool { state.withLockedValue { $0.closed } }
 
     /// Waits until the received text satisfies `condition`, the connection closes, or time runs out.
     @discardableResult
-    func waitFor(timeout: Double = 5, _ condition: (String) -> Bool) async -> String {
+    public func waitFor(timeout: Double = 5, _ condition: (String) -> Bool) async -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let current = text
@@ -49,7 +49,7 @@ final class RawHTTPClient: Sendable {
     }
 
     /// Waits for one complete response (content-length or chunked) and parses it.
-    func response(timeout: Double = 5) async -> ParsedResponse? {
+    public func response(timeout: Double = 5) async -> ParsedResponse? {
         var parsed: ParsedResponse?
         await waitFor(timeout: timeout) { text in
             parsed = ParsedResponse.parse(text)
@@ -58,7 +58,7 @@ final class RawHTTPClient: Sendable {
         return parsed ?? ParsedResponse.parse(text, allowIncomplete: true)
     }
 
-    func close() async {
+    public func close() async {
         try? await channel.close()
     }
 
@@ -80,16 +80,16 @@ final class RawHTTPClient: Sendable {
 }
 
 /// A response read off the wire: status, headers in order (repeats kept), and the de-chunked body.
-struct ParsedResponse {
-    var status: Int
-    var headers: [(String, String)]
-    var body: String
-    var isComplete: Bool
+public struct ParsedResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: String
+    public var isComplete: Bool
 
-    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
-    func headers(_ name: String) -> [String] { headers.filter { $0.0.lowercased() == name }.map(\.1) }
+    public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
+    public func headers(_ name: String) -> [String] { headers.filter { $0.0.lowercased() == name }.map(\.1) }
 
-    static func parse(_ text: String, allowIncomplete: Bool = false) -> ParsedResponse? {
+    public static func parse(_ text: String, allowIncomplete: Bool = false) -> ParsedResponse? {
         var rest = Substring(text)
         // Skip interim 1xx responses.
         while true {
@@ -132,11 +132,18 @@ struct ParsedResponse {
 
 extension String {
     /// A POST request with a JSON body, with whatever extra header lines a test adds.
-    static func post(_ target: String = "/mcp", body: String = #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, headers: [String] = [], host: String = "127.0.0.1") -> String {
+    public static func post(_ target: String = "/mcp", body: String = #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, headers: [String] = [], host: String = "127.0.0.1") -> String {
         (["POST \(target) HTTP/1.1", "Host: \(host)", "Content-Type: application/json", "Content-Length: \(body.utf8.count)"] + headers).joined(separator: "\r\n") + "\r\n\r\n" + body
     }
 
-    static func get(_ target: String = "/mcp", headers: [String] = [], host: String = "127.0.0.1") -> String {
+    public static func get(_ target: String = "/mcp", headers: [String] = [], host: String = "127.0.0.1") -> String {
         (["GET \(target) HTTP/1.1", "Host: \(host)", "Accept: text/event-stream"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
+    }
+}
+
+extension RawHTTPClient {
+    /// A listening socket that holds a port, for "port already taken" tests.
+    public static func listeningSocket() async throws -> any Channel {
+        try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
     }
 }

@@ -9,26 +9,26 @@ import NIOPosix
 /// (not the proxy's signer), records what it receives and behaves as the path asks:
 /// `/sse` streams events with delays, `/status/NNN` answers that status, `/slow` never answers,
 /// `/cut` closes mid-body, `/big` sends 1 MiB; anything else echoes what it received.
-final class TestUpstream: Sendable {
-    struct Received: Sendable {
-        var method: String
-        var target: String
-        var headers: [(String, String)]
-        var body: String
-        var signatureValid: Bool
+public final class TestUpstream: Sendable {
+    public struct Received: Sendable {
+        public var method: String
+        public var target: String
+        public var headers: [(String, String)]
+        public var body: String
+        public var signatureValid: Bool
     }
 
-    let secret: String
-    let channel: any Channel
+    public let secret: String
+    public let channel: any Channel
     private let group: MultiThreadedEventLoopGroup
     private let log = NIOLockedValueBox<[Received]>([])
     /// GET on any path answers 405 when set (an upstream that cannot stream).
     let refusesGET: Bool
 
-    var port: Int { channel.localAddress!.port! }
-    var received: [Received] { log.withLockedValue { $0 } }
+    public var port: Int { channel.localAddress!.port! }
+    public var received: [Received] { log.withLockedValue { $0 } }
 
-    init(secret: String, refusesGET: Bool = false) async throws {
+    public init(secret: String, refusesGET: Bool = false) async throws {
         self.secret = secret
         self.refusesGET = refusesGET
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -43,13 +43,13 @@ final class TestUpstream: Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
     }
 
-    func stop() async {
+    public func stop() async {
         try? await channel.close()
         try? await group.shutdownGracefully()
     }
 
     /// The check a server author would write from docs/signing.md.
-    static func expectedSignature(secret: String, method: String, target: String, timestamp: String) -> String {
+    public static func expectedSignature(secret: String, method: String, target: String, timestamp: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(method)\n\(target)\n\(timestamp)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
         return mac.map { String(format: "%02x", $0) }.joined()
     }

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+@Suite("mcp-auth-proxy check")
+struct CheckCommandTests {
+    let secrets = ["PROD_MCP_SECRET": "prod-secret-value-0123456789", "STAGING_MCP_SECRET": "staging-secret-value-0123456789"]
+
+    @Test("the example profiles pass once their secrets are set, and no secret is printed")
+    func example() throws {
+        let output = try ProxyProcess.run(["check", "--config", "profiles/example.yaml"], environment: secrets)
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("profile prod: http://127.0.0.1:8931/mcp -> https://mcp.example.com/mcp"))
+        #expect(output.stdout.contains("env PROD_MCP_SECRET (28 bytes, value hidden)"))
+        #expect(output.stdout.contains("profiles/example.yaml:23"))
+        #expect(!output.stdout.contains("prod-secret-value") && !output.stderr.contains("prod-secret-value"))
+    }
+
+    @Test("without the secrets, every error is listed and the exit code is 78")
+    func missingSecrets() throws {
+        let output = try ProxyProcess.run(["check", "--config", "profiles/example.yaml"])
+        #expect(output.status == 78)
+        #expect(output.stderr.contains("profiles/example.yaml:23:17: error: profiles.prod.secret_env: the environment variable PROD_MCP_SECRET is not set"))
+        #expect(output.stderr.contains("STAGING_MCP_SECRET is not set"))
+    }
+
+    @Test("--json prints one JSON document with the effective settings and their origins")
+    func json() throws {
+        let output = try ProxyProcess.run(["check", "--config", "profiles/example.yaml", "--profile", "staging", "--json"], environment: secrets)
+        #expect(output.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        #expect(document["valid"] as? Bool == true)
+        let profiles = try #require(document["profiles"] as? [[String: Any]])
+        #expect(profiles.map { $0["name"] as? String } == ["staging"])
+        let settings = try #require(profiles.first?["settings"] as? [[String: String]])
+        #expect(settings.first { $0["key"] == "listen_port" }?["value"] == "8932")
+        #expect(!output.stdout.contains("staging-secret-value"))
+    }
+
+    @Test("a broken file is reported with file, line and column, exit 78")
+    func broken() throws {
+        let config = writeConfig("profiles:\n  prod:\n    upstream_url: htps://x\n    key_id: k\n    secret_env: S\n    listen_port: 80a\n    allow_remote: yes\n")
+        let output = try ProxyProcess.run(["check", "--config", config.path], environment: ["S": "0123456789abcdef"])
+        #expect(output.status == 78)
+        #expect(output.stderr.contains("proxy.yaml:3:19: error: profiles.prod.upstream_url: \"htps://x\" is not an http(s) URL"))
+        #expect(output.stderr.contains("proxy.yaml:6:18: error: profiles.prod.listen_port: \"80a\" is not a port number (1-65535)"))
+        #expect(output.stderr.contains("proxy.yaml:7:19: error: profiles.prod.allow_remote: \"yes\" is not a boolean"))
+        #expect(output.stderr.contains("3 error(s)"))
+    }
+
+    @Test("an unknown profile lists the known ones")
+    func unknownProfile() throws {
+        let output = try ProxyProcess.run(["check", "--config", "profiles/example.yaml", "--profile", "prd"], environment: secrets)
+        #expect(output.status == 78)
+        #expect(output.stderr.contains("no profile named `prd`"))
+        #expect(output.stderr.contains("known profiles: prod, staging"))
+    }
+
+    @Test("bad command-line usage exits 64")
+    func usage() throws {
+        #expect(try ProxyProcess.run(["check", "--no-such-flag"]).status == 64)
+        #expect(try ProxyProcess.run(["--log-level", "loud"]).status == 64)
+    }
+}

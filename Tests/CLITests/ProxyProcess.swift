@@ -1,0 +1,87 @@
+import Foundation
+import NIOPosix
+import NIOCore
+
+/// The real `mcp-auth-proxy` binary, run as a child process with a chosen environment.
+struct ProxyProcess {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The binary `swift build` put beside the test bundle.
+    static var binary: URL {
+        let testBundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [testBundleDirectory.appendingPathComponent("mcp-auth-proxy"), packageRoot.appendingPathComponent(".build/debug/mcp-auth-proxy")]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[1]
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    let process = Process()
+    let stdout = Pipe()
+    let stderr = Pipe()
+
+    init(_ arguments: [String], environment: [String: String], directory: URL? = nil) throws {
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+        process.currentDirectoryURL = directory ?? Self.packageRoot
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+    }
+
+    /// Runs to completion and collects everything it printed.
+    static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws -> Output {
+        let child = try ProxyProcess(arguments, environment: environment, directory: directory)
+        let out = child.stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = child.stderr.fileHandleForReading.readDataToEndOfFile()
+        child.process.waitUntilExit()
+        return Output(status: child.process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    /// Reads stderr lines until `count` lines with event `listening` arrived (or the process ended).
+    func waitUntilListening(count: Int, timeout: Double = 20) -> [String] {
+        var lines: [String] = []
+        var buffer = Data()
+        let handle = stderr.fileHandleForReading
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, lines.filter({ $0.contains(#""event":"listening""#) }).count < count {
+            let data = handle.availableData
+            if data.isEmpty { break }
+            buffer += data
+            while let newline = buffer.firstIndex(of: 0x0A) {
+                lines.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                buffer = buffer[(newline + 1)...]
+            }
+        }
+        return lines
+    }
+
+    /// Sends SIGTERM and collects the rest of stderr and the exit status.
+    func terminate() -> (status: Int32, rest: String) {
+        process.terminate()
+        let rest = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: rest, as: UTF8.self))
+    }
+
+    /// A port nobody listens on right now (bound and released by the test).
+    static func freePort() throws -> Int {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
+        let port = channel.localAddress!.port!
+        try channel.close().wait()
+        return port
+    }
+}
+
+/// A temporary config directory for one test.
+func writeConfig(_ text: String) -> URL {
+    let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("cli-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try! text.write(to: directory.appendingPathComponent("proxy.yaml"), atomically: true, encoding: .utf8)
+    return directory.appendingPathComponent("proxy.yaml")
+}
