@@ -1,0 +1,175 @@
+"""Interop suite: the official MCP Python SDK's client and server talk through mcp-auth-proxy.
+
+Starts two signature-checking SDK servers (default SSE/session mode and stateless JSON mode), the
+proxy binary with one profile for each, and drives the SDK client through every step. Each failing
+step names itself and prints the proxy's log lines.
+"""
+import asyncio, os, socket, subprocess, sys, tempfile, time, traceback
+
+import httpx
+from mcp import ClientSession
+from mcp.client.streamable_http import streamablehttp_client
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("MCP_AUTH_PROXY_BINARY", os.path.join(ROOT, ".build", "debug", "mcp-auth-proxy"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+results = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+class Proxy:
+    def __init__(self, profiles):
+        self.dir = tempfile.mkdtemp(prefix="interop-")
+        self.log_path = os.path.join(self.dir, "proxy.log")
+        lines = ["profiles:"]
+        env = dict(os.environ)
+        for name, p in profiles.items():
+            lines += [f"  {name}:", f"    upstream_url: http://127.0.0.1:{p['upstream']}/mcp", f"    key_id: {p['key_id']}",
+                      f"    secret_env: SECRET_{name.upper()}", f"    listen_port: {p['port']}"]
+            env[f"SECRET_{name.upper()}"] = p["secret"]
+        with open(os.path.join(self.dir, "proxy.yaml"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen([BINARY, "--config", os.path.join(self.dir, "proxy.yaml")], env=env, stderr=self.log)
+        for p in profiles.values():
+            wait_port(p["port"])
+
+    def lines(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=15)
+        self.log.close()
+
+
+async def step(name, proxy, coro):
+    try:
+        await asyncio.wait_for(coro, timeout=30)
+        results.append((name, True))
+        print(f"ok    {name}")
+    except BaseException as error:  # noqa: BLE001 - report every failure the same way
+        results.append((name, False))
+        print(f"FAIL  {name}: {error!r}")
+        traceback.print_exc()
+        print("----- proxy log -----\n" + proxy.lines() + "---------------------")
+
+
+async def full_session(url, label, streams_progress=True):
+    """In JSON-response mode the SDK server answers each call with one JSON body, so progress
+    notifications have no channel to travel on; only SSE mode delivers them."""
+    progress = []
+    async with streamablehttp_client(url) as (read, write, session_id):
+        async with ClientSession(read, write) as session:
+            info = await session.initialize()
+            assert info.serverInfo.name == "interop", info
+            tools = await session.list_tools()
+            assert {t.name for t in tools.tools} == {"echo", "progress", "big"}, tools
+            echoed = await session.call_tool("echo", {"text": f"hello {label}"})
+            assert echoed.content[0].text == f"hello {label}", echoed
+
+            async def on_progress(value, total, message):
+                progress.append((value, total, time.monotonic()))
+            started = time.monotonic()
+            result = await session.call_tool("progress", {"steps": 5}, progress_callback=on_progress)
+            finished = time.monotonic()
+            assert result.content[0].text == "done after 5 steps", result
+            assert [p[0] for p in progress] == ([1, 2, 3, 4, 5] if streams_progress else []), progress
+            big = await session.call_tool("big", {"kib": 600})
+            assert len(big.content[0].text) == 600 * 1024
+    return progress, started, finished
+
+
+async def main():
+    secrets = {"sse": "sse-secret-0123456789abcdef", "json": "json-secret-0123456789abcdef"}
+    ports = {name: free_port() for name in ["sse_up", "json_up", "sse", "json", "wrong", "dead", "dead_up"]}
+    servers = [
+        subprocess.Popen([sys.executable, os.path.join(HERE, "signed_server.py"), "--port", str(ports["sse_up"]), "--key-id", "sse-key", "--secret", secrets["sse"]]),
+        subprocess.Popen([sys.executable, os.path.join(HERE, "signed_server.py"), "--port", str(ports["json_up"]), "--key-id", "json-key", "--secret", secrets["json"], "--stateless"]),
+    ]
+    proxy = None
+    try:
+        for port in (ports["sse_up"], ports["json_up"]):
+            wait_port(port)
+        proxy = Proxy({
+            "sse": {"upstream": ports["sse_up"], "key_id": "sse-key", "secret": secrets["sse"], "port": ports["sse"]},
+            "json": {"upstream": ports["json_up"], "key_id": "json-key", "secret": secrets["json"], "port": ports["json"]},
+            "wrong": {"upstream": ports["sse_up"], "key_id": "sse-key", "secret": "not-the-right-secret-000", "port": ports["wrong"]},
+            "dead": {"upstream": ports["dead_up"], "key_id": "dead-key", "secret": "dead-secret-0123456789ab", "port": ports["dead"]},
+        })
+
+        async def sse_mode():
+            progress, started, finished = await full_session(f"http://127.0.0.1:{ports['sse']}/mcp", "sse")
+            # Progress arrives while the call runs, not all at once at the end.
+            assert progress[0][2] < finished - 0.1, (progress, finished)
+
+        async def json_mode():
+            await full_session(f"http://127.0.0.1:{ports['json']}/mcp", "json", streams_progress=False)
+
+        async def both_at_once():
+            await asyncio.gather(full_session(f"http://127.0.0.1:{ports['sse']}/mcp", "a"), full_session(f"http://127.0.0.1:{ports['json']}/mcp", "b", streams_progress=False))
+
+        async def wrong_secret():
+            async with httpx.AsyncClient() as client:
+                response = await client.post(f"http://127.0.0.1:{ports['wrong']}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                                             headers={"accept": "application/json, text/event-stream"})
+            assert response.status_code == 401, response
+            assert response.json()["error"] == "invalid signature", response.text
+            try:
+                await full_session(f"http://127.0.0.1:{ports['wrong']}/mcp", "wrong")
+            except BaseException as error:  # the SDK raises inside its task group
+                assert "401" in repr(error) or "Unauthorized" in repr(error) or isinstance(error, BaseExceptionGroup), repr(error)
+            else:
+                raise AssertionError("a wrong secret must fail")
+
+        async def dead_upstream():
+            async with httpx.AsyncClient() as client:
+                response = await client.post(f"http://127.0.0.1:{ports['dead']}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                                             headers={"accept": "application/json, text/event-stream"})
+            assert response.status_code == 502, response
+            assert response.json()["error"]["data"]["profile"] == "dead", response.text
+
+        await step("SDK client through the proxy to an SDK server in SSE/session mode (initialize, list, echo, progress, 600 KiB result, DELETE)", proxy, sse_mode())
+        await step("SDK client through the proxy to an SDK server in stateless JSON mode", proxy, json_mode())
+        await step("two profiles, two upstreams, two sessions at once", proxy, both_at_once())
+        await step("wrong secret: the upstream's 401 reaches the client untouched", proxy, wrong_secret())
+        await step("stopped upstream: a clean 502 naming the profile, not a hang", proxy, dead_upstream())
+        log = proxy.lines()
+        await step("the proxy logged the session's DELETE and no secret", proxy, check_log(log, secrets))
+    finally:
+        if proxy:
+            proxy.stop()
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+    passed = sum(1 for _, ok in results if ok)
+    failed = len(results) - passed
+    print(f"interop: {passed} passed, {failed} failed")
+    return 1 if failed or not results else 0
+
+
+async def check_log(log, secrets):
+    assert '"method":"DELETE"' in log, "no DELETE was logged"
+    for secret in secrets.values():
+        assert secret not in log
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,66 @@
+"""A real MCP server built with the official Python SDK, behind an auth-gateway signature check.
+
+The check is written from docs/signing.md, independently of the proxy's Swift code: a request
+with a missing, stale or wrong signature gets 401 before the SDK sees it.
+"""
+import argparse, hashlib, hmac, json, time
+
+import anyio
+import uvicorn
+from mcp.server.fastmcp import Context, FastMCP
+
+
+def signature_check(app, key_id, secret):
+    async def guarded(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        target = scope.get("raw_path", scope["path"].encode()).decode()
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode()
+        ts, sig = headers.get("x-timestamp", ""), headers.get("x-signature", "")
+        expected = hmac.new(secret.encode(), f'{scope["method"]}\n{target}\n{ts}'.encode(), hashlib.sha256).hexdigest()
+        fresh = ts.isdigit() and abs(time.time() - int(ts)) < 300
+        if headers.get("x-api-key-id") != key_id or not fresh or not hmac.compare_digest(expected, sig):
+            body = json.dumps({"error": "invalid signature", "key_id": headers.get("x-api-key-id")}).encode()
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+    return guarded
+
+
+def build(stateless: bool) -> FastMCP:
+    server = FastMCP("interop", stateless_http=stateless, json_response=stateless)
+
+    @server.tool()
+    def echo(text: str) -> str:
+        """Returns its input."""
+        return text
+
+    @server.tool()
+    async def progress(steps: int, ctx: Context) -> str:
+        """Reports progress during the call."""
+        for step in range(1, steps + 1):
+            await ctx.report_progress(step, steps, f"step {step}")
+            await anyio.sleep(0.05)
+        return f"done after {steps} steps"
+
+    @server.tool()
+    def big(kib: int) -> str:
+        """Returns a large result."""
+        return "x" * (kib * 1024)
+
+    return server
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--key-id", required=True)
+    parser.add_argument("--secret", required=True)
+    parser.add_argument("--stateless", action="store_true")
+    args = parser.parse_args()
+    app = signature_check(build(args.stateless).streamable_http_app(), args.key_id, args.secret)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
