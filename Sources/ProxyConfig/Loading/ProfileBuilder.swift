@@ -132,21 +132,24 @@ struct ProfileBuilder {
     }
 
     mutating func duration(_ key: String, default fallback: ConfigDuration) -> ConfigDuration? {
-        guard let value = scalar(key, expected: "a duration") else { return recordDefault(key, fallback) }
-        guard let duration = ConfigDuration.parse(value.text) else {
-            report(value.source, "\(quoted(value.text)) is not a duration", fix: "write a whole number with a unit: 250ms, 15s, 5m, 1h")
-            return nil
-        }
-        return duration
+        parsed(key, expected: "a duration", default: fallback, parse: ConfigDuration.parse,
+               problem: "is not a duration", fix: "write a whole number with a unit: 250ms, 15s, 5m, 1h")
     }
 
     mutating func size(_ key: String, default fallback: ByteSize) -> ByteSize? {
-        guard let value = scalar(key, expected: "a size") else { return recordDefault(key, fallback) }
-        guard let size = ByteSize.parse(value.text) else {
-            report(value.source, "\(quoted(value.text)) is not a size", fix: "write bytes or a whole number with a unit: 1048576, 512KiB, 4MiB")
+        parsed(key, expected: "a size", default: fallback, parse: ByteSize.parse,
+               problem: "is not a size", fix: "write bytes or a whole number with a unit: 1048576, 512KiB, 4MiB")
+    }
+
+    /// A scalar turned into a value by `parse`; the default when absent, nil (and an error) when unparsable.
+    mutating func parsed<Value>(_ key: String, expected: String, default fallback: Value, parse: (String) -> Value?,
+                                problem: String, fix: String) -> Value? {
+        guard let value = scalar(key, expected: expected) else { return recordDefault(key, fallback) }
+        guard let result = parse(value.text) else {
+            report(value.source, "\(quoted(value.text)) \(problem)", fix: fix)
             return nil
         }
-        return size
+        return result
     }
 
     mutating func choice<Value: RawRepresentable & CaseIterable>(_ key: String, default fallback: Value) -> Value? where Value.RawValue == String {
