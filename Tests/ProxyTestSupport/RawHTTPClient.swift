@@ -58,6 +58,11 @@ public final class RawHTTPClient: Sendable {
         return parsed ?? ParsedResponse.parse(text, allowIncomplete: true)
     }
 
+    /// Stops reading from the socket, like a client that never consumes its response.
+    public func stopReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: false).get()
+    }
+
     public func close() async {
         try? await channel.close()
     }

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A real HTTP upstream on 127.0.0.1 that checks auth-gateway signatures with its own HMAC code
 /// (not the proxy's signer), records what it receives and behaves as the path asks:
@@ -22,20 +23,37 @@ public final class TestUpstream: Sendable {
     public let channel: any Channel
     private let group: MultiThreadedEventLoopGroup
     private let log = NIOLockedValueBox<[Received]>([])
+    private let connections = NIOLockedValueBox(0)
+    private let closedConnections = NIOLockedValueBox(0)
+    /// Connections the proxy has closed (or that ended) so far.
+    public var closedConnectionCount: Int { closedConnections.withLockedValue { $0 } }
+    /// TCP connections accepted so far: tells pooled reuse from a connection per request.
+    public var connectionCount: Int { connections.withLockedValue { $0 } }
     /// GET on any path answers 405 when set (an upstream that cannot stream).
     let refusesGET: Bool
 
     public var port: Int { channel.localAddress!.port! }
     public var received: [Received] { log.withLockedValue { $0 } }
 
-    public init(secret: String, refusesGET: Bool = false) async throws {
+    /// - Parameter certificate: serve HTTPS with this certificate instead of plain HTTP.
+    public init(secret: String, refusesGET: Bool = false, certificate: TestCertificate? = nil) async throws {
         self.secret = secret
         self.refusesGET = refusesGET
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let log = self.log
+        let connections = self.connections
+        let closedConnections = self.closedConnections
+        let tls = try certificate.map { certificate in
+            try NIOSSLContext(configuration: .makeServerConfiguration(
+                certificateChain: NIOSSLCertificate.fromPEMFile(certificate.certificatePath).map { .certificate($0) },
+                privateKey: .privateKey(NIOSSLPrivateKey(file: certificate.privateKeyPath, format: .pem))))
+        }
         channel = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                connections.withLockedValue { $0 += 1 }
+                channel.closeFuture.whenComplete { _ in closedConnections.withLockedValue { $0 += 1 } }
+                return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler(secret: secret, refusesGET: refusesGET, log: log))
                 }

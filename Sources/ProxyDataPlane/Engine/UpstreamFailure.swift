@@ -6,6 +6,8 @@ enum UpstreamFailure: Error, Equatable {
     case closedEarly
     case timedOut
     case malformedResponse
+    /// The client stopped reading its response for longer than the stalled-client bound.
+    case clientStalled
 
     /// 502 for anything broken, 504 for slowness.
     var status: Int { self == .timedOut ? 504 : 502 }
@@ -17,6 +19,7 @@ enum UpstreamFailure: Error, Equatable {
         case .closedEarly: return "upstream closed the connection before the response was complete"
         case .timedOut: return "upstream did not answer within request_timeout"
         case .malformedResponse: return "upstream sent a malformed HTTP response"
+        case .clientStalled: return "the client stopped reading its response"
         }
     }
 }

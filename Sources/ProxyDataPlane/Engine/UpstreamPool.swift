@@ -72,6 +72,8 @@ final class UpstreamPool {
             connection.channel.close(promise: nil)
             return
         }
+        // The last exchange may have paused reading for backpressure; an idle connection reads again.
+        try? connection.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
         idle[key, default: []].append(connection)
     }
 

@@ -75,6 +75,10 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         exchange.bytesOut += buffer.readableBytes
         exchange.captureErrorBody(buffer)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if !context.channel.isWritable, let upstream = exchange.upstream {
+            // Backpressure: the client is behind, so stop reading the upstream until it catches up.
+            try? upstream.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+        }
     }
 
     func upstreamReadComplete() {

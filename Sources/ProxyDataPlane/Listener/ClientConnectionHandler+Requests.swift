@@ -8,6 +8,7 @@ extension ClientConnectionHandler {
         let profile = runtime.profile
         let exchange = RequestExchange(head: head, phase: .collecting)
         self.exchange = exchange
+        idleSince = nil
         if !head.isKeepAlive { closeAfterResponse = true }
 
         if !runtime.originPolicy.acceptsHost(head.headers.first(name: "host")) {

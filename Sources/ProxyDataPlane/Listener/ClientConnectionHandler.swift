@@ -19,6 +19,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Set by shutdown or a `Connection: close` request: close once the current response is done.
     var closeAfterResponse = false
     var isClosed = false
+    /// When the connection last became free of requests; nil while a request is in progress.
+    var idleSince: NIODeadline? = .now()
+    /// When the client socket stopped accepting writes; nil while it is writable.
+    var unwritableSince: NIODeadline?
+    var limitsCheck: RepeatedTask?
 
     init(runtime: ProfileRuntime, engine: ForwardingEngine) {
         self.runtime = runtime
@@ -27,6 +32,40 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        let interval = runtime.limits.checkInterval
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        limitsCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            bound.value.enforceLimits()
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        limitsCheck?.cancel()
+        limitsCheck = nil
+    }
+
+    /// Closes connections that sat too long without a request head, uploaded too slowly, or left
+    /// a response unread; see `ConnectionLimits`.
+    func enforceLimits() {
+        guard !isClosed else { return }
+        let now = NIODeadline.now()
+        let limits = runtime.limits
+        if exchange == nil, let idleSince, now - idleSince > limits.requestHeadTimeout {
+            context.close(promise: nil)
+            return
+        }
+        if let unwritableSince, now - unwritableSince > limits.stalledClientTimeout {
+            exchange?.failure = .clientStalled
+            exchange?.upstream?.handler.abandon()
+            context.close(promise: nil)
+            return
+        }
+        if let exchange, case .collecting = exchange.phase,
+           now.uptimeNanoseconds - exchange.startNanoseconds > UInt64(limits.requestBodyTimeout.nanoseconds) {
+            var response = LocalResponse.jsonRPCError(.requestTimeout, code: -32600, message: "request body not received within \(limits.requestBodyTimeout.nanoseconds / 1_000_000_000)s", profile: runtime.profile.name)
+            response.closesConnection = true
+            writeLocal(response, for: exchange)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -52,6 +91,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isClosed = true
+        limitsCheck?.cancel()
+        limitsCheck = nil
         if let exchange {
             exchange.timeout?.cancel()
             exchange.heartbeatTask?.cancel()
@@ -64,10 +105,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        unwritableSince = context.channel.isWritable ? nil : .now()
         // Backpressure: stop reading the upstream while the client cannot take more.
-        if let upstream = exchange?.upstream?.channel {
-            upstream.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
-            if context.channel.isWritable { upstream.read() }
+        if context.channel.isWritable, let upstream = exchange?.upstream?.channel {
+            try? upstream.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
         }
         context.fireChannelWritabilityChanged()
     }
@@ -96,11 +137,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError, exchange == nil || exchange?.phase.isBeforeResponse == true {
-            let response = LocalResponse.jsonRPCError(.badRequest, code: -32600, message: "malformed HTTP request", profile: runtime.profile.name)
-            var closing = response
-            closing.closesConnection = true
-            writeLocal(closing, for: nil)
+        if let parserError = error as? HTTPParserError, exchange == nil || exchange?.phase.isBeforeResponse == true {
+            var response = parserError == .headerOverflow
+                ? LocalResponse.jsonRPCError(.requestHeaderFieldsTooLarge, code: -32600, message: "request headers too large", profile: runtime.profile.name)
+                : LocalResponse.jsonRPCError(.badRequest, code: -32600, message: "malformed HTTP request", profile: runtime.profile.name)
+            response.closesConnection = true
+            writeLocal(response, for: nil)
             return
         }
         context.close(promise: nil)
@@ -120,6 +162,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         exchange.timeout?.cancel()
         exchange.heartbeatTask?.cancel()
         self.exchange = nil
+        idleSince = .now()
         log(exchange, event: event)
         if closeAfterResponse || !exchange.head.isKeepAlive {
             context.close(promise: nil)

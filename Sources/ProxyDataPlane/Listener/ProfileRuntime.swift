@@ -14,11 +14,13 @@ public final class ProfileRuntime: Sendable {
     let endpoint: UpstreamEndpoint
     public let log: LogSink
     let ownedHeaders: [String]
+    let limits: ConnectionLimits
     /// Learned in `upstream_streaming: auto` mode when the upstream answers GET with 405.
     private let upstreamRefusesGET = NIOLockedValueBox(false)
 
-    public init(profile: Profile, signer: any RequestSigner, log: LogSink) throws {
+    public init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits()) throws {
         self.profile = profile
+        self.limits = limits
         router = RequestRouter(profile: profile)
         originPolicy = OriginPolicy(profile: profile)
         signingKey = SigningKey(profile: profile)

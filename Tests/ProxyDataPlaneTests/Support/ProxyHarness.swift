@@ -20,13 +20,12 @@ struct ProxyHarness {
     var port: Int { listener.localPort }
 
     static func start(
-        configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, upstream existing: TestUpstream? = nil,
-        upstreamPort: Int? = nil
+        configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, certificate: TestCertificate? = nil,
+        upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits()
     ) async throws -> ProxyHarness {
-        let upstream: TestUpstream
-        if let existing { upstream = existing } else { upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET) }
+        let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate)
         var profile = Profile(
-            name: "test", upstream: UpstreamURL(scheme: .http, host: "127.0.0.1", port: upstreamPort ?? upstream.port, basePath: "/up"),
+            name: "test", upstream: UpstreamURL(scheme: certificate == nil ? .http : .https, host: "127.0.0.1", port: upstreamPort ?? upstream.port, basePath: "/up"),
             keyID: "key-1", secret: Secret(bytes: Array(secret.utf8), source: .environment(variable: "TEST_SECRET")), listenPort: 0)
         configure(&profile)
         let logPath = NSTemporaryDirectory() + "proxy-log-" + UUID().uuidString
@@ -34,17 +33,17 @@ struct ProxyHarness {
         let descriptor = open(logPath, O_WRONLY | O_APPEND)
         let log = LogSink(minimumLevel: .trace, fileDescriptor: descriptor, flushInterval: 0.01)
         let engine = ForwardingEngine(threads: 1)
-        let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log)
+        let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, limits: limits)
         let listener = try await ProfileListener.bind(runtime: runtime, engine: engine, port: 0)
         return ProxyHarness(upstream: upstream, engine: engine, listener: listener, log: log, logPath: logPath)
     }
 
     /// Runs `body` against a fresh proxy and upstream, and always tears both down.
     static func with(
-        configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, upstreamPort: Int? = nil,
-        _ body: (ProxyHarness) async throws -> Void
+        configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, certificate: TestCertificate? = nil,
+        upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), _ body: (ProxyHarness) async throws -> Void
     ) async throws {
-        let proxy = try await start(configure: configure, refusesGET: refusesGET, upstreamPort: upstreamPort)
+        let proxy = try await start(configure: configure, refusesGET: refusesGET, certificate: certificate, upstreamPort: upstreamPort, limits: limits)
         do {
             try await body(proxy)
         } catch {

@@ -1,0 +1,111 @@
+import Foundation
+import NIOCore
+import ProxyTestSupport
+import Testing
+@testable import ProxyDataPlane
+
+/// Clients that are slow, stall or vanish cannot hold the proxy's resources.
+@Suite("slow, stalled and vanishing clients")
+struct SlowClientTests {
+    static let tight = ConnectionLimits(requestHeadTimeout: .milliseconds(400), requestBodyTimeout: .milliseconds(400),
+                                        stalledClientTimeout: .milliseconds(400), checkInterval: .milliseconds(100))
+
+    @Test("a head sent one byte at a time is cut off after the head timeout")
+    func slowHeaders() async throws {
+        try await ProxyHarness.with(limits: Self.tight) { proxy in
+            let client = try await proxy.client()
+            for byte in "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n" {
+                if client.isClosed { break }
+                try? await client.send(String(byte))
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            await client.waitFor(timeout: 2) { _ in false }
+            #expect(client.isClosed)
+            #expect(proxy.upstream.received.isEmpty)
+        }
+    }
+
+    @Test("an idle keep-alive connection is closed after the head timeout")
+    func idleKeepAlive() async throws {
+        try await ProxyHarness.with(limits: Self.tight) { proxy in
+            let client = try await proxy.client()
+            try await client.send(.post())
+            _ = await client.response()
+            #expect(!client.isClosed)
+            await client.waitFor(timeout: 2) { _ in false }
+            #expect(client.isClosed)
+        }
+    }
+
+    @Test("a body that never completes gets 408 and the connection closes, nothing forwarded")
+    func slowBody() async throws {
+        try await ProxyHarness.with(limits: Self.tight) { proxy in
+            let client = try await proxy.client()
+            try await client.send("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"")
+            let text = await client.waitFor(timeout: 3) { $0.contains("HTTP/1.1 408") }
+            #expect(text.hasPrefix("HTTP/1.1 408"))
+            await client.waitFor(timeout: 1) { _ in false }
+            #expect(client.isClosed)
+            #expect(proxy.upstream.received.isEmpty)
+        }
+    }
+
+    @Test("a client that never reads its response is cut, and the upstream connection with it")
+    func stalledReader() async throws {
+        try await ProxyHarness.with(limits: Self.tight) { proxy in
+            let client = try await proxy.client()
+            try await client.stopReading()
+            for _ in 0..<8 { try await client.send(.post("/mcp/big")) }
+            let deadline = Date().addingTimeInterval(5)
+            while proxy.upstream.closedConnectionCount == 0, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(proxy.upstream.closedConnectionCount >= 1, "the upstream exchange is abandoned")
+            let after = try await proxy.exchange(.post())
+            #expect(after?.status == 200, "the proxy keeps serving others")
+            await client.close()
+        }
+    }
+
+    @Test("a client that disconnects mid-stream makes the proxy drop the upstream stream promptly")
+    func disconnectMidStream() async throws {
+        try await ProxyHarness.with { proxy in
+            let client = try await proxy.client()
+            try await client.send(.post("/mcp/sse"))
+            await client.waitFor { $0.contains("data:") }
+            await client.close()
+            let deadline = Date().addingTimeInterval(2)
+            while proxy.upstream.closedConnectionCount == 0, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(proxy.upstream.closedConnectionCount == 1)
+        }
+    }
+
+    @Test("oversized headers get 431 and the connection closes")
+    func headerOverflow() async throws {
+        try await ProxyHarness.with { proxy in
+            let client = try await proxy.client()
+            try await client.send("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + String(repeating: "a", count: 100_000) + "\r\n\r\n")
+            let text = await client.waitFor { _ in false }
+            #expect(text.hasPrefix("HTTP/1.1 431"))
+            #expect(client.isClosed)
+            #expect(proxy.upstream.received.isEmpty)
+        }
+    }
+
+    @Test("faults leave no file descriptors behind")
+    func noDescriptorLeak() async throws {
+        func openDescriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
+        try await ProxyHarness.with(configure: { $0.requestTimeout = .init(milliseconds: 200) }) { proxy in
+            _ = try await proxy.exchange(.post())
+            try await Task.sleep(for: .milliseconds(100))
+            let before = openDescriptors()
+            for path in ["/mcp/cut", "/mcp/slow", "/mcp/sse-cut", "/mcp/status/500", "/mcp"] {
+                _ = try await proxy.exchange(.post(path))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(openDescriptors() <= before + 1, "descriptors before \(before), after \(openDescriptors())")
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import ProxyTestSupport
+import Testing
+@testable import ProxyDataPlane
+
+@Suite("TLS upstreams")
+struct TLSUpstreamTests {
+    @Test("an https upstream trusted through ca_file gets signed requests, connections reused")
+    func trustedByCAFile() async throws {
+        let certificate = try TestCertificate.make()
+        try await ProxyHarness.with(configure: { $0.caFile = certificate.certificatePath }, certificate: certificate) { proxy in
+            let client = try await proxy.client()
+            for _ in 0..<3 {
+                try await client.send(.post())
+                _ = await client.response()
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let statuses = client.text.components(separatedBy: "HTTP/1.1 200").count - 1
+            #expect(statuses == 3)
+            #expect(proxy.upstream.received.count == 3)
+            #expect(proxy.upstream.received.allSatisfy { $0.signatureValid })
+            #expect(proxy.upstream.connectionCount == 1, "one pooled TLS connection serves all three")
+            await client.close()
+        }
+    }
+
+    @Test("an https upstream with an untrusted certificate gets 502 naming the TLS failure, never a request")
+    func untrusted() async throws {
+        let certificate = try TestCertificate.make()
+        try await ProxyHarness.with(certificate: certificate) { proxy in
+            let response = try await proxy.exchange(.post())
+            #expect(response?.status == 502)
+            #expect(response?.body.contains("TLS") == true)
+            #expect(proxy.upstream.received.isEmpty)
+        }
+    }
+}
