@@ -14,9 +14,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             bodyLength: exchange.body?.readableBytes ?? 0, ownedHeaders: runtime.ownedHeaders, signature: signature)
         let body = exchange.body
         exchange.body = nil
-        exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: endpoint.requestTimeout) { [weak self] in
-            self?.requestTimedOut(exchange)
-        }
+        exchange.forwardedNanoseconds = DispatchTimeNow.nanoseconds()
         let pool = engine.pool(for: context.eventLoop)
         pool.acquire(endpoint) { [weak self] result in
             guard let self, self.exchange === exchange, !self.isClosed else {
@@ -35,7 +33,8 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         }
     }
 
-    private func requestTimedOut(_ exchange: RequestExchange) {
+    /// Called by the connection's periodic limits check once `request_timeout` has passed.
+    func requestTimedOut(_ exchange: RequestExchange) {
         guard self.exchange === exchange, !exchange.isEventStream else { return }
         exchange.upstream?.handler.abandon()
         exchange.upstream = nil
@@ -59,7 +58,6 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             return
         }
         exchange.isEventStream = HeaderRewriting.isEventStream(head.headers)
-        if exchange.isEventStream { exchange.timeout?.cancel() }
         exchange.status = Int(head.status.code)
         exchange.phase = .streaming
         let clientHead = HeaderRewriting.clientResponseHead(upstream: head, isEventStream: exchange.isEventStream, closeAfter: closeAfterResponse)

@@ -7,7 +7,6 @@ extension ClientConnectionHandler {
     static let heartbeatComment = ByteBuffer(string: ": heartbeat\n\n")
 
     func startHeartbeat(_ exchange: RequestExchange) {
-        exchange.timeout?.cancel()
         exchange.phase = .heartbeat
         exchange.status = 200
         exchange.isEventStream = true

@@ -32,7 +32,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let interval = runtime.limits.checkInterval
+        let interval = runtime.checkInterval
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         limitsCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
             bound.value.enforceLimits()
@@ -45,7 +45,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     /// Closes connections that sat too long without a request head, uploaded too slowly, or left
-    /// a response unread; see `ConnectionLimits`.
+    /// a response unread (see `ConnectionLimits`), and times out upstream exchanges that passed
+    /// `request_timeout`. One check per connection replaces a timer armed and cancelled per request.
     func enforceLimits() {
         guard !isClosed else { return }
         let now = NIODeadline.now()
@@ -58,6 +59,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             exchange?.failure = .clientStalled
             exchange?.upstream?.handler.abandon()
             context.close(promise: nil)
+            return
+        }
+        if let exchange, let forwarded = exchange.forwardedNanoseconds, !exchange.isEventStream,
+           now.uptimeNanoseconds - forwarded > UInt64(runtime.endpoint.requestTimeout.nanoseconds) {
+            requestTimedOut(exchange)
             return
         }
         if let exchange, case .collecting = exchange.phase,
@@ -94,7 +100,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         limitsCheck?.cancel()
         limitsCheck = nil
         if let exchange {
-            exchange.timeout?.cancel()
             exchange.heartbeatTask?.cancel()
             exchange.upstream?.handler.abandon()
             if exchange.status == 0 { exchange.status = 499 }
@@ -159,7 +164,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Logs the exchange and moves to the next request, replaying any pipelined parts.
     func complete(_ exchange: RequestExchange, event: String = "request") {
-        exchange.timeout?.cancel()
         exchange.heartbeatTask?.cancel()
         self.exchange = nil
         idleSince = .now()

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NIOCore
 import ProxyConfig
 import ProxyLogging
 import ProxySigning
@@ -15,6 +16,9 @@ public final class ProfileRuntime: Sendable {
     public let log: LogSink
     let ownedHeaders: [String]
     let limits: ConnectionLimits
+    /// How often each connection checks its limits and its exchange's deadline: the configured
+    /// interval, or a tenth of `request_timeout` when that is shorter, so short timeouts stay precise.
+    let checkInterval: TimeAmount
     /// Learned in `upstream_streaming: auto` mode when the upstream answers GET with 405.
     private let upstreamRefusesGET = NIOLockedValueBox(false)
 
@@ -28,6 +32,8 @@ public final class ProfileRuntime: Sendable {
         endpoint = try UpstreamEndpoint(profile: profile)
         self.log = log
         ownedHeaders = profile.signing.ownedHeaders
+        let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)
+        checkInterval = min(limits.checkInterval, max(.milliseconds(10), tenthOfRequestTimeout))
     }
 
     /// Whether a GET on the MCP path is answered by the local heartbeat stream.

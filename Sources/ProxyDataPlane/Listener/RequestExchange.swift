@@ -33,7 +33,8 @@ final class RequestExchange {
     var errorTruncated = false
     var failure: UpstreamFailure?
     var upstream: UpstreamPool.Connection?
-    var timeout: Scheduled<Void>?
+    /// When the request went upstream; `request_timeout` counts from here (event streams exempt).
+    var forwardedNanoseconds: UInt64?
     var heartbeatTask: RepeatedTask?
     /// A GET whose 405 taught us the upstream cannot stream: its body is drained, not relayed.
     var drainingUpstream = false
