@@ -33,7 +33,24 @@ public struct LogLine: Sendable {
 
     public mutating func field(_ key: StaticString, _ value: Int) {
         appendKey(key)
-        bytes += String(value).utf8
+        Self.appendDecimal(value, to: &bytes)
+    }
+
+    /// Decimal digits without an intermediate String.
+    static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { output.append(buffer[index]) }
+        }
     }
 
     public mutating func field(_ key: StaticString, _ value: Bool) {
@@ -44,16 +61,29 @@ public struct LogLine: Sendable {
     /// Milliseconds with microsecond precision, written as a JSON number.
     public mutating func field(_ key: StaticString, milliseconds nanoseconds: UInt64) {
         appendKey(key)
-        let micros = nanoseconds / 1000
-        bytes += String(micros / 1000).utf8
+        let micros = Int(nanoseconds / 1000)
+        Self.appendDecimal(micros / 1000, to: &bytes)
         bytes.append(UInt8(ascii: "."))
-        let fraction = String(micros % 1000)
-        bytes += repeatElement(UInt8(ascii: "0"), count: 3 - fraction.utf8.count)
-        bytes += fraction.utf8
+        let fraction = micros % 1000
+        if fraction < 100 { bytes.append(UInt8(ascii: "0")) }
+        if fraction < 10 { bytes.append(UInt8(ascii: "0")) }
+        Self.appendDecimal(fraction, to: &bytes)
     }
 
     /// The finished line, newline included.
-    public var finished: [UInt8] { bytes + [UInt8(ascii: "}"), 0x0A] }
+    public var finished: [UInt8] {
+        var line = bytes
+        line.append(UInt8(ascii: "}"))
+        line.append(0x0A)
+        return line
+    }
+
+    /// Appends the finished line to `output` without building it separately.
+    public func appendFinished(to output: inout [UInt8]) {
+        output.append(contentsOf: bytes)
+        output.append(UInt8(ascii: "}"))
+        output.append(0x0A)
+    }
 
     private mutating func appendKey(_ key: StaticString) {
         bytes += #",""#.utf8
@@ -62,15 +92,23 @@ public struct LogLine: Sendable {
     }
 
     static func appendEscaped(_ text: String, to output: inout [UInt8]) {
-        appendEscaped(bytes: text.utf8, to: &output)
+        appendEscapedValid(text.utf8, to: &output)
     }
 
     private static let hex = Array("0123456789abcdef".utf8)
 
     /// Escapes quotes, backslashes and control bytes; invalid UTF-8 is replaced so a line stays valid JSON.
     static func appendEscaped(bytes: some Collection<UInt8>, to output: inout [UInt8]) {
-        let text = String(decoding: bytes, as: UTF8.self)
-        for byte in text.utf8 {
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            appendEscapedValid(bytes, to: &output)
+        } else {
+            appendEscapedValid(String(decoding: bytes, as: UTF8.self).utf8, to: &output)
+        }
+    }
+
+    /// Escapes bytes known to be valid UTF-8.
+    private static func appendEscapedValid(_ bytes: some Collection<UInt8>, to output: inout [UInt8]) {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): output += [0x5C, 0x22]
             case UInt8(ascii: "\\"): output += [0x5C, 0x5C]

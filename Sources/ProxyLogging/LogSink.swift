@@ -16,8 +16,10 @@ public final class LogSink: Sendable {
     private let fileDescriptor: Int32
     private let state = NIOLockedValueBox(State())
     private let wakeUp = ConditionLock(value: 0)
-    /// Serialises writers: the background thread and explicit `flush()` calls.
+    /// Serialises writers: the background thread and explicit `flush()` calls. Also guards `spare`.
     private let writeLock = NIOLock()
+    /// The buffer not currently collecting lines; reused so steady state allocates nothing.
+    nonisolated(unsafe) private var spare: [UInt8] = []
 
     /// - Parameter fileDescriptor: where lines go; stderr by default.
     public init(minimumLevel: LogLevel = .info, fileDescriptor: Int32 = 2, flushInterval: TimeInterval = 0.05) {
@@ -41,8 +43,7 @@ public final class LogSink: Sendable {
     public func isEnabled(_ level: LogLevel) -> Bool { level >= minimumLevel }
 
     public func emit(_ line: LogLine) {
-        let bytes = line.finished
-        state.withLockedValue { $0.pending += bytes }
+        state.withLockedValue { line.appendFinished(to: &$0.pending) }
     }
 
     /// Writes every pending line now, on the caller's thread.
@@ -60,9 +61,12 @@ public final class LogSink: Sendable {
 
     private func writePending() {
         writeLock.withLock {
-            let batch = state.withLockedValue { state -> [UInt8] in
-                defer { state.pending.removeAll(keepingCapacity: true) }
-                return state.pending
+            // Swap buffers so the lock is held only for the swap, never for the write.
+            var batch = spare
+            state.withLockedValue { swap(&$0.pending, &batch) }
+            defer {
+                batch.removeAll(keepingCapacity: true)
+                spare = batch
             }
             guard !batch.isEmpty else { return }
             batch.withUnsafeBytes { buffer in

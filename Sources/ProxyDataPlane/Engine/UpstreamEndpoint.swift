@@ -5,12 +5,15 @@ import ProxyConfig
 /// Where one profile's requests go and how to connect: resolved and TLS-configured once at start-up.
 public final class UpstreamEndpoint: Sendable {
     public let url: UpstreamURL
+    /// The `Host` header value, computed once.
+    let authority: String
     let tlsContext: NIOSSLContext?
     let connectTimeout: TimeAmount
     let requestTimeout: TimeAmount
 
     public init(profile: Profile) throws {
         url = profile.upstream
+        authority = profile.upstream.authority
         connectTimeout = .milliseconds(profile.connectTimeout.milliseconds)
         requestTimeout = .milliseconds(profile.requestTimeout.milliseconds)
         guard profile.upstream.scheme == .https else {

@@ -44,7 +44,9 @@ final class UpstreamPool {
                     if let tls = endpoint.tlsContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: endpoint.serverHostname))
                     }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+                    // Outbound validation is off: every forwarded header already passed the strict
+                    // request parser, and the proxy's own values are checked at start-up.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {

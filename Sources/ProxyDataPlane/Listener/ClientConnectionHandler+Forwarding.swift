@@ -10,7 +10,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         let signature = runtime.signer.sign(method: exchange.method, target: exchange.upstreamTarget,
                                             key: runtime.signingKey, unixMilliseconds: LogClock.unixMilliseconds())
         let head = HeaderRewriting.upstreamRequestHead(
-            client: exchange.head, target: exchange.upstreamTarget, authority: endpoint.url.authority,
+            client: exchange.head, target: exchange.upstreamTarget, authority: endpoint.authority,
             bodyLength: exchange.body?.readableBytes ?? 0, ownedHeaders: runtime.ownedHeaders, signature: signature)
         let body = exchange.body
         exchange.body = nil

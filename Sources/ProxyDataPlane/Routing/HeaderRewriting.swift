@@ -4,18 +4,32 @@ import ProxySigning
 /// What crosses the proxy in each direction: hop-by-hop headers (and any header `Connection`
 /// names) stop here; the signing headers are always the proxy's own.
 enum HeaderRewriting {
-    static let hopByHop: Set<String> = [
+    static let hopByHop = [
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
         "te", "trailer", "transfer-encoding", "upgrade",
     ]
 
-    /// Names listed in `Connection` headers, lower-cased.
-    static func connectionNamed(_ headers: HTTPHeaders) -> Set<String> {
-        var names = Set<String>()
-        for value in headers[canonicalForm: "connection"] {
-            names.insert(String(value.lowercased().drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()))
+    @inline(__always)
+    static func isHopByHop(_ name: String) -> Bool { ASCII.isAny(name, of: hopByHop) }
+
+    /// Extra names listed in `Connection` headers (lower-cased), beyond `close` and the hop-by-hop
+    /// ones that are removed anyway. Usually empty, and then nothing is allocated.
+    static func connectionNamed(_ headers: HTTPHeaders) -> [String] {
+        var names: [String] = []
+        for (name, value) in headers where ASCII.equalsIgnoringCase(name, "connection") {
+            for token in value.utf8.split(separator: UInt8(ascii: ",")) {
+                let trimmed = token.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+                let lowered = String(decoding: trimmed.map(ASCII.lower), as: UTF8.self)
+                if lowered.isEmpty || lowered == "close" || hopByHop.contains(lowered) { continue }
+                names.append(lowered)
+            }
         }
         return names
+    }
+
+    @inline(__always)
+    static func isNamed(_ name: String, in named: [String]) -> Bool {
+        !named.isEmpty && ASCII.isAny(name, of: named)
     }
 
     /// The upstream request head: end-to-end client headers, then Host, Content-Length and the
@@ -29,9 +43,9 @@ enum HeaderRewriting {
         headers.reserveCapacity(client.headers.count + 5)
         headers.add(name: "host", value: authority)
         for (name, value) in client.headers {
-            let lower = name.lowercased()
-            if hopByHop.contains(lower) || named.contains(lower) || lower == "host" || lower == "content-length"
-                || lower == "expect" || ownedHeaders.contains(lower) {
+            if isHopByHop(name) || isNamed(name, in: named) || ASCII.equalsIgnoringCase(name, "host")
+                || ASCII.equalsIgnoringCase(name, "content-length") || ASCII.equalsIgnoringCase(name, "expect")
+                || ASCII.isAny(name, of: ownedHeaders) {
                 continue
             }
             headers.add(name: name, value: value)
@@ -49,10 +63,11 @@ enum HeaderRewriting {
         headers.reserveCapacity(upstream.headers.count + 3)
         var hasCacheControl = false
         for (name, value) in upstream.headers {
-            let lower = name.lowercased()
-            if hopByHop.contains(lower) || named.contains(lower) { continue }
-            if lower == "cache-control" { hasCacheControl = true }
-            if isEventStream, lower == "x-accel-buffering" { continue }
+            if isHopByHop(name) || isNamed(name, in: named) { continue }
+            if isEventStream {
+                if ASCII.equalsIgnoringCase(name, "cache-control") { hasCacheControl = true }
+                if ASCII.equalsIgnoringCase(name, "x-accel-buffering") { continue }
+            }
             headers.add(name: name, value: value)
         }
         if isEventStream {
@@ -65,6 +80,7 @@ enum HeaderRewriting {
 
     static func isEventStream(_ headers: HTTPHeaders) -> Bool {
         guard let type = headers.first(name: "content-type") else { return false }
-        return type.lowercased().hasPrefix("text/event-stream")
+        let prefix = "text/event-stream"
+        return type.utf8.count >= prefix.utf8.count && ASCII.equalsIgnoringCase(Substring(type).utf8.prefix(prefix.utf8.count), prefix)
     }
 }

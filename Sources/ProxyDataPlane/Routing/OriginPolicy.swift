@@ -25,9 +25,45 @@ public struct OriginPolicy: Sendable {
     public func acceptsHost(_ value: String?) -> Bool {
         guard let value, !value.isEmpty else { return false }
         if acceptsAnyHost { return true }
-        guard let (host, _) = HostName.splitAuthority(value, defaultPort: 80) else { return false }
-        return HostName.isLoopback(host) || host == listenHost
+        guard let host = Self.hostPart(value) else { return false }
+        return Self.isLoopbackName(host) || ASCII.equalsIgnoringCase(host, listenHost)
     }
+
+    /// The host of `host[:port]` or `[v6]:port` (brackets removed); nil when the port is not digits.
+    static func hostPart(_ authority: String) -> Substring.UTF8View? {
+        let bytes = Substring(authority).utf8
+        if bytes.first == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            let after = bytes[bytes.index(after: close)...]
+            guard after.isEmpty || (after.first == UInt8(ascii: ":") && after.dropFirst().allSatisfy(isDigit)) else { return nil }
+            return bytes[bytes.index(after: bytes.startIndex)..<close]
+        }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return bytes }
+        guard bytes[bytes.index(after: colon)...].allSatisfy(isDigit) else { return nil }
+        return bytes[..<colon]
+    }
+
+    /// `localhost`, `::1` and 127.0.0.0/8 written as a dotted quad, compared as bytes.
+    static func isLoopbackName(_ host: Substring.UTF8View) -> Bool {
+        if ASCII.equalsIgnoringCase(host, "localhost") || ASCII.equalsIgnoringCase(host, "::1") { return true }
+        guard host.starts(with: "127.".utf8) else { return false }
+        var octets = 1, digits = 0
+        for byte in host.dropFirst(4) {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0 else { return false }
+                octets += 1
+                digits = 0
+            } else if isDigit(byte), digits < 3 {
+                digits += 1
+            } else {
+                return false
+            }
+        }
+        return octets == 4 && digits > 0
+    }
+
+    @inline(__always)
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
     public func acceptsOrigin(_ value: String?) -> Bool {
         guard let value else { return true }

@@ -31,50 +31,83 @@ public struct RequestRouter: Sendable {
 
     /// The path part of a target, for logs: the query may carry tokens and is never logged.
     public static func logPath(_ target: String) -> Substring {
-        target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        Substring(target.utf8[..<(target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.utf8.endIndex)])
     }
 
     public func route(method: String, target: String) -> Route {
         if let problem = Self.unsafeTargetReason(target) { return .badTarget(problem) }
-        let pieces = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let path = pieces[0]
-        if path == "/.well-known" || path.hasPrefix("/.well-known/") || Self.discoveryPaths.contains(String(path)) {
+        let utf8 = target.utf8
+        let queryStart = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
+        let path = Substring(target.utf8[..<queryStart])
+        if path.utf8.starts(with: "/.well-known".utf8), path.utf8.count == 12 || path.utf8.dropFirst(12).first == UInt8(ascii: "/") {
             return .discoveryProbe
         }
+        if path == "/register" || path == "/authorize" || path == "/token" { return .discoveryProbe }
         let suffix: Substring
         if mcpPath == "/" {
             suffix = path == "/" ? "" : path
-        } else if path == mcpPath {
-            suffix = ""
-        } else if path.hasPrefix(mcpPath), path.dropFirst(mcpPath.count).first == "/" {
-            suffix = path.dropFirst(mcpPath.count)
+        } else if path.utf8.starts(with: mcpPath.utf8) {
+            let rest = path.utf8.dropFirst(mcpPath.utf8.count)
+            guard rest.isEmpty || rest.first == UInt8(ascii: "/") else { return .notFound }
+            suffix = Substring(rest)
         } else {
             return .notFound
         }
-        guard Self.allowedMethods.contains(method) else { return .methodNotAllowed }
-        var upstreamPath = upstreamBasePath + suffix
-        if upstreamPath.isEmpty { upstreamPath = "/" }
-        if pieces.count == 2 { upstreamPath += "?" + pieces[1] }
-        return .forward(upstreamTarget: upstreamPath)
+        guard method == "POST" || method == "GET" || method == "DELETE" else { return .methodNotAllowed }
+        var upstreamTarget = upstreamBasePath
+        upstreamTarget += suffix
+        if upstreamTarget.isEmpty { upstreamTarget = "/" }
+        upstreamTarget += Substring(utf8[queryStart...])
+        return .forward(upstreamTarget: upstreamTarget)
     }
 
     /// Refuses everything that could steer a signed request away from the configured endpoint or
     /// be read differently by the upstream: absolute form, `//`, dot segments (plain or encoded),
-    /// encoded slashes and backslashes, NUL, controls, spaces and fragments.
+    /// encoded slashes and backslashes, NUL, controls, spaces and fragments. One pass over the bytes.
     static func unsafeTargetReason(_ target: String) -> String? {
         let bytes = target.utf8
         guard bytes.first == UInt8(ascii: "/") else { return "only origin-form request targets (starting with /) are accepted" }
-        if target.hasPrefix("//") { return "a target starting with // is refused" }
-        for byte in bytes where byte <= 0x20 || byte == 0x7F || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "#") {
-            return "control characters, spaces, backslashes and fragments are refused in targets"
+        var inQuery = false
+        var previous: UInt8 = 0
+        var segmentLength = 0
+        var segmentDots = 0
+        var pendingPercent = 0
+        var percentFirst: UInt8 = 0
+        for byte in bytes {
+            if byte <= 0x20 || byte == 0x7F || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "#") {
+                return "control characters, spaces, backslashes and fragments are refused in targets"
+            }
+            if inQuery { continue }
+            if pendingPercent > 0 {
+                let lowered = ASCII.lower(byte)
+                if pendingPercent == 2 {
+                    percentFirst = lowered
+                } else if (percentFirst == UInt8(ascii: "2") && (lowered == UInt8(ascii: "e") || lowered == UInt8(ascii: "f")))
+                    || (percentFirst == UInt8(ascii: "5") && lowered == UInt8(ascii: "c"))
+                    || (percentFirst == UInt8(ascii: "0") && lowered == UInt8(ascii: "0")) {
+                    return "encoded dots, slashes, backslashes and NUL are refused in paths"
+                }
+                pendingPercent -= 1
+            }
+            switch byte {
+            case UInt8(ascii: "/"), UInt8(ascii: "?"):
+                if byte == UInt8(ascii: "/"), previous == UInt8(ascii: "/") { return "empty path segments (//) are refused" }
+                if segmentLength > 0, segmentLength == segmentDots, segmentDots <= 2 { return "dot segments are refused in paths" }
+                segmentLength = 0
+                segmentDots = 0
+                inQuery = byte == UInt8(ascii: "?")
+            case UInt8(ascii: "%"):
+                pendingPercent = 2
+                segmentLength += 1
+            case UInt8(ascii: "."):
+                segmentLength += 1
+                segmentDots += 1
+            default:
+                segmentLength += 1
+            }
+            previous = byte
         }
-        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
-        let lower = path.lowercased()
-        for encoded in ["%2e", "%2f", "%5c", "%00"] where lower.contains(encoded) {
-            return "encoded dots, slashes, backslashes and NUL are refused in paths"
-        }
-        if path.contains("//") { return "empty path segments (//) are refused" }
-        if path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) { return "dot segments are refused in paths" }
+        if !inQuery, segmentLength > 0, segmentLength == segmentDots, segmentDots <= 2 { return "dot segments are refused in paths" }
         return nil
     }
 }

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import ProxyLogging
+
+@Suite("JSON log lines")
+struct LogLineTests {
+    func parse(_ line: LogLine) throws -> [String: Any] {
+        let bytes = line.finished
+        #expect(bytes.last == 0x0A)
+        return try #require(try JSONSerialization.jsonObject(with: Data(bytes.dropLast())) as? [String: Any])
+    }
+
+    @Test("fields of every type come out as valid JSON with the right values")
+    func fields() throws {
+        var line = LogLine(level: .warning, event: "request", unixMilliseconds: 1_700_000_000_123)
+        line.field("profile", "prod")
+        line.field("status", 502)
+        line.field("negative", -42)
+        line.field("zero", 0)
+        line.field("stream", true)
+        line.field("duration_ms", milliseconds: 1_234_567)
+        line.field("small_ms", milliseconds: 5_000)
+        let object = try parse(line)
+        #expect(object["ts"] as? String == "2023-11-14T22:13:20.123Z")
+        #expect(object["level"] as? String == "warning")
+        #expect(object["event"] as? String == "request")
+        #expect(object["status"] as? Int == 502)
+        #expect(object["negative"] as? Int == -42)
+        #expect(object["zero"] as? Int == 0)
+        #expect(object["stream"] as? Bool == true)
+        #expect(object["duration_ms"] as? Double == 1.234)
+        #expect(object["small_ms"] as? Double == 0.005)
+    }
+
+    @Test("quotes, backslashes, control bytes and invalid UTF-8 cannot break a line")
+    func escaping() throws {
+        var line = LogLine(level: .info, event: "x")
+        line.field("text", "a\"b\\c\nd\te\u{01}é")
+        line.field("bytes", bytes: [0x41, 0xFF, 0x0A, 0x22])
+        let object = try parse(line)
+        #expect(object["text"] as? String == "a\"b\\c\nd\te\u{01}é")
+        #expect(object["bytes"] as? String == "A\u{FFFD}\n\"")
+        #expect(!line.finished.dropLast().contains(0x0A), "one object per line")
+    }
+
+    @Test("the sink writes every emitted line, in order, by shutdown")
+    func sinkFlushes() throws {
+        let path = NSTemporaryDirectory() + "log-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let descriptor = open(path, O_WRONLY | O_APPEND)
+        defer { close(descriptor) }
+        let sink = LogSink(minimumLevel: .info, fileDescriptor: descriptor, flushInterval: 10)
+        #expect(!sink.isEnabled(.debug))
+        for index in 0..<1000 {
+            var line = LogLine(level: .info, event: "n")
+            line.field("i", index)
+            sink.emit(line)
+        }
+        sink.shutdown()
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1000)
+        #expect(lines.last?.contains(#""i":999"#) == true)
+    }
+}
