@@ -26,12 +26,17 @@ struct RejectionTests {
         (String.post("//other.host/mcp"), 400),
         (String.post("/mcp/a%2fb"), 400),
         ("POST http://other.host/mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}", 400),
+        ("CONNECT other.host:443 HTTP/1.1\r\nHost: other.host:443\r\n\r\n", 403),
+        ("CONNECT other.host:443 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400),
+        ("OPTIONS /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nAccess-Control-Request-Method: POST\r\n\r\n", 403),
+        ("OPTIONS /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost:3000\r\nAccess-Control-Request-Method: POST\r\n\r\n", 405),
     ])
     func refused(request: String, status: Int) async throws {
         try await ProxyHarness.with { proxy in
             let response = try await proxy.exchange(request)
             #expect(response?.status == status)
             #expect(response?.header("content-type") == "application/json")
+            #expect(response?.headers.contains { $0.0.lowercased().hasPrefix("access-control-") } == false, "no CORS permission is ever granted")
             #expect(proxy.upstream.received.isEmpty)
         }
     }
@@ -102,6 +107,17 @@ struct UpstreamFailureTests {
             #expect(response?.body.contains("\"profile\":\"test\"") == true)
             #expect(response?.body.contains("upstream unreachable") == true)
             #expect(response?.body.contains(ProxyHarness.secret) == false)
+        }
+    }
+
+    @Test("a malformed upstream response gives 502 and the proxy keeps serving")
+    func malformedResponse() async throws {
+        try await ProxyHarness.with { proxy in
+            let response = try await proxy.exchange(.post("/mcp/garbage"))
+            #expect(response?.status == 502)
+            #expect(response?.body.contains("malformed") == true)
+            let after = try await proxy.exchange(.post())
+            #expect(after?.status == 200)
         }
     }
 

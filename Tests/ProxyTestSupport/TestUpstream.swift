@@ -129,6 +129,12 @@ private final class UpstreamHandler: ChannelInboundHandler {
             return write(context, status: HTTPResponseStatus(statusCode: code), headers: [("content-type", "application/json"), ("www-authenticate", "HMAC"), ("x-multi", "a"), ("x-multi", "b")], body: body)
         }
         if path.hasSuffix("/slow") { return }
+        if path.hasSuffix("/garbage") {
+            // Below the HTTP handlers: raw bytes that are no HTTP response at all.
+            let encoder = try! context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+            encoder.writeAndFlush(NIOAny(ByteBuffer(string: "HTTP/1.1 twohundred OK\r\nno colon here\r\n\r\n")), promise: nil)
+            return
+        }
         if path.hasSuffix("/sse") { return streamEvents(context: context, count: 3, delay: .milliseconds(300), cut: false) }
         if path.hasSuffix("/sse-cut") { return streamEvents(context: context, count: 1, delay: .milliseconds(100), cut: true) }
         if path.hasSuffix("/cut") {
