@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
 import NIOHTTP1
@@ -7,7 +8,9 @@ import NIOPosix
 public final class ProfileListener: Sendable {
     public let runtime: ProfileRuntime
     let engine: ForwardingEngine
-    private let quiescing: ServerQuiescingHelper
+    /// Dropped once shutdown is done: the helper fails an internal promise when it is
+    /// deallocated, which must happen while the event loops still run.
+    private let quiescing: NIOLockedValueBox<ServerQuiescingHelper?>
     public let channel: any Channel
 
     /// The address actually bound (useful when the profile asked for port 0 in tests).
@@ -16,7 +19,7 @@ public final class ProfileListener: Sendable {
     private init(runtime: ProfileRuntime, engine: ForwardingEngine, quiescing: ServerQuiescingHelper, channel: any Channel) {
         self.runtime = runtime
         self.engine = engine
-        self.quiescing = quiescing
+        self.quiescing = NIOLockedValueBox(quiescing)
         self.channel = channel
     }
 
@@ -49,11 +52,13 @@ public final class ProfileListener: Sendable {
     /// Stops accepting, asks every connection to finish (streams end cleanly), and returns when
     /// all are closed or the grace period is over, whichever comes first.
     public func shutdown(grace: TimeAmount) async {
+        guard let quiescing = quiescing.withLockedValue({ $0 }) else { return }
         let promise = engine.group.next().makePromise(of: Void.self)
         quiescing.initiateShutdown(promise: promise)
         let deadline = engine.group.next().scheduleTask(in: grace) { promise.succeed(()) }
         try? await promise.futureResult.get()
         deadline.cancel()
         try? await channel.closeFuture.get()
+        self.quiescing.withLockedValue { $0 = nil }
     }
 }
