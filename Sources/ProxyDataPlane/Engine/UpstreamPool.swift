@@ -16,7 +16,7 @@ final class UpstreamPool {
     private var idle: [ObjectIdentifier: [Connection]] = [:]
     private var isClosed = false
     /// Idle connections kept per endpoint; more are closed when they come back.
-    let idleLimit = 128
+    let idleLimit = 1024
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
