@@ -7,7 +7,8 @@ public func requestChecksFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     let text = String(decoding: bytes, as: UTF8.self)
     let router = RequestRouter(mcpPath: "/mcp", upstreamBasePath: "/base")
     if case .forward(let target) = router.route(method: "POST", target: text) {
-        guard target.hasPrefix("/base"), !target.contains(".."), !target.contains("//") else {
+        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        guard path.hasPrefix("/base"), !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }), !path.contains("//") else {
             fatalError("escaped the upstream path: \(target)")
         }
     }

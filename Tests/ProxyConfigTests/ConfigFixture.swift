@@ -13,7 +13,7 @@ struct ConfigFixture {
 
     func write(_ name: String, _ text: String, mode: Int = 0o600) {
         let path = directory + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
     }
 
     func path(_ name: String) -> String { directory + "/" + name }

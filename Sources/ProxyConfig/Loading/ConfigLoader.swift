@@ -70,8 +70,8 @@ public enum ConfigLoader {
     private static func fileProfiles(_ paths: [String], request: ConfigRequest, into diagnostics: inout [Diagnostic]) -> [Profile] {
         var parsed: [ParsedConfigFile] = []
         for path in paths {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                diagnostics.append(Diagnostic(.error, at: .file(path: path, mark: SourceMark(line: 1, column: 1)), "cannot read this file"))
+            guard let data = FileContents.read(path) else {
+                diagnostics.append(Diagnostic(.error, at: .file(path: path, mark: SourceMark(line: 1, column: 1)), "cannot read this file (or it is over 16 MiB)"))
                 continue
             }
             let text = String(decoding: data, as: UTF8.self)

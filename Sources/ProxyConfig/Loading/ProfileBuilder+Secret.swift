@@ -31,7 +31,7 @@ extension ProfileBuilder {
         if fromFile != nil {
             guard let path = text("secret_file", required: false, check: { !$0.isEmpty }, problem: "is not a path", fix: "write the path of the secret file") else { return nil }
             origins["secret"] = fields["secret_file"]?.origin
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard let data = FileContents.read(path) else {
                 report(fromFile, "cannot read the secret file \(quoted(path))", fix: "check that the file exists and this user may read it")
                 return nil
             }
