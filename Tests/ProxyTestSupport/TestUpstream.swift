@@ -129,6 +129,13 @@ private final class UpstreamHandler: ChannelInboundHandler {
             return write(context, status: HTTPResponseStatus(statusCode: code), headers: [("content-type", "application/json"), ("www-authenticate", "HMAC"), ("x-multi", "a"), ("x-multi", "b")], body: body)
         }
         if path.hasSuffix("/slow") { return }
+        if let raw = Self.rawResponses.first(where: { path.hasSuffix($0.key) })?.value {
+            // Below the HTTP handlers, so framing the encoder would never produce can be tested.
+            let encoder = try! context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+            encoder.writeAndFlush(NIOAny(ByteBuffer(string: raw.bytes)), promise: nil)
+            if raw.close { context.close(promise: nil) }
+            return
+        }
         if path.hasSuffix("/garbage") {
             // Below the HTTP handlers: raw bytes that are no HTTP response at all.
             let encoder = try! context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
@@ -154,6 +161,15 @@ private final class UpstreamHandler: ChannelInboundHandler {
         let json = String(decoding: try! JSONSerialization.data(withJSONObject: echo, options: [.sortedKeys]), as: UTF8.self)
         write(context, status: .ok, headers: [("content-type", "application/json"), ("mcp-session-id", "session-1"), ("connection", "x-upstream-private"), ("x-upstream-private", "1")], body: json)
     }
+
+    /// Responses written as raw bytes: interim 1xx heads, close-delimited bodies, 304s. The
+    /// connection closes after each, since they bypass the pipelining handler.
+    static let rawResponses: [String: (bytes: String, close: Bool)] = [
+        "/early-hints": ("HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}", true),
+        "/close-delimited": ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"until\":\"close\"}", true),
+        "/not-modified": ("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n", true),
+        "/chunked-trailer": ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\nX-Trailer: t\r\n\r\n", true),
+    ]
 
     private func streamEvents(context: ChannelHandlerContext, count: Int, delay: TimeAmount, cut: Bool) {
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-type": "text/event-stream", "transfer-encoding": "chunked"]))), promise: nil)
