@@ -93,3 +93,44 @@ struct StreamingTests {
         await proxy.stop()
     }
 }
+
+@Suite("shutdown under load and pipelining")
+struct ShutdownUnderLoadTests {
+    @Test("every request in flight when shutdown starts gets its complete response")
+    func shutdownUnderLoad() async throws {
+        let proxy = try await ProxyHarness.start()
+        var clients: [RawHTTPClient] = []
+        for index in 0..<20 {
+            let client = try await proxy.client()
+            try await client.send(.post("/mcp/delay", body: #"{"jsonrpc":"2.0","id":\#(index),"method":"slow"}"#))
+            clients.append(client)
+        }
+        let deadline = Date().addingTimeInterval(3)
+        while proxy.upstream.received.count < 20, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        await proxy.listener.shutdown(grace: .seconds(5))
+        for client in clients {
+            let response = await client.response()
+            #expect(response?.status == 200)
+            #expect(response?.body == #"{"delayed":true}"#)
+            #expect(response?.header("connection") == "close", "the connection is not kept after shutdown")
+        }
+        let refused = try? await proxy.client()
+        #expect(refused == nil, "no new connections after shutdown")
+        await proxy.stop()
+    }
+
+    @Test("pipelined requests are answered in order on one connection")
+    func pipelining() async throws {
+        try await ProxyHarness.with { proxy in
+            let client = try await proxy.client()
+            let first = String.post("/mcp/delay", body: #"{"jsonrpc":"2.0","id":1,"method":"first"}"#)
+            let second = String.post("/mcp/second", body: #"{"jsonrpc":"2.0","id":2,"method":"second"}"#)
+            try await client.send(first + second)
+            let text = await client.waitFor { $0.components(separatedBy: "HTTP/1.1 200").count == 3 }
+            let delayed = try #require(text.range(of: #"{"delayed":true}"#))
+            let echoed = try #require(text.range(of: #"\"id\":2"#))
+            #expect(delayed.lowerBound < echoed.lowerBound, "responses keep request order")
+            await client.close()
+        }
+    }
+}

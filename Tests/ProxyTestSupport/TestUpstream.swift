@@ -129,6 +129,14 @@ private final class UpstreamHandler: ChannelInboundHandler {
             return write(context, status: HTTPResponseStatus(statusCode: code), headers: [("content-type", "application/json"), ("www-authenticate", "HMAC"), ("x-multi", "a"), ("x-multi", "b")], body: body)
         }
         if path.hasSuffix("/slow") { return }
+        if path.hasSuffix("/delay") {
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(400)) {
+                let (handler, context) = bound.value
+                handler.write(context, status: .ok, headers: [("content-type", "application/json")], body: #"{"delayed":true}"#)
+            }
+            return
+        }
         if let raw = Self.rawResponses.first(where: { path.hasSuffix($0.key) })?.value {
             // Below the HTTP handlers, so framing the encoder would never produce can be tested.
             let encoder = try! context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
