@@ -78,6 +78,10 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "ProxySupervisorTests", dependencies: [
+            "ProxySupervisor", "ProxyConfig", "ProxyLogging", "ProxyTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "CLITests", dependencies: ["ProxyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
