@@ -7,19 +7,21 @@ import Testing
 /// Clients that are slow, stall or vanish cannot hold the proxy's resources.
 @Suite("slow, stalled and vanishing clients")
 struct SlowClientTests {
-    static let tight = ConnectionLimits(requestHeadTimeout: .milliseconds(400), requestBodyTimeout: .milliseconds(400),
-                                        stalledClientTimeout: .milliseconds(400), checkInterval: .milliseconds(100))
+    /// Short enough to keep the suite quick, long enough that a loaded CI machine running the
+    /// whole suite in parallel still connects and sends before the bounds trip.
+    static let tight = ConnectionLimits(requestHeadTimeout: .seconds(3), requestBodyTimeout: .seconds(3),
+                                        stalledClientTimeout: .seconds(3), checkInterval: .milliseconds(100))
 
     @Test("a head sent one byte at a time is cut off after the head timeout")
     func slowHeaders() async throws {
         try await ProxyHarness.with(limits: Self.tight) { proxy in
             let client = try await proxy.client()
-            for byte in "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n" {
+            for byte in "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + String(repeating: "a", count: 100) {
                 if client.isClosed { break }
                 try? await client.send(String(byte))
-                try await Task.sleep(for: .milliseconds(50))
+                try await Task.sleep(for: .milliseconds(100))
             }
-            await client.waitFor(timeout: 2) { _ in false }
+            await client.waitFor(timeout: 5) { _ in false }
             #expect(client.isClosed)
             #expect(proxy.upstream.received.isEmpty)
         }
@@ -32,7 +34,7 @@ struct SlowClientTests {
             try await client.send(.post())
             _ = await client.response()
             #expect(!client.isClosed)
-            await client.waitFor(timeout: 2) { _ in false }
+            await client.waitFor(timeout: 8) { _ in false }
             #expect(client.isClosed)
         }
     }
@@ -42,9 +44,9 @@ struct SlowClientTests {
         try await ProxyHarness.with(limits: Self.tight) { proxy in
             let client = try await proxy.client()
             try await client.send("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"")
-            let text = await client.waitFor(timeout: 3) { $0.contains("HTTP/1.1 408") }
+            let text = await client.waitFor(timeout: 8) { $0.contains("HTTP/1.1 408") }
             #expect(text.hasPrefix("HTTP/1.1 408"))
-            await client.waitFor(timeout: 1) { _ in false }
+            await client.waitFor(timeout: 3) { _ in false }
             #expect(client.isClosed)
             #expect(proxy.upstream.received.isEmpty)
         }
@@ -56,7 +58,7 @@ struct SlowClientTests {
             let client = try await proxy.client()
             try await client.stopReading()
             for _ in 0..<8 { try await client.send(.post("/mcp/big")) }
-            let deadline = Date().addingTimeInterval(5)
+            let deadline = Date().addingTimeInterval(12)
             while proxy.upstream.closedConnectionCount == 0, Date() < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
