@@ -68,3 +68,29 @@ struct RequestRouterTests {
         }
     }
 }
+
+@Suite("Host and Origin policy")
+struct OriginPolicyTests {
+    let policy = OriginPolicy(listenHost: "127.0.0.1", allowRemote: false, allowedOrigins: ["https://app.example.com"])
+
+    @Test("Host must name the listener or a loopback name, any port")
+    func hosts() {
+        for host in ["127.0.0.1:8931", "localhost", "LOCALHOST:1", "127.1.2.3", "[::1]:8931"] {
+            #expect(policy.acceptsHost(host), "\(host)")
+        }
+        for host in ["evil.example:8931", "127.0.0.1.evil.example", "127.300.0.1", "127.0.0", "localhost:80a", "", "[::2]"] {
+            #expect(!policy.acceptsHost(host), "\(host)")
+        }
+        #expect(!policy.acceptsHost(nil))
+    }
+
+    @Test("Origin is loopback (same rule as Host) or listed; none at all is fine")
+    func origins() {
+        for origin in ["http://localhost:6274", "https://127.0.0.1", "http://[::1]:3000", "https://APP.example.com", nil] as [String?] {
+            #expect(policy.acceptsOrigin(origin), "\(origin ?? "none")")
+        }
+        for origin in ["http://evil.example", "null", "http://127.300.0.1", "file://localhost", "http://localhost/path", "http://localhost.evil.example"] {
+            #expect(!policy.acceptsOrigin(origin), "\(origin)")
+        }
+    }
+}

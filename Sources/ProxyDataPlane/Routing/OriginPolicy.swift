@@ -47,14 +47,18 @@ public struct OriginPolicy: Sendable {
     static func isLoopbackName(_ host: Substring.UTF8View) -> Bool {
         if ASCII.equalsIgnoringCase(host, "localhost") || ASCII.equalsIgnoringCase(host, "::1") { return true }
         guard host.starts(with: "127.".utf8) else { return false }
-        var octets = 1, digits = 0
+        // "127." is consumed: that octet and the one being read are counted.
+        var octets = 2, digits = 0, value = 0
         for byte in host.dropFirst(4) {
             if byte == UInt8(ascii: ".") {
                 guard digits > 0 else { return false }
                 octets += 1
                 digits = 0
+                value = 0
             } else if isDigit(byte), digits < 3 {
                 digits += 1
+                value = value * 10 + Int(byte - 0x30)
+                guard value <= 255 else { return false }
             } else {
                 return false
             }
@@ -73,7 +77,7 @@ public struct OriginPolicy: Sendable {
         let scheme = lower[..<schemeEnd.lowerBound]
         guard scheme == "http" || scheme == "https" else { return false }
         let authority = lower[schemeEnd.upperBound...]
-        guard !authority.contains("/"), let (host, _) = HostName.splitAuthority(String(authority), defaultPort: 80) else { return false }
-        return host == "localhost" || host == "::1" || HostName.ipv4Octets(host)?.first == 127
+        guard !authority.contains("/"), let host = Self.hostPart(String(authority)) else { return false }
+        return Self.isLoopbackName(host)
     }
 }
