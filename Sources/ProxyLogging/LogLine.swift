@@ -72,9 +72,8 @@ public struct LogLine: Sendable {
 
     /// The finished line, newline included.
     public var finished: [UInt8] {
-        var line = bytes
-        line.append(UInt8(ascii: "}"))
-        line.append(0x0A)
+        var line: [UInt8] = []
+        appendFinished(to: &line)
         return line
     }
 
@@ -93,6 +92,14 @@ public struct LogLine: Sendable {
 
     static func appendEscaped(_ text: String, to output: inout [UInt8]) {
         appendEscapedValid(text.utf8, to: &output)
+    }
+
+    /// `text` as a quoted JSON string, escaped like every log value; for JSON built outside log lines.
+    public static func jsonQuoted(_ text: String) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "\"")]
+        appendEscaped(text, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static let hex = Array("0123456789abcdef".utf8)

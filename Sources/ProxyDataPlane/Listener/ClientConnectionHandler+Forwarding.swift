@@ -14,7 +14,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             bodyLength: exchange.body?.readableBytes ?? 0, ownedHeaders: runtime.ownedHeaders, signature: signature)
         let body = exchange.body
         exchange.body = nil
-        exchange.forwardedNanoseconds = DispatchTimeNow.nanoseconds()
+        exchange.forwardedAt = .now()
         let pool = engine.pool(for: context.eventLoop)
         pool.acquire(endpoint) { [weak self] result in
             guard let self, self.exchange === exchange, !self.isClosed else {

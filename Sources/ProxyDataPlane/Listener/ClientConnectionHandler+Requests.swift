@@ -106,7 +106,7 @@ extension ClientConnectionHandler {
         if let rpcMethod = exchange.rpcMethod { line.field("rpc_method", rpcMethod) }
         line.field("status", exchange.status)
         if exchange.upstreamStatus > 0 { line.field("upstream_status", exchange.upstreamStatus) }
-        line.field("duration_ms", milliseconds: DispatchTimeNow.nanoseconds() &- exchange.startNanoseconds)
+        line.field("duration_ms", milliseconds: UInt64((NIODeadline.now() - exchange.startedAt).nanoseconds))
         line.field("bytes_out", exchange.bytesOut)
         if exchange.isEventStream { line.field("stream", true) }
         if let failure = exchange.failure { line.field("error", failure.summary) }

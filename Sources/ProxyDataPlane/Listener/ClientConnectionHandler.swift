@@ -61,13 +61,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        if let exchange, let forwarded = exchange.forwardedNanoseconds, !exchange.isEventStream,
-           now.uptimeNanoseconds - forwarded > UInt64(runtime.endpoint.requestTimeout.nanoseconds) {
+        if let exchange, let forwardedAt = exchange.forwardedAt, !exchange.isEventStream,
+           now - forwardedAt > runtime.endpoint.requestTimeout {
             requestTimedOut(exchange)
             return
         }
-        if let exchange, case .collecting = exchange.phase,
-           now.uptimeNanoseconds - exchange.startNanoseconds > UInt64(limits.requestBodyTimeout.nanoseconds) {
+        if let exchange, case .collecting = exchange.phase, now - exchange.startedAt > limits.requestBodyTimeout {
             var response = LocalResponse.jsonRPCError(.requestTimeout, code: -32600, message: "request body not received within \(limits.requestBodyTimeout.nanoseconds / 1_000_000_000)s", profile: runtime.profile.name)
             response.closesConnection = true
             writeLocal(response, for: exchange)

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import ProxyLogging
 
 /// A response the proxy writes itself: rejections, upstream failures and discovery 404s.
 /// Bodies are JSON; rejections of MCP requests use the JSON-RPC error shape so that MCP clients
@@ -12,15 +13,15 @@ struct LocalResponse {
     var closesConnection = false
 
     static func jsonRPCError(_ status: HTTPResponseStatus, code: Int, message: String, profile: String) -> LocalResponse {
-        LocalResponse(status: status, body: #"{"jsonrpc":"2.0","id":null,"error":{"code":\#(code),"message":\#(jsonString(message)),"data":{"profile":\#(jsonString(profile))}}}"#)
+        LocalResponse(status: status, body: #"{"jsonrpc":"2.0","id":null,"error":{"code":\#(code),"message":\#(LogLine.jsonQuoted(message)),"data":{"profile":\#(LogLine.jsonQuoted(profile))}}}"#)
     }
 
     static func discoveryNotFound(profile: String) -> LocalResponse {
-        LocalResponse(status: .notFound, body: #"{"error":"not_found","error_description":"mcp-auth-proxy signs requests itself; this endpoint offers no OAuth discovery","profile":\#(jsonString(profile))}"#)
+        LocalResponse(status: .notFound, body: #"{"error":"not_found","error_description":"mcp-auth-proxy signs requests itself; this endpoint offers no OAuth discovery","profile":\#(LogLine.jsonQuoted(profile))}"#)
     }
 
     static func notFound(profile: String) -> LocalResponse {
-        LocalResponse(status: .notFound, body: #"{"error":"not_found","error_description":"no MCP endpoint at this path","profile":\#(jsonString(profile))}"#)
+        LocalResponse(status: .notFound, body: #"{"error":"not_found","error_description":"no MCP endpoint at this path","profile":\#(LogLine.jsonQuoted(profile))}"#)
     }
 
     func head(keepAlive: Bool) -> HTTPResponseHead {
@@ -31,25 +32,5 @@ struct LocalResponse {
         for (name, value) in extraHeaders { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "connection", value: "close") }
         return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
-    }
-
-    static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    result += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
     }
 }

@@ -20,7 +20,7 @@ final class RequestExchange {
     let head: HTTPRequestHead
     let method: String
     let logPath: Substring
-    let startNanoseconds: UInt64
+    let startedAt: NIODeadline
     var phase: Phase
     var upstreamTarget = ""
     var body: ByteBuffer?
@@ -34,7 +34,7 @@ final class RequestExchange {
     var failure: UpstreamFailure?
     var upstream: UpstreamPool.Connection?
     /// When the request went upstream; `request_timeout` counts from here (event streams exempt).
-    var forwardedNanoseconds: UInt64?
+    var forwardedAt: NIODeadline?
     var heartbeatTask: RepeatedTask?
     /// A GET whose 405 taught us the upstream cannot stream: its body is drained, not relayed.
     var drainingUpstream = false
@@ -43,7 +43,7 @@ final class RequestExchange {
         self.head = head
         self.method = head.method.rawValue
         self.logPath = RequestRouter.logPath(head.uri)
-        self.startNanoseconds = DispatchTimeNow.nanoseconds()
+        self.startedAt = .now()
         self.phase = phase
     }
 
@@ -59,12 +59,5 @@ final class RequestExchange {
         var slice = buffer.getSlice(at: buffer.readerIndex, length: min(room, buffer.readableBytes))!
         if buffer.readableBytes > room { errorTruncated = true }
         if errorSnippet == nil { errorSnippet = slice } else { errorSnippet!.writeBuffer(&slice) }
-    }
-}
-
-/// Monotonic nanoseconds for durations, independent of wall-clock steps.
-enum DispatchTimeNow {
-    static func nanoseconds() -> UInt64 {
-        UInt64(NIODeadline.now().uptimeNanoseconds)
     }
 }

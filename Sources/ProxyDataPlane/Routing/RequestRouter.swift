@@ -53,7 +53,7 @@ public struct RequestRouter: Sendable {
         } else {
             return .notFound
         }
-        guard method == "POST" || method == "GET" || method == "DELETE" else { return .methodNotAllowed }
+        guard Self.allowedMethods.contains(method) else { return .methodNotAllowed }
         var upstreamTarget = upstreamBasePath
         upstreamTarget += suffix
         if upstreamTarget.isEmpty { upstreamTarget = "/" }
