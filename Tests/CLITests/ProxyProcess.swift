@@ -1,6 +1,4 @@
 import Foundation
-import NIOPosix
-import NIOCore
 
 /// The real `mcp-auth-proxy` binary, run as a child process with a chosen environment.
 struct ProxyProcess {
@@ -66,15 +64,6 @@ struct ProxyProcess {
         let rest = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: rest, as: UTF8.self))
-    }
-
-    /// A port nobody listens on right now (bound and released by the test).
-    static func freePort() throws -> Int {
-        let group = MultiThreadedEventLoopGroup.singleton
-        let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
-        let port = channel.localAddress!.port!
-        try channel.close().wait()
-        return port
     }
 }
 

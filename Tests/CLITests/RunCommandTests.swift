@@ -29,7 +29,7 @@ struct RunCommandTests {
     func twoProfilesAtOnce() async throws {
         let upstreamA = try await TestUpstream(secret: Self.secretA)
         let upstreamB = try await TestUpstream(secret: Self.secretB)
-        let ports = (try ProxyProcess.freePort(), try ProxyProcess.freePort())
+        let ports = (try TestPorts.free(), try TestPorts.free())
         let config = twoProfiles(upstreamA, upstreamB, ports: ports)
         let proxy = try ProxyProcess(["--config", config.path], environment: environment)
         let startLines = proxy.waitUntilListening(count: 2)
@@ -66,7 +66,7 @@ struct RunCommandTests {
     func singleProfile() async throws {
         let upstreamA = try await TestUpstream(secret: Self.secretA)
         let upstreamB = try await TestUpstream(secret: Self.secretB)
-        let ports = (try ProxyProcess.freePort(), try ProxyProcess.freePort())
+        let ports = (try TestPorts.free(), try TestPorts.free())
         let proxy = try ProxyProcess(["--config", twoProfiles(upstreamA, upstreamB, ports: ports).path, "--profile", "bravo"],
                                      environment: ["BRAVO_SECRET": Self.secretB])
         let lines = proxy.waitUntilListening(count: 1)
@@ -81,7 +81,7 @@ struct RunCommandTests {
     func gracefulStop() async throws {
         let upstreamA = try await TestUpstream(secret: Self.secretA)
         let upstreamB = try await TestUpstream(secret: Self.secretB)
-        let ports = (try ProxyProcess.freePort(), try ProxyProcess.freePort())
+        let ports = (try TestPorts.free(), try TestPorts.free())
         let proxy = try ProxyProcess(["--config", twoProfiles(upstreamA, upstreamB, ports: ports).path], environment: environment)
         _ = proxy.waitUntilListening(count: 2)
         let client = try await RawHTTPClient(port: ports.0)
@@ -98,7 +98,7 @@ struct RunCommandTests {
 
     @Test("an invalid config logs fatal JSON lines, exits 78 and opens no listener")
     func invalidConfig() async throws {
-        let port = try ProxyProcess.freePort()
+        let port = try TestPorts.free()
         let config = writeConfig("profiles:\n  x:\n    upstream_url: ftp://x\n    key_id: k\n    secret_env: NOPE\n    listen_port: \(port)\n")
         let output = try ProxyProcess.run(["--config", config.path])
         #expect(output.status == 78)
@@ -116,7 +116,7 @@ struct RunCommandTests {
     func portTaken() async throws {
         let upstream = try await TestUpstream(secret: Self.secretA)
         let taken = try await RawHTTPClient.listeningSocket()
-        let free = try ProxyProcess.freePort()
+        let free = try TestPorts.free()
         let config = writeConfig("""
         profiles:
           alpha:

@@ -23,7 +23,7 @@ struct SupervisorTests {
     @Test("all profiles are served by one supervisor, and cancelling it closes every listener")
     func servesAllAndStops() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)
-        let ports = try [freePort(), freePort()]
+        let ports = try [TestPorts.free(), TestPorts.free()]
         let config = ValidatedConfig(profiles: [profile("a", upstream: upstream, port: ports[0]), profile("b", upstream: upstream, port: ports[1])],
                                      warnings: [], files: [])
         let log = sink()
@@ -48,7 +48,7 @@ struct SupervisorTests {
     func failsFast() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)
         let taken = try await RawHTTPClient.listeningSocket()
-        let free = try freePort()
+        let free = try TestPorts.free()
         let config = ValidatedConfig(profiles: [profile("a", upstream: upstream, port: free), profile("b", upstream: upstream, port: taken.localAddress!.port!)],
                                      warnings: [], files: [])
         let log = sink()
@@ -66,17 +66,5 @@ struct SupervisorTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         return try await RawHTTPClient(port: port)
-    }
-
-    func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
