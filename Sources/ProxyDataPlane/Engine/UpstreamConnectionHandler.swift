@@ -1,11 +1,10 @@
 import NIOCore
-import NIOHTTP1
 import NIOSSL
 
 /// Receives one upstream response as it arrives. Implemented by the client connection's handler;
 /// every call happens on the event loop both channels share.
 protocol UpstreamResponseReceiver: AnyObject {
-    func upstreamResponseHead(_ head: HTTPResponseHead)
+    func upstreamResponseHead(_ head: ResponseHead)
     func upstreamResponseBody(_ buffer: ByteBuffer)
     func upstreamResponseEnd()
     /// The upstream channel finished a read burst: time to flush what was written to the client.
@@ -13,21 +12,23 @@ protocol UpstreamResponseReceiver: AnyObject {
     func upstreamFailed(_ failure: UpstreamFailure)
 }
 
-/// The last handler of an upstream connection: sends one request at a time and hands the response
-/// parts to the current receiver. After a complete keep-alive response the connection goes back
-/// to its event loop's pool.
+/// The only handler of a plain upstream connection (after TLS for https): writes each request as
+/// one buffer and splits what comes back with a `ResponseParser`, so body bytes reach the client
+/// handler as slices of what was read. After a complete keep-alive response the connection goes
+/// back to its event loop's pool.
 final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private weak var receiver: (any UpstreamResponseReceiver)?
     private var context: ChannelHandlerContext?
-    private var responseKeepsAlive = true
+    private var parser = ResponseParser()
+    private var awaitingResponse = false
     private var isActive = false
     /// Called with `true` when the connection may be reused, `false` when it must not be.
     private var onExchangeEnd: ((Bool) -> Void)?
 
-    var isIdle: Bool { receiver == nil && isActive }
+    var isIdle: Bool { !awaitingResponse && isActive }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -39,44 +40,63 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
         context.fireChannelActive()
     }
 
-    /// Writes the whole request with a single flush.
-    func send(head: HTTPRequestHead, body: ByteBuffer?, to receiver: any UpstreamResponseReceiver, onExchangeEnd: @escaping (Bool) -> Void) {
+    /// Writes the whole request (head and body, already in one buffer) with a single flush.
+    func send(_ request: ByteBuffer, to receiver: any UpstreamResponseReceiver, onExchangeEnd: @escaping (Bool) -> Void) {
         guard let context else {
             receiver.upstreamFailed(.closedEarly)
             return
         }
         self.receiver = receiver
         self.onExchangeEnd = onExchangeEnd
-        responseKeepsAlive = true
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body, body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        awaitingResponse = true
+        parser = ResponseParser()
+        context.writeAndFlush(wrapOutboundOut(request), promise: nil)
     }
 
     /// Ends the current exchange from the client side (client gone, timeout, shutdown): the
     /// connection is closed, since its response stream can no longer be reused.
     func abandon() {
         receiver = nil
+        awaitingResponse = false
         finish(reusable: false)
         context?.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            responseKeepsAlive = head.isKeepAlive
-            receiver?.upstreamResponseHead(head)
-        case .body(let buffer):
-            receiver?.upstreamResponseBody(buffer)
-        case .end:
-            let current = receiver
-            receiver = nil
-            current?.upstreamResponseEnd()
-            finish(reusable: responseKeepsAlive && current != nil)
-            if !responseKeepsAlive { context.close(promise: nil) }
+        guard awaitingResponse else {
+            // Bytes nobody asked for: the connection's framing can no longer be trusted.
+            finish(reusable: false)
+            context.close(promise: nil)
+            return
         }
+        parser.feed(unwrapInboundIn(data))
+        do {
+            while awaitingResponse, let event = try parser.next() {
+                switch event {
+                case .head:
+                    receiver?.upstreamResponseHead(parser.head!)
+                case .body(let buffer):
+                    receiver?.upstreamResponseBody(buffer)
+                case .end:
+                    responseEnded(context: context, reusable: parser.head!.keepAlive && parser.isBetweenMessages)
+                }
+            }
+        } catch {
+            fail(.malformedResponse)
+            finish(reusable: false)
+            context.close(promise: nil)
+        }
+    }
+
+    /// Releases the connection before telling the receiver, so that a pipelined next request
+    /// can take this same connection.
+    private func responseEnded(context: ChannelHandlerContext, reusable: Bool) {
+        awaitingResponse = false
+        let current = receiver
+        receiver = nil
+        finish(reusable: reusable && current != nil)
+        if !reusable { context.close(promise: nil) }
+        current?.upstreamResponseEnd()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -86,14 +106,23 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
 
     func channelInactive(context: ChannelHandlerContext) {
         isActive = false
-        fail(.closedEarly)
+        if awaitingResponse {
+            if case .end? = try? parser.inputClosed() {
+                responseEnded(context: context, reusable: false)
+            } else {
+                fail(.closedEarly)
+            }
+        }
         finish(reusable: false)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch error {
-        case is HTTPParserError: fail(.malformedResponse)
+        case NIOSSLError.uncleanShutdown:
+            // A close without close_notify: `channelInactive` follows and decides whether the
+            // response was complete (a close-delimited body) or cut.
+            return
         case let tlsError as NIOSSLError: fail(.tlsFailed("\(tlsError)"))
         case let tlsError as BoringSSLError: fail(.tlsFailed("\(tlsError)"))
         default: fail(.closedEarly)
@@ -103,6 +132,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     private func fail(_ failure: UpstreamFailure) {
+        awaitingResponse = false
         let current = receiver
         receiver = nil
         current?.upstreamFailed(failure)

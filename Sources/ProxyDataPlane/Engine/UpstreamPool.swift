@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
@@ -44,9 +43,6 @@ final class UpstreamPool {
                     if let tls = endpoint.tlsContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: endpoint.serverHostname))
                     }
-                    // Outbound validation is off: every forwarded header already passed the strict
-                    // request parser, and the proxy's own values are checked at start-up.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {

@@ -9,10 +9,10 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         let endpoint = runtime.endpoint
         let signature = runtime.signer.sign(method: exchange.method, target: exchange.upstreamTarget,
                                             key: runtime.signingKey, unixMilliseconds: LogClock.unixMilliseconds())
-        let head = HeaderRewriting.upstreamRequestHead(
-            client: exchange.head, target: exchange.upstreamTarget, authority: endpoint.authority,
-            bodyLength: exchange.body?.readableBytes ?? 0, ownedHeaders: runtime.ownedHeaders, signature: signature)
-        let body = exchange.body
+        var request = context.channel.allocator.buffer(capacity: 1024 + (exchange.body?.readableBytes ?? 0))
+        HeaderRewriting.writeUpstreamRequest(
+            client: exchange.head, target: exchange.upstreamTarget, authority: endpoint.authority, body: exchange.body,
+            ownedHeaders: runtime.ownedHeaders, signature: signature, into: &request)
         exchange.body = nil
         exchange.forwardedAt = .now()
         let pool = engine.pool(for: context.eventLoop)
@@ -26,7 +26,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
                 self.upstreamFailed(failure)
             case .success(let connection):
                 exchange.upstream = connection
-                connection.handler.send(head: head, body: body, to: self) { reusable in
+                connection.handler.send(request, to: self) { reusable in
                     pool.release(connection, to: endpoint, reusable: reusable)
                 }
             }
@@ -48,31 +48,33 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         }
     }
 
-    func upstreamResponseHead(_ head: HTTPResponseHead) {
+    func upstreamResponseHead(_ head: ResponseHead) {
         guard let exchange, case .awaitingUpstream = exchange.phase else { return }
-        exchange.upstreamStatus = Int(head.status.code)
-        if exchange.head.method == .GET, head.status == .methodNotAllowed, runtime.profile.upstreamStreaming == .auto {
+        exchange.upstreamStatus = head.status
+        if exchange.head.method == .GET, head.status == 405, runtime.profile.upstreamStreaming == .auto {
             runtime.rememberUpstreamRefusesGET()
             exchange.drainingUpstream = true
             startHeartbeat(exchange)
             return
         }
-        exchange.isEventStream = HeaderRewriting.isEventStream(head.headers)
-        exchange.status = Int(head.status.code)
+        exchange.isEventStream = head.isEventStream
+        exchange.status = head.status
         exchange.phase = .streaming
-        let clientHead = HeaderRewriting.clientResponseHead(upstream: head, isEventStream: exchange.isEventStream, closeAfter: closeAfterResponse)
-        if exchange.isEventStream {
-            context.writeAndFlush(wrapOutboundOut(.head(clientHead)), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(.head(clientHead)), promise: nil)
-        }
+        exchange.clientFraming = HeaderRewriting.clientFraming(for: head, clientIsHTTP11: exchange.head.version.minor >= 1)
+        if exchange.clientFraming == .untilClose { closeAfterResponse = true }
+        var clientHead = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 64)
+        HeaderRewriting.writeClientResponseHead(head, framing: exchange.clientFraming, isEventStream: exchange.isEventStream,
+                                                closeAfter: closeAfterResponse, into: &clientHead)
+        context.write(wrapOutboundOut(clientHead), promise: nil)
+        // An event stream's head goes out at once; other heads share a write with their body.
+        if exchange.isEventStream { context.flush() }
     }
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {
         guard let exchange, case .streaming = exchange.phase else { return }
         exchange.bytesOut += buffer.readableBytes
         exchange.captureErrorBody(buffer)
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        writeBody(buffer, for: exchange)
         if !context.channel.isWritable, let upstream = exchange.upstream {
             // Backpressure: the client is behind, so stop reading the upstream until it catches up.
             try? upstream.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
@@ -92,7 +94,8 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             return
         }
         guard case .streaming = exchange.phase else { return }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        writeBodyEnd(exchange)
+        context.flush()
         complete(exchange)
     }
 

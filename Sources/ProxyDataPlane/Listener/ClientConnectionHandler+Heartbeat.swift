@@ -10,11 +10,13 @@ extension ClientConnectionHandler {
         exchange.phase = .heartbeat
         exchange.status = 200
         exchange.isEventStream = true
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "text/event-stream")
-        headers.add(name: "cache-control", value: "no-cache")
-        headers.add(name: "x-accel-buffering", value: "no")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        exchange.clientFraming = exchange.head.version.minor >= 1 ? .chunked : .untilClose
+        var head = context.channel.allocator.buffer(capacity: 160)
+        head.writeStaticString("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n")
+        head.writeStaticString(exchange.clientFraming == .chunked ? "transfer-encoding: chunked\r\n" : "connection: close\r\n")
+        head.writeStaticString("\r\n")
+        if exchange.clientFraming == .untilClose { closeAfterResponse = true }
+        context.write(wrapOutboundOut(head), promise: nil)
         sendHeartbeat(exchange)
         let interval = TimeAmount.milliseconds(runtime.profile.heartbeatInterval.milliseconds)
         // The task is cancelled when the exchange ends, which breaks the reference cycle.
@@ -27,6 +29,7 @@ extension ClientConnectionHandler {
     private func sendHeartbeat(_ exchange: RequestExchange) {
         guard self.exchange === exchange, case .heartbeat = exchange.phase else { return }
         exchange.bytesOut += Self.heartbeatComment.readableBytes
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(Self.heartbeatComment))), promise: nil)
+        writeBody(Self.heartbeatComment, for: exchange)
+        context.flush()
     }
 }

@@ -9,7 +9,9 @@ import NIOHTTP1
 /// once the current response is complete, so reads are never paused on the fast path.
 final class ClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    /// Responses are written as bytes: relayed heads are rewritten from the upstream's bytes and
+    /// bodies pass through as read, so no HTTP encoder sits in this pipeline.
+    typealias OutboundOut = ByteBuffer
 
     let runtime: ProfileRuntime
     let engine: ForwardingEngine
@@ -156,7 +158,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Ends an event stream cleanly (terminating chunk) and closes the connection.
     func finishStream(_ exchange: RequestExchange, event: String) {
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        writeBodyEnd(exchange)
+        context.flush()
         complete(exchange, event: event)
         context.close(promise: nil)
     }
@@ -179,17 +182,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Writes a complete local response and completes the exchange (if any).
     func writeLocal(_ response: LocalResponse, for exchange: RequestExchange?) {
         let keepAlive = !response.closesConnection && !closeAfterResponse && (exchange?.head.isKeepAlive ?? false)
-        context.write(wrapOutboundOut(.head(response.head(keepAlive: keepAlive))), promise: nil)
-        var buffer = context.channel.allocator.buffer(capacity: response.body.utf8.count)
-        buffer.writeString(response.body)
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: 256 + response.body.utf8.count)
+        response.write(keepAlive: keepAlive, into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         guard let exchange else {
             context.close(promise: nil)
             return
         }
         exchange.status = Int(response.status.code)
-        exchange.bytesOut = buffer.readableBytes
+        exchange.bytesOut = response.body.utf8.count
         if !keepAlive { closeAfterResponse = true }
         complete(exchange)
     }

@@ -24,13 +24,14 @@ struct LocalResponse {
         LocalResponse(status: .notFound, body: #"{"error":"not_found","error_description":"no MCP endpoint at this path","profile":\#(LogLine.jsonQuoted(profile))}"#)
     }
 
-    func head(keepAlive: Bool) -> HTTPResponseHead {
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "content-length", value: String(body.utf8.count))
-        headers.add(name: "cache-control", value: "no-store")
-        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+    /// The whole response, head and body, as bytes.
+    func write(keepAlive: Bool, into out: inout ByteBuffer) {
+        out.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
+        out.writeStaticString("content-type: application/json\r\ncache-control: no-store\r\n")
+        out.writeString("content-length: \(body.utf8.count)\r\n")
+        for (name, value) in extraHeaders { out.writeString("\(name): \(value)\r\n") }
+        if !keepAlive { out.writeStaticString("connection: close\r\n") }
+        out.writeStaticString("\r\n")
+        out.writeString(body)
     }
 }

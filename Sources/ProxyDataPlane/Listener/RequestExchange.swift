@@ -29,6 +29,8 @@ final class RequestExchange {
     var upstreamStatus = 0
     var bytesOut = 0
     var isEventStream = false
+    /// How the response body is framed on the client connection.
+    var clientFraming = HeaderRewriting.ClientFraming.asUpstream
     var errorSnippet: ByteBuffer?
     var errorTruncated = false
     var failure: UpstreamFailure?

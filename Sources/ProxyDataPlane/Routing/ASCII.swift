@@ -27,3 +27,55 @@ enum ASCII {
         names.contains { equalsIgnoringCase(text, $0) }
     }
 }
+
+/// The same comparisons on raw bytes, for heads that are never decoded into strings.
+extension ASCII {
+    @inline(__always)
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        let expected = lowercase.utf8Start
+        for offset in 0..<bytes.count where lower(bytes[offset]) != expected[offset] { return false }
+        return true
+    }
+
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: String) -> Bool {
+        bytes.count == lowercase.utf8.count && zip(bytes, lowercase.utf8).allSatisfy { lower($0) == $1 }
+    }
+
+    static func hasPrefixIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+        bytes.count >= lowercase.utf8CodeUnitCount
+            && equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[0..<lowercase.utf8CodeUnitCount]), lowercase)
+    }
+
+    /// A non-negative decimal of at most 18 digits, or nil.
+    static func decimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var value = 0
+        for byte in bytes {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit <= 9 else { return nil }
+            value = value * 10 + Int(digit)
+        }
+        return value
+    }
+
+    /// Calls `body` with each comma-separated token, trimmed of spaces and tabs, skipping empty ones.
+    static func forEachToken(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: ",") { end += 1 }
+            var lower = start, upper = end
+            while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
+            while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
+            if upper > lower { body(UnsafeRawBufferPointer(rebasing: bytes[lower..<upper])) }
+            start = end + 1
+        }
+    }
+
+    static func lastToken(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        var last: UnsafeRawBufferPointer?
+        forEachToken(bytes) { last = $0 }
+        return last
+    }
+}

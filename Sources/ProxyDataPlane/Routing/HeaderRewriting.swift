@@ -1,16 +1,27 @@
+import NIOCore
 import NIOHTTP1
 import ProxySigning
 
 /// What crosses the proxy in each direction: hop-by-hop headers (and any header `Connection`
-/// names) stop here; the signing headers are always the proxy's own.
+/// names) stop here; the signing headers are always the proxy's own. Both heads are written
+/// straight into the outgoing buffer: nothing is re-encoded through typed header structures.
 enum HeaderRewriting {
     static let hopByHop = [
+        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
+        "te", "trailer", "transfer-encoding", "upgrade",
+    ]
+    private static let hopByHopStatic: [StaticString] = [
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
         "te", "trailer", "transfer-encoding", "upgrade",
     ]
 
     @inline(__always)
     static func isHopByHop(_ name: String) -> Bool { ASCII.isAny(name, of: hopByHop) }
+
+    @inline(__always)
+    static func isHopByHop(_ name: UnsafeRawBufferPointer) -> Bool {
+        hopByHopStatic.contains { ASCII.equalsIgnoringCase(name, $0) }
+    }
 
     /// Extra names listed in `Connection` headers (lower-cased), beyond `close` and the hop-by-hop
     /// ones that are removed anyway. Usually empty, and then nothing is allocated.
@@ -32,55 +43,104 @@ enum HeaderRewriting {
         !named.isEmpty && ASCII.isAny(name, of: named)
     }
 
-    /// The upstream request head: end-to-end client headers, then Host, Content-Length and the
-    /// fresh signature, added after every removal so no client header can displace them.
-    static func upstreamRequestHead(
-        client: HTTPRequestHead, target: String, authority: String, bodyLength: Int,
-        ownedHeaders: [String], signature: SignatureHeaders
-    ) -> HTTPRequestHead {
+    /// The whole upstream request, head and body, in one buffer: end-to-end client headers, then
+    /// Host, Content-Length and the fresh signature, added after every removal so that no client
+    /// header can displace them.
+    static func writeUpstreamRequest(
+        client: HTTPRequestHead, target: String, authority: String, body: ByteBuffer?,
+        ownedHeaders: [String], signature: SignatureHeaders, into out: inout ByteBuffer
+    ) {
         let named = connectionNamed(client.headers)
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(client.headers.count + 5)
-        headers.add(name: "host", value: authority)
+        out.writeString(client.method.rawValue)
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeString(target)
+        out.writeStaticString(" HTTP/1.1\r\nhost: ")
+        out.writeString(authority)
+        out.writeStaticString("\r\n")
         for (name, value) in client.headers {
             if isHopByHop(name) || isNamed(name, in: named) || ASCII.equalsIgnoringCase(name, "host")
                 || ASCII.equalsIgnoringCase(name, "content-length") || ASCII.equalsIgnoringCase(name, "expect")
                 || ASCII.isAny(name, of: ownedHeaders) {
                 continue
             }
-            headers.add(name: name, value: value)
+            writeField(name, value, into: &out)
         }
-        if bodyLength > 0 || client.method == .POST { headers.add(name: "content-length", value: String(bodyLength)) }
-        for (name, value) in signature.all { headers.add(name: name, value: value) }
-        return HTTPRequestHead(version: .http1_1, method: client.method, uri: target, headers: headers)
+        let bodyLength = body?.readableBytes ?? 0
+        if bodyLength > 0 || client.method == .POST { writeField("content-length", String(bodyLength), into: &out) }
+        for (name, value) in signature.all { writeField(name, value, into: &out) }
+        out.writeStaticString("\r\n")
+        if var body { out.writeBuffer(&body) }
     }
 
-    /// The client response head: end-to-end upstream headers; for event streams, the headers that
-    /// stop a reverse proxy in front of us from buffering events.
-    static func clientResponseHead(upstream: HTTPResponseHead, isEventStream: Bool, closeAfter: Bool) -> HTTPResponseHead {
-        let named = connectionNamed(upstream.headers)
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(upstream.headers.count + 3)
+    /// How the client receives a relayed body.
+    enum ClientFraming {
+        /// The upstream's own Content-Length (or no body) is kept; body bytes go through as they are.
+        case asUpstream
+        /// Re-framed as chunks, for bodies the upstream chunked or delimited by closing.
+        case chunked
+        /// HTTP/1.0 client and no length: the body ends when the proxy closes the connection.
+        case untilClose
+    }
+
+    static func clientFraming(for head: ResponseHead, clientIsHTTP11: Bool) -> ClientFraming {
+        switch head.framing {
+        case .none, .contentLength: return .asUpstream
+        case .chunked, .untilClose: return clientIsHTTP11 ? .chunked : .untilClose
+        }
+    }
+
+    /// The client response head from the upstream's bytes: end-to-end fields copied as they
+    /// arrived; for event streams, the headers that stop a reverse proxy in front of us from
+    /// buffering events.
+    static func writeClientResponseHead(
+        _ head: ResponseHead, framing: ClientFraming, isEventStream: Bool, closeAfter: Bool, into out: inout ByteBuffer
+    ) {
         var hasCacheControl = false
-        for (name, value) in upstream.headers {
-            if isHopByHop(name) || isNamed(name, in: named) { continue }
-            if isEventStream {
-                if ASCII.equalsIgnoringCase(name, "cache-control") { hasCacheControl = true }
-                if ASCII.equalsIgnoringCase(name, "x-accel-buffering") { continue }
+        head.bytes.withUnsafeReadableBytes { raw in
+            // "HTTP/1.1 " and the three status digits, then the reason as the upstream sent it.
+            out.writeStaticString("HTTP/1.1 ")
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[9..<12]))
+            out.writeInteger(UInt8(ascii: " "))
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.reason]))
+            out.writeStaticString("\r\n")
+            let named = connectionNamed(head, raw)
+            for field in head.fields {
+                let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
+                if isHopByHop(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, $0) }) { continue }
+                if framing != .asUpstream, ASCII.equalsIgnoringCase(name, "content-length") { continue }
+                if isEventStream {
+                    if ASCII.equalsIgnoringCase(name, "cache-control") { hasCacheControl = true }
+                    if ASCII.equalsIgnoringCase(name, "x-accel-buffering") { continue }
+                }
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]))
+                out.writeStaticString("\r\n")
             }
-            headers.add(name: name, value: value)
         }
+        if framing == .chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
         if isEventStream {
-            headers.add(name: "x-accel-buffering", value: "no")
-            if !hasCacheControl { headers.add(name: "cache-control", value: "no-cache") }
+            out.writeStaticString("x-accel-buffering: no\r\n")
+            if !hasCacheControl { out.writeStaticString("cache-control: no-cache\r\n") }
         }
-        if closeAfter { headers.add(name: "connection", value: "close") }
-        return HTTPResponseHead(version: .http1_1, status: upstream.status, headers: headers)
+        if closeAfter || framing == .untilClose { out.writeStaticString("connection: close\r\n") }
+        out.writeStaticString("\r\n")
     }
 
-    static func isEventStream(_ headers: HTTPHeaders) -> Bool {
-        guard let type = headers.first(name: "content-type") else { return false }
-        let prefix = "text/event-stream"
-        return type.utf8.count >= prefix.utf8.count && ASCII.equalsIgnoringCase(Substring(type).utf8.prefix(prefix.utf8.count), prefix)
+    /// Lower-cased names the upstream's `Connection` fields list beyond the hop-by-hop ones.
+    private static func connectionNamed(_ head: ResponseHead, _ raw: UnsafeRawBufferPointer) -> [String] {
+        var names: [String] = []
+        for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "connection") {
+            ASCII.forEachToken(UnsafeRawBufferPointer(rebasing: raw[field.value])) { token in
+                if ASCII.equalsIgnoringCase(token, "close") || isHopByHop(token) { return }
+                names.append(String(decoding: token.map(ASCII.lower), as: UTF8.self))
+            }
+        }
+        return names
+    }
+
+    private static func writeField(_ name: String, _ value: String, into out: inout ByteBuffer) {
+        out.writeString(name)
+        out.writeStaticString(": ")
+        out.writeString(value)
+        out.writeStaticString("\r\n")
     }
 }

@@ -1,0 +1,44 @@
+import NIOCore
+
+/// An upstream response head kept as the bytes that arrived, with the offsets of each field.
+/// The client head is rewritten from these bytes directly: no header is decoded into a `String`.
+struct ResponseHead {
+    /// How the body that follows the head is delimited (RFC 9112 §6.3).
+    enum Framing: Equatable {
+        /// 1xx, 204, 304: the head is the whole message.
+        case none
+        case contentLength(Int)
+        case chunked
+        /// No length given: the body ends when the upstream closes the connection.
+        case untilClose
+    }
+
+    /// Byte ranges of one header line, relative to `bytes.readerIndex`.
+    struct Field {
+        var name: Range<Int>
+        var value: Range<Int>
+    }
+
+    let bytes: ByteBuffer
+    let status: Int
+    /// The reason phrase as sent (may be empty).
+    let reason: Range<Int>
+    let fields: [Field]
+    let framing: Framing
+    /// False when the upstream asked to close, spoke HTTP/1.0, or delimits the body by closing.
+    let keepAlive: Bool
+    let isEventStream: Bool
+
+    func withName<T>(_ field: Field, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        bytes.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[field.name])) }
+    }
+
+    func withValue<T>(_ field: Field, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        bytes.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[field.value])) }
+    }
+
+    /// A copy of part of the head (name, value or reason), for writing into another buffer.
+    func slice(_ range: Range<Int>) -> ByteBufferView {
+        bytes.readableBytesView[bytes.readerIndex + range.lowerBound ..< bytes.readerIndex + range.upperBound]
+    }
+}

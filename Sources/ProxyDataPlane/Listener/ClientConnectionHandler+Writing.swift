@@ -1,0 +1,48 @@
+import NIOCore
+
+/// Body framing on the client connection: bytes pass through as read when the upstream's length
+/// holds, otherwise each piece becomes one chunk.
+extension ClientConnectionHandler {
+    /// Pieces up to this size are copied into their chunk's buffer (one iovec instead of three).
+    static let chunkCopyLimit = 4096
+    private static let crlf = ByteBuffer(staticString: "\r\n")
+    private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
+
+    func writeBody(_ buffer: ByteBuffer, for exchange: RequestExchange) {
+        guard exchange.clientFraming == .chunked else {
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            return
+        }
+        let length = buffer.readableBytes
+        guard length > 0 else { return }
+        let copies = length <= Self.chunkCopyLimit
+        var chunk = context.channel.allocator.buffer(capacity: copies ? length + 24 : 20)
+        Self.writeChunkSize(length, into: &chunk)
+        if copies {
+            var buffer = buffer
+            chunk.writeBuffer(&buffer)
+            chunk.writeStaticString("\r\n")
+            context.write(wrapOutboundOut(chunk), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(chunk), promise: nil)
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            context.write(wrapOutboundOut(Self.crlf), promise: nil)
+        }
+    }
+
+    /// The terminating chunk, when the body is chunked; nothing otherwise.
+    func writeBodyEnd(_ exchange: RequestExchange) {
+        guard exchange.clientFraming == .chunked else { return }
+        context.write(wrapOutboundOut(Self.lastChunk), promise: nil)
+    }
+
+    private static func writeChunkSize(_ length: Int, into out: inout ByteBuffer) {
+        let digits = Array("0123456789abcdef".utf8)
+        var shift = (Int.bitWidth - length.leadingZeroBitCount + 3) / 4 * 4 - 4
+        while shift >= 0 {
+            out.writeInteger(digits[(length >> shift) & 0xF])
+            shift -= 4
+        }
+        out.writeStaticString("\r\n")
+    }
+}
