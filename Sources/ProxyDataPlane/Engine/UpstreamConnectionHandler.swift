@@ -25,8 +25,17 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     private var parser = ResponseParser()
     private var awaitingResponse = false
     private var isActive = false
-    /// Called with `true` when the connection may be reused, `false` when it must not be.
-    private var onExchangeEnd: ((Bool) -> Void)?
+    /// Between `send` and the exchange's end; the end returns the connection to `pool` once.
+    private var inExchange = false
+    /// The pool this connection returns to. The reference cycle (pool → idle connection →
+    /// handler → pool) ends when the connection closes or the pool closes its idle connections.
+    private let pool: UpstreamPool
+    private let endpoint: UpstreamEndpoint
+
+    init(pool: UpstreamPool, endpoint: UpstreamEndpoint) {
+        self.pool = pool
+        self.endpoint = endpoint
+    }
 
     var isIdle: Bool { !awaitingResponse && isActive }
 
@@ -41,13 +50,13 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     /// Writes the whole request (head and body, already in one buffer) with a single flush.
-    func send(_ request: ByteBuffer, to receiver: any UpstreamResponseReceiver, onExchangeEnd: @escaping (Bool) -> Void) {
+    func send(_ request: ByteBuffer, to receiver: any UpstreamResponseReceiver) {
         guard let context else {
             receiver.upstreamFailed(.closedEarly)
             return
         }
         self.receiver = receiver
-        self.onExchangeEnd = onExchangeEnd
+        inExchange = true
         awaitingResponse = true
         parser = ResponseParser()
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
@@ -139,8 +148,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     private func finish(reusable: Bool) {
-        let callback = onExchangeEnd
-        onExchangeEnd = nil
-        callback?(reusable)
+        guard inExchange, let channel = context?.channel else { return }
+        inExchange = false
+        pool.release(UpstreamPool.Connection(channel: channel, handler: self), to: endpoint, reusable: reusable)
     }
 }

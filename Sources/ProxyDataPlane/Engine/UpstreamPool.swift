@@ -21,19 +21,22 @@ final class UpstreamPool {
         self.eventLoop = eventLoop
     }
 
-    /// An idle live connection, or a new one. Exactly one connection attempt is made.
-    func acquire(_ endpoint: UpstreamEndpoint, _ completion: @escaping (Result<Connection, UpstreamFailure>) -> Void) {
+    /// An idle live connection of `endpoint`, if there is one: the fast path, with no callback.
+    func idleConnection(for endpoint: UpstreamEndpoint) -> Connection? {
         let key = ObjectIdentifier(endpoint)
         while let connection = idle[key]?.popLast() {
-            if connection.channel.isActive, connection.handler.isIdle {
-                completion(.success(connection))
-                return
-            }
+            if connection.channel.isActive, connection.handler.isIdle { return connection }
         }
+        return nil
+    }
+
+    /// Opens a new connection to `endpoint`. Exactly one attempt is made.
+    func connect(_ endpoint: UpstreamEndpoint, _ completion: @escaping (Result<Connection, UpstreamFailure>) -> Void) {
         guard !isClosed else {
             completion(.failure(.connectFailed("the proxy is shutting down")))
             return
         }
+        let pool = NIOLoopBound(self, eventLoop: eventLoop)
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(endpoint.connectTimeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -43,7 +46,7 @@ final class UpstreamPool {
                     if let tls = endpoint.tlsContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: endpoint.serverHostname))
                     }
-                    try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
+                    try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler(pool: pool.value, endpoint: endpoint))
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
@@ -64,6 +67,7 @@ final class UpstreamPool {
         }
     }
 
+    /// Called by the connection's handler when its exchange ends.
     func release(_ connection: Connection, to endpoint: UpstreamEndpoint, reusable: Bool) {
         let key = ObjectIdentifier(endpoint)
         guard reusable, !isClosed, connection.channel.isActive, idle[key, default: []].count < idleLimit else {

@@ -16,7 +16,12 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         exchange.body = nil
         exchange.forwardedAt = .now()
         let pool = engine.pool(for: context.eventLoop)
-        pool.acquire(endpoint) { [weak self] result in
+        if let connection = pool.idleConnection(for: endpoint) {
+            exchange.upstream = connection
+            connection.handler.send(request, to: self)
+            return
+        }
+        pool.connect(endpoint) { [weak self] result in
             guard let self, self.exchange === exchange, !self.isClosed else {
                 if case .success(let connection) = result { pool.release(connection, to: endpoint, reusable: true) }
                 return
@@ -26,9 +31,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
                 self.upstreamFailed(failure)
             case .success(let connection):
                 exchange.upstream = connection
-                connection.handler.send(request, to: self) { reusable in
-                    pool.release(connection, to: endpoint, reusable: reusable)
-                }
+                connection.handler.send(request, to: self)
             }
         }
     }

@@ -21,11 +21,6 @@ enum ASCII {
     static func equalsIgnoringCase(_ text: String, _ lowercase: String) -> Bool {
         equalsIgnoringCase(Substring(text).utf8, lowercase)
     }
-
-    /// True when any of the lower-case `names` equals `text` ignoring case.
-    static func isAny(_ text: String, of names: [String]) -> Bool {
-        names.contains { equalsIgnoringCase(text, $0) }
-    }
 }
 
 /// The same comparisons on raw bytes, for heads that are never decoded into strings.
@@ -39,7 +34,12 @@ extension ASCII {
     }
 
     static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: String) -> Bool {
-        bytes.count == lowercase.utf8.count && zip(bytes, lowercase.utf8).allSatisfy { lower($0) == $1 }
+        guard bytes.count == lowercase.utf8.count else { return false }
+        var lowercase = lowercase
+        return lowercase.withUTF8 { expected in
+            for offset in 0..<bytes.count where lower(bytes[offset]) != expected[offset] { return false }
+            return true
+        }
     }
 
     static func hasPrefixIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {

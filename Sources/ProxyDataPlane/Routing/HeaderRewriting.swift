@@ -6,21 +6,14 @@ import ProxySigning
 /// names) stop here; the signing headers are always the proxy's own. Both heads are written
 /// straight into the outgoing buffer: nothing is re-encoded through typed header structures.
 enum HeaderRewriting {
-    static let hopByHop = [
+    private static let hopByHop: [StaticString] = [
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
         "te", "trailer", "transfer-encoding", "upgrade",
     ]
-    private static let hopByHopStatic: [StaticString] = [
-        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-        "te", "trailer", "transfer-encoding", "upgrade",
-    ]
-
-    @inline(__always)
-    static func isHopByHop(_ name: String) -> Bool { ASCII.isAny(name, of: hopByHop) }
 
     @inline(__always)
     static func isHopByHop(_ name: UnsafeRawBufferPointer) -> Bool {
-        hopByHopStatic.contains { ASCII.equalsIgnoringCase(name, $0) }
+        hopByHop.contains { ASCII.equalsIgnoringCase(name, $0) }
     }
 
     /// Extra names listed in `Connection` headers (lower-cased), beyond `close` and the hop-by-hop
@@ -28,19 +21,17 @@ enum HeaderRewriting {
     static func connectionNamed(_ headers: HTTPHeaders) -> [String] {
         var names: [String] = []
         for (name, value) in headers where ASCII.equalsIgnoringCase(name, "connection") {
-            for token in value.utf8.split(separator: UInt8(ascii: ",")) {
-                let trimmed = token.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
-                let lowered = String(decoding: trimmed.map(ASCII.lower), as: UTF8.self)
-                if lowered.isEmpty || lowered == "close" || hopByHop.contains(lowered) { continue }
-                names.append(lowered)
-            }
+            var value = value
+            value.withUTF8 { addConnectionNamed(UnsafeRawBufferPointer($0), to: &names) }
         }
         return names
     }
 
-    @inline(__always)
-    static func isNamed(_ name: String, in named: [String]) -> Bool {
-        !named.isEmpty && ASCII.isAny(name, of: named)
+    private static func addConnectionNamed(_ value: UnsafeRawBufferPointer, to names: inout [String]) {
+        ASCII.forEachToken(value) { token in
+            if ASCII.equalsIgnoringCase(token, "close") || isHopByHop(token) { return }
+            names.append(String(decoding: token.map(ASCII.lower), as: UTF8.self))
+        }
     }
 
     /// The whole upstream request, head and body, in one buffer: end-to-end client headers, then
@@ -58,12 +49,14 @@ enum HeaderRewriting {
         out.writeString(authority)
         out.writeStaticString("\r\n")
         for (name, value) in client.headers {
-            if isHopByHop(name) || isNamed(name, in: named) || ASCII.equalsIgnoringCase(name, "host")
-                || ASCII.equalsIgnoringCase(name, "content-length") || ASCII.equalsIgnoringCase(name, "expect")
-                || ASCII.isAny(name, of: ownedHeaders) {
-                continue
+            var name = name
+            let dropped = name.withUTF8 { utf8 in
+                let bytes = UnsafeRawBufferPointer(utf8)
+                return isHopByHop(bytes) || ASCII.equalsIgnoringCase(bytes, "host") || ASCII.equalsIgnoringCase(bytes, "content-length")
+                    || ASCII.equalsIgnoringCase(bytes, "expect") || ownedHeaders.contains { ASCII.equalsIgnoringCase(bytes, $0) }
+                    || named.contains { ASCII.equalsIgnoringCase(bytes, $0) }
             }
-            writeField(name, value, into: &out)
+            if !dropped { writeField(name, value, into: &out) }
         }
         let bodyLength = body?.readableBytes ?? 0
         if bodyLength > 0 || client.method == .POST { writeField("content-length", String(bodyLength), into: &out) }
@@ -129,10 +122,7 @@ enum HeaderRewriting {
     private static func connectionNamed(_ head: ResponseHead, _ raw: UnsafeRawBufferPointer) -> [String] {
         var names: [String] = []
         for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "connection") {
-            ASCII.forEachToken(UnsafeRawBufferPointer(rebasing: raw[field.value])) { token in
-                if ASCII.equalsIgnoringCase(token, "close") || isHopByHop(token) { return }
-                names.append(String(decoding: token.map(ASCII.lower), as: UTF8.self))
-            }
+            addConnectionNamed(UnsafeRawBufferPointer(rebasing: raw[field.value]), to: &names)
         }
         return names
     }
