@@ -54,7 +54,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     func upstreamResponseHead(_ head: ResponseHead) {
         guard let exchange, case .awaitingUpstream = exchange.phase else { return }
         exchange.upstreamStatus = head.status
-        if exchange.head.method == .GET, head.status == 405, runtime.profile.upstreamStreaming == .auto {
+        if exchange.method == "GET", head.status == 405, runtime.profile.upstreamStreaming == .auto {
             runtime.rememberUpstreamRefusesGET()
             exchange.drainingUpstream = true
             startHeartbeat(exchange)
@@ -63,7 +63,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         exchange.isEventStream = head.isEventStream
         exchange.status = head.status
         exchange.phase = .streaming
-        exchange.clientFraming = HeaderRewriting.clientFraming(for: head, clientIsHTTP11: exchange.head.version.minor >= 1)
+        exchange.clientFraming = HeaderRewriting.clientFraming(for: head, clientIsHTTP11: exchange.head.isHTTP11)
         if exchange.clientFraming == .untilClose { closeAfterResponse = true }
         var clientHead = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 64)
         HeaderRewriting.writeClientResponseHead(head, framing: exchange.clientFraming, isEventStream: exchange.isEventStream,

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 
 /// The local event stream for upstreams that cannot stream: an SSE comment at once and every
 /// `heartbeat_interval`, so that clients which insist on a GET stream stay connected.
@@ -10,7 +9,7 @@ extension ClientConnectionHandler {
         exchange.phase = .heartbeat
         exchange.status = 200
         exchange.isEventStream = true
-        exchange.clientFraming = exchange.head.version.minor >= 1 ? .chunked : .untilClose
+        exchange.clientFraming = exchange.head.isHTTP11 ? .chunked : .untilClose
         var head = context.channel.allocator.buffer(capacity: 160)
         head.writeStaticString("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n")
         head.writeStaticString(exchange.clientFraming == .chunked ? "transfer-encoding: chunked\r\n" : "connection: close\r\n")

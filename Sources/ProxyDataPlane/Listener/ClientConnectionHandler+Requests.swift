@@ -4,20 +4,20 @@ import ProxyLogging
 
 /// Request side: checks that run before anything may reach the upstream.
 extension ClientConnectionHandler {
-    func requestHead(_ head: HTTPRequestHead) {
+    func requestHead(_ head: RequestHead) {
         let profile = runtime.profile
         let exchange = RequestExchange(head: head, phase: .collecting)
         self.exchange = exchange
         idleSince = nil
         if !head.isKeepAlive { closeAfterResponse = true }
 
-        if !runtime.originPolicy.acceptsHost(head.headers.first(name: "host")) {
+        if !runtime.originPolicy.acceptsHost(head.host) {
             return reject(exchange, .jsonRPCError(.forbidden, code: -32600, message: "Host header does not name this proxy (DNS rebinding protection)", profile: profile.name))
         }
-        if !runtime.originPolicy.acceptsOrigin(head.headers.first(name: "origin")) {
+        if !runtime.originPolicy.acceptsOrigin(head.origin) {
             return reject(exchange, .jsonRPCError(.forbidden, code: -32600, message: "Origin not allowed; add it to allowed_origins to permit it", profile: profile.name))
         }
-        switch runtime.router.route(method: head.method.rawValue, target: head.uri) {
+        switch runtime.router.route(method: head.method, target: head.target) {
         case .badTarget(let reason):
             var response = LocalResponse.jsonRPCError(.badRequest, code: -32600, message: "refused request target: \(reason)", profile: profile.name)
             response.closesConnection = true
@@ -27,16 +27,16 @@ extension ClientConnectionHandler {
         case .notFound:
             return reject(exchange, .notFound(profile: profile.name))
         case .methodNotAllowed:
-            var response = LocalResponse.jsonRPCError(.methodNotAllowed, code: -32600, message: "method \(head.method.rawValue) is not supported on the MCP endpoint", profile: profile.name)
+            var response = LocalResponse.jsonRPCError(.methodNotAllowed, code: -32600, message: "method \(head.method) is not supported on the MCP endpoint", profile: profile.name)
             response.extraHeaders = [("allow", RequestRouter.allowedMethods.joined(separator: ", "))]
             return reject(exchange, response)
         case .forward(let target):
             exchange.upstreamTarget = target
         }
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > profile.maxRequestBody.bytes {
+        if let length = head.declaredLength, length > profile.maxRequestBody.bytes {
             return tooLarge(exchange)
         }
-        if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+        if head.expectsContinue {
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
     }
@@ -60,7 +60,7 @@ extension ClientConnectionHandler {
         case .rejecting(let response):
             writeLocal(response, for: exchange)
         case .collecting:
-            if exchange.head.method == .POST {
+            if exchange.method == "POST" {
                 let verdict = exchange.body.map { body in body.withUnsafeReadableBytes { JSONRPCBodyCheck.check($0) } }
                     ?? JSONRPCBodyCheck.check(UnsafeRawBufferPointer(start: nil, count: 0))
                 switch verdict {
@@ -72,13 +72,27 @@ extension ClientConnectionHandler {
                     exchange.rpcMethod = method
                 }
             }
-            if exchange.head.method == .GET, runtime.servesLocalHeartbeat {
+            if exchange.method == "GET", runtime.servesLocalHeartbeat {
                 return startHeartbeat(exchange)
             }
             forward(exchange)
         default:
             break
         }
+    }
+
+    /// The request's bytes cannot be parsed: 400 (431 for an oversized head) and the connection
+    /// closes, since where the next request would start is unknown.
+    func requestUnreadable(_ failure: RequestParser.Failure) {
+        var response: LocalResponse
+        switch failure {
+        case .headTooLarge:
+            response = .jsonRPCError(.requestHeaderFieldsTooLarge, code: -32600, message: "request head exceeds \(RequestParser.maxHeadBytes) bytes", profile: runtime.profile.name)
+        case .malformed(let reason):
+            response = .jsonRPCError(.badRequest, code: -32600, message: "malformed HTTP request: \(reason)", profile: runtime.profile.name)
+        }
+        response.closesConnection = true
+        writeLocal(response, for: exchange)
     }
 
     private func reject(_ exchange: RequestExchange, _ response: LocalResponse) {

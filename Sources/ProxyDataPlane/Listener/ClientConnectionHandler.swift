@@ -1,14 +1,13 @@
 import NIOCore
 import NIOExtras
-import NIOHTTP1
 
 /// Serves one client connection: checks each request, forwards it through the engine's pool of
 /// the same event loop, and streams the upstream response back as it arrives.
 ///
-/// Requests are handled one at a time; parts of a pipelined next request are queued and replayed
-/// once the current response is complete, so reads are never paused on the fast path.
+/// Requests are parsed from the connection's bytes by a `RequestParser` and handled one at a
+/// time; a pipelined next request waits in the parser until the current response is complete.
 final class ClientConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     /// Responses are written as bytes: relayed heads are rewritten from the upstream's bytes and
     /// bodies pass through as read, so no HTTP encoder sits in this pipeline.
     typealias OutboundOut = ByteBuffer
@@ -17,7 +16,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     let engine: ForwardingEngine
     var context: ChannelHandlerContext!
     var exchange: RequestExchange?
-    var queued: [HTTPServerRequestPart] = []
+    var parser = RequestParser()
+    /// Set while `processInput` runs, so that completing an exchange inside it does not recurse.
+    var isProcessingInput = false
+    /// Reading stops while more pipelined bytes wait than one request head may have.
+    var readingPaused = false
     /// Set by shutdown or a `Connection: close` request: close once the current response is done.
     var closeAfterResponse = false
     var isClosed = false
@@ -76,23 +79,32 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if let exchange, !exchange.acceptsRequestParts {
-            guard queued.count < 256 else {
-                context.close(promise: nil)
-                return
-            }
-            queued.append(part)
-            return
-        }
-        handle(part)
+        parser.feed(unwrapInboundIn(data))
+        processInput()
     }
 
-    func handle(_ part: HTTPServerRequestPart) {
-        switch part {
-        case .head(let head): requestHead(head)
-        case .body(let buffer): requestBody(buffer)
-        case .end: requestEnd()
+    /// Parses buffered input for as long as the connection can take another request part.
+    func processInput() {
+        guard !isProcessingInput else { return }
+        isProcessingInput = true
+        defer { isProcessingInput = false }
+        while !isClosed, exchange?.acceptsRequestParts ?? true {
+            let event: RequestParser.Event?
+            do {
+                event = try parser.next()
+            } catch {
+                return requestUnreadable(error)
+            }
+            guard let event else { break }
+            switch event {
+            case .head: requestHead(parser.head!)
+            case .body(let buffer): requestBody(buffer)
+            case .end: requestEnd()
+            }
+        }
+        if exchange != nil, !readingPaused, parser.bufferedBytes > RequestParser.maxHeadBytes {
+            readingPaused = true
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }
     }
 
@@ -143,14 +155,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let parserError = error as? HTTPParserError, exchange == nil || exchange?.phase.isBeforeResponse == true {
-            var response = parserError == .headerOverflow
-                ? LocalResponse.jsonRPCError(.requestHeaderFieldsTooLarge, code: -32600, message: "request headers too large", profile: runtime.profile.name)
-                : LocalResponse.jsonRPCError(.badRequest, code: -32600, message: "malformed HTTP request", profile: runtime.profile.name)
-            response.closesConnection = true
-            writeLocal(response, for: nil)
-            return
-        }
         context.close(promise: nil)
     }
 
@@ -174,9 +178,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        while !isClosed, !queued.isEmpty, self.exchange?.acceptsRequestParts ?? true {
-            handle(queued.removeFirst())
+        if readingPaused {
+            readingPaused = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         }
+        processInput()
     }
 
     /// Writes a complete local response and completes the exchange (if any).

@@ -1,7 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
-import NIOHTTP1
 import NIOPosix
 
 /// One HTTP/1.1 server for one profile, on the shared engine's event loops.
@@ -39,7 +38,6 @@ public final class ProfileListener: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try sync.addHandler(ClientConnectionHandler(runtime: runtime, engine: engine))
                 }
             }

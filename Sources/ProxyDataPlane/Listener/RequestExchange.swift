@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 
 /// One request on a client connection, from its head to the last byte of its response.
 /// Confined to the connection's event loop.
@@ -17,7 +16,7 @@ final class RequestExchange {
         case heartbeat
     }
 
-    let head: HTTPRequestHead
+    let head: RequestHead
     let method: String
     let logPath: Substring
     let startedAt: NIODeadline
@@ -41,10 +40,10 @@ final class RequestExchange {
     /// A GET whose 405 taught us the upstream cannot stream: its body is drained, not relayed.
     var drainingUpstream = false
 
-    init(head: HTTPRequestHead, phase: Phase) {
+    init(head: RequestHead, phase: Phase) {
         self.head = head
-        self.method = head.method.rawValue
-        self.logPath = RequestRouter.logPath(head.uri)
+        self.method = head.method
+        self.logPath = RequestRouter.logPath(head.target)
         self.startedAt = .now()
         self.phase = phase
     }

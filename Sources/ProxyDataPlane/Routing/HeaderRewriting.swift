@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import ProxySigning
 
 /// What crosses the proxy in each direction: hop-by-hop headers (and any header `Connection`
@@ -16,17 +15,6 @@ enum HeaderRewriting {
         hopByHop.contains { ASCII.equalsIgnoringCase(name, $0) }
     }
 
-    /// Extra names listed in `Connection` headers (lower-cased), beyond `close` and the hop-by-hop
-    /// ones that are removed anyway. Usually empty, and then nothing is allocated.
-    static func connectionNamed(_ headers: HTTPHeaders) -> [String] {
-        var names: [String] = []
-        for (name, value) in headers where ASCII.equalsIgnoringCase(name, "connection") {
-            var value = value
-            value.withUTF8 { addConnectionNamed(UnsafeRawBufferPointer($0), to: &names) }
-        }
-        return names
-    }
-
     private static func addConnectionNamed(_ value: UnsafeRawBufferPointer, to names: inout [String]) {
         ASCII.forEachToken(value) { token in
             if ASCII.equalsIgnoringCase(token, "close") || isHopByHop(token) { return }
@@ -34,32 +22,44 @@ enum HeaderRewriting {
         }
     }
 
-    /// The whole upstream request, head and body, in one buffer: end-to-end client headers, then
-    /// Host, Content-Length and the fresh signature, added after every removal so that no client
-    /// header can displace them.
+    /// Lower-cased names a head's `Connection` fields list beyond the hop-by-hop ones; usually
+    /// none, and then nothing is allocated.
+    private static func connectionNamed(_ fields: [HeaderField], _ raw: UnsafeRawBufferPointer) -> [String] {
+        var names: [String] = []
+        for field in fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "connection") {
+            addConnectionNamed(UnsafeRawBufferPointer(rebasing: raw[field.value]), to: &names)
+        }
+        return names
+    }
+
+    /// The whole upstream request, head and body, in one buffer: the client's end-to-end field
+    /// lines copied as they arrived, then Host, Content-Length and the fresh signature, added
+    /// after every removal so that no client header can displace them.
     static func writeUpstreamRequest(
-        client: HTTPRequestHead, target: String, authority: String, body: ByteBuffer?,
+        client: RequestHead, target: String, authority: String, body: ByteBuffer?,
         ownedHeaders: [String], signature: SignatureHeaders, into out: inout ByteBuffer
     ) {
-        let named = connectionNamed(client.headers)
-        out.writeString(client.method.rawValue)
+        out.writeString(client.method)
         out.writeInteger(UInt8(ascii: " "))
         out.writeString(target)
         out.writeStaticString(" HTTP/1.1\r\nhost: ")
         out.writeString(authority)
         out.writeStaticString("\r\n")
-        for (name, value) in client.headers {
-            var name = name
-            let dropped = name.withUTF8 { utf8 in
-                let bytes = UnsafeRawBufferPointer(utf8)
-                return isHopByHop(bytes) || ASCII.equalsIgnoringCase(bytes, "host") || ASCII.equalsIgnoringCase(bytes, "content-length")
-                    || ASCII.equalsIgnoringCase(bytes, "expect") || ownedHeaders.contains { ASCII.equalsIgnoringCase(bytes, $0) }
-                    || named.contains { ASCII.equalsIgnoringCase(bytes, $0) }
+        client.bytes.withUnsafeReadableBytes { raw in
+            let named = connectionNamed(client.fields, raw)
+            for field in client.fields {
+                let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
+                if isHopByHop(name) || ASCII.equalsIgnoringCase(name, "host") || ASCII.equalsIgnoringCase(name, "content-length")
+                    || ASCII.equalsIgnoringCase(name, "expect") || ownedHeaders.contains(where: { ASCII.equalsIgnoringCase(name, $0) })
+                    || named.contains(where: { ASCII.equalsIgnoringCase(name, $0) }) {
+                    continue
+                }
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]))
+                out.writeStaticString("\r\n")
             }
-            if !dropped { writeField(name, value, into: &out) }
         }
         let bodyLength = body?.readableBytes ?? 0
-        if bodyLength > 0 || client.method == .POST { writeField("content-length", String(bodyLength), into: &out) }
+        if bodyLength > 0 || client.method == "POST" { writeField("content-length", String(bodyLength), into: &out) }
         for (name, value) in signature.all { writeField(name, value, into: &out) }
         out.writeStaticString("\r\n")
         if var body { out.writeBuffer(&body) }
@@ -96,7 +96,7 @@ enum HeaderRewriting {
             out.writeInteger(UInt8(ascii: " "))
             out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.reason]))
             out.writeStaticString("\r\n")
-            let named = connectionNamed(head, raw)
+            let named = connectionNamed(head.fields, raw)
             for field in head.fields {
                 let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
                 if isHopByHop(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, $0) }) { continue }
@@ -116,15 +116,6 @@ enum HeaderRewriting {
         }
         if closeAfter || framing == .untilClose { out.writeStaticString("connection: close\r\n") }
         out.writeStaticString("\r\n")
-    }
-
-    /// Lower-cased names the upstream's `Connection` fields list beyond the hop-by-hop ones.
-    private static func connectionNamed(_ head: ResponseHead, _ raw: UnsafeRawBufferPointer) -> [String] {
-        var names: [String] = []
-        for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "connection") {
-            addConnectionNamed(UnsafeRawBufferPointer(rebasing: raw[field.value]), to: &names)
-        }
-        return names
     }
 
     private static func writeField(_ name: String, _ value: String, into out: inout ByteBuffer) {

@@ -13,32 +13,13 @@ struct ResponseHead {
         case untilClose
     }
 
-    /// Byte ranges of one header line, relative to `bytes.readerIndex`.
-    struct Field {
-        var name: Range<Int>
-        var value: Range<Int>
-    }
-
     let bytes: ByteBuffer
     let status: Int
     /// The reason phrase as sent (may be empty).
     let reason: Range<Int>
-    let fields: [Field]
+    let fields: [HeaderField]
     let framing: Framing
     /// False when the upstream asked to close, spoke HTTP/1.0, or delimits the body by closing.
     let keepAlive: Bool
     let isEventStream: Bool
-
-    func withName<T>(_ field: Field, _ body: (UnsafeRawBufferPointer) -> T) -> T {
-        bytes.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[field.name])) }
-    }
-
-    func withValue<T>(_ field: Field, _ body: (UnsafeRawBufferPointer) -> T) -> T {
-        bytes.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[field.value])) }
-    }
-
-    /// A copy of part of the head (name, value or reason), for writing into another buffer.
-    func slice(_ range: Range<Int>) -> ByteBufferView {
-        bytes.readableBytesView[bytes.readerIndex + range.lowerBound ..< bytes.readerIndex + range.upperBound]
-    }
 }

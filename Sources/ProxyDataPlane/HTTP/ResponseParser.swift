@@ -25,10 +25,7 @@ struct ResponseParser {
     private enum State {
         case head
         case body(remaining: Int)
-        case chunkSize
-        case chunkData(remaining: Int)
-        case chunkDataEnd
-        case trailers
+        case chunked(ChunkedBodyDecoder)
         case untilClose
         /// The message is complete; `.end` is the next event.
         case endPending
@@ -37,7 +34,6 @@ struct ResponseParser {
     }
 
     static let maxHeadBytes = 64 * 1024
-    private static let maxChunkLine = 4 * 1024
 
     private var state = State.head
     private var input: ByteBuffer?
@@ -73,7 +69,7 @@ struct ResponseParser {
             case .failed, .endPending:
                 return nil
             case .head:
-                guard let headEnd = Self.findHeadEnd(buffer) else {
+                guard let headEnd = HeadScanner.headEnd(buffer) else {
                     if buffer.readableBytes > Self.maxHeadBytes { return try fail("response head exceeds \(Self.maxHeadBytes) bytes") }
                     return nil
                 }
@@ -81,7 +77,7 @@ struct ResponseParser {
                 do {
                     parsed = try ResponseHeadReader.read(buffer.readSlice(length: headEnd)!)
                 } catch {
-                    return try fail(error.reason)
+                    return try fail(error)
                 }
                 if parsed.status < 200 {
                     if parsed.status == 101 { return try fail("unexpected 101 Switching Protocols") }
@@ -91,7 +87,7 @@ struct ResponseParser {
                 switch parsed.framing {
                 case .none, .contentLength(0): state = .endPending
                 case .contentLength(let length): state = .body(remaining: length)
-                case .chunked: state = .chunkSize
+                case .chunked: state = .chunked(ChunkedBodyDecoder())
                 case .untilClose: state = .untilClose
                 }
                 return .head(status: parsed.status)
@@ -101,23 +97,19 @@ struct ResponseParser {
                 return .body(slice)
             case .untilClose:
                 return .body(buffer.readSlice(length: buffer.readableBytes)!)
-            case .chunkSize:
-                guard let line = try readLine(&buffer, limit: Self.maxChunkLine, what: "chunk size line") else { return nil }
-                guard let size = Self.chunkSize(line) else { return try fail("invalid chunk size") }
-                state = size == 0 ? .trailers : .chunkData(remaining: size)
-            case .chunkData(let remaining):
-                let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
-                state = remaining == slice.readableBytes ? .chunkDataEnd : .chunkData(remaining: remaining - slice.readableBytes)
-                return .body(slice)
-            case .chunkDataEnd:
-                guard buffer.readableBytes >= 2 else { return nil }
-                guard buffer.readInteger(as: UInt16.self) == 0x0D0A else { return try fail("chunk data not followed by CRLF") }
-                state = .chunkSize
-            case .trailers:
-                guard let line = try readLine(&buffer, limit: Self.maxHeadBytes, what: "trailer") else { return nil }
-                if line.readableBytes == 0 {
+            case .chunked(var decoder):
+                let step: ChunkedBodyDecoder.Step?
+                do { step = try decoder.next(&buffer) } catch { return try fail(error) }
+                switch step {
+                case .data(let slice)?:
+                    state = .chunked(decoder)
+                    return .body(slice)
+                case .end?:
                     state = .head
                     return .end
+                case nil:
+                    state = .chunked(decoder)
+                    return nil
                 }
             }
         }
@@ -145,51 +137,7 @@ struct ResponseParser {
         throw .malformed(reason)
     }
 
-    /// One CRLF-terminated line without its terminator, or nil when it has not fully arrived.
-    private mutating func readLine(_ buffer: inout ByteBuffer, limit: Int, what: String) throws(Failure) -> ByteBuffer? {
-        let view = buffer.readableBytesView
-        guard let lf = view.firstIndex(of: 0x0A) else {
-            if view.count > limit { return try fail("\(what) too long") }
-            return nil
-        }
-        let length = lf - view.startIndex
-        guard length >= 1, view[lf - 1] == 0x0D else { return try fail("bare LF in \(what)") }
-        let line = buffer.readSlice(length: length - 1)!
-        buffer.moveReaderIndex(forwardBy: 2)
-        return line
-    }
-
-    /// Offset just past the blank line that ends the head, or nil.
-    private static func findHeadEnd(_ buffer: ByteBuffer) -> Int? {
-        buffer.withUnsafeReadableBytes { raw -> Int? in
-            var index = 3
-            while index < raw.count {
-                if raw[index] == 0x0A, raw[index - 1] == 0x0D, raw[index - 2] == 0x0A, raw[index - 3] == 0x0D { return index + 1 }
-                index += 1
-            }
-            return nil
-        }
-    }
-
-    /// Hex digits, optionally followed by `;extensions`, which are ignored.
-    private static func chunkSize(_ line: ByteBuffer) -> Int? {
-        var size = 0
-        var digits = 0
-        for byte in line.readableBytesView {
-            let value: Int
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte - UInt8(ascii: "A") + 10)
-            case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"):
-                return digits > 0 ? size : nil
-            default:
-                return nil
-            }
-            digits += 1
-            guard digits <= 15 else { return nil }
-            size = size << 4 | value
-        }
-        return digits > 0 ? size : nil
+    private mutating func fail<T>(_ error: InvalidHead) throws(Failure) -> T {
+        try fail(error.reason)
     }
 }

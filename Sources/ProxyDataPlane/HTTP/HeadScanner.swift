@@ -1,0 +1,120 @@
+import NIOCore
+
+/// Byte ranges of one header line, relative to the start of its head's bytes.
+struct HeaderField {
+    var name: Range<Int>
+    var value: Range<Int>
+}
+
+/// A head that cannot be relayed safely; the reason goes into the 400/502 body and the log.
+struct InvalidHead: Error, Equatable {
+    let reason: String
+}
+
+/// The line and field rules shared by request and response heads (RFC 9112 §2, §5). Strict on
+/// purpose: field lines are copied to the other side as bytes, so anything that could end, fold
+/// or split a line there (bare CR or LF, other control bytes, obs-fold, space before the colon)
+/// is refused here.
+struct HeadScanner {
+    let raw: UnsafeRawBufferPointer
+    var index = 0
+
+    static let maxFields = 256
+
+    init(_ raw: UnsafeRawBufferPointer) {
+        self.raw = raw
+    }
+
+    var atBlankLine: Bool { index + 1 < raw.count && raw[index] == 0x0D && raw[index + 1] == 0x0A }
+
+    /// Moves past the CRLF ending the current line and returns where its text ended.
+    /// Control bytes other than HTAB are refused (bare CR, LF, NUL, DEL).
+    mutating func lineEnd() throws(InvalidHead) -> Int {
+        while index < raw.count {
+            let byte = raw[index]
+            if byte == 0x0D {
+                guard index + 1 < raw.count, raw[index + 1] == 0x0A else { throw InvalidHead(reason: "bare CR in head") }
+                let end = index
+                index += 2
+                return end
+            }
+            guard byte >= 0x20 || byte == 0x09, byte != 0x7F else { throw InvalidHead(reason: "control character in head") }
+            index += 1
+        }
+        throw InvalidHead(reason: "unterminated head")
+    }
+
+    /// Every field line up to the blank line; `note` sees each one (for framing facts).
+    mutating func fields(_ note: (HeaderField, UnsafeRawBufferPointer) throws(InvalidHead) -> Void) throws(InvalidHead) -> [HeaderField] {
+        var fields: [HeaderField] = []
+        fields.reserveCapacity(12)
+        while !atBlankLine {
+            guard fields.count < Self.maxFields else { throw InvalidHead(reason: "more than \(Self.maxFields) header fields") }
+            let field = try field()
+            try note(field, raw)
+            fields.append(field)
+        }
+        index += 2
+        return fields
+    }
+
+    private mutating func field() throws(InvalidHead) -> HeaderField {
+        let nameStart = index
+        while index < raw.count, Self.isTokenByte(raw[index]) { index += 1 }
+        guard index > nameStart, index < raw.count, raw[index] == UInt8(ascii: ":") else {
+            let first = nameStart < raw.count ? raw[nameStart] : 0
+            throw InvalidHead(reason: first == 0x20 || first == 0x09 ? "obsolete line folding" : "bad header name")
+        }
+        let nameEnd = index
+        index += 1
+        while index < raw.count, raw[index] == 0x20 || raw[index] == 0x09 { index += 1 }
+        let valueStart = index
+        var valueEnd = try lineEnd()
+        while valueEnd > valueStart, raw[valueEnd - 1] == 0x20 || raw[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+        return HeaderField(name: nameStart..<nameEnd, value: valueStart..<valueEnd)
+    }
+
+    /// RFC 9110 `tchar`.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Offset just past the blank line that ends a head, or nil when it has not fully arrived.
+    /// `from` lets a caller skip what an earlier call already scanned.
+    static func headEnd(_ buffer: ByteBuffer, from: Int = 0) -> Int? {
+        buffer.withUnsafeReadableBytes { raw -> Int? in
+            var index = max(3, from)
+            while index < raw.count {
+                if raw[index] == 0x0A, raw[index - 1] == 0x0D, raw[index - 2] == 0x0A, raw[index - 3] == 0x0D { return index + 1 }
+                index += 1
+            }
+            return nil
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// One CRLF-terminated line without its terminator, or nil when it has not fully arrived.
+    /// A bare LF, or a line longer than `limit` without an end, is an error.
+    mutating func readCRLFLine(limit: Int, what: String) throws(InvalidHead) -> ByteBuffer? {
+        let view = readableBytesView
+        guard let lf = view.firstIndex(of: 0x0A) else {
+            if view.count > limit { throw InvalidHead(reason: "\(what) too long") }
+            return nil
+        }
+        let length = lf - view.startIndex
+        guard length >= 1, view[lf - 1] == 0x0D else { throw InvalidHead(reason: "bare LF in \(what)") }
+        let line = readSlice(length: length - 1)!
+        moveReaderIndex(forwardBy: 2)
+        return line
+    }
+}
