@@ -122,7 +122,7 @@ struct RequestParserTests {
         var out = ByteBuffer()
         HeaderRewriting.writeUpstreamRequest(
             client: request.head, target: "/base/mcp", authority: "upstream.example", body: ByteBuffer(string: request.body),
-            ownedHeaders: ["x-api-key-id", "x-timestamp", "x-signature"], signature: signature, into: &out)
+            dropped: HeaderRewriting.droppedFromRequests(ownedHeaders: ["x-api-key-id", "x-timestamp", "x-signature"]), signature: signature, into: &out)
         #expect(String(buffer: out) == "POST /base/mcp HTTP/1.1\r\nhost: upstream.example\r\nAccept: application/json\r\ncontent-length: 2\r\nx-api-key-id: k\r\nx-timestamp: 1\r\nx-signature: s\r\n\r\n{}")
     }
 }

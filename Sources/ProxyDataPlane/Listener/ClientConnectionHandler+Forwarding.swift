@@ -12,7 +12,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         var request = context.channel.allocator.buffer(capacity: 1024 + (exchange.body?.readableBytes ?? 0))
         HeaderRewriting.writeUpstreamRequest(
             client: exchange.head, target: exchange.upstreamTarget, authority: endpoint.authority, body: exchange.body,
-            ownedHeaders: runtime.ownedHeaders, signature: signature, into: &request)
+            dropped: runtime.droppedRequestHeaders, signature: signature, into: &request)
         exchange.body = nil
         exchange.forwardedAt = .now()
         let pool = engine.pool(for: context.eventLoop)
@@ -45,6 +45,8 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             upstreamFailed(.timedOut)
         } else {
             // The status is already sent: cut the response so the client sees it incomplete.
+            writePendingHead(exchange)
+            context.flush()
             exchange.failure = .timedOut
             closeAfterResponse = true
             complete(exchange)
@@ -68,16 +70,35 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         var clientHead = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 64)
         HeaderRewriting.writeClientResponseHead(head, framing: exchange.clientFraming, isEventStream: exchange.isEventStream,
                                                 closeAfter: closeAfterResponse, into: &clientHead)
-        context.write(wrapOutboundOut(clientHead), promise: nil)
-        // An event stream's head goes out at once; other heads share a write with their body.
-        if exchange.isEventStream { context.flush() }
+        if exchange.isEventStream {
+            // An event stream's head goes out at once, before any event.
+            context.writeAndFlush(wrapOutboundOut(clientHead), promise: nil)
+        } else {
+            // Other heads wait for their body's first bytes, to leave in the same buffer.
+            exchange.pendingHead = clientHead
+        }
+    }
+
+    /// Writes a head still waiting for body bytes (the read burst ended, or the body is empty).
+    func writePendingHead(_ exchange: RequestExchange) {
+        guard let head = exchange.pendingHead else { return }
+        exchange.pendingHead = nil
+        context.write(wrapOutboundOut(head), promise: nil)
     }
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {
         guard let exchange, case .streaming = exchange.phase else { return }
         exchange.bytesOut += buffer.readableBytes
         exchange.captureErrorBody(buffer)
-        writeBody(buffer, for: exchange)
+        if var head = exchange.pendingHead, exchange.clientFraming == .asUpstream, buffer.readableBytes <= Self.chunkCopyLimit {
+            exchange.pendingHead = nil
+            var buffer = buffer
+            head.writeBuffer(&buffer)
+            context.write(wrapOutboundOut(head), promise: nil)
+        } else {
+            writePendingHead(exchange)
+            writeBody(buffer, for: exchange)
+        }
         if !context.channel.isWritable, let upstream = exchange.upstream {
             // Backpressure: the client is behind, so stop reading the upstream until it catches up.
             try? upstream.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
@@ -86,6 +107,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
 
     func upstreamReadComplete() {
         guard let exchange, case .streaming = exchange.phase else { return }
+        writePendingHead(exchange)
         context.flush()
     }
 
@@ -97,6 +119,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             return
         }
         guard case .streaming = exchange.phase else { return }
+        writePendingHead(exchange)
         writeBodyEnd(exchange)
         context.flush()
         complete(exchange)
@@ -118,6 +141,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             finishStream(exchange, event: "request")
         case .streaming:
             // Status already sent: close without the final chunk so the client sees a truncated body.
+            writePendingHead(exchange)
             context.flush()
             closeAfterResponse = true
             complete(exchange)

@@ -3,7 +3,8 @@ import NIOCore
 /// Body framing on the client connection: bytes pass through as read when the upstream's length
 /// holds, otherwise each piece becomes one chunk.
 extension ClientConnectionHandler {
-    /// Pieces up to this size are copied into their chunk's buffer (one iovec instead of three).
+    /// Pieces up to this size are copied into their chunk's (or their head's) buffer: one iovec
+    /// instead of several.
     static let chunkCopyLimit = 4096
     private static let crlf = ByteBuffer(staticString: "\r\n")
     private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")

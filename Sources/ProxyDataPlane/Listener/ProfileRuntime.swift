@@ -14,7 +14,8 @@ public final class ProfileRuntime: Sendable {
     let signer: any RequestSigner
     let endpoint: UpstreamEndpoint
     public let log: LogSink
-    let ownedHeaders: [String]
+    /// Client header names that never go upstream (see `HeaderRewriting.droppedFromRequests`).
+    let droppedRequestHeaders: HeaderNameSet
     let limits: ConnectionLimits
     /// How often each connection checks its limits and its exchange's deadline: the configured
     /// interval, or a tenth of `request_timeout` when that is shorter, so short timeouts stay precise.
@@ -31,7 +32,7 @@ public final class ProfileRuntime: Sendable {
         self.signer = signer
         endpoint = try UpstreamEndpoint(profile: profile)
         self.log = log
-        ownedHeaders = profile.signing.ownedHeaders
+        droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.signing.ownedHeaders)
         let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)
         checkInterval = min(limits.checkInterval, max(.milliseconds(10), tenthOfRequestTimeout))
     }

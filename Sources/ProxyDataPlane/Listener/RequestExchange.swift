@@ -30,6 +30,8 @@ final class RequestExchange {
     var isEventStream = false
     /// How the response body is framed on the client connection.
     var clientFraming = HeaderRewriting.ClientFraming.asUpstream
+    /// The client response head, held until the body's first bytes so both leave in one write.
+    var pendingHead: ByteBuffer?
     var errorSnippet: ByteBuffer?
     var errorTruncated = false
     var failure: UpstreamFailure?

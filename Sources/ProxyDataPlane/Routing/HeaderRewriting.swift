@@ -5,15 +5,20 @@ import ProxySigning
 /// names) stop here; the signing headers are always the proxy's own. Both heads are written
 /// straight into the outgoing buffer: nothing is re-encoded through typed header structures.
 enum HeaderRewriting {
-    private static let hopByHop: [StaticString] = [
+    /// RFC 9110 §7.6.1 connection-specific fields, plus the legacy proxy ones.
+    static let hopByHop = HeaderNameSet([
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
         "te", "trailer", "transfer-encoding", "upgrade",
-    ]
+    ])
+
+    /// Client fields never copied upstream: hop-by-hop ones, the ones the proxy writes itself
+    /// (Host, Content-Length, the signing headers) and Expect, which the proxy answers.
+    static func droppedFromRequests(ownedHeaders: [String]) -> HeaderNameSet {
+        hopByHop.union(["host", "content-length", "expect"] + ownedHeaders)
+    }
 
     @inline(__always)
-    static func isHopByHop(_ name: UnsafeRawBufferPointer) -> Bool {
-        hopByHop.contains { ASCII.equalsIgnoringCase(name, $0) }
-    }
+    static func isHopByHop(_ name: UnsafeRawBufferPointer) -> Bool { hopByHop.contains(name) }
 
     private static func addConnectionNamed(_ value: UnsafeRawBufferPointer, to names: inout [String]) {
         ASCII.forEachToken(value) { token in
@@ -37,7 +42,7 @@ enum HeaderRewriting {
     /// after every removal so that no client header can displace them.
     static func writeUpstreamRequest(
         client: RequestHead, target: String, authority: String, body: ByteBuffer?,
-        ownedHeaders: [String], signature: SignatureHeaders, into out: inout ByteBuffer
+        dropped: HeaderNameSet, signature: SignatureHeaders, into out: inout ByteBuffer
     ) {
         out.writeString(client.method)
         out.writeInteger(UInt8(ascii: " "))
@@ -49,11 +54,7 @@ enum HeaderRewriting {
             let named = connectionNamed(client.fields, raw)
             for field in client.fields {
                 let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
-                if isHopByHop(name) || ASCII.equalsIgnoringCase(name, "host") || ASCII.equalsIgnoringCase(name, "content-length")
-                    || ASCII.equalsIgnoringCase(name, "expect") || ownedHeaders.contains(where: { ASCII.equalsIgnoringCase(name, $0) })
-                    || named.contains(where: { ASCII.equalsIgnoringCase(name, $0) }) {
-                    continue
-                }
+                if dropped.contains(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, $0) }) { continue }
                 out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]))
                 out.writeStaticString("\r\n")
             }
