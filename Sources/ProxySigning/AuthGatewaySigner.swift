@@ -8,15 +8,19 @@ public struct AuthGatewaySigner: RequestSigner {
     public func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64) -> SignatureHeaders {
         let timestamp = key.options.timestampUnit == .unixSeconds ? unixMilliseconds / 1000 : unixMilliseconds
         let timestampText = String(timestamp)
-        var message: [UInt8] = []
-        message.reserveCapacity(method.utf8.count + target.utf8.count + timestampText.utf8.count + 2)
-        message += method.utf8
-        message.append(0x0A)
-        message += target.utf8
-        message.append(0x0A)
-        message += timestampText.utf8
-        let mac = message.withUnsafeBytes { key.authenticationCode(for: $0) }
-        let encoded = key.options.encoding == .hex ? SignatureEncoding.hex(mac) : SignatureEncoding.base64(mac)
+        // The canonical string is assembled in scratch space and the MAC encoded straight from
+        // the digest: no intermediate arrays per request.
+        let length = method.utf8.count + target.utf8.count + timestampText.utf8.count + 2
+        let encoded = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { message in
+            var offset = message.initialize(fromContentsOf: method.utf8)
+            message[offset] = 0x0A
+            offset = message[(offset + 1)...].initialize(fromContentsOf: target.utf8)
+            message[offset] = 0x0A
+            _ = message[(offset + 1)...].initialize(fromContentsOf: timestampText.utf8)
+            return key.authenticationCode(for: UnsafeRawBufferPointer(message)) { mac in
+                key.options.encoding == .hex ? SignatureEncoding.hex(mac) : SignatureEncoding.base64(mac)
+            }
+        }
         return SignatureHeaders(
             keyID: (key.options.keyIDHeader, key.keyID),
             timestamp: (key.options.timestampHeader, timestampText),
@@ -30,7 +34,7 @@ enum SignatureEncoding {
     private static let hexDigits = Array("0123456789abcdef".utf8)
     private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
         String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
             for (index, byte) in bytes.enumerated() {
                 buffer[index * 2] = hexDigits[Int(byte >> 4)]
@@ -40,7 +44,7 @@ enum SignatureEncoding {
         }
     }
 
-    static func base64(_ bytes: [UInt8]) -> String {
+    static func base64(_ bytes: UnsafeRawBufferPointer) -> String {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
         var index = 0

@@ -35,18 +35,19 @@ public struct SigningKey: Sendable, CustomStringConvertible {
 
     public var description: String { "<signing key \(keyID), \(options.algorithm.rawValue)>" }
 
-    /// The MAC of `message`, computed on a copy of the prepared state.
-    func authenticationCode(for message: UnsafeRawBufferPointer) -> [UInt8] {
+    /// The MAC of `message`, computed on a copy of the prepared state and handed to `body`
+    /// without being copied out of the digest.
+    func authenticationCode<T>(for message: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> T) -> T {
         switch keyed {
         case .sha256(var state):
             state.update(data: message)
-            return Array(state.finalize())
+            return state.finalize().withUnsafeBytes(body)
         case .sha384(var state):
             state.update(data: message)
-            return Array(state.finalize())
+            return state.finalize().withUnsafeBytes(body)
         case .sha512(var state):
             state.update(data: message)
-            return Array(state.finalize())
+            return state.finalize().withUnsafeBytes(body)
         }
     }
 }

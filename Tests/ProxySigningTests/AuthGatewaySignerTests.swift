@@ -70,8 +70,8 @@ struct AuthGatewaySignerTests {
 
     @Test("base64 handles every padding length")
     func base64Padding() {
-        #expect(SignatureEncoding.base64(Array("f".utf8)) == "Zg==")
-        #expect(SignatureEncoding.base64(Array("fo".utf8)) == "Zm8=")
-        #expect(SignatureEncoding.base64(Array("foo".utf8)) == "Zm9v")
+        #expect(Array("f".utf8).withUnsafeBytes { SignatureEncoding.base64($0) } == "Zg==")
+        #expect(Array("fo".utf8).withUnsafeBytes { SignatureEncoding.base64($0) } == "Zm8=")
+        #expect(Array("foo".utf8).withUnsafeBytes { SignatureEncoding.base64($0) } == "Zm9v")
     }
 }
