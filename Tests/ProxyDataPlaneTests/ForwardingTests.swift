@@ -112,4 +112,17 @@ struct ForwardingTests {
             #expect(proxy.upstream.received.count == 1)
         }
     }
+
+    @Test("a HEAD gets its 405 without a body, so the next response on the connection is intact")
+    func headHasNoBody() async throws {
+        try await ProxyHarness.with { proxy in
+            let client = try await proxy.client()
+            try await client.send("HEAD /mcp HTTP/1.1\r\nHost: localhost\r\n\r\n" + .post())
+            let text = await client.waitFor { $0.components(separatedBy: "HTTP/1.1 ").count == 3 && $0.hasSuffix("}") }
+            let responses = text.components(separatedBy: "HTTP/1.1 ").dropFirst()
+            #expect(responses.first?.hasPrefix("405") == true)
+            #expect(responses.first?.hasSuffix("\r\n\r\n") == true, "no body after the HEAD response's head")
+            #expect(responses.last?.hasPrefix("200") == true)
+        }
+    }
 }

@@ -189,7 +189,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func writeLocal(_ response: LocalResponse, for exchange: RequestExchange?) {
         let keepAlive = !response.closesConnection && !closeAfterResponse && (exchange?.head.isKeepAlive ?? false)
         var buffer = context.channel.allocator.buffer(capacity: 256 + response.body.utf8.count)
-        response.write(keepAlive: keepAlive, into: &buffer)
+        // A response to HEAD has a Content-Length but no body (RFC 9110 §9.3.2).
+        response.write(keepAlive: keepAlive, includingBody: exchange?.method != "HEAD", into: &buffer)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         guard let exchange else {
             context.close(promise: nil)

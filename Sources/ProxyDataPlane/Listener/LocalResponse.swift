@@ -25,13 +25,13 @@ struct LocalResponse {
     }
 
     /// The whole response, head and body, as bytes.
-    func write(keepAlive: Bool, into out: inout ByteBuffer) {
+    func write(keepAlive: Bool, includingBody: Bool = true, into out: inout ByteBuffer) {
         out.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
         out.writeStaticString("content-type: application/json\r\ncache-control: no-store\r\n")
         out.writeString("content-length: \(body.utf8.count)\r\n")
         for (name, value) in extraHeaders { out.writeString("\(name): \(value)\r\n") }
         if !keepAlive { out.writeStaticString("connection: close\r\n") }
         out.writeStaticString("\r\n")
-        out.writeString(body)
+        if includingBody { out.writeString(body) }
     }
 }
