@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Builds one JSON object, field by field, straight into bytes: no dictionaries, no Foundation
 /// encoder on the request path. Values are escaped per RFC 8259; keys are trusted literals.

@@ -1,5 +1,9 @@
-import Foundation
 import NIOConcurrencyHelpers
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Collects finished log lines and writes them to a file descriptor in batches from its own
 /// thread, so that request handling never waits on a `write(2)`.
@@ -21,11 +25,13 @@ public final class LogSink: Sendable {
     /// The buffer not currently collecting lines; reused so steady state allocates nothing.
     nonisolated(unsafe) private var spare: [UInt8] = []
 
-    /// - Parameter fileDescriptor: where lines go; stderr by default.
-    public init(minimumLevel: LogLevel = .info, fileDescriptor: Int32 = 2, flushInterval: TimeInterval = 0.05) {
+    /// - Parameters:
+    ///   - fileDescriptor: where lines go; stderr by default.
+    ///   - flushInterval: seconds between batches.
+    public init(minimumLevel: LogLevel = .info, fileDescriptor: Int32 = 2, flushInterval: Double = 0.05) {
         self.minimumLevel = minimumLevel
         self.fileDescriptor = fileDescriptor
-        let thread = Thread { [weak self] in
+        SinkThread.start { [weak self] in
             while let sink = self {
                 let stop = sink.state.withLockedValue { $0.stopped }
                 sink.writePending()
@@ -35,8 +41,6 @@ public final class LogSink: Sendable {
                 }
             }
         }
-        thread.name = "mcp-auth-proxy-log"
-        thread.start()
     }
 
     @inline(__always)
@@ -81,5 +85,33 @@ public final class LogSink: Sendable {
                 }
             }
         }
+    }
+}
+
+/// The sink's one detached thread, started with pthreads: Foundation's `Thread` would pull the
+/// whole of Foundation (and ICU) into the process for this alone.
+private enum SinkThread {
+    final class Body: Sendable {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    static func start(_ run: @escaping @Sendable () -> Void) {
+        let context = Unmanaged.passRetained(Body(run)).toOpaque()
+        #if canImport(Glibc)
+        var thread = pthread_t()
+        #else
+        var thread: pthread_t?
+        #endif
+        let created = pthread_create(&thread, nil, { context in
+            Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
+            return nil
+        }, context)
+        precondition(created == 0, "cannot start the log thread: error \(created)")
+        #if canImport(Glibc)
+        pthread_detach(thread)
+        #else
+        pthread_detach(thread!)
+        #endif
     }
 }

@@ -1,6 +1,15 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ProxyConfig
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `check`: validate once, print every problem, or explain the effective settings.
 struct CheckCommand: ParsableCommand {
@@ -81,8 +90,8 @@ struct CheckReport: Encodable {
             let keyWidth = settings.map(\.key.count).max() ?? 0
             let valueWidth = min(48, settings.map(\.value.count).max() ?? 0)
             for setting in settings {
-                let key = setting.key.padding(toLength: keyWidth, withPad: " ", startingAt: 0)
-                let value = setting.value.count < valueWidth ? setting.value.padding(toLength: valueWidth, withPad: " ", startingAt: 0) : setting.value
+                let key = setting.key + String(repeating: " ", count: max(0, keyWidth - setting.key.count))
+                let value = setting.value + String(repeating: " ", count: max(0, valueWidth - setting.value.count))
                 lines.append("  \(key)  \(value)  \(setting.origin)")
             }
         }
@@ -94,6 +103,20 @@ struct CheckReport: Encodable {
 
 enum StandardError {
     static func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = systemWrite(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
     }
 }
+
+#if canImport(Glibc)
+private let systemWrite = Glibc.write
+#else
+private let systemWrite = Darwin.write
+#endif

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the user asked for: where to look and which profiles to serve.
 public struct ConfigRequest: Sendable {

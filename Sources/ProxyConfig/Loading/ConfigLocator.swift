@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Decides where the configuration comes from: `--config`, then `MCP_AUTH_PROXY_CONFIG`, then
 /// `./profiles`, then environment-only mode when `MCP_UPSTREAM_URL` is set.
@@ -27,13 +36,13 @@ enum ConfigLocator {
             return .none
         }
         let absolute = resolve(chosen.path, in: request.workingDirectory)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
+        var info = stat()
+        guard stat(absolute, &info) == 0 else {
             diagnostics.append(Diagnostic(.error, at: chosen.origin, "\"\(chosen.path)\" does not exist",
                                           fixIt: "point it at a YAML file or a directory of YAML files"))
             return .none
         }
-        guard isDirectory.boolValue else { return .files([display(chosen.path, absolute: absolute, request)]) }
+        guard info.st_mode & S_IFMT == S_IFDIR else { return .files([display(chosen.path, absolute: absolute, request)]) }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? [])
             .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
             .sorted()
@@ -52,11 +61,12 @@ enum ConfigLocator {
     }
 
     static func resolve(_ path: String, in directory: String) -> String {
-        path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        if path.hasPrefix("/") { return path }
+        return directory.hasSuffix("/") ? directory + path : directory + "/" + path
     }
 
     private static func directoryExists(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }
 }

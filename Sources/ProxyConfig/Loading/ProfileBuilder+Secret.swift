@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Secrets come from the environment or a file, never from the config text, and are read once.
 extension ProfileBuilder {

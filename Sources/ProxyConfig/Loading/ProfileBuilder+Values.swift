@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The profile keys whose checks go beyond their type.
 extension ProfileBuilder {
@@ -71,10 +75,11 @@ extension ProfileBuilder {
 
     /// `scheme://host[:port]`, lower-cased; nil when the text has a path, query, credentials or a bad host.
     static func normalizedOrigin(_ text: String) -> String? {
-        guard let schemeEnd = text.range(of: "://") else { return nil }
-        let scheme = text[..<schemeEnd.lowerBound].lowercased()
-        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else { return nil }
-        var authority = String(text[schemeEnd.upperBound...])
+        guard let colon = text.firstIndex(of: ":"), text[colon...].hasPrefix("://") else { return nil }
+        let scheme = text[..<colon].lowercased()
+        let isSchemeCharacter: (Character) -> Bool = { $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }
+        guard !scheme.isEmpty, scheme.allSatisfy(isSchemeCharacter) else { return nil }
+        var authority = String(text[text.index(colon, offsetBy: 3)...])
         if authority.hasSuffix("/") { authority.removeLast() }
         guard !authority.contains("/"), !authority.contains("@"), HostName.splitAuthority(authority, defaultPort: 0) != nil else { return nil }
         return "\(scheme)://\(authority.lowercased())"

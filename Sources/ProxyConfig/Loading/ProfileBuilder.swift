@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Types and checks the layered values of one profile. Every problem becomes a diagnostic; the
 /// profile is returned only when it has none.

@@ -23,7 +23,7 @@ public enum SchemaKeys {
 
     /// `MCP_<N>_` with N the profile name upper-cased and `-` turned into `_`.
     public static func environmentPrefix(forProfile name: String) -> String {
-        "MCP_" + name.uppercased().replacingOccurrences(of: "-", with: "_") + "_"
+        "MCP_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 }) + "_"
     }
 
     /// Environment variable suffixes that override a profile key.

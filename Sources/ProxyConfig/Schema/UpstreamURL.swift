@@ -35,11 +35,11 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
     /// Userinfo, queries and fragments are refused: the proxy signs paths, and credentials in a URL
     /// would end up in logs.
     public static func parse(_ text: String) -> Result<UpstreamURL, UpstreamURLProblem> {
-        let schemeEnd = text.range(of: "://")
-        guard let schemeEnd, let scheme = Scheme(rawValue: text[..<schemeEnd.lowerBound].lowercased()) else {
+        let colon = text.firstIndex(of: ":")
+        guard let colon, text[colon...].hasPrefix("://"), let scheme = Scheme(rawValue: text[..<colon].lowercased()) else {
             return .failure(UpstreamURLProblem(message: "\"\(text)\" is not an http(s) URL"))
         }
-        let rest = text[schemeEnd.upperBound...]
+        let rest = text[text.index(colon, offsetBy: 3)...]
         if rest.contains("?") || rest.contains("#") {
             return .failure(UpstreamURLProblem(message: "\"\(text)\" has a query or fragment; the upstream URL must be scheme, host, port and path only"))
         }

@@ -73,10 +73,14 @@ public struct OriginPolicy: Sendable {
         guard let value else { return true }
         let lower = value.lowercased()
         if allowedOrigins.contains(lower) { return true }
-        guard let schemeEnd = lower.range(of: "://") else { return false }
-        let scheme = lower[..<schemeEnd.lowerBound]
-        guard scheme == "http" || scheme == "https" else { return false }
-        let authority = lower[schemeEnd.upperBound...]
+        let authority: Substring
+        if lower.hasPrefix("http://") {
+            authority = lower.dropFirst(7)
+        } else if lower.hasPrefix("https://") {
+            authority = lower.dropFirst(8)
+        } else {
+            return false
+        }
         guard !authority.contains("/"), let host = Self.hostPart(String(authority)) else { return false }
         return Self.isLoopbackName(host)
     }
