@@ -4,7 +4,9 @@ connection, and a client that holds N streams and reports event latency percenti
   python3 sse_streams.py upstream PORT
   python3 sse_streams.py client PORT COUNT SECONDS
 The client prints one line: streams, events, p50/p99/max latency in ms (receive time minus the
-upstream's send timestamp, same machine clock).
+upstream's send timestamp, same machine clock). The first event of each stream is not counted: the
+upstream sends it while the stream is being set up, so it measures connection set-up under the
+ramp of new streams, not the relaying of events on an open stream.
 """
 import asyncio, sys, time
 
@@ -42,6 +44,7 @@ async def client(port, count, seconds):
         connected += 1
         end = time.time() + seconds
         buffer = b""
+        first = True
         try:
             while time.time() < end:
                 data = await asyncio.wait_for(reader.read(65536), timeout=max(0.1, end - time.time()))
@@ -52,7 +55,9 @@ async def client(port, count, seconds):
                 while b"data: " in buffer and b"\n\n" in buffer:
                     start = buffer.index(b"data: ") + 6
                     stop = buffer.index(b"\n\n", start)
-                    latencies.append((now - float(buffer[start:stop])) * 1000)
+                    if not first:
+                        latencies.append((now - float(buffer[start:stop])) * 1000)
+                    first = False
                     buffer = buffer[stop + 2:]
         except asyncio.TimeoutError:
             pass
