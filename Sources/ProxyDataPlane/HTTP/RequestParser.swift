@@ -20,105 +20,75 @@ struct RequestParser {
 
     private enum State {
         case head
-        case body(remaining: Int)
-        case chunked(ChunkedBodyDecoder)
-        case endPending
+        case body(BodyDecoder)
         case failed
     }
 
     static let maxHeadBytes = 64 * 1024
 
     private var state = State.head
-    private var input: ByteBuffer?
+    private var input = ByteBuffer()
     /// How far the current incomplete head has been scanned for its end.
     private var scannedHeadBytes = 0
     private(set) var head: RequestHead?
 
     /// Bytes received and not yet parsed (pipelined requests wait here).
-    var bufferedBytes: Int { input?.readableBytes ?? 0 }
-
-    /// True between requests with nothing buffered: a close here loses nothing.
-    var isBetweenRequests: Bool {
-        if case .head = state { return bufferedBytes == 0 }
-        return false
-    }
+    var bufferedBytes: Int { input.readableBytes }
 
     mutating func feed(_ buffer: ByteBuffer) {
-        if input == nil || input!.readableBytes == 0 {
-            input = buffer
-        } else {
-            var buffer = buffer
-            input!.writeBuffer(&buffer)
-        }
+        input.absorb(buffer)
     }
 
     mutating func next() throws(Failure) -> Event? {
-        while true {
-            if case .endPending = state {
-                state = .head
-                return .end
+        var buffer = input
+        defer { input = buffer }
+        switch state {
+        case .failed:
+            return nil
+        case .head:
+            // Empty lines before a request line are tolerated (RFC 9112 §2.2).
+            while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
+                buffer.moveReaderIndex(forwardBy: 2)
             }
-            guard var buffer = input, buffer.readableBytes > 0 else { return nil }
-            input = nil  // keeps the storage uniquely referenced while slicing
-            defer { input = buffer }
-            switch state {
-            case .failed, .endPending:
-                return nil
-            case .head:
-                // Empty lines before a request line are tolerated (RFC 9112 §2.2).
-                while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
-                    buffer.moveReaderIndex(forwardBy: 2)
-                }
-                guard let headEnd = HeadScanner.headEnd(buffer, from: scannedHeadBytes) else {
-                    scannedHeadBytes = max(0, buffer.readableBytes - 3)
-                    if buffer.readableBytes > Self.maxHeadBytes {
-                        state = .failed
-                        throw .headTooLarge
-                    }
-                    return nil
-                }
-                scannedHeadBytes = 0
-                guard headEnd <= Self.maxHeadBytes else {
+            guard let headEnd = HeadScanner.headEnd(buffer, from: scannedHeadBytes) else {
+                scannedHeadBytes = max(0, buffer.readableBytes - 3)
+                if buffer.readableBytes > Self.maxHeadBytes {
                     state = .failed
                     throw .headTooLarge
                 }
-                let parsed: RequestHead
-                do {
-                    parsed = try RequestHeadReader.read(buffer.readSlice(length: headEnd)!)
-                } catch {
-                    state = .failed
-                    throw .malformed(error.reason)
-                }
-                head = parsed
-                switch parsed.framing {
-                case .contentLength(0): state = .endPending
-                case .contentLength(let length): state = .body(remaining: length)
-                case .chunked: state = .chunked(ChunkedBodyDecoder())
-                }
-                return .head
-            case .body(let remaining):
-                let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
-                state = remaining == slice.readableBytes ? .endPending : .body(remaining: remaining - slice.readableBytes)
-                return .body(slice)
-            case .chunked(var decoder):
-                let step: ChunkedBodyDecoder.Step?
-                do {
-                    step = try decoder.next(&buffer)
-                } catch {
-                    state = .failed
-                    throw .malformed(error.reason)
-                }
-                switch step {
-                case .data(let slice)?:
-                    state = .chunked(decoder)
-                    return .body(slice)
-                case .end?:
-                    state = .head
-                    return .end
-                case nil:
-                    state = .chunked(decoder)
-                    return nil
-                }
+                return nil
+            }
+            scannedHeadBytes = 0
+            guard headEnd <= Self.maxHeadBytes else {
+                state = .failed
+                throw .headTooLarge
+            }
+            let parsed: RequestHead
+            do {
+                parsed = try RequestHeadReader.read(buffer.readSlice(length: headEnd)!)
+            } catch {
+                state = .failed
+                throw .malformed(error.reason)
+            }
+            head = parsed
+            switch parsed.framing {
+            case .contentLength(let length): state = .body(.length(length))
+            case .chunked: state = .body(.chunked)
+            }
+            return .head
+        case .body(var decoder):
+            let step: BodyDecoder.Step?
+            do {
+                step = try decoder.next(&buffer)
+            } catch {
+                state = .failed
+                throw .malformed(error.reason)
+            }
+            state = step == .end ? .head : .body(decoder)
+            switch step {
+            case .data(let slice)?: return .body(slice)
+            case .end?: return .end
+            case nil: return nil
             }
         }
     }

@@ -24,11 +24,7 @@ struct ResponseParser {
 
     private enum State {
         case head
-        case body(remaining: Int)
-        case chunked(ChunkedBodyDecoder)
-        case untilClose
-        /// The message is complete; `.end` is the next event.
-        case endPending
+        case body(BodyDecoder)
         /// After an error; nothing more is parsed.
         case failed
     }
@@ -36,37 +32,27 @@ struct ResponseParser {
     static let maxHeadBytes = 64 * 1024
 
     private var state = State.head
-    private var input: ByteBuffer?
+    private var input = ByteBuffer()
     /// The last final response head.
     private(set) var head: ResponseHead?
 
     /// True while no response is in progress and nothing is buffered.
     var isBetweenMessages: Bool {
-        if case .head = state { return (input?.readableBytes ?? 0) == 0 }
+        if case .head = state { return input.readableBytes == 0 }
         return false
     }
 
     mutating func feed(_ buffer: ByteBuffer) {
-        if input == nil || input!.readableBytes == 0 {
-            input = buffer
-        } else {
-            var buffer = buffer
-            input!.writeBuffer(&buffer)
-        }
+        input.absorb(buffer)
     }
 
     /// The next event from the bytes fed so far, or nil when more input is needed.
     mutating func next() throws(Failure) -> Event? {
         while true {
-            if case .endPending = state {
-                state = .head
-                return .end
-            }
-            guard var buffer = input, buffer.readableBytes > 0 else { return nil }
-            input = nil  // keeps the storage uniquely referenced while slicing
+            var buffer = input
             defer { input = buffer }
             switch state {
-            case .failed, .endPending:
+            case .failed:
                 return nil
             case .head:
                 guard let headEnd = HeadScanner.headEnd(buffer) else {
@@ -77,7 +63,7 @@ struct ResponseParser {
                 do {
                     parsed = try ResponseHeadReader.read(buffer.readSlice(length: headEnd)!)
                 } catch {
-                    return try fail(error)
+                    return try fail(error.reason)
                 }
                 if parsed.status < 200 {
                     if parsed.status == 101 { return try fail("unexpected 101 Switching Protocols") }
@@ -85,48 +71,46 @@ struct ResponseParser {
                 }
                 head = parsed
                 switch parsed.framing {
-                case .none, .contentLength(0): state = .endPending
-                case .contentLength(let length): state = .body(remaining: length)
-                case .chunked: state = .chunked(ChunkedBodyDecoder())
-                case .untilClose: state = .untilClose
+                case .none: state = .body(.length(0))
+                case .contentLength(let length): state = .body(.length(length))
+                case .chunked: state = .body(.chunked)
+                case .untilClose: state = .body(.untilClose)
                 }
                 return .head(status: parsed.status)
-            case .body(let remaining):
-                let slice = buffer.readSlice(length: min(remaining, buffer.readableBytes))!
-                state = remaining == slice.readableBytes ? .endPending : .body(remaining: remaining - slice.readableBytes)
-                return .body(slice)
-            case .untilClose:
-                return .body(buffer.readSlice(length: buffer.readableBytes)!)
-            case .chunked(var decoder):
-                let step: ChunkedBodyDecoder.Step?
-                do { step = try decoder.next(&buffer) } catch { return try fail(error) }
+            case .body(var decoder):
+                let step: BodyDecoder.Step?
+                do {
+                    step = try decoder.next(&buffer)
+                } catch {
+                    return try fail(error.reason)
+                }
+                state = step == .end ? .head : .body(decoder)
                 switch step {
-                case .data(let slice)?:
-                    state = .chunked(decoder)
-                    return .body(slice)
-                case .end?:
-                    state = .head
-                    return .end
-                case nil:
-                    state = .chunked(decoder)
-                    return nil
+                case .data(let slice)?: return .body(slice)
+                case .end?: return .end
+                case nil: return nil
                 }
             }
         }
     }
 
-    /// The upstream closed the connection: the end of a close-delimited body, otherwise truncation
-    /// (nil when no message was in progress).
+    /// The upstream closed the connection: the end of a close-delimited body (or of one already
+    /// complete), otherwise truncation; nil when no message was in progress.
     mutating func inputClosed() throws(Failure) -> Event? {
         switch state {
-        case .untilClose, .endPending:
-            state = .head
-            return .end
-        case .head where (input?.readableBytes ?? 0) == 0:
+        case .body(var decoder):
+            var empty = ByteBuffer()
+            if (try? decoder.next(&empty)) == .end || decoder.inputClosed() == .end {
+                state = .head
+                return .end
+            }
+            state = .failed
+            throw .truncated
+        case .head where input.readableBytes == 0:
             return nil
         case .failed:
             return nil
-        default:
+        case .head:
             state = .failed
             throw .truncated
         }
@@ -135,9 +119,5 @@ struct ResponseParser {
     private mutating func fail<T>(_ reason: String) throws(Failure) -> T {
         state = .failed
         throw .malformed(reason)
-    }
-
-    private mutating func fail<T>(_ error: InvalidHead) throws(Failure) -> T {
-        try fail(error.reason)
     }
 }
