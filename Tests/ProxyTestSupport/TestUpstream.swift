@@ -177,6 +177,8 @@ private final class UpstreamHandler: ChannelInboundHandler {
         "/close-delimited": ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"until\":\"close\"}", true),
         "/not-modified": ("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n", true),
         "/chunked-trailer": ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\nX-Trailer: t\r\n\r\n", true),
+        // A bare LF inside a field: relayed as bytes, it would plant a header line of its own.
+        "/split-header": ("HTTP/1.1 200 OK\r\nX-Note: a\nSet-Cookie: planted=1\r\nContent-Length: 2\r\n\r\n{}", true),
     ]
 
     private func streamEvents(context: ChannelHandlerContext, count: Int, delay: TimeAmount, cut: Bool) {
