@@ -98,16 +98,15 @@ struct RejectionTests {
 struct UpstreamFailureTests {
     @Test("an unreachable upstream gives 502 with a JSON-RPC error naming the profile")
     func unreachable() async throws {
-        let upstream = try await TestUpstream(secret: ProxyHarness.secret)
-        let deadPort = upstream.port
-        await upstream.stop()
-        try await ProxyHarness.with(upstreamPort: deadPort) { proxy in
+        let dead = try RefusingPort()
+        try await ProxyHarness.with(upstreamPort: dead.port) { proxy in
             let response = try await proxy.exchange(.post())
             #expect(response?.status == 502)
             #expect(response?.body.contains("\"profile\":\"test\"") == true)
             #expect(response?.body.contains("upstream unreachable") == true)
             #expect(response?.body.contains(ProxyHarness.secret) == false)
         }
+        withExtendedLifetime(dead) {}
     }
 
     @Test("a malformed upstream response gives 502 and the proxy keeps serving")

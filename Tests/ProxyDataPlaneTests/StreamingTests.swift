@@ -134,4 +134,23 @@ struct ShutdownUnderLoadTests {
             await client.close()
         }
     }
+
+    @Test("a pipelined flood larger than a head's limit pauses reading, and every request is still answered in order")
+    func pipelinedFlood() async throws {
+        try await ProxyHarness.with { proxy in
+            let client = try await proxy.client()
+            let count = 600
+            let requests = (1...count).map { String.post(body: #"{"jsonrpc":"2.0","id":\#($0),"method":"flood"}"#) }.joined()
+            #expect(requests.utf8.count > RequestParser.maxHeadBytes, "more waits in the parser than one head may hold")
+            try await client.send(requests)
+            let text = await client.waitFor(timeout: 20) { $0.components(separatedBy: "HTTP/1.1 200").count == count + 1 }
+            #expect(text.components(separatedBy: "HTTP/1.1 200").count == count + 1)
+            let first = try #require(text.range(of: #"\"id\":1,"#))
+            let last = try #require(text.range(of: #"\"id\":\#(count),"#))
+            #expect(first.lowerBound < last.lowerBound, "responses keep request order")
+            #expect(!client.isClosed)
+            #expect(proxy.upstream.received.count == count)
+            await client.close()
+        }
+    }
 }
