@@ -16,30 +16,28 @@ enum ASCII {
     static func equalsIgnoringCase(_ text: Substring.UTF8View, _ lowercase: String) -> Bool {
         equalsIgnoringCase(text, Substring(lowercase).utf8)
     }
-
-    @inline(__always)
-    static func equalsIgnoringCase(_ text: String, _ lowercase: String) -> Bool {
-        equalsIgnoringCase(Substring(text).utf8, lowercase)
-    }
 }
 
 /// The same comparisons on raw bytes, for heads that are never decoded into strings.
 extension ASCII {
+    /// Case-insensitive equality of `bytes` with already lower-case `expected` bytes: the one
+    /// comparison loop the overloads below and `HeaderNameSet` share.
     @inline(__always)
-    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
-        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        let expected = lowercase.utf8Start
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, lowercaseBytes expected: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == expected.count else { return false }
         for offset in 0..<bytes.count where lower(bytes[offset]) != expected[offset] { return false }
         return true
+    }
+
+    @inline(__always)
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+        equalsIgnoringCase(bytes, lowercaseBytes: UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount))
     }
 
     static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: String) -> Bool {
         guard bytes.count == lowercase.utf8.count else { return false }
         var lowercase = lowercase
-        return lowercase.withUTF8 { expected in
-            for offset in 0..<bytes.count where lower(bytes[offset]) != expected[offset] { return false }
-            return true
-        }
+        return lowercase.withUTF8 { equalsIgnoringCase(bytes, lowercaseBytes: $0) }
     }
 
     static func hasPrefixIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {

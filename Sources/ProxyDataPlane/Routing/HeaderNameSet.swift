@@ -14,10 +14,7 @@ struct HeaderNameSet: Sendable {
     func contains(_ name: UnsafeRawBufferPointer) -> Bool {
         guard lengths & 1 << UInt64(min(name.count, 63)) != 0 else { return false }
         return names.contains { member in
-            member.count == name.count && member.withUnsafeBufferPointer { expected in
-                for offset in 0..<name.count where ASCII.lower(name[offset]) != expected[offset] { return false }
-                return true
-            }
+            member.withUnsafeBufferPointer { ASCII.equalsIgnoringCase(name, lowercaseBytes: $0) }
         }
     }
 
