@@ -45,8 +45,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             upstreamFailed(.timedOut)
         } else {
             // The status is already sent: cut the response so the client sees it incomplete.
-            writePendingHead(exchange)
-            context.flush()
+            flushResponse(exchange)
             exchange.failure = .timedOut
             closeAfterResponse = true
             complete(exchange)
@@ -79,13 +78,6 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         }
     }
 
-    /// Writes a head still waiting for body bytes (the read burst ended, or the body is empty).
-    func writePendingHead(_ exchange: RequestExchange) {
-        guard let head = exchange.pendingHead else { return }
-        exchange.pendingHead = nil
-        context.write(wrapOutboundOut(head), promise: nil)
-    }
-
     func upstreamResponseBody(_ buffer: ByteBuffer) {
         guard let exchange, case .streaming = exchange.phase else { return }
         exchange.bytesOut += buffer.readableBytes
@@ -96,7 +88,6 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             head.writeBuffer(&buffer)
             context.write(wrapOutboundOut(head), promise: nil)
         } else {
-            writePendingHead(exchange)
             writeBody(buffer, for: exchange)
         }
         if !context.channel.isWritable, let upstream = exchange.upstream {
@@ -107,8 +98,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
 
     func upstreamReadComplete() {
         guard let exchange, case .streaming = exchange.phase else { return }
-        writePendingHead(exchange)
-        context.flush()
+        flushResponse(exchange)
     }
 
     func upstreamResponseEnd() {
@@ -119,7 +109,6 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             return
         }
         guard case .streaming = exchange.phase else { return }
-        writePendingHead(exchange)
         writeBodyEnd(exchange)
         context.flush()
         complete(exchange)
@@ -141,8 +130,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             finishStream(exchange, event: "request")
         case .streaming:
             // Status already sent: close without the final chunk so the client sees a truncated body.
-            writePendingHead(exchange)
-            context.flush()
+            flushResponse(exchange)
             closeAfterResponse = true
             complete(exchange)
         default:

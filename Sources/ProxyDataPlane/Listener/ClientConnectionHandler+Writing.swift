@@ -1,7 +1,8 @@
 import NIOCore
 
 /// Body framing on the client connection: bytes pass through as read when the upstream's length
-/// holds, otherwise each piece becomes one chunk.
+/// holds, otherwise each piece becomes one chunk. A head held back for its body's first bytes
+/// (`RequestExchange.pendingHead`) is always written before anything that follows it.
 extension ClientConnectionHandler {
     /// Pieces up to this size are copied into their chunk's (or their head's) buffer: one iovec
     /// instead of several.
@@ -10,6 +11,7 @@ extension ClientConnectionHandler {
     private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
     func writeBody(_ buffer: ByteBuffer, for exchange: RequestExchange) {
+        writePendingHead(exchange)
         guard exchange.clientFraming == .chunked else {
             context.write(wrapOutboundOut(buffer), promise: nil)
             return
@@ -33,8 +35,21 @@ extension ClientConnectionHandler {
 
     /// The terminating chunk, when the body is chunked; nothing otherwise.
     func writeBodyEnd(_ exchange: RequestExchange) {
+        writePendingHead(exchange)
         guard exchange.clientFraming == .chunked else { return }
         context.write(wrapOutboundOut(Self.lastChunk), promise: nil)
+    }
+
+    /// Flushes the response so far, a held-back head included (end of a read burst, or a cut).
+    func flushResponse(_ exchange: RequestExchange) {
+        writePendingHead(exchange)
+        context.flush()
+    }
+
+    private func writePendingHead(_ exchange: RequestExchange) {
+        guard let head = exchange.pendingHead else { return }
+        exchange.pendingHead = nil
+        context.write(wrapOutboundOut(head), promise: nil)
     }
 
     private static func writeChunkSize(_ length: Int, into out: inout ByteBuffer) {
