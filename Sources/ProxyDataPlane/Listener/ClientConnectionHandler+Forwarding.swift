@@ -64,8 +64,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         exchange.isEventStream = head.isEventStream
         exchange.status = head.status
         exchange.phase = .streaming
-        exchange.clientFraming = HeaderRewriting.clientFraming(for: head, clientIsHTTP11: exchange.head.isHTTP11)
-        if exchange.clientFraming == .untilClose { closeAfterResponse = true }
+        useClientFraming(HeaderRewriting.clientFraming(for: head, clientIsHTTP11: exchange.head.isHTTP11), for: exchange)
         var clientHead = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 64)
         HeaderRewriting.writeClientResponseHead(head, framing: exchange.clientFraming, isEventStream: exchange.isEventStream,
                                                 closeAfter: closeAfterResponse, into: &clientHead)

@@ -9,12 +9,11 @@ extension ClientConnectionHandler {
         exchange.phase = .heartbeat
         exchange.status = 200
         exchange.isEventStream = true
-        exchange.clientFraming = exchange.head.isHTTP11 ? .chunked : .untilClose
+        useClientFraming(exchange.head.isHTTP11 ? .chunked : .untilClose, for: exchange)
         var head = context.channel.allocator.buffer(capacity: 160)
         head.writeStaticString("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n")
         head.writeStaticString(exchange.clientFraming == .chunked ? "transfer-encoding: chunked\r\n" : "connection: close\r\n")
         head.writeStaticString("\r\n")
-        if exchange.clientFraming == .untilClose { closeAfterResponse = true }
         context.write(wrapOutboundOut(head), promise: nil)
         sendHeartbeat(exchange)
         let interval = TimeAmount.milliseconds(runtime.profile.heartbeatInterval.milliseconds)

@@ -10,6 +10,12 @@ extension ClientConnectionHandler {
     private static let crlf = ByteBuffer(staticString: "\r\n")
     private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
+    /// Sets how the response body is framed; a close-delimited body means closing after it.
+    func useClientFraming(_ framing: HeaderRewriting.ClientFraming, for exchange: RequestExchange) {
+        exchange.clientFraming = framing
+        if framing == .untilClose { closeAfterResponse = true }
+    }
+
     func writeBody(_ buffer: ByteBuffer, for exchange: RequestExchange) {
         writePendingHead(exchange)
         guard exchange.clientFraming == .chunked else {
