@@ -23,9 +23,9 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     private weak var receiver: (any UpstreamResponseReceiver)?
     private var context: ChannelHandlerContext?
     private var parser = ResponseParser()
-    private var awaitingResponse = false
     private var isActive = false
-    /// Between `send` and the exchange's end; the end returns the connection to `pool` once.
+    /// Between `send` and the exchange's end (response complete, failure or abandon); the end
+    /// returns the connection to `pool`, exactly once.
     private var inExchange = false
     /// The pool this connection returns to. The reference cycle (pool → idle connection →
     /// handler → pool) ends when the connection closes or the pool closes its idle connections.
@@ -37,7 +37,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
         self.endpoint = endpoint
     }
 
-    var isIdle: Bool { !awaitingResponse && isActive }
+    var isIdle: Bool { !inExchange && isActive }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -57,7 +57,6 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
         }
         self.receiver = receiver
         inExchange = true
-        awaitingResponse = true
         parser = ResponseParser()
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
     }
@@ -66,21 +65,19 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     /// connection is closed, since its response stream can no longer be reused.
     func abandon() {
         receiver = nil
-        awaitingResponse = false
         finish(reusable: false)
         context?.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard awaitingResponse else {
+        guard inExchange else {
             // Bytes nobody asked for: the connection's framing can no longer be trusted.
-            finish(reusable: false)
             context.close(promise: nil)
             return
         }
         parser.feed(unwrapInboundIn(data))
         do {
-            while awaitingResponse, let event = try parser.next() {
+            while inExchange, let event = try parser.next() {
                 switch event {
                 case .head:
                     receiver?.upstreamResponseHead(parser.head!)
@@ -100,7 +97,6 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     /// Releases the connection before telling the receiver, so that a pipelined next request
     /// can take this same connection.
     private func responseEnded(context: ChannelHandlerContext, reusable: Bool) {
-        awaitingResponse = false
         let current = receiver
         receiver = nil
         finish(reusable: reusable && current != nil)
@@ -115,7 +111,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
 
     func channelInactive(context: ChannelHandlerContext) {
         isActive = false
-        if awaitingResponse {
+        if inExchange {
             if case .end? = try? parser.inputClosed() {
                 responseEnded(context: context, reusable: false)
             } else {
@@ -141,7 +137,6 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     private func fail(_ failure: UpstreamFailure) {
-        awaitingResponse = false
         let current = receiver
         receiver = nil
         current?.upstreamFailed(failure)
