@@ -24,7 +24,7 @@ enum ConfigLocator {
             chosen = (path, .commandLine(option: "--config"))
         } else if let path = request.environment["MCP_AUTH_PROXY_CONFIG"], !path.isEmpty {
             chosen = (path, .environment(variable: "MCP_AUTH_PROXY_CONFIG"))
-        } else if directoryExists(resolve("profiles", in: request.workingDirectory)) {
+        } else if isDirectory(resolve("profiles", in: request.workingDirectory)) == true {
             chosen = ("profiles", .builtInDefault)
         } else {
             chosen = nil
@@ -36,13 +36,12 @@ enum ConfigLocator {
             return .none
         }
         let absolute = resolve(chosen.path, in: request.workingDirectory)
-        var info = stat()
-        guard stat(absolute, &info) == 0 else {
+        guard let isDirectory = isDirectory(absolute) else {
             diagnostics.append(Diagnostic(.error, at: chosen.origin, "\"\(chosen.path)\" does not exist",
                                           fixIt: "point it at a YAML file or a directory of YAML files"))
             return .none
         }
-        guard info.st_mode & S_IFMT == S_IFDIR else { return .files([display(chosen.path, absolute: absolute, request)]) }
+        guard isDirectory else { return .files([display(chosen.path, absolute: absolute, request)]) }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: absolute)) ?? [])
             .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
             .sorted()
@@ -65,8 +64,10 @@ enum ConfigLocator {
         return directory.hasSuffix("/") ? directory + path : directory + "/" + path
     }
 
-    private static func directoryExists(_ path: String) -> Bool {
+    /// Whether `path` names a directory; nil when nothing is there.
+    private static func isDirectory(_ path: String) -> Bool? {
         var info = stat()
-        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & S_IFMT == S_IFDIR
     }
 }
