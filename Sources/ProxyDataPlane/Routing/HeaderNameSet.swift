@@ -14,7 +14,7 @@ struct HeaderNameSet: Sendable {
     func contains(_ name: UnsafeRawBufferPointer) -> Bool {
         guard lengths & 1 << UInt64(min(name.count, 63)) != 0 else { return false }
         return names.contains { member in
-            member.withUnsafeBufferPointer { ASCII.equalsIgnoringCase(name, lowercaseBytes: $0) }
+            member.count == name.count && member.withUnsafeBufferPointer { ASCII.equalsIgnoringCase(name, lowercaseBytes: $0) }
         }
     }
 
