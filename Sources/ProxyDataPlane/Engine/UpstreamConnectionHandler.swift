@@ -21,6 +21,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     typealias OutboundOut = ByteBuffer
 
     private weak var receiver: (any UpstreamResponseReceiver)?
+    /// Cleared in `handlerRemoved`: the context holds this handler strongly (see
+    /// `ClientConnectionHandler.context`); kept, it leaked every upstream connection.
     private var context: ChannelHandlerContext?
     private var parser = ResponseParser()
     private var isActive = false
@@ -42,6 +44,10 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         isActive = context.channel.isActive
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -117,8 +123,12 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
             } else {
                 fail(.closedEarly)
             }
+            finish(reusable: false)
+        } else {
+            // Closed while idle (the upstream's keep-alive timeout): leave the pool now rather
+            // than when a request next looks for an idle connection.
+            pool.discardIdle(self, of: endpoint)
         }
-        finish(reusable: false)
         context.fireChannelInactive()
     }
 

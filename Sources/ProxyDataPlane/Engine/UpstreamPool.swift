@@ -79,6 +79,11 @@ final class UpstreamPool {
         idle[key, default: []].append(connection)
     }
 
+    /// Forgets an idle connection that closed, so that the pool never holds dead connections.
+    func discardIdle(_ handler: UpstreamConnectionHandler, of endpoint: UpstreamEndpoint) {
+        idle[ObjectIdentifier(endpoint)]?.removeAll { $0.handler === handler }
+    }
+
     /// Closes idle connections and refuses new ones; in-flight exchanges are left to finish.
     func close() {
         isClosed = true

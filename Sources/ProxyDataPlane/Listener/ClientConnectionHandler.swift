@@ -14,6 +14,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     let runtime: ProfileRuntime
     let engine: ForwardingEngine
+    /// Set in `handlerAdded`, cleared in `handlerRemoved`. The context holds this handler strongly,
+    /// so a context kept past removal is a reference cycle: it once kept every connection's handler,
+    /// context, pipeline and last read buffer alive (about 3 KB per connection).
     var context: ChannelHandlerContext!
     var exchange: RequestExchange?
     var parser = RequestParser()
@@ -45,8 +48,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        limitsCheck?.cancel()
-        limitsCheck = nil
+        connectionEnded()
+        self.context = nil
     }
 
     /// Closes connections that sat too long without a request head, uploaded too slowly, or left
@@ -109,17 +112,24 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        connectionEnded()
+        context.fireChannelInactive()
+    }
+
+    /// Stops the limits check and ends an exchange still in progress (its upstream connection is
+    /// closed, its heartbeat stopped), releasing everything that refers back to this handler.
+    /// Runs on close and again on removal; the second run finds nothing left to do.
+    private func connectionEnded() {
         isClosed = true
         limitsCheck?.cancel()
         limitsCheck = nil
-        if let exchange {
-            exchange.heartbeatTask?.cancel()
-            exchange.upstream?.handler.abandon()
-            if exchange.status == 0 { exchange.status = 499 }
-            log(exchange, event: "client_closed")
-            self.exchange = nil
-        }
-        context.fireChannelInactive()
+        guard let exchange else { return }
+        self.exchange = nil
+        exchange.heartbeatTask?.cancel()
+        exchange.upstream?.handler.abandon()
+        exchange.upstream = nil
+        if exchange.status == 0 { exchange.status = 499 }
+        log(exchange, event: "client_closed")
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
