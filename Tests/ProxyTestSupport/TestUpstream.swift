@@ -25,6 +25,7 @@ public final class TestUpstream: Sendable {
     private let log = NIOLockedValueBox<[Received]>([])
     private let connections = NIOLockedValueBox(0)
     private let closedConnections = NIOLockedValueBox(0)
+    private let stopped = NIOLockedValueBox(false)
     /// Connections the proxy has closed (or that ended) so far.
     public var closedConnectionCount: Int { closedConnections.withLockedValue { $0 } }
     /// TCP connections accepted so far: tells pooled reuse from a connection per request.
@@ -61,7 +62,9 @@ public final class TestUpstream: Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
     }
 
+    /// Closes the listener and every connection; a second call does nothing (its loop is gone).
     public func stop() async {
+        guard stopped.withLockedValue({ stopped in defer { stopped = true }; return !stopped }) else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
     }

@@ -44,6 +44,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         isActive = context.channel.isActive
+        endpoint.liveObjects.watch(self, as: .upstreamHandler)
+        endpoint.liveObjects.watch(context.channel, as: .upstreamChannel)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

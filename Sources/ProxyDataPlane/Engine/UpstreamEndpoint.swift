@@ -10,8 +10,11 @@ public final class UpstreamEndpoint: Sendable {
     let tlsContext: NIOSSLContext?
     let connectTimeout: TimeAmount
     let requestTimeout: TimeAmount
+    /// The profile's tally, which also watches its upstream connections.
+    let liveObjects: LiveObjectTally
 
-    public init(profile: Profile) throws {
+    init(profile: Profile, liveObjects: LiveObjectTally) throws {
+        self.liveObjects = liveObjects
         url = profile.upstream
         authority = profile.upstream.authority
         connectTimeout = .milliseconds(profile.connectTimeout.milliseconds)

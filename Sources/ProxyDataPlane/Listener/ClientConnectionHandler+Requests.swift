@@ -7,6 +7,7 @@ extension ClientConnectionHandler {
     func requestHead(_ head: RequestHead) {
         let profile = runtime.profile
         let exchange = RequestExchange(head: head, phase: .collecting)
+        runtime.liveObjects.watch(exchange, as: .exchange)
         self.exchange = exchange
         idleSince = nil
         if !head.isKeepAlive { closeAfterResponse = true }

@@ -40,6 +40,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        runtime.liveObjects.watch(self, as: .clientHandler)
+        runtime.liveObjects.watch(context.channel, as: .clientChannel)
         let interval = runtime.checkInterval
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         limitsCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in

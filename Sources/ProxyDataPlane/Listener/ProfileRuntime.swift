@@ -20,6 +20,8 @@ public final class ProfileRuntime: Sendable {
     /// How often each connection checks its limits and its exchange's deadline: the configured
     /// interval, or a tenth of `request_timeout` when that is shorter, so short timeouts stay precise.
     let checkInterval: TimeAmount
+    /// Debug builds: this profile's connection and exchange objects still alive (see `LiveObjectTally`).
+    public let liveObjects = LiveObjectTally()
     /// Learned in `upstream_streaming: auto` mode when the upstream answers GET with 405.
     private let upstreamRefusesGET = NIOLockedValueBox(false)
 
@@ -30,7 +32,7 @@ public final class ProfileRuntime: Sendable {
         originPolicy = OriginPolicy(profile: profile)
         signingKey = SigningKey(profile: profile)
         self.signer = signer
-        endpoint = try UpstreamEndpoint(profile: profile)
+        endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects)
         self.log = log
         droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.signing.ownedHeaders)
         let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)
