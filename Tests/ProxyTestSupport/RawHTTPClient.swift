@@ -17,10 +17,13 @@ public final class RawHTTPClient: Sendable {
 
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    public init(port: Int) async throws {
+    /// - Parameter halfClosure: stay open for writing after the server's FIN, like a client still
+    ///   uploading; the connection then counts as closed only once it fully is.
+    public init(port: Int, halfClosure: Bool = false) async throws {
         let state = NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>(([], false))
         self.state = state
         channel = try await ClientBootstrap(group: Self.group)
+            .channelOption(.allowRemoteHalfClosure, value: halfClosure)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Recorder(state: state)) }
             }

@@ -35,6 +35,13 @@ struct RequestParser {
     /// Bytes received and not yet parsed (pipelined requests wait here).
     var bufferedBytes: Int { input.readableBytes }
 
+    /// No request is partly read and nothing waits unparsed: closing now leaves none of the
+    /// client's bytes unread (except any still in flight after a complete request).
+    var isBetweenRequests: Bool {
+        if case .head = state { return input.readableBytes == 0 }
+        return false
+    }
+
     mutating func feed(_ buffer: ByteBuffer) {
         input.absorb(buffer)
     }

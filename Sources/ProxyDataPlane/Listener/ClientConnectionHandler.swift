@@ -31,6 +31,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var idleSince: NIODeadline? = .now()
     /// When the client socket stopped accepting writes; nil while it is writable.
     var unwritableSince: NIODeadline?
+    /// Set while lingering before a close (see `closeConnection`): when it began, and how many
+    /// bytes have been discarded since.
+    var lingeringSince: NIODeadline?
+    var lingeringDiscarded = 0
     var limitsCheck: RepeatedTask?
 
     init(runtime: ProfileRuntime, engine: ForwardingEngine) {
@@ -61,6 +65,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard !isClosed else { return }
         let now = NIODeadline.now()
         let limits = runtime.limits
+        if let lingeringSince {
+            if now - lingeringSince > limits.lingeringTimeout { context.close(promise: nil) }
+            return
+        }
         if exchange == nil, let idleSince, now - idleSince > limits.requestHeadTimeout {
             context.close(promise: nil)
             return
@@ -84,6 +92,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard lingeringSince == nil else {
+            lingeringDiscarded += unwrapInboundIn(data).readableBytes
+            if lingeringDiscarded > runtime.limits.lingeringByteLimit { context.close(promise: nil) }
+            return
+        }
         parser.feed(unwrapInboundIn(data))
         processInput()
     }
@@ -93,7 +106,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard !isProcessingInput else { return }
         isProcessingInput = true
         defer { isProcessingInput = false }
-        while !isClosed, exchange?.acceptsRequestParts ?? true {
+        while !isClosed, lingeringSince == nil, exchange?.acceptsRequestParts ?? true {
             let event: RequestParser.Event?
             do {
                 event = try parser.next()
@@ -187,7 +200,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         idleSince = .now()
         log(exchange, event: event)
         if closeAfterResponse || !exchange.head.isKeepAlive {
-            context.close(promise: nil)
+            closeConnection()
             return
         }
         if readingPaused {
@@ -195,6 +208,27 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         }
         processInput()
+    }
+
+    /// Closes the connection after the response just written. When the client may still be
+    /// sending (its request was answered before its end, or more requests wait unread), closing
+    /// now would make the kernel answer the unread bytes with a reset, which destroys the response
+    /// in the client's receive buffer and fails a client still writing. So, as nginx's
+    /// `lingering_close` does, only the write side is shut (after the response is flushed, so the
+    /// client sees its end) and input is read and discarded until the client closes, for at most
+    /// `ConnectionLimits.lingeringTimeout` and `lingeringByteLimit`.
+    func closeConnection() {
+        guard lingeringSince == nil else { return }
+        guard !parser.isBetweenRequests else {
+            context.close(promise: nil)
+            return
+        }
+        lingeringSince = .now()
+        context.close(mode: .output, promise: nil)
+        if readingPaused {
+            readingPaused = false
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        }
     }
 
     /// Writes a complete local response and completes the exchange (if any).
@@ -205,7 +239,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         response.write(keepAlive: keepAlive, includingBody: exchange?.method != "HEAD", into: &buffer)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         guard let exchange else {
-            context.close(promise: nil)
+            closeConnection()
             return
         }
         exchange.status = Int(response.status.code)

@@ -13,14 +13,27 @@ public struct ConnectionLimits: Sendable {
     public var stalledClientTimeout: TimeAmount
     /// How often each connection checks the bounds above.
     public var checkInterval: TimeAmount
+    /// After an answer given before the request's end (413, 431, 400, 408), how long the proxy
+    /// keeps reading and discarding what the client still sends before it closes (nginx's
+    /// `lingering_close`). Closing with unread bytes makes the kernel reset the connection, and a
+    /// reset destroys the answer in the client's receive buffer. 5 s lets a client on any sane
+    /// link finish its write and read the answer; a client still sending after that is cut.
+    public var lingeringTimeout: TimeAmount
+    /// How many bytes the proxy discards while lingering before it closes anyway. Twice the default
+    /// `max_request_body`: a body somewhat over the limit, sent whole before reading the answer as
+    /// many HTTP clients do, is drained, while a client cannot make the proxy read without end.
+    public var lingeringByteLimit: Int
 
     public init(
         requestHeadTimeout: TimeAmount = .seconds(30), requestBodyTimeout: TimeAmount = .seconds(60),
-        stalledClientTimeout: TimeAmount = .seconds(60), checkInterval: TimeAmount = .seconds(2)
+        stalledClientTimeout: TimeAmount = .seconds(60), checkInterval: TimeAmount = .seconds(2),
+        lingeringTimeout: TimeAmount = .seconds(5), lingeringByteLimit: Int = 8 << 20
     ) {
         self.requestHeadTimeout = requestHeadTimeout
         self.requestBodyTimeout = requestBodyTimeout
         self.stalledClientTimeout = stalledClientTimeout
         self.checkInterval = checkInterval
+        self.lingeringTimeout = lingeringTimeout
+        self.lingeringByteLimit = lingeringByteLimit
     }
 }
