@@ -53,18 +53,18 @@ struct LingeringCloseTests {
 
     @Test("a client that keeps sending after the answer is cut once the lingering time is over")
     func lingeringTimeBound() async throws {
-        let limits = ConnectionLimits(checkInterval: .milliseconds(100), lingeringTimeout: .seconds(1))
+        let limits = ConnectionLimits(checkInterval: .milliseconds(100), lingeringTimeout: .seconds(2))
         try await ProxyHarness.with(limits: limits) { proxy in
             let (client, started) = try await Self.refusedUploader(proxy)
-            var openAfterHalfASecond = false
-            while !client.isClosed, Date().timeIntervalSince(started) < 8 {
+            var openAfterHalfASecond: Bool?
+            while !client.isClosed, Date().timeIntervalSince(started) < 10 {
                 try? await client.send(String(repeating: "w", count: 1024))
                 try await Task.sleep(for: .milliseconds(50))
-                if Date().timeIntervalSince(started) > 0.5, Date().timeIntervalSince(started) < 0.7 { openAfterHalfASecond = !client.isClosed }
+                if openAfterHalfASecond == nil, Date().timeIntervalSince(started) > 0.5 { openAfterHalfASecond = !client.isClosed }
             }
-            #expect(openAfterHalfASecond, "the proxy lingers, reading, instead of closing at once")
+            #expect(openAfterHalfASecond == true, "the proxy lingers, reading, instead of closing at once")
             #expect(client.isClosed)
-            #expect(Date().timeIntervalSince(started) < 4, "closed after about a second, not at the head timeout")
+            #expect(Date().timeIntervalSince(started) < 7, "closed after about two seconds, not at the 30 s head timeout")
         }
     }
 
