@@ -5,8 +5,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A client the way curl, httpx or Python's `http.client` send a request: one blocking `send` of
-/// the whole request, and only then `recv` of the answer. Unlike `RawHTTPClient`, which reads while
+/// A client the way Python's `http.client` sends a request: one blocking `send` of the whole
+/// request, and only then `recv` of the answer. Unlike `RawHTTPClient`, which reads while
 /// it writes, it sees what a reset does to an answer that arrived while it was still sending.
 public enum WriteThenReadClient {
     public struct Outcome: Sendable {
