@@ -23,13 +23,10 @@ struct SupervisorTests {
     @Test("all profiles are served by one supervisor, and cancelling it closes every listener")
     func servesAllAndStops() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)
-        let ports = try [TestPorts.free(), TestPorts.free()]
-        let config = ValidatedConfig(profiles: [profile("a", upstream: upstream, port: ports[0]), profile("b", upstream: upstream, port: ports[1])],
-                                     warnings: [], files: [])
         let log = sink()
-        let running = Task { try await Supervisor(config: config, threads: 1, log: log).run() }
+        let (running, ports) = try await startServing(upstream: upstream, log: log)
         for port in ports {
-            let client = try await connect(port)
+            let client = try await RawHTTPClient(port: port)
             try await client.send(.post())
             #expect(await client.response()?.status == 200)
             await client.close()
@@ -59,12 +56,38 @@ struct SupervisorTests {
         await upstream.stop()
     }
 
-    /// Retries while the listener is still binding.
-    func connect(_ port: Int) async throws -> RawHTTPClient {
-        for _ in 0..<100 {
-            if let client = try? await RawHTTPClient(port: port) { return client }
-            try await Task.sleep(for: .milliseconds(20))
+    /// Starts a supervisor for profiles "a" and "b" and returns once both listen. The ports come
+    /// from `TestPorts.free()`, so another socket of this test process may take one between its
+    /// release and the supervisor's bind; the supervisor then exits with the bind error, and a
+    /// fresh pair is tried (three attempts). Each attempt allows 10 s, for a cold machine running
+    /// the whole suite in parallel.
+    func startServing(upstream: TestUpstream, log: LogSink) async throws -> (Task<Void, any Error>, [Int]) {
+        for _ in 0..<3 {
+            let ports = try [TestPorts.free(), TestPorts.free()]
+            let config = ValidatedConfig(profiles: [profile("a", upstream: upstream, port: ports[0]), profile("b", upstream: upstream, port: ports[1])],
+                                         warnings: [], files: [])
+            let running = Task { try await Supervisor(config: config, threads: 1, log: log).run() }
+            if await listening(ports, within: 10) { return (running, ports) }
+            running.cancel()
+            try? await running.value
         }
-        return try await RawHTTPClient(port: port)
+        throw SupervisorNeverListened()
+    }
+
+    struct SupervisorNeverListened: Error {}
+
+    /// Whether every port accepts a connection before `seconds` pass.
+    func listening(_ ports: [Int], within seconds: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        var waiting = ports
+        while !waiting.isEmpty, Date() < deadline {
+            if let client = try? await RawHTTPClient(port: waiting[0]) {
+                await client.close()
+                waiting.removeFirst()
+            } else {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        return waiting.isEmpty
     }
 }

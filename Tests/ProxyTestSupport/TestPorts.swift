@@ -1,14 +1,36 @@
+import Foundation
 import NIOCore
 import NIOPosix
 
-/// Ephemeral ports for tests that must name a port before the process that binds it starts.
+/// Ports for tests that must name a port before the process that binds it starts.
 public enum TestPorts {
-    /// A port nobody listens on right now (bound and released here).
+    /// A port nobody uses right now (bound and released here), chosen below the kernel's ephemeral
+    /// range. A port from that range (what binding port 0 returns) can be handed, between its
+    /// release here and the test's own bind, to any client socket's source port or any port-0
+    /// listener of the tests running in parallel; below the range only another call of this
+    /// function could pick it, at random among thousands.
     public static func free() throws -> Int {
+        let ceiling = ephemeralRangeStart()
+        for _ in 0..<200 {
+            let port = Int.random(in: 20_000..<ceiling)
+            guard let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: port).wait() else { continue }
+            try channel.close().wait()
+            return port
+        }
         let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
         let port = channel.localAddress!.port!
         try channel.close().wait()
         return port
+    }
+
+    /// The first port of Linux's ephemeral range (`ip_local_port_range`); 32768 where it cannot be
+    /// read, which is below macOS's range too.
+    static func ephemeralRangeStart() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8),
+              let first = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first,
+              let start = Int(first), start > 21_000 else { return 32_768 }
+        return start
     }
 }
 
