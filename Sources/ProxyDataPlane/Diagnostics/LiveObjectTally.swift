@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
 
 /// Which of one profile's per-connection and per-request objects are still alive. Debug builds
-/// only: it exists so that a test can prove that every connection, exchange and upstream
+/// only: it exists so that a test can prove that every connection and upstream
 /// connection is freed once it ends, without an RSS threshold. Release builds compile each call
 /// to nothing and always report zero.
 ///
@@ -12,7 +12,6 @@ public final class LiveObjectTally: Sendable {
     public enum Kind: String, CaseIterable, Sendable {
         case clientHandler = "client connection handler"
         case clientChannel = "client channel"
-        case exchange = "request exchange"
         case upstreamHandler = "upstream connection handler"
         case upstreamChannel = "upstream channel"
     }

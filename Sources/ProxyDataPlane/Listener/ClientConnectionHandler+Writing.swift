@@ -1,24 +1,39 @@
 import NIOCore
 
-/// Body framing on the client connection: bytes pass through as read when the upstream's length
+/// Response bytes on the client connection: relayed heads, bodies framed as the machine said,
+/// and the local heartbeat stream. Body bytes pass through as read when the upstream's length
 /// holds, otherwise each piece becomes one chunk. A head held back for its body's first bytes
-/// (`RequestExchange.pendingHead`) is always written before anything that follows it.
+/// (`pendingHead`) is always written before anything that follows it.
 extension ClientConnectionHandler {
     /// Pieces up to this size are copied into their chunk's (or their head's) buffer: one iovec
     /// instead of several.
     static let chunkCopyLimit = 4096
+    static let heartbeatComment = ByteBuffer(string: ClientExchangeStateMachine.heartbeatComment)
     private static let crlf = ByteBuffer(staticString: "\r\n")
     private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
-    /// Sets how the response body is framed; a close-delimited body means closing after it.
-    func useClientFraming(_ framing: HeaderRewriting.ClientFraming, for exchange: RequestExchange) {
-        exchange.clientFraming = framing
-        if framing == .untilClose { closeAfterResponse = true }
+    func writeResponseHead(_ head: ResponseHead, framing: HeaderRewriting.ClientFraming, isEventStream: Bool, connectionClose: Bool) {
+        var clientHead = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 64)
+        HeaderRewriting.writeClientResponseHead(head, framing: framing, isEventStream: isEventStream,
+                                                closeAfter: connectionClose, into: &clientHead)
+        if isEventStream {
+            // An event stream's head goes out at once, before any event.
+            context.writeAndFlush(wrapOutboundOut(clientHead), promise: nil)
+        } else {
+            pendingHead = clientHead
+        }
     }
 
-    func writeBody(_ buffer: ByteBuffer, for exchange: RequestExchange) {
-        writePendingHead(exchange)
-        guard exchange.clientFraming == .chunked else {
+    func writeBody(_ buffer: ByteBuffer, framing: HeaderRewriting.ClientFraming) {
+        if var head = pendingHead, framing == .asUpstream, buffer.readableBytes <= Self.chunkCopyLimit {
+            pendingHead = nil
+            var buffer = buffer
+            head.writeBuffer(&buffer)
+            context.write(wrapOutboundOut(head), promise: nil)
+            return
+        }
+        writePendingHead()
+        guard framing == .chunked else {
             context.write(wrapOutboundOut(buffer), promise: nil)
             return
         }
@@ -40,21 +55,40 @@ extension ClientConnectionHandler {
     }
 
     /// The terminating chunk, when the body is chunked; nothing otherwise.
-    func writeBodyEnd(_ exchange: RequestExchange) {
-        writePendingHead(exchange)
-        guard exchange.clientFraming == .chunked else { return }
+    func writeBodyEnd(framing: HeaderRewriting.ClientFraming) {
+        writePendingHead()
+        guard framing == .chunked else { return }
         context.write(wrapOutboundOut(Self.lastChunk), promise: nil)
     }
 
     /// Flushes the response so far, a held-back head included (end of a read burst, or a cut).
-    func flushResponse(_ exchange: RequestExchange) {
-        writePendingHead(exchange)
+    func flushResponse() {
+        writePendingHead()
         context.flush()
     }
 
-    private func writePendingHead(_ exchange: RequestExchange) {
-        guard let head = exchange.pendingHead else { return }
-        exchange.pendingHead = nil
+    /// The local event stream for upstreams that cannot stream: an SSE comment at once and every
+    /// `heartbeat_interval`, so that clients which insist on a GET stream stay connected.
+    func startHeartbeat(framing: HeaderRewriting.ClientFraming) {
+        var head = context.channel.allocator.buffer(capacity: 160)
+        head.writeStaticString("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n")
+        head.writeStaticString(framing == .chunked ? "transfer-encoding: chunked\r\n" : "connection: close\r\n")
+        head.writeStaticString("\r\n")
+        context.write(wrapOutboundOut(head), promise: nil)
+        writeBody(Self.heartbeatComment, framing: framing)
+        context.flush()
+        let interval = TimeAmount.milliseconds(runtime.profile.heartbeatInterval.milliseconds)
+        // Cancelled when the exchange ends, which breaks the reference cycle.
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let handler = bound.value
+            handler.execute(handler.machine.heartbeatDue())
+        }
+    }
+
+    private func writePendingHead() {
+        guard let head = pendingHead else { return }
+        pendingHead = nil
         context.write(wrapOutboundOut(head), promise: nil)
     }
 

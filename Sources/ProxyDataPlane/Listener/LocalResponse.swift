@@ -9,8 +9,6 @@ struct LocalResponse {
     var status: HTTPResponseStatus
     var body: String
     var extraHeaders: [(String, String)] = []
-    /// Rejections after which the connection's framing cannot be trusted close it.
-    var closesConnection = false
 
     static func jsonRPCError(_ status: HTTPResponseStatus, code: Int, message: String, profile: String) -> LocalResponse {
         LocalResponse(status: status, body: #"{"jsonrpc":"2.0","id":null,"error":{"code":\#(code),"message":\#(LogLine.jsonQuoted(message)),"data":{"profile":\#(LogLine.jsonQuoted(profile))}}}"#)

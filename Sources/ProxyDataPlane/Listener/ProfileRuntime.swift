@@ -8,8 +8,10 @@ import ProxySigning
 /// read-only across event loops (except the one learned fact, below, which is locked).
 public final class ProfileRuntime: Sendable {
     public let profile: Profile
-    let router: RequestRouter
-    let originPolicy: OriginPolicy
+    /// The Host, Origin and route checks on each request head.
+    let admission: RequestAdmission
+    /// What each connection's `ClientExchangeStateMachine` is built with.
+    let exchangeConfiguration: ClientExchangeStateMachine.Configuration
     let signingKey: SigningKey
     let signer: any RequestSigner
     let endpoint: UpstreamEndpoint
@@ -28,8 +30,7 @@ public final class ProfileRuntime: Sendable {
     public init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits()) throws {
         self.profile = profile
         self.limits = limits
-        router = RequestRouter(profile: profile)
-        originPolicy = OriginPolicy(profile: profile)
+        admission = RequestAdmission(profile: profile)
         signingKey = SigningKey(profile: profile)
         self.signer = signer
         endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects)
@@ -37,6 +38,9 @@ public final class ProfileRuntime: Sendable {
         droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.signing.ownedHeaders)
         let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)
         checkInterval = min(limits.checkInterval, max(.milliseconds(10), tenthOfRequestTimeout))
+        exchangeConfiguration = ClientExchangeStateMachine.Configuration(
+            maxRequestBody: profile.maxRequestBody.bytes, limits: limits, requestTimeout: endpoint.requestTimeout,
+            learnsFromRefusedGET: profile.upstreamStreaming == .auto)
     }
 
     /// Whether a GET on the MCP path is answered by the local heartbeat stream.

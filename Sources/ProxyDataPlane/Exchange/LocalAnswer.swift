@@ -1,0 +1,111 @@
+import NIOHTTP1
+
+/// Why the proxy answers a request itself instead of relaying the upstream's answer.
+///
+/// The state machine decides with these values and the shell renders them (`LocalResponse`), so
+/// deciding costs no string building, and every reason has one name (logs and metrics use it).
+enum LocalAnswer: Equatable {
+    /// The Host header names something other than this proxy (DNS rebinding protection).
+    case hostNotAllowed
+    /// A browser Origin that `allowed_origins` does not list.
+    case originNotAllowed
+    /// A request target that could make the proxy sign something other than its endpoint.
+    case badTarget(String)
+    /// An OAuth discovery or registration probe: the proxy holds the credential itself.
+    case discoveryProbe
+    case notFound
+    case methodNotAllowed(String)
+    case bodyTooLarge
+    /// The body is not JSON.
+    case bodyNotJSON
+    /// The body is JSON but not a JSON-RPC 2.0 object or non-empty batch.
+    case bodyNotJSONRPC
+    case headTooLarge
+    case malformedHTTP(String)
+    /// The request body did not arrive within `ConnectionLimits.requestBodyTimeout`.
+    case bodyTimedOut
+    /// No usable upstream response (502, or 504 for slowness).
+    case upstreamFailed(UpstreamFailure)
+
+    /// After these the connection's framing cannot be trusted, or reading on would cost what the
+    /// limit protects: the answer goes out at once and the connection closes.
+    var closesConnection: Bool {
+        switch self {
+        case .badTarget, .bodyTooLarge, .headTooLarge, .malformedHTTP, .bodyTimedOut: return true
+        case .hostNotAllowed, .originNotAllowed, .discoveryProbe, .notFound, .methodNotAllowed,
+             .bodyNotJSON, .bodyNotJSONRPC, .upstreamFailed:
+            return false
+        }
+    }
+
+    /// The HTTP status the answer carries.
+    var status: Int {
+        switch self {
+        case .hostNotAllowed, .originNotAllowed: return 403
+        case .discoveryProbe, .notFound: return 404
+        case .methodNotAllowed: return 405
+        case .bodyTimedOut: return 408
+        case .bodyTooLarge: return 413
+        case .headTooLarge: return 431
+        case .badTarget, .bodyNotJSON, .bodyNotJSONRPC, .malformedHTTP: return 400
+        case .upstreamFailed(let failure): return failure.status
+        }
+    }
+
+    /// A short stable name for the reason (the `reason` a log line or a metric label carries).
+    var reason: String {
+        switch self {
+        case .hostNotAllowed: return "host"
+        case .originNotAllowed: return "origin"
+        case .badTarget: return "target"
+        case .discoveryProbe: return "discovery"
+        case .notFound: return "not_found"
+        case .methodNotAllowed: return "method"
+        case .bodyTooLarge: return "body_too_large"
+        case .bodyNotJSON: return "bad_json"
+        case .bodyNotJSONRPC: return "bad_jsonrpc"
+        case .headTooLarge: return "head_too_large"
+        case .malformedHTTP: return "malformed_http"
+        case .bodyTimedOut: return "body_timeout"
+        case .upstreamFailed: return "upstream"
+        }
+    }
+}
+
+extension LocalResponse {
+    /// The response that carries `answer` to the client, in the JSON-RPC error shape for MCP
+    /// requests so that clients show the message instead of a parse failure.
+    init(_ answer: LocalAnswer, runtime: ProfileRuntime) {
+        let profile = runtime.profile.name
+        switch answer {
+        case .hostNotAllowed:
+            self = .jsonRPCError(.forbidden, code: -32600, message: "Host header does not name this proxy (DNS rebinding protection)", profile: profile)
+        case .originNotAllowed:
+            self = .jsonRPCError(.forbidden, code: -32600, message: "Origin not allowed; add it to allowed_origins to permit it", profile: profile)
+        case .badTarget(let reason):
+            self = .jsonRPCError(.badRequest, code: -32600, message: "refused request target: \(reason)", profile: profile)
+        case .discoveryProbe:
+            self = .discoveryNotFound(profile: profile)
+        case .notFound:
+            self = .notFound(profile: profile)
+        case .methodNotAllowed(let method):
+            self = .jsonRPCError(.methodNotAllowed, code: -32600, message: "method \(method) is not supported on the MCP endpoint", profile: profile)
+            extraHeaders = [("allow", RequestRouter.allowedMethods.joined(separator: ", "))]
+        case .bodyTooLarge:
+            self = .jsonRPCError(.payloadTooLarge, code: -32600, message: "request body exceeds max_request_body (\(runtime.profile.maxRequestBody))", profile: profile)
+        case .bodyNotJSON:
+            self = .jsonRPCError(.badRequest, code: -32700, message: "Parse error: the body is not valid JSON", profile: profile)
+        case .bodyNotJSONRPC:
+            self = .jsonRPCError(.badRequest, code: -32600, message: "Invalid Request: expected a JSON-RPC 2.0 object or a non-empty batch", profile: profile)
+        case .headTooLarge:
+            self = .jsonRPCError(.requestHeaderFieldsTooLarge, code: -32600, message: "request head exceeds \(RequestParser.maxHeadBytes) bytes", profile: profile)
+        case .malformedHTTP(let reason):
+            self = .jsonRPCError(.badRequest, code: -32600, message: "malformed HTTP request: \(reason)", profile: profile)
+        case .bodyTimedOut:
+            self = .jsonRPCError(.requestTimeout, code: -32600, message: "request body not received within \(runtime.limits.requestBodyTimeout.nanoseconds / 1_000_000_000)s", profile: profile)
+        case .upstreamFailed(let failure):
+            let status: HTTPResponseStatus = failure.status == 504 ? .gatewayTimeout : .badGateway
+            self = .jsonRPCError(status, code: -32603, message: "\(failure.summary) (profile \(profile))", profile: profile)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import NIOCore
+import ProxyLogging
+
+/// Executing what the state machine decided: every write, timer and close of a client connection.
+extension ClientConnectionHandler {
+    func execute(_ action: ClientExchangeAction) {
+        switch action {
+        case .none:
+            break
+        case .sendContinue:
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+        case .forward(let request):
+            forward(request)
+        case .writeResponseHead(let head, let framing, let isEventStream, let connectionClose):
+            writeResponseHead(head, framing: framing, isEventStream: isEventStream, connectionClose: connectionClose)
+        case .writeBody(let buffer, let framing, let pauseUpstreamReads):
+            writeBody(buffer, framing: framing)
+            if pauseUpstreamReads { setUpstreamReading(false) }
+        case .flush:
+            flushResponse()
+        case .pauseUpstreamReads:
+            setUpstreamReading(false)
+        case .resumeUpstreamReads:
+            setUpstreamReading(true)
+        case .pauseClientReads:
+            setClientReading(false)
+        case .startHeartbeat(let framing, let learned):
+            if learned { runtime.rememberUpstreamRefusesGET() }
+            startHeartbeat(framing: framing)
+        case .sendHeartbeat(let framing):
+            writeBody(Self.heartbeatComment, framing: framing)
+            context.flush()
+        case .answer(let answer, let keepAlive, let includingBody, let end):
+            let response = LocalResponse(answer, runtime: runtime)
+            var buffer = context.channel.allocator.buffer(capacity: 256 + response.body.utf8.count)
+            response.write(keepAlive: keepAlive, includingBody: includingBody, into: &buffer)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            endExchange(end, bytesOut: response.body.utf8.count)
+        case .finishResponse(let framing, let end):
+            writeBodyEnd(framing: framing)
+            context.flush()
+            endExchange(end)
+        case .cutResponse(let end):
+            flushResponse()
+            endExchange(end)
+        case .endExchange(let end):
+            endExchange(end)
+        case .close:
+            context.close(promise: nil)
+        case .shutOutputAndLinger(let resumeClientReads):
+            context.close(mode: .output, promise: nil)
+            if resumeClientReads { setClientReading(true) }
+        }
+    }
+
+    /// The housekeeping every end shares (see `ExchangeEnd`), the log line, then what comes next.
+    /// `bytesOut` overrides the machine's count for a local answer, whose size only the shell knows.
+    private func endExchange(_ end: ExchangeEnd, bytesOut: Int? = nil) {
+        heartbeatTask?.cancel()
+        heartbeatTask = nil
+        pendingHead = nil
+        if let upstream {
+            self.upstream = nil
+            upstream.handler.abandon()
+        }
+        if let event = end.logEvent { log(machine.exchange, event: event, bytesOut: bytesOut) }
+        switch end.next {
+        case .readNextRequest(let resumeClientReads):
+            if resumeClientReads { setClientReading(true) }
+            processInput()
+        case .closeConnection:
+            execute(machine.closeRequested(inputPending: !parser.isBetweenRequests, now: context.eventLoop.now))
+        case .nothing:
+            break
+        }
+    }
+
+    private func setClientReading(_ on: Bool) {
+        context.channel.setOption(ChannelOptions.autoRead, value: on).whenFailure { _ in }
+    }
+
+    private func setUpstreamReading(_ on: Bool) {
+        guard let channel = upstream?.channel else { return }
+        try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: on)
+    }
+
+    /// One JSON object per request; built only when the level is enabled.
+    private func log(_ exchange: RequestExchange, event: ExchangeEnd.LogEvent, bytesOut: Int?) {
+        let level: LogLevel = exchange.failure != nil || exchange.status >= 500 ? .warning : .info
+        guard runtime.log.isEnabled(level) else { return }
+        var line = LogLine(level: level, event: event.rawValue)
+        line.field("profile", runtime.profile.name)
+        line.field("method", exchange.method)
+        line.field("path", String(exchange.logPath))
+        if let rpcMethod = exchange.rpcMethod { line.field("rpc_method", rpcMethod) }
+        line.field("status", exchange.status)
+        if exchange.upstreamStatus > 0 { line.field("upstream_status", exchange.upstreamStatus) }
+        line.field("duration_ms", milliseconds: UInt64((context.eventLoop.now - exchange.startedAt).nanoseconds))
+        line.field("bytes_out", bytesOut ?? exchange.bytesOut)
+        if exchange.isEventStream { line.field("stream", true) }
+        if let failure = exchange.failure { line.field("error", failure.summary) }
+        if let snippet = exchange.errorSnippet {
+            line.field("upstream_error", bytes: snippet.readableBytesView)
+            if exchange.errorTruncated { line.field("upstream_error_truncated", true) }
+        }
+        runtime.log.emit(line)
+    }
+}

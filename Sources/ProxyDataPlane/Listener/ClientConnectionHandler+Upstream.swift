@@ -1,0 +1,59 @@
+import NIOCore
+import ProxyLogging
+
+/// Upstream side: sign, send through the event loop's pool, and hand what comes back to the machine.
+extension ClientConnectionHandler: UpstreamResponseReceiver {
+    func forward(_ request: UpstreamRequest) {
+        let endpoint = runtime.endpoint
+        let signature = runtime.signer.sign(method: request.head.method, target: request.target,
+                                            key: runtime.signingKey, unixMilliseconds: LogClock.unixMilliseconds())
+        var bytes = context.channel.allocator.buffer(capacity: 1024 + (request.body?.readableBytes ?? 0))
+        HeaderRewriting.writeUpstreamRequest(
+            client: request.head, target: request.target, authority: endpoint.authority, body: request.body,
+            dropped: runtime.droppedRequestHeaders, signature: signature, into: &bytes)
+        let pool = engine.pool(for: context.eventLoop)
+        if let connection = pool.idleConnection(for: endpoint) {
+            upstream = connection
+            connection.handler.send(bytes, to: self)
+            return
+        }
+        let exchangeNumber = request.exchangeNumber
+        pool.connect(endpoint) { [weak self] result in
+            // The exchange may have ended (timeout, client gone) while connecting.
+            guard let self, self.context != nil, self.machine.awaitsUpstream(forExchange: exchangeNumber) else {
+                if case .success(let connection) = result { pool.release(connection, to: endpoint, reusable: true) }
+                return
+            }
+            switch result {
+            case .failure(let failure):
+                self.execute(self.machine.upstreamFailed(failure))
+            case .success(let connection):
+                self.upstream = connection
+                connection.handler.send(bytes, to: self)
+            }
+        }
+    }
+
+    func upstreamResponseHead(_ head: ResponseHead) {
+        execute(machine.upstreamResponseHead(head))
+    }
+
+    func upstreamResponseBody(_ buffer: ByteBuffer) {
+        execute(machine.upstreamResponseBody(buffer))
+    }
+
+    func upstreamReadComplete() {
+        execute(machine.upstreamReadComplete())
+    }
+
+    /// The upstream connection has already gone back to its pool (or closed).
+    func upstreamResponseEnd() {
+        upstream = nil
+        execute(machine.upstreamResponseEnd())
+    }
+
+    func upstreamFailed(_ failure: UpstreamFailure) {
+        upstream = nil
+        execute(machine.upstreamFailed(failure))
+    }
+}
