@@ -5,27 +5,39 @@ import ProxyConfig
 public struct AuthGatewaySigner: RequestSigner {
     public init() {}
 
-    public func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64) -> SignatureHeaders {
+    public func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64,
+                     into field: (_ name: String, _ value: UnsafeRawBufferPointer) -> Void) {
         let timestamp = key.options.timestampUnit == .unixSeconds ? unixMilliseconds / 1000 : unixMilliseconds
+        // At most 19 digits: an inline small string, never a heap allocation.
         let timestampText = String(timestamp)
-        // The canonical string is assembled in scratch space and the MAC encoded straight from
-        // the digest: no intermediate arrays per request.
+        // The canonical string is assembled in scratch space and the MAC encoded into scratch space
+        // straight from the digest: nothing is allocated per request.
         let length = method.utf8.count + target.utf8.count + timestampText.utf8.count + 2
-        let encoded = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { message in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { message in
             var offset = message.initialize(fromContentsOf: method.utf8)
             message[offset] = 0x0A
             offset = message[(offset + 1)...].initialize(fromContentsOf: target.utf8)
             message[offset] = 0x0A
             _ = message[(offset + 1)...].initialize(fromContentsOf: timestampText.utf8)
-            return key.authenticationCode(for: UnsafeRawBufferPointer(message)) { mac in
-                key.options.encoding == .hex ? SignatureEncoding.hex(mac) : SignatureEncoding.base64(mac)
+            key.authenticationCode(for: UnsafeRawBufferPointer(message)) { mac in
+                let encodedLength = key.options.encoding == .hex ? mac.count * 2 : (mac.count + 2) / 3 * 4
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: encodedLength) { encoded in
+                    if key.options.encoding == .hex {
+                        SignatureEncoding.hex(mac, into: encoded)
+                    } else {
+                        SignatureEncoding.base64(mac, into: encoded)
+                    }
+                    Self.withUTF8(key.keyID) { field(key.options.keyIDHeader, $0) }
+                    Self.withUTF8(timestampText) { field(key.options.timestampHeader, $0) }
+                    field(key.options.signatureHeader, UnsafeRawBufferPointer(encoded))
+                }
             }
         }
-        return SignatureHeaders(
-            keyID: (key.options.keyIDHeader, key.keyID),
-            timestamp: (key.options.timestampHeader, timestampText),
-            signature: (key.options.signatureHeader, encoded)
-        )
+    }
+
+    private static func withUTF8(_ text: String, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var text = text
+        text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 }
 
@@ -34,30 +46,28 @@ enum SignatureEncoding {
     private static let hexDigits = Array("0123456789abcdef".utf8)
     private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
-        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
-            for (index, byte) in bytes.enumerated() {
-                buffer[index * 2] = hexDigits[Int(byte >> 4)]
-                buffer[index * 2 + 1] = hexDigits[Int(byte & 0x0F)]
-            }
-            return bytes.count * 2
+    /// Writes `bytes.count * 2` digits.
+    static func hex(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) {
+        for (index, byte) in bytes.enumerated() {
+            output[index * 2] = hexDigits[Int(byte >> 4)]
+            output[index * 2 + 1] = hexDigits[Int(byte & 0x0F)]
         }
     }
 
-    static func base64(_ bytes: UnsafeRawBufferPointer) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity((bytes.count + 2) / 3 * 4)
+    /// Writes `(bytes.count + 2) / 3 * 4` characters, padded.
+    static func base64(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) {
         var index = 0
+        var out = 0
         while index < bytes.count {
             let b0 = bytes[index]
             let b1 = index + 1 < bytes.count ? bytes[index + 1] : 0
             let b2 = index + 2 < bytes.count ? bytes[index + 2] : 0
-            output.append(base64Alphabet[Int(b0 >> 2)])
-            output.append(base64Alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            output.append(index + 1 < bytes.count ? base64Alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-            output.append(index + 2 < bytes.count ? base64Alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
+            output[out] = base64Alphabet[Int(b0 >> 2)]
+            output[out + 1] = base64Alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)]
+            output[out + 2] = index + 1 < bytes.count ? base64Alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "=")
+            output[out + 3] = index + 2 < bytes.count ? base64Alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "=")
             index += 3
+            out += 4
         }
-        return String(decoding: output, as: UTF8.self)
     }
 }

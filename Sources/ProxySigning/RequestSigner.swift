@@ -16,9 +16,24 @@ public struct SignatureHeaders: Sendable, Equatable {
 /// Signs requests for an upstream gateway. One instance serves every profile: the per-profile
 /// state is in the `SigningKey` passed with each request.
 public protocol RequestSigner: Sendable {
+    /// Hands each signature header to `field` as soon as it is made, so that the data plane writes
+    /// it straight into the outgoing request: no `String` or array is built per request. The
+    /// value bytes are valid only during the call.
     /// - Parameters:
     ///   - method: the request method, upper case, as sent upstream.
     ///   - target: the request target exactly as it goes on the upstream request line (path and query).
     ///   - unixMilliseconds: the signing time; callers pass the wall clock, tests a fixed value.
-    func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64) -> SignatureHeaders
+    func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64,
+              into field: (_ name: String, _ value: UnsafeRawBufferPointer) -> Void)
+}
+
+extension RequestSigner {
+    /// The signature headers as values (tests, diagnostics).
+    public func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64) -> SignatureHeaders {
+        var fields: [(name: String, value: String)] = []
+        sign(method: method, target: target, key: key, unixMilliseconds: unixMilliseconds) { name, value in
+            fields.append((name, String(decoding: value, as: UTF8.self)))
+        }
+        return SignatureHeaders(keyID: fields[0], timestamp: fields[1], signature: fields[2])
+    }
 }

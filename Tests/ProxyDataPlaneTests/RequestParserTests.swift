@@ -118,11 +118,12 @@ struct RequestParserTests {
     func upstreamRequest() throws {
         let text = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive, X-Drop\r\nX-Drop: 1\r\nX-Signature: forged\r\nTE: trailers\r\nAccept: application/json\r\nContent-Length: 2\r\n\r\n{}"
         let request = try #require(try parseRequests(text).first)
-        let signature = SignatureHeaders(keyID: ("x-api-key-id", "k"), timestamp: ("x-timestamp", "1"), signature: ("x-signature", "s"))
         var out = ByteBuffer()
         HeaderRewriting.writeUpstreamRequest(
             client: request.head, target: "/base/mcp", authority: "upstream.example", body: ByteBuffer(string: request.body),
-            dropped: HeaderRewriting.droppedFromRequests(ownedHeaders: ["x-api-key-id", "x-timestamp", "x-signature"]), signature: signature, into: &out)
+            dropped: HeaderRewriting.droppedFromRequests(ownedHeaders: ["x-api-key-id", "x-timestamp", "x-signature"]), into: &out) { out in
+                out.writeString("x-api-key-id: k\r\nx-timestamp: 1\r\nx-signature: s\r\n")
+            }
         #expect(String(buffer: out) == "POST /base/mcp HTTP/1.1\r\nhost: upstream.example\r\nAccept: application/json\r\ncontent-length: 2\r\nx-api-key-id: k\r\nx-timestamp: 1\r\nx-signature: s\r\n\r\n{}")
     }
 }

@@ -70,8 +70,15 @@ struct AuthGatewaySignerTests {
 
     @Test("base64 handles every padding length")
     func base64Padding() {
-        #expect(Array("f".utf8).withUnsafeBytes { SignatureEncoding.base64($0) } == "Zg==")
-        #expect(Array("fo".utf8).withUnsafeBytes { SignatureEncoding.base64($0) } == "Zm8=")
-        #expect(Array("foo".utf8).withUnsafeBytes { SignatureEncoding.base64($0) } == "Zm9v")
+        func base64(_ text: String) -> String {
+            let bytes = Array(text.utf8)
+            var output = [UInt8](repeating: 0, count: (bytes.count + 2) / 3 * 4)
+            bytes.withUnsafeBytes { input in output.withUnsafeMutableBufferPointer { SignatureEncoding.base64(input, into: $0) } }
+            return String(decoding: output, as: UTF8.self)
+        }
+        #expect(base64("f") == "Zg==")
+        #expect(base64("fo") == "Zm8=")
+        #expect(base64("foo") == "Zm9v")
+        #expect(base64("foob") == "Zm9vYg==")
     }
 }

@@ -5,12 +5,17 @@ import ProxyLogging
 extension ClientConnectionHandler: UpstreamResponseReceiver {
     func forward(_ request: UpstreamRequest) {
         let endpoint = runtime.endpoint
-        let signature = runtime.signer.sign(method: request.head.method, target: request.target,
-                                            key: runtime.signingKey, unixMilliseconds: LogClock.unixMilliseconds())
+        let runtime = runtime
         var bytes = context.channel.allocator.buffer(capacity: 1024 + (request.body?.readableBytes ?? 0))
         HeaderRewriting.writeUpstreamRequest(
             client: request.head, target: request.target, authority: endpoint.authority, body: request.body,
-            dropped: runtime.droppedRequestHeaders, signature: signature, into: &bytes)
+            dropped: runtime.droppedRequestHeaders, into: &bytes) { out in
+            // A fresh signature per request, written straight into the request buffer.
+            runtime.signer.sign(method: request.head.method, target: request.target, key: runtime.signingKey,
+                                unixMilliseconds: LogClock.unixMilliseconds()) { name, value in
+                HeaderRewriting.writeField(name, value, into: &out)
+            }
+        }
         let pool = engine.pool(for: context.eventLoop)
         if let connection = pool.idleConnection(for: endpoint) {
             upstream = connection

@@ -42,7 +42,7 @@ enum HeaderRewriting {
     /// after every removal so that no client header can displace them.
     static func writeUpstreamRequest(
         client: RequestHead, target: String, authority: String, body: ByteBuffer?,
-        dropped: HeaderNameSet, signature: SignatureHeaders, into out: inout ByteBuffer
+        dropped: HeaderNameSet, into out: inout ByteBuffer, signature: (inout ByteBuffer) -> Void
     ) {
         out.writeString(client.method)
         out.writeInteger(UInt8(ascii: " "))
@@ -61,7 +61,7 @@ enum HeaderRewriting {
         }
         let bodyLength = body?.readableBytes ?? 0
         if bodyLength > 0 || client.method == "POST" { writeField("content-length", String(bodyLength), into: &out) }
-        for (name, value) in signature.all { writeField(name, value, into: &out) }
+        signature(&out)
         out.writeStaticString("\r\n")
         if var body { out.writeBuffer(&body) }
     }
@@ -116,6 +116,14 @@ enum HeaderRewriting {
             if !hasCacheControl { out.writeStaticString("cache-control: no-cache\r\n") }
         }
         if closeAfter || framing == .untilClose { out.writeStaticString("connection: close\r\n") }
+        out.writeStaticString("\r\n")
+    }
+
+    /// One field line from a signer's name and value bytes (see `RequestSigner`).
+    static func writeField(_ name: String, _ value: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        out.writeString(name)
+        out.writeStaticString(": ")
+        out.writeBytes(value)
         out.writeStaticString("\r\n")
     }
 
