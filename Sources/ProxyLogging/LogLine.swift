@@ -10,7 +10,14 @@ public struct LogLine: Sendable {
     public private(set) var bytes: [UInt8]
 
     public init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds()) {
-        bytes = []
+        self.init(level: level, event: event, unixMilliseconds: unixMilliseconds, reusing: [])
+    }
+
+    /// A line built in `storage`, a finished line's `bytes` handed back: a connection that logs
+    /// a line per request then allocates its buffer once rather than per line.
+    public init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds(), reusing storage: [UInt8]) {
+        bytes = storage
+        bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(256)
         bytes += #"{"ts":""#.utf8
         LogClock.appendISO8601(unixMilliseconds, to: &bytes)

@@ -88,7 +88,10 @@ extension ClientConnectionHandler {
     private func log(_ exchange: RequestExchange, event: ExchangeEnd.LogEvent, bytesOut: Int?) {
         let level: LogLevel = exchange.failure != nil || exchange.status >= 500 ? .warning : .info
         guard runtime.log.isEnabled(level) else { return }
-        var line = LogLine(level: level, event: event.rawValue)
+        // The connection's line buffer, moved out so that it is uniquely referenced and reused.
+        var storage: [UInt8] = []
+        swap(&storage, &logLineStorage)
+        var line = LogLine(level: level, event: event.rawValue, reusing: storage)
         line.field("profile", runtime.profile.name)
         line.field("method", exchange.method)
         line.field("path", String(exchange.logPath))
@@ -104,5 +107,6 @@ extension ClientConnectionHandler {
             if exchange.errorTruncated { line.field("upstream_error_truncated", true) }
         }
         runtime.log.emit(line)
+        logLineStorage = line.bytes
     }
 }
