@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
     ],
     targets: [
         .systemLibrary(
@@ -33,10 +35,15 @@ let package = Package(
         .target(name: "ProxyLogging", dependencies: [
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
+        .target(name: "ProxyMetrics", dependencies: [
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Atomics", package: "swift-atomics"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         .target(
             name: "ProxyDataPlane",
             dependencies: [
-                "ProxyConfig", "ProxySigning", "ProxyLogging",
+                "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -45,12 +52,20 @@ let package = Package(
             ],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        .target(name: "ProxyAdmin", dependencies: [
+            "ProxyMetrics", "ProxyLogging",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         .target(name: "ProxySupervisor", dependencies: [
-            "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyDataPlane",
+            "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyDataPlane", "ProxyMetrics", "ProxyAdmin",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .executableTarget(name: "mcp-auth-proxy", dependencies: [
             "ProxyConfig", "ProxySupervisor", "ProxyLogging",
@@ -70,8 +85,9 @@ let package = Package(
             ],
             path: "Tests/ProxyTestSupport"
         ),
+        .testTarget(name: "ProxyMetricsTests", dependencies: ["ProxyMetrics"]),
         .testTarget(name: "ProxyDataPlaneTests", dependencies: [
-            "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyTestSupport",
+            "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -79,7 +95,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "ProxySupervisorTests", dependencies: [
-            "ProxySupervisor", "ProxyConfig", "ProxyLogging", "ProxyTestSupport",
+            "ProxySupervisor", "ProxyConfig", "ProxyLogging", "ProxyMetrics", "ProxyAdmin", "ProxyTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "CLITests", dependencies: ["ProxyTestSupport"]),

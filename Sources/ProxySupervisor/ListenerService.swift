@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyAdmin
 import ProxyDataPlane
 import ProxyLogging
 import ServiceLifecycle
@@ -9,6 +10,7 @@ struct ListenerService: Service {
     let runtime: ProfileRuntime
     let engine: ForwardingEngine
     let grace: TimeAmount
+    let readiness: Readiness
 
     func run() async throws {
         let profile = runtime.profile
@@ -30,8 +32,11 @@ struct ListenerService: Service {
         line.field("upstream_host", profile.upstream.authority)
         runtime.log.emit(line)
         runtime.log.flush()
+        readiness.set(.ready, for: profile.name)
 
         try? await gracefulShutdown()
+        // Out of rotation first: probes see 503 while connections drain.
+        readiness.set(.draining, for: profile.name)
         await listener.shutdown(grace: grace)
         var closed = LogLine(level: .info, event: "listener_closed")
         closed.field("profile", profile.name)

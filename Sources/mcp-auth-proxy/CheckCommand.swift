@@ -57,9 +57,18 @@ struct CheckReport: Encodable {
         var fix: String?
     }
 
+    struct AdminReport: Encodable {
+        var listen_host: String
+        var listen_port: Int
+        var allow_remote: Bool
+        var endpoints = ["/healthz", "/readyz", "/metrics"]
+    }
+
     var valid: Bool
     var files: [String]
     var profiles: [ProfileReport]
+    /// Null when no admin listener is configured.
+    var admin: AdminReport?
     var errors: [Problem]
     var warnings: [Problem]
 
@@ -67,6 +76,7 @@ struct CheckReport: Encodable {
         valid = result.config != nil
         files = result.config?.files ?? []
         profiles = (result.config?.profiles ?? []).map { ProfileReport(name: $0.name, settings: $0.effectiveSettings) }
+        admin = result.config?.admin.map { AdminReport(listen_host: $0.listenHost, listen_port: $0.listenPort, allow_remote: $0.allowRemote) }
         let problems = result.diagnostics.map {
             Problem(severity: $0.severity.rawValue, location: $0.origin.messagePrefix, key: $0.keyPath, message: $0.message, fix: $0.fixIt)
         }
@@ -96,6 +106,13 @@ struct CheckReport: Encodable {
             }
         }
         lines.append("")
+        if let admin = config.admin {
+            let host = admin.listenHost.contains(":") ? "[\(admin.listenHost)]" : admin.listenHost
+            let origin = admin.origins["listen_port"].map { " (port from \($0))" } ?? ""
+            lines.append("admin: http://\(host):\(admin.listenPort) serves /healthz /readyz /metrics\(origin)")
+        } else {
+            lines.append("admin: off (add an `admin:` block for /healthz, /readyz and /metrics)")
+        }
         lines.append("ok: \(config.profiles.count) profile(s) valid" + (config.warnings.isEmpty ? "" : ", \(config.warnings.count) warning(s)"))
         return lines.joined(separator: "\n")
     }

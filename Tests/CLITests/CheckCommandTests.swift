@@ -15,6 +15,16 @@ struct CheckCommandTests {
         #expect(!output.stdout.contains("prod-secret-value") && !output.stderr.contains("prod-secret-value"))
     }
 
+    @Test("check shows whether the admin listener is on, and where its port came from")
+    func admin() throws {
+        let off = try ProxyProcess.run(["check", "--config", "profiles/example.yaml"], environment: secrets)
+        #expect(off.stdout.contains("admin: off"))
+        let on = try ProxyProcess.run(["check", "--config", "profiles/example.yaml"],
+                                      environment: secrets.merging(["MCP_AUTH_PROXY_ADMIN_PORT": "9555"]) { a, _ in a })
+        #expect(on.status == 0, "\(on.stderr)")
+        #expect(on.stdout.contains("admin: http://127.0.0.1:9555 serves /healthz /readyz /metrics (port from env MCP_AUTH_PROXY_ADMIN_PORT)"), "\(on.stdout)")
+    }
+
     @Test("without the secrets, every error is listed and the exit code is 78")
     func missingSecrets() throws {
         let output = try ProxyProcess.run(["check", "--config", "profiles/example.yaml"])

@@ -32,6 +32,7 @@ public enum ConfigLoader {
         var diagnostics: [Diagnostic] = []
         var profiles: [Profile] = []
         var files: [String] = []
+        var adminBlocks: [AdminBlock] = []
         switch ConfigLocator.locate(request, into: &diagnostics) {
         case .none:
             break
@@ -39,12 +40,13 @@ public enum ConfigLoader {
             profiles = environmentOnlyProfiles(request, into: &diagnostics)
         case .files(let paths):
             files = paths
-            profiles = fileProfiles(paths, request: request, into: &diagnostics)
+            profiles = fileProfiles(paths, request: request, admin: &adminBlocks, into: &diagnostics)
         }
         checkListenAddresses(profiles, into: &diagnostics)
+        let admin = adminSettings(adminBlocks, profiles: profiles, environment: request.environment, into: &diagnostics)
         let sorted = diagnostics.sortedForDisplay()
         guard sorted.errors.isEmpty else { return ConfigLoadResult(config: nil, diagnostics: sorted) }
-        return ConfigLoadResult(config: ValidatedConfig(profiles: profiles, warnings: sorted.warnings, files: files), diagnostics: sorted)
+        return ConfigLoadResult(config: ValidatedConfig(profiles: profiles, warnings: sorted.warnings, files: files, admin: admin), diagnostics: sorted)
     }
 
     /// The unprefixed variable (`MCP_UPSTREAM_URL`…) for a schema key, if there is one.
@@ -71,7 +73,8 @@ public enum ConfigLoader {
         return profile.map { [$0] } ?? []
     }
 
-    private static func fileProfiles(_ paths: [String], request: ConfigRequest, into diagnostics: inout [Diagnostic]) -> [Profile] {
+    private static func fileProfiles(_ paths: [String], request: ConfigRequest, admin: inout [AdminBlock],
+                                     into diagnostics: inout [Diagnostic]) -> [Profile] {
         var parsed: [ParsedConfigFile] = []
         for path in paths {
             guard let data = FileContents.read(path) else {
@@ -79,7 +82,10 @@ public enum ConfigLoader {
                 continue
             }
             let text = String(decoding: data, as: UTF8.self)
-            if let file = ParsedConfigFile.read(path: path, text: text, into: &diagnostics) { parsed.append(file) }
+            if let file = ParsedConfigFile.read(path: path, text: text, into: &diagnostics) {
+                parsed.append(file)
+                if let block = file.admin { admin.append(AdminBlock(path: path, mark: block.mark, entries: block.entries)) }
+            }
         }
         var declared: [String: ConfigOrigin] = [:]
         var entries: [(file: ParsedConfigFile, profile: ParsedConfigFile.ProfileEntry)] = []

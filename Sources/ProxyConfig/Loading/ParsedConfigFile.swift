@@ -10,6 +10,8 @@ struct ParsedConfigFile {
     var path: String
     var defaults: [String: YAMLEntry]
     var profiles: [ProfileEntry]
+    /// The `admin:` block: where its key is, and its entries (empty for `admin: {}` or `admin:`).
+    var admin: (mark: SourceMark, entries: [String: YAMLEntry])?
 
     /// Reads the root mapping; every problem found goes to `diagnostics`, and whatever can still be
     /// used is returned so that later checks report their problems too.
@@ -31,6 +33,17 @@ struct ParsedConfigFile {
         }
         let rootEntries = MappingReader.entries(of: root, keyPath: nil, allowed: SchemaKeys.root, path: path, into: &diagnostics)
         var file = ParsedConfigFile(path: path, defaults: [:], profiles: [])
+        if let admin = rootEntries["admin"] {
+            if case .mapping = admin.value.content {
+                file.admin = (admin.key.mark, MappingReader.entries(of: admin.value, keyPath: "admin", allowed: SchemaKeys.admin, path: path, into: &diagnostics))
+            } else if admin.value.isNull {
+                file.admin = (admin.key.mark, [:])
+            } else {
+                diagnostics.append(Diagnostic(.error, at: at(admin.value.mark), keyPath: "admin",
+                                              "expected a mapping with listen_host and listen_port, found \(admin.value.kindDescription)",
+                                              fixIt: "write `admin:` with `listen_port: 9464` indented under it"))
+            }
+        }
 
         if let version = rootEntries["version"]?.value, version.scalar != "1" {
             let found = version.scalar.map { "\"\($0)\"" } ?? version.kindDescription

@@ -67,10 +67,13 @@ public struct ValidatedConfig: Sendable {
     public var warnings: [Diagnostic]
     /// Files that were read, in order; empty in environment-only mode.
     public var files: [String]
+    /// The admin listener, when configured.
+    public var admin: AdminSettings?
 
-    public init(profiles: [Profile], warnings: [Diagnostic], files: [String]) {
+    public init(profiles: [Profile], warnings: [Diagnostic], files: [String], admin: AdminSettings? = nil) {
         self.profiles = profiles
         self.warnings = warnings
         self.files = files
+        self.admin = admin
     }
 }

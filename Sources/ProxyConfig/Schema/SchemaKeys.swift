@@ -1,6 +1,8 @@
 /// The keys of config schema version 1, in the order `check` prints them.
 public enum SchemaKeys {
-    public static let root = ["version", "defaults", "profiles"]
+    public static let root = ["version", "defaults", "profiles", "admin"]
+    /// The `admin:` block (see `AdminSettings`).
+    public static let admin = ["listen_host", "listen_port", "allow_remote"]
     public static let profile = [
         "upstream_url", "key_id", "secret_env", "secret_file", "listen_host", "listen_port",
         "allow_remote", "allow_insecure_upstream", "mcp_path", "heartbeat_interval", "connect_timeout",

@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyMetrics
 import NIOSSL
 
 /// Receives one upstream response as it arrives. Implemented by the client connection's handler;
@@ -41,6 +42,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
 
     var isIdle: Bool { !inExchange && isActive }
 
+    var endpointMetrics: ProfileMetrics? { endpoint.metrics }
+
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         isActive = context.channel.isActive
@@ -65,6 +68,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
         }
         self.receiver = receiver
         inExchange = true
+        endpoint.metrics?.upstreamConnectionBecameActive()
         parser = ResponseParser()
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
     }
@@ -157,6 +161,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     private func finish(reusable: Bool) {
         guard inExchange, let channel = context?.channel else { return }
         inExchange = false
+        endpoint.metrics?.upstreamConnectionLeftActive()
         pool.release(UpstreamPool.Connection(channel: channel, handler: self), to: endpoint, reusable: reusable)
     }
 }

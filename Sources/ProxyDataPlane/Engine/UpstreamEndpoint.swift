@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyMetrics
 import NIOSSL
 import ProxyConfig
 
@@ -12,9 +13,12 @@ public final class UpstreamEndpoint: Sendable {
     let requestTimeout: TimeAmount
     /// The profile's tally, which also watches its upstream connections.
     let liveObjects: LiveObjectTally
+    /// The profile's upstream connection gauges, when metrics are on.
+    let metrics: ProfileMetrics?
 
-    init(profile: Profile, liveObjects: LiveObjectTally) throws {
+    init(profile: Profile, liveObjects: LiveObjectTally, metrics: ProfileMetrics? = nil) throws {
         self.liveObjects = liveObjects
+        self.metrics = metrics
         url = profile.upstream
         authority = profile.upstream.authority
         connectTimeout = .milliseconds(profile.connectTimeout.milliseconds)

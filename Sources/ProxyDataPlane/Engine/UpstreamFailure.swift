@@ -9,6 +9,18 @@ enum UpstreamFailure: Error, Equatable {
     /// The client stopped reading its response for longer than the stalled-client bound.
     case clientStalled
 
+    /// The `kind` label of `upstream_errors_total`; nil for the client's own failure.
+    var metricKind: String? {
+        switch self {
+        case .connectFailed: return "connect"
+        case .tlsFailed: return "tls"
+        case .timedOut: return "timeout"
+        case .closedEarly: return "reset"
+        case .malformedResponse: return "malformed"
+        case .clientStalled: return nil
+        }
+    }
+
     /// 502 for anything broken, 504 for slowness.
     var status: Int { self == .timedOut ? 504 : 502 }
 

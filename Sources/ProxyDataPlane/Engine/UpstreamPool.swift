@@ -31,6 +31,7 @@ final class UpstreamPool {
     func idleConnection(for endpoint: UpstreamEndpoint) -> Connection? {
         guard let stack = idle[ObjectIdentifier(endpoint)] else { return nil }
         while let connection = stack.connections.popLast() {
+            endpoint.metrics?.upstreamConnectionLeftIdle()
             if connection.channel.isActive, connection.handler.isIdle { return connection }
         }
         return nil
@@ -83,6 +84,7 @@ final class UpstreamPool {
         // The last exchange may have paused reading for backpressure; an idle connection reads again.
         try? connection.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
         stack.connections.append(connection)
+        endpoint.metrics?.upstreamConnectionBecameIdle()
     }
 
     private func idleStack(for endpoint: UpstreamEndpoint) -> IdleStack {
@@ -95,14 +97,20 @@ final class UpstreamPool {
 
     /// Forgets an idle connection that closed, so that the pool never holds dead connections.
     func discardIdle(_ handler: UpstreamConnectionHandler, of endpoint: UpstreamEndpoint) {
-        idle[ObjectIdentifier(endpoint)]?.connections.removeAll { $0.handler === handler }
+        guard let stack = idle[ObjectIdentifier(endpoint)] else { return }
+        let before = stack.connections.count
+        stack.connections.removeAll { $0.handler === handler }
+        for _ in stack.connections.count..<before { endpoint.metrics?.upstreamConnectionLeftIdle() }
     }
 
     /// Closes idle connections and refuses new ones; in-flight exchanges are left to finish.
     func close() {
         isClosed = true
         for stack in idle.values {
-            for connection in stack.connections { connection.channel.close(promise: nil) }
+            for connection in stack.connections {
+                connection.handler.endpointMetrics?.upstreamConnectionLeftIdle()
+                connection.channel.close(promise: nil)
+            }
         }
         idle.removeAll()
     }

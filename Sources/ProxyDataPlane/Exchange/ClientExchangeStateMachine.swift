@@ -152,6 +152,7 @@ struct ClientExchangeStateMachine {
             }
             if exchange.method == "GET", servesHeartbeat { return startHeartbeat(learnedUpstreamRefusesGET: false) }
             state = .awaitingUpstream(forwardedAt: now)
+            exchange.forwardedAt = now
             let body = exchange.body
             exchange.body = nil
             return .forward(UpstreamRequest(head: exchange.head!, target: exchange.upstreamTarget, body: body, exchangeNumber: exchange.number))
@@ -201,10 +202,11 @@ struct ClientExchangeStateMachine {
         return exchange.number == number
     }
 
-    mutating func upstreamResponseHead(_ head: ResponseHead) -> ClientExchangeAction {
+    mutating func upstreamResponseHead(_ head: ResponseHead, now: NIODeadline) -> ClientExchangeAction {
         switch state {
         case .awaitingUpstream(let forwardedAt):
             exchange.upstreamStatus = head.status
+            exchange.upstreamRespondedAt = now
             if configuration.learnsFromRefusedGET, exchange.method == "GET", head.status == 405 {
                 return startHeartbeat(learnedUpstreamRefusesGET: true)
             }

@@ -52,6 +52,13 @@ enum LocalAnswer: Equatable {
         }
     }
 
+    /// Refused before reaching the upstream (counted in `rejected_requests_total`); upstream
+    /// failures are counted as upstream errors instead.
+    var isRejection: Bool {
+        if case .upstreamFailed = self { return false }
+        return true
+    }
+
     /// A short stable name for the reason (the `reason` a log line or a metric label carries).
     var reason: String {
         switch self {

@@ -25,6 +25,9 @@ struct RequestExchange {
     /// How the response body is framed on the client connection.
     var clientFraming = HeaderRewriting.ClientFraming.asUpstream
     var failure: UpstreamFailure?
+    /// When the request went upstream, and when the upstream's response head came back.
+    var forwardedAt: NIODeadline?
+    var upstreamRespondedAt: NIODeadline?
     /// The start of an upstream error body (status 400 and up), for the log line.
     private(set) var errorSnippet: ByteBuffer?
     private(set) var errorTruncated = false

@@ -1,5 +1,6 @@
 import NIOCore
 import ProxyLogging
+import ProxyMetrics
 
 /// Executing what the state machine decided: every write, timer and close of a client connection.
 extension ClientConnectionHandler {
@@ -12,6 +13,7 @@ extension ClientConnectionHandler {
         case .forward(let request):
             forward(request)
         case .writeResponseHead(let head, let framing, let isEventStream, let connectionClose):
+            if isEventStream { streamOpened() }
             writeResponseHead(head, framing: framing, isEventStream: isEventStream, connectionClose: connectionClose)
         case .writeBody(let buffer, let framing, let pauseUpstreamReads):
             writeBody(buffer, framing: framing)
@@ -26,11 +28,13 @@ extension ClientConnectionHandler {
             setClientReading(false)
         case .startHeartbeat(let framing, let learned):
             if learned { runtime.rememberUpstreamRefusesGET() }
+            streamOpened()
             startHeartbeat(framing: framing)
         case .sendHeartbeat(let framing):
             writeBody(Self.heartbeatComment, framing: framing)
             context.flush()
         case .answer(let answer, let keepAlive, let includingBody, let end):
+            if let metrics = runtime.metrics, answer.isRejection { metrics.countRejection(reason: answer.reason) }
             let response = LocalResponse(answer, runtime: runtime)
             var buffer = context.channel.allocator.buffer(capacity: 256 + response.body.utf8.count)
             response.write(keepAlive: keepAlive, includingBody: includingBody, into: &buffer)
@@ -63,7 +67,15 @@ extension ClientConnectionHandler {
             self.upstream = nil
             upstream.handler.abandon()
         }
-        if let event = end.logEvent { log(machine.exchange, event: event, bytesOut: bytesOut) }
+        if streamIsCounted {
+            streamIsCounted = false
+            runtime.metrics?.streamClosed()
+        }
+        if let event = end.logEvent {
+            let now = context.eventLoop.now
+            if let metrics = runtime.metrics { count(machine.exchange, in: metrics, now: now) }
+            log(machine.exchange, event: event, bytesOut: bytesOut, now: now)
+        }
         switch end.next {
         case .readNextRequest(let resumeClientReads):
             if resumeClientReads { setClientReading(true) }
@@ -85,7 +97,24 @@ extension ClientConnectionHandler {
     }
 
     /// One JSON object per request; built only when the level is enabled.
-    private func log(_ exchange: RequestExchange, event: ExchangeEnd.LogEvent, bytesOut: Int?) {
+    private func streamOpened() {
+        guard let metrics = runtime.metrics else { return }
+        streamIsCounted = true
+        metrics.streamOpened()
+    }
+
+    /// The exchange's series: lock-free counters, and the two duration histograms.
+    private func count(_ exchange: RequestExchange, in metrics: ProfileMetrics, now: NIODeadline) {
+        metrics.countRequest(method: exchange.method, status: exchange.status,
+                             seconds: Double((now - exchange.startedAt).nanoseconds) / 1e9)
+        if let rpcMethod = exchange.rpcMethod { metrics.countRPC(method: rpcMethod) }
+        if let forwardedAt = exchange.forwardedAt, let respondedAt = exchange.upstreamRespondedAt {
+            metrics.observeUpstreamResponse(seconds: Double((respondedAt - forwardedAt).nanoseconds) / 1e9)
+        }
+        if let kind = exchange.failure?.metricKind { metrics.countUpstreamError(kind: kind) }
+    }
+
+    private func log(_ exchange: RequestExchange, event: ExchangeEnd.LogEvent, bytesOut: Int?, now: NIODeadline) {
         let level: LogLevel = exchange.failure != nil || exchange.status >= 500 ? .warning : .info
         guard runtime.log.isEnabled(level) else { return }
         // The connection's line buffer, moved out so that it is uniquely referenced and reused.
@@ -98,7 +127,7 @@ extension ClientConnectionHandler {
         if let rpcMethod = exchange.rpcMethod { line.field("rpc_method", rpcMethod) }
         line.field("status", exchange.status)
         if exchange.upstreamStatus > 0 { line.field("upstream_status", exchange.upstreamStatus) }
-        line.field("duration_ms", milliseconds: UInt64((context.eventLoop.now - exchange.startedAt).nanoseconds))
+        line.field("duration_ms", milliseconds: UInt64((now - exchange.startedAt).nanoseconds))
         line.field("bytes_out", bytesOut ?? exchange.bytesOut)
         if exchange.isEventStream { line.field("stream", true) }
         if let failure = exchange.failure { line.field("error", failure.summary) }

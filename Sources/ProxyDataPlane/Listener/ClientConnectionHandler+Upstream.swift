@@ -40,7 +40,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     }
 
     func upstreamResponseHead(_ head: ResponseHead) {
-        execute(machine.upstreamResponseHead(head))
+        execute(machine.upstreamResponseHead(head, now: context.eventLoop.now))
     }
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {

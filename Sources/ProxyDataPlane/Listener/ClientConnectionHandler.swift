@@ -24,6 +24,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// The relayed response head, held until the body's first bytes so both leave in one write.
     var pendingHead: ByteBuffer?
     var heartbeatTask: RepeatedTask?
+    /// Whether this exchange's event stream is counted in `open_streams`.
+    var streamIsCounted = false
     /// The log line buffer, reused by every request on the connection.
     var logLineStorage: [UInt8] = []
     var limitsCheck: RepeatedTask?

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import ProxyConfig
 import ProxyLogging
+import ProxyMetrics
 import ProxySigning
 
 /// Everything a listener's connections need about their profile, prepared once and shared
@@ -16,6 +17,8 @@ public final class ProfileRuntime: Sendable {
     let signer: any RequestSigner
     let endpoint: UpstreamEndpoint
     public let log: LogSink
+    /// The profile's series when the admin listener is configured; nil costs nothing per request.
+    public let metrics: ProfileMetrics?
     /// Client header names that never go upstream (see `HeaderRewriting.droppedFromRequests`).
     let droppedRequestHeaders: HeaderNameSet
     let limits: ConnectionLimits
@@ -27,13 +30,15 @@ public final class ProfileRuntime: Sendable {
     /// Learned in `upstream_streaming: auto` mode when the upstream answers GET with 405.
     private let upstreamRefusesGET = NIOLockedValueBox(false)
 
-    public init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits()) throws {
+    public init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits(),
+                metrics: ProfileMetrics? = nil) throws {
         self.profile = profile
+        self.metrics = metrics
         self.limits = limits
         admission = RequestAdmission(profile: profile)
         signingKey = SigningKey(profile: profile)
         self.signer = signer
-        endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects)
+        endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects, metrics: metrics)
         self.log = log
         droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.signing.ownedHeaders)
         let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)

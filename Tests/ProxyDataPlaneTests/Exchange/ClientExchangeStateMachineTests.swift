@@ -19,7 +19,7 @@ struct ClientExchangeStateMachineTests {
         var m = D.machine()
         #expect(forwardPing(&m) == "forward POST /up/mcp")
         #expect(m.exchange.rpcMethod == "ping")
-        #expect(D.name(m.upstreamResponseHead(D.responseHead("HTTP/1.1 500 Oops\ncontent-length: 4\n"))) == "head 500 asUpstream")
+        #expect(D.name(m.upstreamResponseHead(D.responseHead("HTTP/1.1 500 Oops\ncontent-length: 4\n"), now: D.start)) == "head 500 asUpstream")
         #expect(D.name(m.upstreamResponseBody(ByteBuffer(string: "oops"))) == "body asUpstream")
         #expect(D.name(m.upstreamResponseEnd()) == "finish asUpstream, log request → next")
         #expect(m.exchange.number == 1 && m.exchange.status == 500 && m.exchange.bytesOut == 4)
@@ -39,7 +39,7 @@ struct ClientExchangeStateMachineTests {
         #expect(!m.wantsRequestParts, "awaiting the upstream")
         #expect(D.name(m.inputBuffered(D.limits.lingeringByteLimit)) == "pauseClient")
         #expect(D.name(m.inputBuffered(D.limits.lingeringByteLimit)) == "none", "paused once")
-        _ = m.upstreamResponseHead(D.plainResponse)
+        _ = m.upstreamResponseHead(D.plainResponse, now: D.start)
         #expect(!m.wantsRequestParts, "relaying")
         #expect(D.name(m.upstreamResponseEnd()) == "finish asUpstream, log request → next resume")
         #expect(m.wantsRequestParts)
@@ -93,7 +93,7 @@ struct ClientExchangeStateMachineTests {
         _ = forwardPing(&m)
         _ = m.inputBuffered(1 << 20)
         _ = m.quiesce()
-        _ = m.upstreamResponseHead(D.plainResponse)
+        _ = m.upstreamResponseHead(D.plainResponse, now: D.start)
         #expect(D.name(m.upstreamResponseEnd()) == "finish asUpstream, log request → close")
         #expect(D.name(m.closeRequested(inputPending: true, now: D.start)) == "linger resume")
     }
@@ -102,7 +102,7 @@ struct ClientExchangeStateMachineTests {
     func idleTimeout() {
         var m = D.machine()
         _ = forwardPing(&m)
-        _ = m.upstreamResponseHead(D.plainResponse)
+        _ = m.upstreamResponseHead(D.plainResponse, now: D.start)
         _ = m.upstreamResponseEnd()
         let tick = D.start + .hours(2)
         #expect(D.name(m.limitsCheckDue(now: tick)) == "none", "starts the idle clock")
@@ -153,11 +153,11 @@ struct ClientExchangeStateMachineTests {
     func closeAfterResponse() {
         var old = D.machine()
         _ = forwardPing(&old, head: D.requestHead("POST /mcp HTTP/1.0\nhost: a\ncontent-length: \(D.ping.utf8.count)\n"))
-        #expect(D.name(old.upstreamResponseHead(D.responseHead("HTTP/1.1 200 OK\n"))) == "head 200 untilClose close")
+        #expect(D.name(old.upstreamResponseHead(D.responseHead("HTTP/1.1 200 OK\n"), now: D.start)) == "head 200 untilClose close")
         #expect(D.name(old.upstreamResponseEnd()) == "finish untilClose, log request → close")
         var asked = D.machine()
         _ = forwardPing(&asked, head: D.requestHead("POST /mcp HTTP/1.1\nhost: a\nconnection: close\ncontent-length: \(D.ping.utf8.count)\n"))
-        #expect(D.name(asked.upstreamResponseHead(D.plainResponse)) == "head 200 asUpstream close")
+        #expect(D.name(asked.upstreamResponseHead(D.plainResponse, now: D.start)) == "head 200 asUpstream close")
         #expect(D.name(asked.upstreamResponseEnd()) == "finish asUpstream, log request → close")
     }
 
@@ -177,7 +177,7 @@ struct ClientExchangeStateMachineTests {
         var m = D.machine()
         _ = m.requestHead(D.getHead, verdict: D.forward, now: D.start)
         #expect(D.name(m.requestEnd(servesHeartbeat: false, now: D.start)) == "forward GET /up/mcp")
-        #expect(D.name(m.upstreamResponseHead(D.refusedGET)) == "heartbeat chunked learned")
+        #expect(D.name(m.upstreamResponseHead(D.refusedGET, now: D.start)) == "heartbeat chunked learned")
         #expect(D.name(m.upstreamResponseBody(ByteBuffer(string: "no!"))) == "none")
         #expect(D.name(m.upstreamResponseEnd()) == "none")
         #expect(D.name(m.heartbeatDue()) == "beat")
@@ -187,7 +187,7 @@ struct ClientExchangeStateMachineTests {
         var relayed = D.machine(learnsFromRefusedGET: false)
         _ = relayed.requestHead(D.getHead, verdict: D.forward, now: D.start)
         _ = relayed.requestEnd(servesHeartbeat: false, now: D.start)
-        #expect(D.name(relayed.upstreamResponseHead(D.refusedGET)) == "head 405 asUpstream", "upstream_streaming: on relays the 405")
+        #expect(D.name(relayed.upstreamResponseHead(D.refusedGET, now: D.start)) == "head 405 asUpstream", "upstream_streaming: on relays the 405")
     }
 
     @Test("an HTTP/1.0 heartbeat stream is delimited by closing")

@@ -53,18 +53,18 @@ enum MachineDriver {
             _ = m.requestEnd(servesHeartbeat: false, now: start)
         case .relaying:
             m = machine(in: .awaitingUpstream)
-            _ = m.upstreamResponseHead(plainResponse)
+            _ = m.upstreamResponseHead(plainResponse, now: start)
         case .relayingStream:
             _ = m.requestHead(getHead, verdict: forward, now: start)
             _ = m.requestEnd(servesHeartbeat: false, now: start)
-            _ = m.upstreamResponseHead(streamResponse)
+            _ = m.upstreamResponseHead(streamResponse, now: start)
         case .heartbeat:
             _ = m.requestHead(getHead, verdict: forward, now: start)
             _ = m.requestEnd(servesHeartbeat: true, now: start)
         case .heartbeatDraining:
             _ = m.requestHead(getHead, verdict: forward, now: start)
             _ = m.requestEnd(servesHeartbeat: false, now: start)
-            _ = m.upstreamResponseHead(refusedGET)
+            _ = m.upstreamResponseHead(refusedGET, now: start)
         case .closing:
             _ = m.requestHead(requestHead("POST /mcp HTTP/1.1\nhost: 127.0.0.1\ncontent-length: 1000\n"), verdict: forward, now: start)
         case .lingering:
@@ -92,7 +92,7 @@ enum MachineDriver {
         case .end: return name(m.requestEnd(servesHeartbeat: false, now: start))
         case .unreadable: return name(m.requestUnreadable(.malformed("bad")))
         case .backlog: return name(m.inputBuffered(100_000))
-        case .upstreamHead: return name(m.upstreamResponseHead(plainResponse))
+        case .upstreamHead: return name(m.upstreamResponseHead(plainResponse, now: start))
         case .upstreamBody: return name(m.upstreamResponseBody(ByteBuffer(string: "hello")))
         case .readComplete: return name(m.upstreamReadComplete())
         case .upstreamEnd: return name(m.upstreamResponseEnd())

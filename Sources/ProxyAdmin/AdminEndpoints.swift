@@ -1,0 +1,52 @@
+import ProxyLogging
+import ProxyMetrics
+
+/// The admin listener's answers, decided without I/O: `/healthz`, `/readyz`, `/metrics`; 405 for
+/// another method on those paths, 404 anywhere else. Query strings are ignored and never echoed.
+public struct AdminEndpoints: Sendable {
+    public struct Response: Equatable {
+        public var status: Int
+        public var contentType: String
+        public var body: [UInt8]
+        public var allow: String?
+    }
+
+    /// The Prometheus text exposition format the registry writes.
+    public static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    public let readiness: Readiness
+    public let metrics: ProxyMetrics
+
+    public init(readiness: Readiness, metrics: ProxyMetrics) {
+        self.readiness = readiness
+        self.metrics = metrics
+    }
+
+    public func respond(method: String, uri: String) -> Response {
+        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
+        guard ["/healthz", "/readyz", "/metrics"].contains(path) else {
+            return json(404, #"{"error":"not_found","endpoints":["/healthz","/readyz","/metrics"]}"#)
+        }
+        guard method == "GET" || method == "HEAD" else {
+            var response = json(405, #"{"error":"method_not_allowed"}"#)
+            response.allow = "GET, HEAD"
+            return response
+        }
+        switch path {
+        case "/healthz":
+            return json(200, #"{"status":"ok"}"#)
+        case "/readyz":
+            let snapshot = readiness.snapshot
+            let ready = snapshot.allSatisfy { $0.state == .ready }
+            let overall = ready ? "ready" : snapshot.contains { $0.state == .draining } ? "draining" : "starting"
+            let profiles = snapshot.map { "\(LogLine.jsonQuoted($0.profile)):\"\($0.state.rawValue)\"" }.joined(separator: ",")
+            return json(ready ? 200 : 503, #"{"status":"\#(overall)","profiles":{\#(profiles)}}"#)
+        default:
+            return Response(status: 200, contentType: Self.metricsContentType, body: metrics.exposition())
+        }
+    }
+
+    private func json(_ status: Int, _ body: String) -> Response {
+        Response(status: status, contentType: "application/json", body: Array(body.utf8))
+    }
+}

@@ -1,0 +1,35 @@
+import NIOConcurrencyHelpers
+
+/// What `/readyz` reports: each served profile's listener state. The supervisor moves every
+/// profile from `starting` to `ready` once its listener is bound and accepting, and to `draining`
+/// as soon as shutdown begins, so that load balancers and Kubernetes stop sending new clients
+/// before the listeners stop accepting.
+public final class Readiness: Sendable {
+    public enum State: String, Sendable {
+        case starting, ready, draining
+    }
+
+    private let states: NIOLockedValueBox<[(profile: String, state: State)]>
+
+    public init(profiles: [String]) {
+        states = NIOLockedValueBox(profiles.map { ($0, .starting) })
+    }
+
+    public func set(_ state: State, for profile: String) {
+        states.withLockedValue { states in
+            if let index = states.firstIndex(where: { $0.profile == profile }) { states[index].state = state }
+        }
+    }
+
+    public func setAll(_ state: State) {
+        states.withLockedValue { states in
+            for index in states.indices { states[index].state = state }
+        }
+    }
+
+    /// Every profile with its state, in config order.
+    public var snapshot: [(profile: String, state: State)] { states.withLockedValue { $0 } }
+
+    /// Ready only when every profile is.
+    public var isReady: Bool { snapshot.allSatisfy { $0.state == .ready } }
+}

@@ -1,0 +1,99 @@
+import Prometheus
+
+/// One profile's series. Every method is safe from any event loop and, on the request path,
+/// lock-free and allocation-free once a series exists (see `CounterSlots`), except the two
+/// histograms, whose library implementation takes an uncontended lock per observation.
+public final class ProfileMetrics: Sendable {
+    /// Methods the `method` label names; any other method is `other`.
+    static let methods = ["GET", "POST", "DELETE", "other"]
+    static let statuses = 100...599
+    /// The `reason` label of `rejected_requests_total`.
+    public static let rejectionReasons = [
+        "host", "origin", "target", "discovery", "not_found", "method", "body_too_large", "bad_json", "bad_jsonrpc",
+        "head_too_large", "malformed_http", "body_timeout",
+    ]
+    /// The `kind` label of `upstream_errors_total`.
+    public static let upstreamErrorKinds = ["connect", "tls", "timeout", "reset", "malformed"]
+    /// From 0.5 ms to 5 minutes (the default `request_timeout`).
+    static let durationBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
+
+    public let profile: String
+    private let registry: PrometheusCollectorRegistry
+    private let requests = CounterSlots(count: methods.count * statuses.count)
+    private let rpcRequests = CounterSlots(count: MCPMethods.names.count + 1)
+    private let rejections = CounterSlots(count: rejectionReasons.count)
+    private let upstreamErrors = CounterSlots(count: upstreamErrorKinds.count)
+    private let requestDuration: ValueHistogram
+    private let upstreamResponse: ValueHistogram
+    private let openStreams: Gauge
+    private let idleUpstreamConnections: Gauge
+    private let activeUpstreamConnections: Gauge
+
+    init(profile: String, registry: PrometheusCollectorRegistry) {
+        self.profile = profile
+        self.registry = registry
+        let labels = [("profile", profile)]
+        requestDuration = registry.makeValueHistogram(
+            descriptor: Self.name("request_duration_seconds", "Time from a request's head to the end of its response (streams included)."),
+            labels: labels, buckets: Self.durationBuckets)
+        upstreamResponse = registry.makeValueHistogram(
+            descriptor: Self.name("upstream_response_seconds", "Time from sending a request upstream to the upstream's response head."),
+            labels: labels, buckets: Self.durationBuckets)
+        openStreams = registry.makeGauge(
+            descriptor: Self.name("open_streams", "Event streams open to clients, relayed or the local heartbeat."), labels: labels)
+        let connections = Self.name("upstream_connections", "Upstream connections, idle in the pool or carrying a request.")
+        idleUpstreamConnections = registry.makeGauge(descriptor: connections, labels: labels + [("state", "idle")])
+        activeUpstreamConnections = registry.makeGauge(descriptor: connections, labels: labels + [("state", "active")])
+    }
+
+    static func name(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "mcp_auth_proxy", metricName: name, unitName: "", helpText: help)
+    }
+
+    /// A finished exchange: its method and the status the client got (499 when it left first).
+    public func countRequest(method: String, status: Int, seconds: Double) {
+        let methodIndex = Self.methods.firstIndex(of: method) ?? Self.methods.count - 1
+        let status = Self.statuses.contains(status) ? status : 599
+        let index = methodIndex * Self.statuses.count + status - Self.statuses.lowerBound
+        requests.counter(at: index) {
+            registry.makeCounter(descriptor: Self.name("requests_total", "Requests answered, by method and status."),
+                                 labels: [("profile", profile), ("method", Self.methods[methodIndex]), ("code", String(status))])
+        }.increment()
+        requestDuration.record(seconds)
+    }
+
+    /// A request whose body named this JSON-RPC method.
+    public func countRPC(method: String) {
+        let index = MCPMethods.index(of: method)
+        rpcRequests.counter(at: index) {
+            registry.makeCounter(descriptor: Self.name("rpc_requests_total", "JSON-RPC requests by MCP method (other for names outside the spec)."),
+                                 labels: [("profile", profile), ("rpc_method", MCPMethods.label(at: index))])
+        }.increment()
+    }
+
+    /// A request answered by the proxy itself; `reason` is one of `rejectionReasons`.
+    public func countRejection(reason: String) {
+        guard let index = Self.rejectionReasons.firstIndex(of: reason) else { return }
+        rejections.counter(at: index) {
+            registry.makeCounter(descriptor: Self.name("rejected_requests_total", "Requests refused before reaching the upstream, by reason."),
+                                 labels: [("profile", profile), ("reason", reason)])
+        }.increment()
+    }
+
+    /// An exchange that ended without a usable upstream response; `kind` is one of `upstreamErrorKinds`.
+    public func countUpstreamError(kind: String) {
+        guard let index = Self.upstreamErrorKinds.firstIndex(of: kind) else { return }
+        upstreamErrors.counter(at: index) {
+            registry.makeCounter(descriptor: Self.name("upstream_errors_total", "Upstream exchanges that failed, by kind."),
+                                 labels: [("profile", profile), ("kind", kind)])
+        }.increment()
+    }
+
+    public func observeUpstreamResponse(seconds: Double) { upstreamResponse.record(seconds) }
+    public func streamOpened() { openStreams.increment() }
+    public func streamClosed() { openStreams.decrement() }
+    public func upstreamConnectionBecameIdle() { idleUpstreamConnections.increment() }
+    public func upstreamConnectionLeftIdle() { idleUpstreamConnections.decrement() }
+    public func upstreamConnectionBecameActive() { activeUpstreamConnections.increment() }
+    public func upstreamConnectionLeftActive() { activeUpstreamConnections.decrement() }
+}

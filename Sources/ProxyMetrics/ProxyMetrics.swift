@@ -1,0 +1,36 @@
+import NIOConcurrencyHelpers
+import Prometheus
+
+/// The process's metrics: one Prometheus registry, one `ProfileMetrics` per served profile, the
+/// build and the process. Rendered in the Prometheus text format (0.0.4) by `exposition()`.
+public final class ProxyMetrics: Sendable {
+    public static let version = "0.5.0"
+
+    private let registry = PrometheusCollectorRegistry()
+    private let profiles = NIOLockedValueBox<[String: ProfileMetrics]>([:])
+
+    public init() {
+        registry.makeGauge(descriptor: ProfileMetrics.name("build_info", "Always 1; the version label names the build."),
+                           labels: [("version", Self.version)]).set(to: 1.0)
+    }
+
+    /// The series of profile `name`; the same object for the same name (a profile re-created by a
+    /// reload keeps counting where it was).
+    public func profile(_ name: String) -> ProfileMetrics {
+        profiles.withLockedValue { profiles in
+            if let existing = profiles[name] { return existing }
+            let created = ProfileMetrics(profile: name, registry: registry)
+            profiles[name] = created
+            return created
+        }
+    }
+
+    /// Every series, then the standard `process_*` ones.
+    public func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16 * 1024)
+        registry.emit(into: &buffer)
+        ProcessMetrics.read().emit(into: &buffer)
+        return buffer
+    }
+}

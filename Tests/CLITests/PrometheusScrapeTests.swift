@@ -1,0 +1,178 @@
+import Foundation
+import ProxyTestSupport
+import Testing
+
+/// The admin endpoint as its users meet it: scraped by a real Prometheus server and read back
+/// through Prometheus's query API, and scraped while wrk loads the proxy.
+@Suite("metrics scraped by real tools")
+struct PrometheusScrapeTests {
+    static let secret = "scrape-secret-0123456789abcdef"
+
+    /// The binary serving profile `p` in front of `upstream`, with its admin listener.
+    func startProxy(upstream: TestUpstream) throws -> (ProxyProcess, proxyPort: Int, adminPort: Int) {
+        let proxyPort = try TestPorts.free()
+        let adminPort = try TestPorts.free()
+        let config = writeConfig("""
+        admin:
+          listen_port: \(adminPort)
+        profiles:
+          p:
+            upstream_url: http://127.0.0.1:\(upstream.port)/p
+            key_id: p-key
+            secret_env: P_SECRET
+            listen_port: \(proxyPort)
+        """)
+        let proxy = try ProxyProcess(["--config", config.path], environment: ["P_SECRET": Self.secret])
+        let lines = proxy.waitUntilListening(count: 1)
+        #expect(lines.contains { $0.contains(#""event":"admin_listening""#) }, "\(lines)")
+        return (proxy, proxyPort, adminPort)
+    }
+
+    static func tool(_ name: String) -> String? {
+        ["/usr/bin/", "/usr/sbin/", "/usr/local/bin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func get(port: Int, _ target: String) async throws -> ParsedResponse? {
+        let client = try await RawHTTPClient(port: port)
+        try await client.send("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n")
+        let response = await client.response(timeout: 5)
+        await client.close()
+        return response
+    }
+
+    /// The value of the one sample an instant query returns, as Prometheus prints it.
+    static func query(_ expression: String, port: Int) async throws -> String? {
+        let encoded = expression.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? expression
+        guard let body = try await get(port: port, "/api/v1/query?query=\(encoded)")?.body,
+              let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+              let data = json["data"] as? [String: Any], let result = data["result"] as? [[String: Any]],
+              let value = result.first?["value"] as? [Any], value.count == 2 else { return nil }
+        return value[1] as? String
+    }
+
+    @Test("a real Prometheus scrapes the admin endpoint: up is 1 and requests_total has the value sent")
+    func realPrometheus() async throws {
+        let prometheus = try #require(Self.tool("prometheus"), "prometheus is missing: apt-get install prometheus (.ci/run installs it)")
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let (proxy, proxyPort, adminPort) = try startProxy(upstream: upstream)
+        defer { _ = proxy.terminate() }
+        let client = try await RawHTTPClient(port: proxyPort)
+        for index in 1...7 {
+            try await client.send(.post())
+            await client.waitFor { $0.components(separatedBy: "HTTP/1.1 200").count - 1 == index }
+        }
+        await client.close()
+
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("prometheus-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+        global:
+          scrape_interval: 1s
+          scrape_timeout: 1s
+        scrape_configs:
+          - job_name: mcp-auth-proxy
+            static_configs:
+              - targets: ["127.0.0.1:\(adminPort)"]
+        """.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
+        let prometheusPort = try TestPorts.free()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: prometheus)
+        server.arguments = ["--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/data",
+                            "--web.listen-address=127.0.0.1:\(prometheusPort)", "--log.level=warn"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+
+        var up: String?
+        var requests: String?
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            up = try? await Self.query(#"up{job="mcp-auth-proxy"}"#, port: prometheusPort)
+            requests = try? await Self.query(#"mcp_auth_proxy_requests_total{job="mcp-auth-proxy",profile="p",method="POST",code="200"}"#, port: prometheusPort)
+            if up == "1", requests == "7" { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(up == "1")
+        #expect(requests == "7")
+        await upstream.stop()
+    }
+
+    @Test("promtool accepts a scrape of the running binary")
+    func promtoolOnScrape() async throws {
+        let promtool = try #require(Self.tool("promtool"), "promtool is missing: apt-get install prometheus (.ci/run installs it)")
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let (proxy, proxyPort, adminPort) = try startProxy(upstream: upstream)
+        defer { _ = proxy.terminate() }
+        let client = try await RawHTTPClient(port: proxyPort)
+        try await client.send(.post(headers: ["Origin: https://evil.example"]))
+        _ = await client.response()
+        await client.close()
+        let scrape = try #require(try await Self.get(port: adminPort, "/metrics")?.body)
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: promtool)
+        check.arguments = ["check", "metrics"]
+        let input = Pipe()
+        let output = Pipe()
+        check.standardInput = input
+        check.standardOutput = output
+        check.standardError = output
+        try check.run()
+        input.fileHandleForWriting.write(Data(scrape.utf8))
+        try input.fileHandleForWriting.close()
+        check.waitUntilExit()
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(check.terminationStatus == 0, "\(report)")
+        #expect(scrape.contains(#"mcp_auth_proxy_rejected_requests_total{profile="p",reason="origin"} 1"#))
+        #expect(scrape.contains("process_resident_memory_bytes"))
+        await upstream.stop()
+    }
+
+    @Test("scrapes under wrk load all succeed, and the counters add up to what wrk sent")
+    func scrapeUnderLoad() async throws {
+        let wrk = try #require(Self.tool("wrk"), "wrk is missing: apt-get install wrk (.ci/run installs it)")
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let (proxy, proxyPort, adminPort) = try startProxy(upstream: upstream)
+        defer { _ = proxy.terminate() }
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("wrk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+        wrk.method = "POST"
+        wrk.body = '{"jsonrpc":"2.0","id":1,"method":"ping"}'
+        wrk.headers["Content-Type"] = "application/json"
+        """.write(to: directory.appendingPathComponent("post.lua"), atomically: true, encoding: .utf8)
+        let load = Process()
+        load.executableURL = URL(fileURLWithPath: wrk)
+        load.arguments = ["-t1", "-c8", "-d4s", "-s", directory.appendingPathComponent("post.lua").path, "http://127.0.0.1:\(proxyPort)/mcp"]
+        let output = Pipe()
+        load.standardOutput = output
+        try load.run()
+        var scrapes = 0
+        var failed = 0
+        while load.isRunning {
+            let response = try? await Self.get(port: adminPort, "/metrics")
+            if response?.status == 200, response?.body.contains("mcp_auth_proxy_build_info") == true { scrapes += 1 } else { failed += 1 }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let sent = report.split(separator: "\n").first { $0.contains("requests in") }
+            .flatMap { Int($0.split(separator: " ").first ?? "") } ?? -1
+        // Alone this loop scrapes ~30 times; beside the whole suite on 2 cores, a handful.
+        #expect(failed == 0 && scrapes >= 2, "\(scrapes) scrapes, \(failed) failed")
+        let body = try #require(try await Self.get(port: adminPort, "/metrics")?.body)
+        let counted = body.split(separator: "\n").filter { $0.hasPrefix("mcp_auth_proxy_requests_total{") }
+            .compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
+        let rpc = body.split(separator: "\n").first { $0.hasPrefix(#"mcp_auth_proxy_rpc_requests_total{profile="p",rpc_method="ping"}"#) }
+            .flatMap { Int($0.split(separator: " ").last ?? "") }
+        // wrk counts completed responses; requests cut when it stops are counted by the proxy (499).
+        #expect(sent > 100)
+        #expect(counted >= sent && counted <= sent + 8, "proxy counted \(counted), wrk completed \(sent)")
+        #expect(rpc == counted, "every request was a ping")
+        await upstream.stop()
+    }
+}
