@@ -28,6 +28,7 @@ public final class ProfileMetrics: Sendable {
     private let openStreams: Gauge
     private let idleUpstreamConnections: Gauge
     private let activeUpstreamConnections: Gauge
+    private let listenerReady: Gauge
 
     init(profile: String, registry: PrometheusCollectorRegistry) {
         self.profile = profile
@@ -44,6 +45,9 @@ public final class ProfileMetrics: Sendable {
         let connections = Self.name("upstream_connections", "Upstream connections, idle in the pool or carrying a request.")
         idleUpstreamConnections = registry.makeGauge(descriptor: connections, labels: labels + [("state", "idle")])
         activeUpstreamConnections = registry.makeGauge(descriptor: connections, labels: labels + [("state", "active")])
+        listenerReady = registry.makeGauge(
+            descriptor: Self.name("listener_ready", "1 while the profile's listener is bound and accepting; 0 while starting or draining."),
+            labels: labels)
     }
 
     static func name(_ name: String, _ help: String) -> MetricNameDescriptor {
@@ -89,6 +93,8 @@ public final class ProfileMetrics: Sendable {
         }.increment()
     }
 
+    /// What `/readyz` reports for this profile, as a series an alert can watch.
+    public func listenerReady(_ ready: Bool) { listenerReady.set(to: ready ? 1.0 : 0.0) }
     public func observeUpstreamResponse(seconds: Double) { upstreamResponse.record(seconds) }
     public func streamOpened() { openStreams.increment() }
     public func streamClosed() { openStreams.decrement() }

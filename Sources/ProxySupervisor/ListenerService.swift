@@ -33,10 +33,12 @@ struct ListenerService: Service {
         runtime.log.emit(line)
         runtime.log.flush()
         readiness.set(.ready, for: profile.name)
+        runtime.metrics?.listenerReady(true)
 
         try? await gracefulShutdown()
         // Out of rotation first: probes see 503 while connections drain.
         readiness.set(.draining, for: profile.name)
+        runtime.metrics?.listenerReady(false)
         await listener.shutdown(grace: grace)
         var closed = LogLine(level: .info, event: "listener_closed")
         closed.field("profile", profile.name)

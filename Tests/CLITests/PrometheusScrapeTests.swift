@@ -132,6 +132,26 @@ struct PrometheusScrapeTests {
         await upstream.stop()
     }
 
+    @Test("the documented scrape config and alert rules pass promtool")
+    func documentedRules() throws {
+        let promtool = try #require(Self.tool("promtool"), "promtool is missing: apt-get install prometheus (.ci/run installs it)")
+        let examples = ProxyProcess.packageRoot.appendingPathComponent("docs/examples")
+        for arguments in [["check", "rules", "prometheus-alerts.yml"], ["check", "config", "prometheus-scrape.yml"]] {
+            let check = Process()
+            check.executableURL = URL(fileURLWithPath: promtool)
+            check.arguments = arguments
+            check.currentDirectoryURL = examples
+            let output = Pipe()
+            check.standardOutput = output
+            check.standardError = output
+            try check.run()
+            check.waitUntilExit()
+            let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(check.terminationStatus == 0, "\(arguments): \(report)")
+            if arguments[1] == "rules" { #expect(report.contains("3 rules found"), "\(report)") }
+        }
+    }
+
     @Test("scrapes under wrk load all succeed, and the counters add up to what wrk sent")
     func scrapeUnderLoad() async throws {
         let wrk = try #require(Self.tool("wrk"), "wrk is missing: apt-get install wrk (.ci/run installs it)")

@@ -143,6 +143,7 @@ struct AdminTests {
             #expect(samples[#"mcp_auth_proxy_upstream_response_seconds_count{profile="p"}"#] == 7)
             #expect(samples[#"mcp_auth_proxy_upstream_connections{profile="p",state="active"}"#] == 0)
             #expect(samples[#"mcp_auth_proxy_upstream_connections{profile="p",state="idle"}"#] == 1)
+            #expect(samples[#"mcp_auth_proxy_listener_ready{profile="p"}"#] == 1)
             #expect(!samples.keys.contains { $0.contains("evil") || $0.contains("well-known") }, "no header value or path becomes a label")
         }
     }
