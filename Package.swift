@@ -44,6 +44,7 @@ let package = Package(
             name: "ProxyDataPlane",
             dependencies: [
                 "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics",
+                .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -64,6 +65,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
@@ -98,7 +100,10 @@ let package = Package(
             "ProxySupervisor", "ProxyConfig", "ProxyLogging", "ProxyMetrics", "ProxyAdmin", "ProxyTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "CLITests", dependencies: ["ProxyTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: [
+            "ProxyTestSupport",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

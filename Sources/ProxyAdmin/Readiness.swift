@@ -15,10 +15,20 @@ public final class Readiness: Sendable {
         states = NIOLockedValueBox(profiles.map { ($0, .starting) })
     }
 
+    /// Sets a profile's state, adding the profile when a reload brought it.
     public func set(_ state: State, for profile: String) {
         states.withLockedValue { states in
-            if let index = states.firstIndex(where: { $0.profile == profile }) { states[index].state = state }
+            if let index = states.firstIndex(where: { $0.profile == profile }) {
+                states[index].state = state
+            } else {
+                states.append((profile, state))
+            }
         }
+    }
+
+    /// A profile a reload removed (or renamed) no longer counts.
+    public func remove(_ profile: String) {
+        states.withLockedValue { states in states.removeAll { $0.profile == profile } }
     }
 
     public func setAll(_ state: State) {

@@ -8,10 +8,20 @@ public final class ProxyMetrics: Sendable {
 
     private let registry = PrometheusCollectorRegistry()
     private let profiles = NIOLockedValueBox<[String: ProfileMetrics]>([:])
+    private let reloadsSucceeded: Counter
+    private let reloadsFailed: Counter
 
     public init() {
         registry.makeGauge(descriptor: ProfileMetrics.name("build_info", "Always 1; the version label names the build."),
                            labels: [("version", Self.version)]).set(to: 1.0)
+        let reloads = ProfileMetrics.name("config_reloads_total", "Configuration reloads (SIGHUP or --watch), by result.")
+        reloadsSucceeded = registry.makeCounter(descriptor: reloads, labels: [("result", "success")])
+        reloadsFailed = registry.makeCounter(descriptor: reloads, labels: [("result", "failure")])
+    }
+
+    /// A reload finished: applied, or refused with the old configuration kept.
+    public func countReload(succeeded: Bool) {
+        (succeeded ? reloadsSucceeded : reloadsFailed).increment()
     }
 
     /// The series of profile `name`; the same object for the same name (a profile re-created by a

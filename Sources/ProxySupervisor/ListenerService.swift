@@ -4,44 +4,46 @@ import ProxyDataPlane
 import ProxyLogging
 import ServiceLifecycle
 
-/// One profile's listener as a lifecycle service: bind, serve until shutdown is requested, then
-/// drain within the grace period.
+/// One bound listener as a lifecycle service: serve until shutdown or until a reload removes its
+/// profile, then drain within the grace period.
 struct ListenerService: Service {
-    let runtime: ProfileRuntime
+    let entry: ServedProfiles.Entry
     let engine: ForwardingEngine
     let grace: TimeAmount
     let readiness: Readiness
 
-    func run() async throws {
-        let profile = runtime.profile
-        let listener: ProfileListener
-        do {
-            listener = try await ProfileListener.bind(runtime: runtime, engine: engine)
-        } catch {
-            var line = LogLine(level: .fatal, event: "bind_failed")
-            line.field("profile", profile.name)
-            line.field("listen", "\(profile.listenHost):\(profile.listenPort)")
-            line.field("error", "\(error)")
-            runtime.log.emit(line)
-            throw error
-        }
+    func run() async {
+        let listener = entry.listener
+        let profile = entry.profile
         var line = LogLine(level: .info, event: "listening")
         line.field("profile", profile.name)
         line.field("listen", "\(profile.listenHost):\(listener.localPort)")
         line.field("mcp_path", profile.mcpPath)
         line.field("upstream_host", profile.upstream.authority)
-        runtime.log.emit(line)
-        runtime.log.flush()
+        listener.runtime.log.emit(line)
+        listener.runtime.log.flush()
         readiness.set(.ready, for: profile.name)
-        runtime.metrics?.listenerReady(true)
+        listener.runtime.metrics?.listenerReady(true)
 
-        try? await gracefulShutdown()
-        // Out of rotation first: probes see 503 while connections drain.
-        readiness.set(.draining, for: profile.name)
+        let stop = entry.stop
+        let reason = await withGracefulShutdownHandler {
+            await stop.wait()
+        } onGracefulShutdown: {
+            stop.fire(.shutdown)
+        }
+        // A reload may have renamed the profile on this listener since it started.
+        let runtime = listener.runtime
+        let name = runtime.profile.name
+        switch reason {
+        case .shutdown: readiness.set(.draining, for: name)  // out of rotation before the drain
+        case .removed: readiness.remove(name)
+        }
         runtime.metrics?.listenerReady(false)
         await listener.shutdown(grace: grace)
+        if reason == .removed { await engine.retire(runtime.endpoint) }
         var closed = LogLine(level: .info, event: "listener_closed")
-        closed.field("profile", profile.name)
+        closed.field("profile", name)
+        closed.field("reason", reason == .removed ? "removed by reload" : "shutdown")
         runtime.log.emit(closed)
     }
 }

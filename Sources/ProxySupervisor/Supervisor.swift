@@ -1,7 +1,7 @@
 import Logging
-import ProxyAdmin
 import NIOConcurrencyHelpers
 import NIOCore
+import ProxyAdmin
 import ProxyConfig
 import ProxyDataPlane
 import ProxyLogging
@@ -10,15 +10,29 @@ import ProxySigning
 import ServiceLifecycle
 
 /// Runs one listener per selected profile on one shared engine and one shared signer, and owns
-/// the process lifecycle: fail fast at start-up, drain on SIGINT/SIGTERM. With an `admin:` block
-/// it also serves `/healthz`, `/readyz` and `/metrics`, from before the first listener binds
-/// until the last one has drained.
+/// the process lifecycle: fail fast at start-up, reload on SIGHUP (and `--watch`), drain on
+/// SIGINT/SIGTERM. With an `admin:` block it also serves `/healthz`, `/readyz` and `/metrics`, from
+/// before the first listener binds until the last one has drained.
 public struct Supervisor: Sendable {
+    public struct Reloading: Sendable {
+        /// How the configuration was found at start-up; a reload finds it the same way.
+        public var request: ConfigRequest
+        /// Also reload when a config or secret file changes (polled every 2 s).
+        public var watch: Bool
+
+        public init(request: ConfigRequest, watch: Bool = false) {
+            self.request = request
+            self.watch = watch
+        }
+    }
+
     public let config: ValidatedConfig
     public let threads: Int
     public let log: LogSink
     /// How long in-flight requests may take to finish after a shutdown signal.
     public var grace: TimeAmount = .seconds(10)
+    /// Nil: no reloads (SIGHUP keeps its default action). The command line always sets it.
+    public var reloading: Reloading?
     /// What `/readyz` reports; the supervisor moves it through starting, ready and draining.
     public let readiness: Readiness
     /// The admin listener's bound port once it is up (tests bind port 0).
@@ -34,26 +48,51 @@ public struct Supervisor: Sendable {
     /// Returns when every listener has stopped; throws when one could not start.
     public func run() async throws {
         let engine = ForwardingEngine(threads: threads)
-        let signer = AuthGatewaySigner()
         // Counting costs something per request, so it happens only when someone can read it.
         let metrics = config.admin.map { _ in ProxyMetrics() }
-        var services: [any Service] = []
+        let served = ServedProfiles(engine: engine, signer: AuthGatewaySigner(), log: log, metrics: metrics)
         let admin: AdminListener?
+        let started: ServedProfiles.Outcome
         do {
-            for profile in config.profiles {
-                let runtime = try ProfileRuntime(profile: profile, signer: signer, log: log, metrics: metrics?.profile(profile.name))
-                services.append(ListenerService(runtime: runtime, engine: engine, grace: grace, readiness: readiness))
-            }
             admin = try await startAdmin(metrics: metrics, engine: engine)
+            do {
+                started = try await served.apply(config.profiles, readiness: readiness)
+            } catch {
+                await admin?.close()
+                throw error
+            }
         } catch {
+            if let bindFailed = error as? ServedProfiles.BindFailed {
+                var line = LogLine(level: .fatal, event: "bind_failed")
+                line.field("profile", bindFailed.profile.name)
+                line.field("listen", "\(bindFailed.profile.listenHost):\(bindFailed.profile.listenPort)")
+                line.field("error", "\(bindFailed.underlying)")
+                log.emit(line)
+            }
             try? await engine.shutdown()
+            stopped(failure: error)
             throw error
         }
+
+        func listenerService(_ entry: ServedProfiles.Entry) -> ServiceGroupConfiguration.ServiceConfiguration {
+            .init(service: ListenerService(entry: entry, engine: engine, grace: grace, readiness: readiness),
+                  successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup)
+        }
+        var services = started.added.map(listenerService)
+        var reloader: Reloader?
+        if let reloading {
+            let created = Reloader(request: reloading.request, config: config, served: served, readiness: readiness,
+                                   engine: engine, grace: grace, log: log, metrics: metrics)
+            reloader = created
+            services.append(.init(service: ReloadService(reloader: created, watch: reloading.watch),
+                                  successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "mcp-auth-proxy.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })
         ))
+        reloader?.group.withLockedValue { $0 = group }
         var failure: (any Error)?
         do {
             try await group.run()
@@ -63,11 +102,15 @@ public struct Supervisor: Sendable {
         await admin?.close()
         await engine.closeIdleConnections()
         try? await engine.shutdown()
+        stopped(failure: failure)
+        if let failure { throw failure }
+    }
+
+    private func stopped(failure: (any Error)?) {
         var line = LogLine(level: failure == nil ? .info : .fatal, event: "stopped")
         if let failure { line.field("error", "\(failure)") }
         log.emit(line)
         log.flush()
-        if let failure { throw failure }
     }
 
     private func startAdmin(metrics: ProxyMetrics?, engine: ForwardingEngine) async throws -> AdminListener? {

@@ -20,6 +20,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Event-loop threads of the forwarding engine.")
     var threads: Int = 1
 
+    @Flag(name: .long, help: "Also reload when a config or secret file changes (SIGHUP always reloads).")
+    var watch = false
+
     func validate() throws {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64") }
     }
@@ -42,7 +45,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode.invalidConfiguration
         }
         do {
-            try await Supervisor(config: config, threads: threads, log: log).run()
+            var supervisor = Supervisor(config: config, threads: threads, log: log)
+            supervisor.reloading = Supervisor.Reloading(request: request, watch: watch)
+            try await supervisor.run()
         } catch {
             throw ExitCode.failure
         }

@@ -68,6 +68,17 @@ struct ProxyMetricsTests {
         #expect(samples[#"mcp_auth_proxy_upstream_connections{profile="p",state="active"}"#] == 0)
     }
 
+    @Test("reloads are counted by result")
+    func reloads() {
+        let metrics = ProxyMetrics()
+        metrics.countReload(succeeded: true)
+        metrics.countReload(succeeded: true)
+        metrics.countReload(succeeded: false)
+        let samples = Self.samples(metrics)
+        #expect(samples[#"mcp_auth_proxy_config_reloads_total{result="success"}"#] == 2)
+        #expect(samples[#"mcp_auth_proxy_config_reloads_total{result="failure"}"#] == 1)
+    }
+
     @Test("the standard process series describe this process")
     func processSeries() {
         let samples = Self.samples(ProxyMetrics())

@@ -17,6 +17,8 @@ public final class TestUpstream: Sendable {
         public var headers: [(String, String)]
         public var body: String
         public var signatureValid: Bool
+        /// Which of the accepted secrets the signature verified with (rotation tests).
+        public var signedWith: String?
     }
 
     public let secret: String
@@ -37,7 +39,8 @@ public final class TestUpstream: Sendable {
     public var received: [Received] { log.withLockedValue { $0 } }
 
     /// - Parameter certificate: serve HTTPS with this certificate instead of plain HTTP.
-    public init(secret: String, refusesGET: Bool = false, certificate: TestCertificate? = nil) async throws {
+    /// - Parameter alsoAccepting: further secrets a signature may verify with (a key rotation).
+    public init(secret: String, refusesGET: Bool = false, certificate: TestCertificate? = nil, alsoAccepting: [String] = []) async throws {
         self.secret = secret
         self.refusesGET = refusesGET
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -56,7 +59,7 @@ public final class TestUpstream: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(secret: secret, refusesGET: refusesGET, log: log))
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(secrets: [secret] + alsoAccepting, refusesGET: refusesGET, log: log))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -80,14 +83,14 @@ private final class UpstreamHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let secret: String
+    let secrets: [String]
     let refusesGET: Bool
     let log: NIOLockedValueBox<[TestUpstream.Received]>
     var head: HTTPRequestHead?
     var body = ""
 
-    init(secret: String, refusesGET: Bool, log: NIOLockedValueBox<[TestUpstream.Received]>) {
-        self.secret = secret
+    init(secrets: [String], refusesGET: Bool, log: NIOLockedValueBox<[TestUpstream.Received]>) {
+        self.secrets = secrets
         self.refusesGET = refusesGET
         self.log = log
     }
@@ -102,10 +105,12 @@ private final class UpstreamHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             let timestamp = head.headers.first(name: "x-timestamp") ?? ""
-            let valid = head.headers["x-signature"].count == 1 && head.headers.first(name: "x-signature")
-                == TestUpstream.expectedSignature(secret: secret, method: head.method.rawValue, target: head.uri, timestamp: timestamp)
+            let signedWith = head.headers["x-signature"].count == 1 ? secrets.first { secret in
+                head.headers.first(name: "x-signature")
+                    == TestUpstream.expectedSignature(secret: secret, method: head.method.rawValue, target: head.uri, timestamp: timestamp)
+            } : nil
             let received = TestUpstream.Received(method: head.method.rawValue, target: head.uri, headers: head.headers.map { ($0.name, $0.value) },
-                                                 body: body, signatureValid: valid)
+                                                 body: body, signatureValid: signedWith != nil, signedWith: signedWith)
             log.withLockedValue { $0.append(received) }
             respond(context: context, head: head, received: received)
         }

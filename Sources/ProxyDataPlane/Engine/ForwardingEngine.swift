@@ -30,6 +30,16 @@ public final class ForwardingEngine: Sendable {
         }
     }
 
+    /// Drains a reloaded profile's old upstream: idle connections close now, busy ones when their
+    /// request is done (they are not pooled again).
+    public func retire(_ endpoint: UpstreamEndpoint) async {
+        endpoint.retire()
+        for loop in group.makeIterator() {
+            let bound = pools[ObjectIdentifier(loop)]!
+            try? await loop.submit { bound.value.closeIdle(of: endpoint) }.get()
+        }
+    }
+
     public func shutdown() async throws {
         try await group.shutdownGracefully()
     }

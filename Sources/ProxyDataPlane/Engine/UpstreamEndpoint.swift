@@ -1,3 +1,4 @@
+import Atomics
 import NIOCore
 import ProxyMetrics
 import NIOSSL
@@ -15,6 +16,13 @@ public final class UpstreamEndpoint: Sendable {
     let liveObjects: LiveObjectTally
     /// The profile's upstream connection gauges, when metrics are on.
     let metrics: ProfileMetrics?
+    /// Set when a reload replaced this endpoint: its connections finish the requests they carry
+    /// and are then closed instead of going back to the pool.
+    private let retired = ManagedAtomic(false)
+
+    var isRetired: Bool { retired.load(ordering: .relaxed) }
+
+    func retire() { retired.store(true, ordering: .relaxed) }
 
     init(profile: Profile, liveObjects: LiveObjectTally, metrics: ProfileMetrics? = nil) throws {
         self.liveObjects = liveObjects

@@ -77,7 +77,7 @@ final class UpstreamPool {
     /// Called by the connection's handler when its exchange ends.
     func release(_ connection: Connection, to endpoint: UpstreamEndpoint, reusable: Bool) {
         let stack = idleStack(for: endpoint)
-        guard reusable, !isClosed, connection.channel.isActive, stack.connections.count < idleLimit else {
+        guard reusable, !isClosed, !endpoint.isRetired, connection.channel.isActive, stack.connections.count < idleLimit else {
             connection.channel.close(promise: nil)
             return
         }
@@ -101,6 +101,16 @@ final class UpstreamPool {
         let before = stack.connections.count
         stack.connections.removeAll { $0.handler === handler }
         for _ in stack.connections.count..<before { endpoint.metrics?.upstreamConnectionLeftIdle() }
+    }
+
+    /// Closes `endpoint`'s idle connections (a reload retired it); the ones in use close when
+    /// their exchange ends.
+    func closeIdle(of endpoint: UpstreamEndpoint) {
+        guard let stack = idle.removeValue(forKey: ObjectIdentifier(endpoint)) else { return }
+        for connection in stack.connections {
+            endpoint.metrics?.upstreamConnectionLeftIdle()
+            connection.channel.close(promise: nil)
+        }
     }
 
     /// Closes idle connections and refuses new ones; in-flight exchanges are left to finish.

@@ -58,7 +58,7 @@ struct ClientExchangeStateMachine {
     /// The length of the heartbeat stream's comment, counted in `bytes_out`.
     static let heartbeatComment = ": heartbeat\n\n"
 
-    private let configuration: Configuration
+    private var configuration: Configuration
     private var state: State
     /// The request in progress, or the last one (kept for its log line until the next head).
     private(set) var exchange = RequestExchange()
@@ -72,6 +72,13 @@ struct ClientExchangeStateMachine {
     init(configuration: Configuration, now: NIODeadline) {
         self.configuration = configuration
         self.state = .idle(since: now)
+    }
+
+    /// New settings after a reload, taken between requests only: an exchange in progress keeps
+    /// the limits it started with.
+    mutating func reconfigure(_ configuration: Configuration) {
+        guard case .idle = state else { preconditionFailure("reconfigured while \(state)") }
+        self.configuration = configuration
     }
 
     /// Whether the handler may hand over the next parsed request part.

@@ -11,7 +11,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// bodies pass through as read, so no HTTP encoder sits in this pipeline.
     typealias OutboundOut = ByteBuffer
 
-    let runtime: ProfileRuntime
+    /// Where a reload leaves the profile's current runtime.
+    let slot: RuntimeSlot
+    /// The runtime of the request in progress (or the last one): taken from `slot` at each request
+    /// head, so an exchange keeps the settings it started with.
+    private(set) var runtime: ProfileRuntime
     let engine: ForwardingEngine
     /// Set in `handlerAdded`, cleared in `handlerRemoved`. The context holds this handler strongly,
     /// so a context kept past removal is a reference cycle: it once kept every connection's handler,
@@ -32,7 +36,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Set while `processInput` runs, so that ending an exchange inside it does not recurse.
     private var isProcessingInput = false
 
-    init(runtime: ProfileRuntime, engine: ForwardingEngine) {
+    init(slot: RuntimeSlot, engine: ForwardingEngine) {
+        self.slot = slot
+        let runtime = slot.runtime
         self.runtime = runtime
         self.engine = engine
         // Replaced in `handlerAdded` with the event loop's time (virtual on an `EmbeddedEventLoop`).
@@ -86,6 +92,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             switch event {
             case .head:
                 let head = parser.head!
+                let current = slot.runtime
+                if current !== runtime {
+                    // A reload happened since the last request: this one uses the new settings.
+                    runtime = current
+                    machine.reconfigure(current.exchangeConfiguration)
+                }
                 execute(machine.requestHead(head, verdict: runtime.admission.verdict(on: head), now: context.eventLoop.now))
             case .body(let buffer):
                 execute(machine.requestBody(buffer))

@@ -5,7 +5,9 @@ import NIOPosix
 
 /// One HTTP/1.1 server for one profile, on the shared engine's event loops.
 public final class ProfileListener: Sendable {
-    public let runtime: ProfileRuntime
+    /// The runtime new requests use; a reload stores a new one here.
+    public let slot: RuntimeSlot
+    public var runtime: ProfileRuntime { slot.runtime }
     let engine: ForwardingEngine
     /// Dropped once shutdown is done: the helper fails an internal promise when it is
     /// deallocated, which must happen while the event loops still run.
@@ -15,8 +17,8 @@ public final class ProfileListener: Sendable {
     /// The address actually bound (useful when the profile asked for port 0 in tests).
     public var localPort: Int { channel.localAddress?.port ?? 0 }
 
-    private init(runtime: ProfileRuntime, engine: ForwardingEngine, quiescing: ServerQuiescingHelper, channel: any Channel) {
-        self.runtime = runtime
+    private init(slot: RuntimeSlot, engine: ForwardingEngine, quiescing: ServerQuiescingHelper, channel: any Channel) {
+        self.slot = slot
         self.engine = engine
         self.quiescing = NIOLockedValueBox(quiescing)
         self.channel = channel
@@ -24,6 +26,7 @@ public final class ProfileListener: Sendable {
 
     /// Binds the listener. Throws when the address cannot be bound (port taken, no such address).
     public static func bind(runtime: ProfileRuntime, engine: ForwardingEngine, port: Int? = nil) async throws -> ProfileListener {
+        let slot = RuntimeSlot(runtime)
         let quiescing = ServerQuiescingHelper(group: engine.group)
         let bootstrap = ServerBootstrap(group: engine.group)
             .serverChannelOption(.backlog, value: 1024)
@@ -38,12 +41,12 @@ public final class ProfileListener: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ClientConnectionHandler(runtime: runtime, engine: engine))
+                    try sync.addHandler(ClientConnectionHandler(slot: slot, engine: engine))
                 }
             }
         let host = runtime.profile.listenHost == "localhost" ? "127.0.0.1" : runtime.profile.listenHost
         let channel = try await bootstrap.bind(host: host, port: port ?? runtime.profile.listenPort).get()
-        return ProfileListener(runtime: runtime, engine: engine, quiescing: quiescing, channel: channel)
+        return ProfileListener(slot: slot, engine: engine, quiescing: quiescing, channel: channel)
     }
 
     /// Stops accepting, asks every connection to finish (streams end cleanly), and returns when

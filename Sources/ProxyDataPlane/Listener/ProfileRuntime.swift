@@ -15,7 +15,7 @@ public final class ProfileRuntime: Sendable {
     let exchangeConfiguration: ClientExchangeStateMachine.Configuration
     let signingKey: SigningKey
     let signer: any RequestSigner
-    let endpoint: UpstreamEndpoint
+    public let endpoint: UpstreamEndpoint
     public let log: LogSink
     /// The profile's series when the admin listener is configured; nil costs nothing per request.
     public let metrics: ProfileMetrics?

@@ -23,7 +23,7 @@ struct ClientConnectionHandlerEmbeddedTests {
                 listenPort: 0)
             configure(&profile)
             let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log)
-            try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(runtime: runtime, engine: engine))
+            try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(slot: RuntimeSlot(runtime), engine: engine))
             try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 1)).wait()
         }
 

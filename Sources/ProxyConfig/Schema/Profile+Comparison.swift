@@ -1,0 +1,26 @@
+extension Profile {
+    /// Whether `other` serves exactly like this profile: every setting and the secret's bytes and
+    /// source, but not where each value was written (`origins`), so that a reload after moving a
+    /// line or a comment changes nothing.
+    public func hasSameSettings(as other: Profile) -> Bool {
+        name == other.name && upstream == other.upstream && keyID == other.keyID && secret == other.secret
+            && listenHost == other.listenHost && listenPort == other.listenPort && allowRemote == other.allowRemote
+            && allowInsecureUpstream == other.allowInsecureUpstream && mcpPath == other.mcpPath
+            && heartbeatInterval == other.heartbeatInterval && connectTimeout == other.connectTimeout
+            && requestTimeout == other.requestTimeout && maxRequestBody == other.maxRequestBody
+            && allowedOrigins == other.allowedOrigins && upstreamStreaming == other.upstreamStreaming
+            && caFile == other.caFile && signing == other.signing
+    }
+
+    /// Whether `other` listens where this profile does (a reload then keeps the listener).
+    public func listensLike(_ other: Profile) -> Bool {
+        listenHost == other.listenHost && listenPort == other.listenPort
+    }
+
+    /// The files whose content this profile depends on: its secret file, when it has one (the
+    /// `--watch` mode polls them).
+    public var watchedFiles: [String] {
+        if case .file(let path) = secret.source { return [path] }
+        return []
+    }
+}

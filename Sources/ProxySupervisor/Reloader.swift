@@ -1,0 +1,115 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import ProxyAdmin
+import ProxyConfig
+import ProxyDataPlane
+import ProxyLogging
+import ProxyMetrics
+import ServiceLifecycle
+
+/// Re-reads the configuration and applies it (SIGHUP, `--watch`). The new config gets the full
+/// start-up validation first; any error leaves everything serving as it was. Reloads run one at a
+/// time, in the order they were asked for (`ReloadService` queues them).
+final class Reloader: Sendable {
+    let request: ConfigRequest
+    let served: ServedProfiles
+    let readiness: Readiness
+    let engine: ForwardingEngine
+    let grace: TimeAmount
+    let log: LogSink
+    let metrics: ProxyMetrics?
+    /// The admin block as started: a reload cannot move the admin listener.
+    let admin: AdminSettings?
+    /// Set once the service group exists; reload-added listeners become its services.
+    let group = NIOLockedValueBox<ServiceGroup?>(nil)
+    /// The files the current config was read from (for `--watch`).
+    let watched: NIOLockedValueBox<[String]>
+
+    init(request: ConfigRequest, config: ValidatedConfig, served: ServedProfiles, readiness: Readiness, engine: ForwardingEngine,
+         grace: TimeAmount, log: LogSink, metrics: ProxyMetrics?) {
+        self.request = request
+        self.served = served
+        self.readiness = readiness
+        self.engine = engine
+        self.grace = grace
+        self.log = log
+        self.metrics = metrics
+        self.admin = config.admin
+        self.watched = NIOLockedValueBox(Self.watchedPaths(config, request: request))
+    }
+
+    static func watchedPaths(_ config: ValidatedConfig, request: ConfigRequest) -> [String] {
+        var paths = config.files + config.profiles.flatMap(\.watchedFiles)
+        // A directory of config files: a file added or removed changes the directory itself.
+        if let directory = request.configPath ?? request.environment["MCP_AUTH_PROXY_CONFIG"], !config.files.contains(directory) {
+            paths.append(directory)
+        } else if request.configPath == nil, !config.files.isEmpty {
+            paths.append(request.workingDirectory + "/profiles")
+        }
+        return paths
+    }
+
+    func reload(trigger: String) async {
+        let started = NIODeadline.now()
+        let result = ConfigLoader.load(request)
+        guard let config = result.config else {
+            for diagnostic in result.diagnostics.errors { logFailure(diagnostic: diagnostic, trigger: trigger) }
+            metrics?.countReload(succeeded: false)
+            return
+        }
+        for warning in config.warnings { logWarning(warning) }
+        if config.admin != admin {
+            var line = LogLine(level: .warning, event: "config_reload_admin_ignored")
+            line.field("message", "the admin: block is read at start-up only; restart to move the admin listener")
+            log.emit(line)
+        }
+        let outcome: ServedProfiles.Outcome
+        do {
+            outcome = try await served.apply(config.profiles, readiness: readiness)
+        } catch {
+            var line = LogLine(level: .error, event: "config_reload_failed")
+            line.field("trigger", trigger)
+            line.field("message", "\(error); the previous configuration stays in force")
+            log.emit(line)
+            metrics?.countReload(succeeded: false)
+            return
+        }
+        watched.withLockedValue { $0 = Self.watchedPaths(config, request: request) }
+        if let group = group.withLockedValue({ $0 }) {
+            for entry in outcome.added {
+                await group.addServiceUnlessShutdown(.init(
+                    service: ListenerService(entry: entry, engine: engine, grace: grace, readiness: readiness),
+                    successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
+            }
+        }
+        metrics?.countReload(succeeded: true)
+        var line = LogLine(level: .info, event: "config_reloaded")
+        line.field("trigger", trigger)
+        line.field("added", outcome.added.map(\.name).joined(separator: ","))
+        line.field("removed", outcome.removed.joined(separator: ","))
+        line.field("changed", outcome.changed.joined(separator: ","))
+        line.field("duration_ms", milliseconds: UInt64((NIODeadline.now() - started).nanoseconds))
+        log.emit(line)
+        log.flush()
+    }
+
+    private func logFailure(diagnostic: Diagnostic, trigger: String) {
+        var line = LogLine(level: .error, event: "config_reload_failed")
+        line.field("trigger", trigger)
+        if let location = diagnostic.origin.messagePrefix { line.field("location", location) }
+        if let keyPath = diagnostic.keyPath { line.field("key", keyPath) }
+        line.field("message", diagnostic.message)
+        if let fix = diagnostic.fixIt { line.field("fix", fix) }
+        log.emit(line)
+        log.flush()
+    }
+
+    private func logWarning(_ diagnostic: Diagnostic) {
+        var line = LogLine(level: .warning, event: "config")
+        if let location = diagnostic.origin.messagePrefix { line.field("location", location) }
+        if let keyPath = diagnostic.keyPath { line.field("key", keyPath) }
+        line.field("message", diagnostic.message)
+        if let fix = diagnostic.fixIt { line.field("fix", fix) }
+        log.emit(line)
+    }
+}

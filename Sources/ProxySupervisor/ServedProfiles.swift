@@ -1,0 +1,123 @@
+import NIOCore
+import ProxyAdmin
+import ProxyConfig
+import ProxyDataPlane
+import ProxyLogging
+import ProxyMetrics
+import ProxySigning
+
+/// The listeners being served, keyed by address, and the one place that changes them: at start-up
+/// (from nothing) and at each reload. A change is prepared completely before anything is touched —
+/// every new runtime built, every new address bound — so a failure at any step leaves the old set
+/// serving untouched (what was newly bound is closed again).
+actor ServedProfiles {
+    struct Entry: Sendable {
+        var name: String
+        var profile: Profile
+        let listener: ProfileListener
+        let stop: StopSignal
+    }
+
+    struct Outcome: Sendable {
+        /// Newly bound listeners; the caller serves each as a service.
+        var added: [Entry] = []
+        var removed: [String] = []
+        /// Profiles whose settings changed on a listener that stays (`old→new` when renamed).
+        var changed: [String] = []
+        var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty }
+    }
+
+    struct BindFailed: Error, CustomStringConvertible {
+        let profile: Profile
+        let underlying: any Error
+        var description: String { "cannot listen on \(profile.listenHost):\(profile.listenPort) for profile `\(profile.name)`: \(underlying)" }
+    }
+
+    private var entries: [String: Entry] = [:]
+    private let engine: ForwardingEngine
+    private let signer: any RequestSigner
+    private let log: LogSink
+    private let metrics: ProxyMetrics?
+
+    init(engine: ForwardingEngine, signer: any RequestSigner, log: LogSink, metrics: ProxyMetrics?) {
+        self.engine = engine
+        self.signer = signer
+        self.log = log
+        self.metrics = metrics
+    }
+
+    var profiles: [Profile] { entries.values.map(\.profile) }
+
+    /// Makes `profiles` the served set. Throws (changing nothing) when a runtime cannot be built
+    /// or an address cannot be bound.
+    func apply(_ profiles: [Profile], readiness: Readiness) async throws -> Outcome {
+        var wanted: [(key: String, profile: Profile)] = []
+        for profile in profiles { wanted.append((Self.address(profile), profile)) }
+        let wantedKeys = Set(wanted.map(\.key))
+
+        var changes: [(key: String, runtime: ProfileRuntime, profile: Profile)] = []
+        var additions: [(profile: Profile, runtime: ProfileRuntime)] = []
+        for (key, profile) in wanted {
+            if let entry = entries[key] {
+                guard !entry.profile.hasSameSettings(as: profile) else { continue }
+                changes.append((key, try runtime(for: profile), profile))
+            } else {
+                additions.append((profile, try runtime(for: profile)))
+            }
+        }
+
+        var bound: [(profile: Profile, listener: ProfileListener)] = []
+        for (profile, runtime) in additions {
+            do {
+                bound.append((profile, try await ProfileListener.bind(runtime: runtime, engine: engine)))
+            } catch {
+                for (_, listener) in bound { await listener.shutdown(grace: .zero) }
+                throw BindFailed(profile: profile, underlying: error)
+            }
+        }
+
+        var outcome = Outcome()
+        for (key, runtime, profile) in changes {
+            guard var entry = entries[key] else { continue }
+            let old = entry.listener.runtime
+            entry.listener.slot.store(runtime)
+            // In-flight requests finish on the old upstream connections; none go back to the pool.
+            await engine.retire(old.endpoint)
+            if entry.name != profile.name {
+                readiness.remove(entry.name)
+                readiness.set(.ready, for: profile.name)
+                runtime.metrics?.listenerReady(true)
+                outcome.changed.append("\(entry.name)→\(profile.name)")
+            } else {
+                outcome.changed.append(profile.name)
+            }
+            entry.name = profile.name
+            entry.profile = profile
+            entries[key] = entry
+        }
+        for key in entries.keys.sorted() where !wantedKeys.contains(key) {
+            guard let entry = entries.removeValue(forKey: key) else { continue }
+            entry.stop.fire(.removed)
+            outcome.removed.append(entry.name)
+        }
+        for (profile, listener) in bound {
+            let entry = Entry(name: profile.name, profile: profile, listener: listener, stop: StopSignal())
+            entries[Self.address(profile)] = entry
+            outcome.added.append(entry)
+        }
+        return outcome
+    }
+
+    /// Asks every listener to stop (used when start-up fails after some were bound).
+    func stopAll() {
+        for entry in entries.values { entry.stop.fire(.shutdown) }
+    }
+
+    private func runtime(for profile: Profile) throws -> ProfileRuntime {
+        try ProfileRuntime(profile: profile, signer: signer, log: log, metrics: metrics?.profile(profile.name))
+    }
+
+    private static func address(_ profile: Profile) -> String {
+        "\(profile.listenHost == "localhost" ? "127.0.0.1" : profile.listenHost):\(profile.listenPort)"
+    }
+}

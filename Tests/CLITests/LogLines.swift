@@ -1,0 +1,42 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Collects a child process's stderr lines on a thread of its own, so that tests can wait for a
+/// line with a timeout instead of blocking in a read.
+final class LogLines: Sendable {
+    private let lines = NIOLockedValueBox<[String]>([])
+
+    init(_ pipe: Pipe) {
+        let lines = self.lines
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            var buffer = Data()
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { return }
+                buffer += data
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer = Data(buffer[(newline + 1)...])
+                    lines.withLockedValue { $0.append(line) }
+                }
+            }
+        }
+    }
+
+    var all: [String] { lines.withLockedValue { $0 } }
+
+    func count(_ event: String) -> Int { all.filter { $0.contains(#""event":"\#(event)""#) }.count }
+
+    /// Waits until `count` lines of `event` have been written; returns them (fewer on timeout).
+    @discardableResult
+    func wait(for event: String, count: Int = 1, timeout: Double = 10) async -> [String] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let matching = all.filter { $0.contains(#""event":"\#(event)""#) }
+            if matching.count >= count { return matching }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return all.filter { $0.contains(#""event":"\#(event)""#) }
+    }
+}
