@@ -35,7 +35,10 @@ struct ReloadTests {
             return log.all.filter { $0.contains(#""event":"\#(event)""#) }.dropFirst(before).joined(separator: "\n")
         }
 
-        func stop() { _ = process.terminate() }
+        func stop() {
+            _ = process.terminate()
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 
     static func profileYAML(_ name: String, port: Int, upstream: TestUpstream, secretFile: URL) -> String {
@@ -181,7 +184,10 @@ struct ReloadTests {
         try publish("v1", one)
         symlink("..data/proxy.yaml", volume.appendingPathComponent("proxy.yaml").path)
         let process = try ProxyProcess(["--config", volume.appendingPathComponent("proxy.yaml").path, "--watch"], environment: [:])
-        defer { _ = process.terminate() }
+        defer {
+            _ = process.terminate()
+            try? FileManager.default.removeItem(at: volume)
+        }
         let log = LogLines(process.stderr)
         #expect(await log.wait(for: "listening", timeout: 20).count == 1)
         try publish("v2", one + "\n" + Self.profileYAML("q", port: added, upstream: upstream, secretFile: secretFile))

@@ -1,14 +1,19 @@
 import Foundation
 import ProxyConfig
 
-/// A temporary directory of config files, loaded with a controlled environment.
-struct ConfigFixture {
+/// A temporary directory of config files, loaded with a controlled environment, and removed
+/// again when the fixture goes away (a suite run used to leave a thousand directories in /tmp).
+final class ConfigFixture {
     let directory: String
 
     init(_ files: [String: String] = [:]) {
         directory = NSTemporaryDirectory() + "mcp-auth-proxy-config-" + UUID().uuidString
         try! FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (name, text) in files { write(name, text) }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     func write(_ name: String, _ text: String, mode: Int = 0o600) {
