@@ -135,6 +135,30 @@ struct ReloadTests {
         await upstream.stop()
     }
 
+    @Test("a reload whose new address cannot be bound is rolled back whole: nothing new opens, the old set serves")
+    func bindFailureRollsBack() async throws {
+        let upstream = try await TestUpstream(secret: Self.first)
+        let (port, fresh) = (try TestPorts.free(), try TestPorts.free())
+        let taken = try await RawHTTPClient.listeningSocket()
+        let takenPort = try #require(taken.localAddress?.port)
+        let running = try await start(profiles: [("p", port)], upstream: upstream)
+        defer { running.stop() }
+        try running.write(config: "profiles:\n" + [("p", port), ("fresh", fresh), ("clash", takenPort)].map {
+            Self.profileYAML($0.0, port: $0.1, upstream: upstream, secretFile: running.secretFile)
+        }.joined(separator: "\n"))
+        let failed = await running.reload(expecting: "config_reload_failed")
+        #expect(failed?.contains("cannot listen on 127.0.0.1:\(takenPort) for profile `clash`") == true, "\(String(describing: failed))")
+        await #expect(throws: (any Error).self, "the profile bound before the failure was closed again") {
+            _ = try await RawHTTPClient(port: fresh)
+        }
+        let client = try await RawHTTPClient(port: port)
+        try await client.send(.post())
+        #expect(await client.response()?.status == 200)
+        await client.close()
+        try await taken.close()
+        await upstream.stop()
+    }
+
     @Test("a bad config (syntax error, unknown key, missing secret file) changes nothing", arguments: [
         ("profiles: [unclosed", "YAML syntax"),
         ("profiles:\n  p:\n    upstream_url: http://127.0.0.1:1/p\n    key_id: k\n    secret_env: S\n    listen_port: 1\n    colour: red", "unknown key `colour`"),
