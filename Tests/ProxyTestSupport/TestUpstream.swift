@@ -40,7 +40,10 @@ public final class TestUpstream: Sendable {
 
     /// - Parameter certificate: serve HTTPS with this certificate instead of plain HTTP.
     /// - Parameter alsoAccepting: further secrets a signature may verify with (a key rotation).
-    public init(secret: String, refusesGET: Bool = false, certificate: TestCertificate? = nil, alsoAccepting: [String] = []) async throws {
+    /// - Parameter checksSignature: false for an upstream that takes other credentials (bearer,
+    ///   API-key header, none): requests are recorded and answered whatever they carry.
+    public init(secret: String, refusesGET: Bool = false, certificate: TestCertificate? = nil, alsoAccepting: [String] = [],
+                checksSignature: Bool = true) async throws {
         self.secret = secret
         self.refusesGET = refusesGET
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -59,7 +62,7 @@ public final class TestUpstream: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(secrets: [secret] + alsoAccepting, refusesGET: refusesGET, log: log))
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(secrets: [secret] + alsoAccepting, refusesGET: refusesGET, checksSignature: checksSignature, log: log))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -85,12 +88,14 @@ private final class UpstreamHandler: ChannelInboundHandler {
 
     let secrets: [String]
     let refusesGET: Bool
+    let checksSignature: Bool
     let log: NIOLockedValueBox<[TestUpstream.Received]>
     var head: HTTPRequestHead?
     var body = ""
 
-    init(secrets: [String], refusesGET: Bool, log: NIOLockedValueBox<[TestUpstream.Received]>) {
+    init(secrets: [String], refusesGET: Bool, checksSignature: Bool, log: NIOLockedValueBox<[TestUpstream.Received]>) {
         self.secrets = secrets
+        self.checksSignature = checksSignature
         self.refusesGET = refusesGET
         self.log = log
     }
@@ -126,7 +131,7 @@ private final class UpstreamHandler: ChannelInboundHandler {
 
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, received: TestUpstream.Received) {
         let path = String(head.uri.split(separator: "?").first ?? "")
-        if !received.signatureValid {
+        if checksSignature, !received.signatureValid {
             return write(context, status: .unauthorized, headers: [("content-type", "application/json")], body: #"{"error":"bad signature"}"#)
         }
         if head.method == .GET, refusesGET {

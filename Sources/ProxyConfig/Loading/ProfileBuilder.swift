@@ -32,8 +32,16 @@ struct ProfileBuilder {
     mutating func build() -> Profile? {
         let errorsBefore = diagnostics.errors.count
         let upstream = upstreamURL()
-        let keyID = text("key_id", required: true, check: TokenRules.isVisibleASCII,
+        let scheme = choice("auth_scheme", default: Profile.AuthScheme.authGateway)
+        let authHeader = authHeaderValue(scheme: scheme)
+        let keyID: String?
+        if scheme == .authGateway {
+            keyID = text("key_id", required: true, check: TokenRules.isVisibleASCII,
                          problem: "is not a valid key id", fix: "use visible ASCII characters only, no spaces")
+        } else {
+            if let scheme { rejectGatewayKeys(scheme: scheme) }
+            keyID = ""
+        }
         let listenHost = listenHostValue()
         let listenPort = port("listen_port")
         let allowRemote = bool("allow_remote", default: false)
@@ -46,8 +54,14 @@ struct ProfileBuilder {
         let origins = allowedOrigins()
         let streaming = choice("upstream_streaming", default: Profile.UpstreamStreaming.auto)
         let caFile = readableFile("ca_file")
-        let signing = signingOptions()
-        let secret = isSelected ? secretValue() : nil
+        let signing = scheme == .authGateway ? signingOptions() : SigningOptions()
+        let secret: Secret?
+        if scheme == Profile.AuthScheme.none {
+            rejectSecretKeys()
+            secret = Secret(bytes: [], source: .none)
+        } else {
+            secret = isSelected ? secretValue() : nil
+        }
 
         if let upstream, upstream.scheme == .http, !upstream.isLoopback, allowInsecure == false {
             report(fields["upstream_url"], "plain http to the non-loopback host \(upstream.host) would send signed requests in the clear",
@@ -59,12 +73,13 @@ struct ProfileBuilder {
         }
         guard isSelected, diagnostics.errors.count == errorsBefore, let upstream, let keyID, let listenHost, let listenPort,
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
-              let maxBody, let origins, let streaming, let signing, let secret else { return nil }
+              let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader else { return nil }
         return Profile(
             name: name, upstream: upstream, keyID: keyID, secret: secret, listenHost: listenHost, listenPort: listenPort,
             allowRemote: allowRemote, allowInsecureUpstream: allowInsecure, mcpPath: mcpPath, heartbeatInterval: heartbeat,
             connectTimeout: connectTimeout, requestTimeout: requestTimeout, maxRequestBody: maxBody, allowedOrigins: origins,
-            upstreamStreaming: streaming, caFile: caFile ?? nil, signing: signing, origins: self.origins
+            upstreamStreaming: streaming, caFile: caFile ?? nil, signing: signing, origins: self.origins,
+            authScheme: scheme, authHeader: authHeader
         )
     }
 

@@ -15,8 +15,20 @@ extension Profile {
             settings.append(EffectiveSetting(key: key, value: value, origin: origin(originKey ?? key)))
         }
         add("upstream_url", upstream.description)
-        add("key_id", keyID)
-        add("secret", "\(secret.source) (\(secret.bytes.count) bytes, value hidden)")
+        add("auth_scheme", authScheme.rawValue)
+        switch authScheme {
+        case .authGateway:
+            add("key_id", keyID)
+        case .header:
+            add("auth_header", authHeader ?? "")
+        case .bearer, .none:
+            break
+        }
+        if authScheme == .none {
+            add("secret", "none (auth_scheme: none sends no credential)")
+        } else {
+            add("secret", "\(secret.source) (\(secret.bytes.count) bytes, value hidden)")
+        }
         add("listen_host", listenHost)
         add("listen_port", String(listenPort))
         add("allow_remote", String(allowRemote))
@@ -29,6 +41,7 @@ extension Profile {
         add("allowed_origins", "[" + allowedOrigins.joined(separator: ", ") + "]")
         add("upstream_streaming", upstreamStreaming.rawValue)
         add("ca_file", caFile ?? "(system trust store)")
+        guard authScheme == .authGateway else { return settings }
         add("signing.algorithm", signing.algorithm.rawValue)
         add("signing.encoding", signing.encoding.rawValue)
         add("signing.timestamp", signing.timestampUnit.rawValue)

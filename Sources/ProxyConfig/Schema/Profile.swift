@@ -8,8 +8,24 @@ public struct Profile: Sendable {
         case off
     }
 
+    /// How the proxy authenticates to the upstream.
+    public enum AuthScheme: String, Sendable, Hashable, CaseIterable {
+        /// HMAC signature headers (key id, timestamp, signature), fresh per request.
+        case authGateway = "auth-gateway"
+        /// `Authorization: Bearer <secret>`.
+        case bearer
+        /// `<auth_header>: <secret>`.
+        case header
+        /// No credential (an upstream that needs none, or only TLS).
+        case none
+    }
+
     public var name: String
     public var upstream: UpstreamURL
+    public var authScheme: AuthScheme
+    /// The header the `header` scheme writes (lower-case); nil for the other schemes.
+    public var authHeader: String?
+    /// The key id of the `auth-gateway` scheme; empty for the others.
     public var keyID: String
     public var secret: Secret
     public var listenHost: String
@@ -37,9 +53,12 @@ public struct Profile: Sendable {
         heartbeatInterval: ConfigDuration = .seconds(15), connectTimeout: ConfigDuration = .seconds(5),
         requestTimeout: ConfigDuration = .seconds(300), maxRequestBody: ByteSize = ByteSize(bytes: 4 << 20),
         allowedOrigins: [String] = [], upstreamStreaming: UpstreamStreaming = .auto, caFile: String? = nil,
-        signing: SigningOptions = SigningOptions(), origins: [String: ConfigOrigin] = [:]
+        signing: SigningOptions = SigningOptions(), origins: [String: ConfigOrigin] = [:],
+        authScheme: AuthScheme = .authGateway, authHeader: String? = nil
     ) {
         self.name = name
+        self.authScheme = authScheme
+        self.authHeader = authHeader
         self.upstream = upstream
         self.keyID = keyID
         self.secret = secret
@@ -57,6 +76,19 @@ public struct Profile: Sendable {
         self.caFile = caFile
         self.signing = signing
         self.origins = origins
+    }
+}
+
+extension Profile {
+    /// The request headers that carry this profile's credential: the proxy writes them, and a
+    /// client's copies are dropped rather than forwarded.
+    public var credentialHeaders: [String] {
+        switch authScheme {
+        case .authGateway: return signing.ownedHeaders
+        case .bearer: return ["authorization"]
+        case .header: return authHeader.map { [$0] } ?? []
+        case .none: return []
+        }
     }
 }
 

@@ -4,11 +4,14 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     public enum Source: Sendable, Hashable, CustomStringConvertible {
         case environment(variable: String)
         case file(path: String)
+        /// `auth_scheme: none`: there is no secret.
+        case none
 
         public var description: String {
             switch self {
             case .environment(let variable): return "env \(variable)"
             case .file(let path): return "file \(path)"
+            case .none: return "none"
             }
         }
     }

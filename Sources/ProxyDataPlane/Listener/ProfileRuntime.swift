@@ -37,10 +37,11 @@ public final class ProfileRuntime: Sendable {
         self.limits = limits
         admission = RequestAdmission(profile: profile)
         signingKey = SigningKey(profile: profile)
-        self.signer = signer
+        // The scheme decides: the shared HMAC signer, a prepared static credential, or nothing.
+        self.signer = profile.signer(authGateway: signer)
         endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects, metrics: metrics)
         self.log = log
-        droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.signing.ownedHeaders)
+        droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.credentialHeaders)
         let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)
         checkInterval = min(limits.checkInterval, max(.milliseconds(10), tenthOfRequestTimeout))
         exchangeConfiguration = ClientExchangeStateMachine.Configuration(

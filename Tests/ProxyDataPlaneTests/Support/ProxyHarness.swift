@@ -21,9 +21,9 @@ struct ProxyHarness {
 
     static func start(
         configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, certificate: TestCertificate? = nil,
-        upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits()
+        upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true
     ) async throws -> ProxyHarness {
-        let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate)
+        let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate, checksSignature: upstreamChecksSignature)
         var profile = Profile(
             name: "test", upstream: UpstreamURL(scheme: certificate == nil ? .http : .https, host: "127.0.0.1", port: upstreamPort ?? upstream.port, basePath: "/up"),
             keyID: "key-1", secret: Secret(bytes: Array(secret.utf8), source: .environment(variable: "TEST_SECRET")), listenPort: 0)
@@ -41,9 +41,11 @@ struct ProxyHarness {
     /// Runs `body` against a fresh proxy and upstream, and always tears both down.
     static func with(
         configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, certificate: TestCertificate? = nil,
-        upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), _ body: (ProxyHarness) async throws -> Void
+        upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
+        _ body: (ProxyHarness) async throws -> Void
     ) async throws {
-        let proxy = try await start(configure: configure, refusesGET: refusesGET, certificate: certificate, upstreamPort: upstreamPort, limits: limits)
+        let proxy = try await start(configure: configure, refusesGET: refusesGET, certificate: certificate, upstreamPort: upstreamPort,
+                                    limits: limits, upstreamChecksSignature: upstreamChecksSignature)
         do {
             try await body(proxy)
         } catch {
