@@ -43,7 +43,7 @@ extension ProfileBuilder {
 
     /// `auth_scheme: none` sends no credential, so a secret source is a mistake worth naming.
     mutating func rejectSecretKeys() {
-        for key in ["secret", "secret_env", "secret_file"] {
+        for key in ["secret", "secret_env", "secret_file", "secret_command"] {
             guard let source = setHere(key) else { continue }
             report(source, "`auth_scheme: none` sends no credential, so this profile takes no secret",
                    fix: "remove `\(key == "secret" ? "the secret override" : key)`, or choose the scheme that uses it (bearer, header, auth-gateway)")

@@ -17,9 +17,18 @@ extension ProfileBuilder {
         }
         let fromEnv = fields["secret_env"]
         let fromFile = fields["secret_file"]
+        let fromCommand = fields["secret_command"]
         if fromEnv != nil, let fromFile {
             report(fromFile, "both `secret_env` and `secret_file` are set", fix: "keep exactly one source for the secret")
             return nil
+        }
+        if let fromCommand {
+            guard fromEnv == nil, fromFile == nil else {
+                report(fromCommand, "`secret_command` is set together with `\(fromEnv != nil ? "secret_env" : "secret_file")`",
+                       fix: "keep exactly one of secret_env, secret_file and secret_command")
+                return nil
+            }
+            return commandSecret(fromCommand)
         }
         if fromEnv != nil {
             guard let variable = text("secret_env", required: false, check: { !$0.isEmpty && !$0.contains("=") && TokenRules.isVisibleASCII($0) },
@@ -52,8 +61,68 @@ extension ProfileBuilder {
             }
             return checked(Secret(bytes: bytes, source: .file(path: path)), source: fromFile)
         }
-        missing("secret_env", fix: "add `secret_env: VARIABLE` (or `secret_file: PATH`) naming where the secret comes from")
+        missing("secret_env", fix: "add `secret_env: VARIABLE` (or `secret_file: PATH`, or `secret_command: [program, args…]`) naming where the secret comes from")
         return nil
+    }
+
+    /// Runs `secret_command` (see `SecretCommand`); every failure is a diagnostic at the key,
+    /// quoting the command's stderr but never its output.
+    private mutating func commandSecret(_ source: FieldSource) -> Secret? {
+        origins["secret"] = source.origin
+        guard let node = source.node, case .sequence(let items) = node.content, !items.isEmpty,
+              let argv = Optional(items.compactMap(\.scalar)), argv.count == items.count, !argv[0].isEmpty else {
+            report(source, "expected the command as a list of program and arguments, found \(source.foundDescription)",
+                   fix: "write `secret_command: [\"op\", \"read\", \"op://vault/item/field\"]` (run without a shell)")
+            return nil
+        }
+        guard let timeout = duration("secret_command_timeout", default: .seconds(10)),
+              let names = environmentNames("secret_command_env") else { return nil }
+        var passed: [String: String] = [:]
+        for name in ["PATH", "HOME"] + names { if let value = environment[name] { passed[name] = value } }
+        let program = argv[0]
+        switch SecretCommand.run(argv, environment: passed, timeoutMilliseconds: Int(timeout.milliseconds)) {
+        case .success(let bytes):
+            return checked(Secret(bytes: bytes, source: .command(program: program)), source: source)
+        case .failure(let failure):
+            let (message, fix): (String, String)
+            switch failure {
+            case .notStarted(let reason):
+                (message, fix) = ("cannot run \(quoted(program)): \(reason)", "give the program's path, or install it on the PATH the proxy sees")
+            case .exited(let status, let stderr):
+                (message, fix) = ("\(quoted(program)) exited with status \(status)\(Self.quotedStderr(stderr))",
+                                  "run the command by hand as this user: it may need a login or an unlocked vault")
+            case .timedOut(let stderr):
+                (message, fix) = ("\(quoted(program)) did not finish within \(timeout) and was killed\(Self.quotedStderr(stderr))",
+                                  "raise `secret_command_timeout`, or make the command non-interactive")
+            case .empty(let stderr):
+                (message, fix) = ("\(quoted(program)) printed nothing on stdout\(Self.quotedStderr(stderr))", "the secret is the command's stdout")
+            case .tooLarge:
+                (message, fix) = ("\(quoted(program)) printed more than 64 KiB on stdout", "print only the secret")
+            }
+            report(source, message, fix: fix)
+            return nil
+        }
+    }
+
+    private static func quotedStderr(_ stderr: String) -> String {
+        let trimmed = stderr.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return trimmed.isEmpty ? "" : "; stderr: \(trimmed)"
+    }
+
+    /// A list of environment variable names (for `secret_command_env`).
+    private mutating func environmentNames(_ key: String) -> [String]? {
+        guard let source = fields[key], let node = source.node, !node.isNull else { return recordDefault(key, []) }
+        guard case .sequence(let items) = node.content else {
+            report(source, "expected a list of variable names, found \(node.kindDescription)", fix: "write `\(key): [VAULT_ADDR, VAULT_TOKEN]`")
+            return nil
+        }
+        let names = items.compactMap(\.scalar)
+        guard names.count == items.count, names.allSatisfy({ !$0.isEmpty && !$0.contains("=") && TokenRules.isVisibleASCII($0) }) else {
+            report(source, "every entry must be an environment variable name", fix: "write `\(key): [VAULT_ADDR, VAULT_TOKEN]`")
+            return nil
+        }
+        origins[key] = source.origin
+        return names
     }
 
     private mutating func checked(_ secret: Secret, source: FieldSource?) -> Secret {

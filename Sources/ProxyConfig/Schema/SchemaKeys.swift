@@ -4,7 +4,8 @@ public enum SchemaKeys {
     /// The `admin:` block (see `AdminSettings`).
     public static let admin = ["listen_host", "listen_port", "allow_remote"]
     public static let profile = [
-        "upstream_url", "auth_scheme", "auth_header", "key_id", "secret_env", "secret_file", "listen_host", "listen_port",
+        "upstream_url", "auth_scheme", "auth_header", "key_id", "secret_env", "secret_file", "secret_command",
+        "secret_command_timeout", "secret_command_env", "listen_host", "listen_port",
         "allow_remote", "allow_insecure_upstream", "mcp_path", "heartbeat_interval", "connect_timeout",
         "request_timeout", "max_request_body", "allowed_origins", "upstream_streaming", "ca_file", "signing",
     ]

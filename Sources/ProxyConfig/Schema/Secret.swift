@@ -4,6 +4,8 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     public enum Source: Sendable, Hashable, CustomStringConvertible {
         case environment(variable: String)
         case file(path: String)
+        /// The stdout of `secret_command`; only the program's name is kept (for `check`).
+        case command(program: String)
         /// `auth_scheme: none`: there is no secret.
         case none
 
@@ -11,6 +13,7 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
             switch self {
             case .environment(let variable): return "env \(variable)"
             case .file(let path): return "file \(path)"
+            case .command(let program): return "command \(program)"
             case .none: return "none"
             }
         }
