@@ -27,7 +27,11 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
-        .target(name: "ProxyConfig", dependencies: ["CYAML"]),
+        .target(name: "ProxyConfig", dependencies: [
+            "CYAML",
+            // Client certificates are checked (readable, matching, in date) at the key that names them.
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .target(name: "ProxySigning", dependencies: [
             "ProxyConfig",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -24,6 +24,29 @@ struct TLSUpstreamTests {
         }
     }
 
+    @Test("mutual TLS: with its client certificate the request arrives; without one the client gets 502 naming TLS")
+    func clientCertificate() async throws {
+        let server = try TestCertificate.make()
+        let client = try TestCertificate.make()
+        try await ProxyHarness.with(configure: {
+            $0.caFile = server.certificatePath
+            $0.clientCertFile = client.certificatePath
+            $0.clientKeyFile = client.privateKeyPath
+        }, certificate: server, requiringClientCertificate: client) { proxy in
+            let status = try await proxy.exchange(.post())?.status
+            #expect(status == 200)
+            let received = proxy.upstream.received
+            #expect(received.count == 1 && received.first?.signatureValid == true)
+        }
+        try await ProxyHarness.with(configure: { $0.caFile = server.certificatePath }, certificate: server,
+                                    requiringClientCertificate: client) { proxy in
+            let response = try await proxy.exchange(.post())
+            #expect(response?.status == 502)
+            #expect(response?.body.contains("TLS") == true || response?.body.contains("closed") == true, "\(String(describing: response?.body))")
+            #expect(proxy.upstream.received.isEmpty)
+        }
+    }
+
     @Test("an https upstream with an untrusted certificate gets 502 naming the TLS failure, never a request")
     func untrusted() async throws {
         let certificate = try TestCertificate.make()

@@ -42,8 +42,10 @@ public final class TestUpstream: Sendable {
     /// - Parameter alsoAccepting: further secrets a signature may verify with (a key rotation).
     /// - Parameter checksSignature: false for an upstream that takes other credentials (bearer,
     ///   API-key header, none): requests are recorded and answered whatever they carry.
+    /// - Parameter requiringClientCertificate: with `certificate`, demand a client certificate
+    ///   that chains to this one (mutual TLS).
     public init(secret: String, refusesGET: Bool = false, certificate: TestCertificate? = nil, alsoAccepting: [String] = [],
-                checksSignature: Bool = true) async throws {
+                checksSignature: Bool = true, requiringClientCertificate: TestCertificate? = nil) async throws {
         self.secret = secret
         self.refusesGET = refusesGET
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -51,9 +53,14 @@ public final class TestUpstream: Sendable {
         let connections = self.connections
         let closedConnections = self.closedConnections
         let tls = try certificate.map { certificate in
-            try NIOSSLContext(configuration: .makeServerConfiguration(
-                certificateChain: NIOSSLCertificate.fromPEMFile(certificate.certificatePath).map { .certificate($0) },
-                privateKey: .privateKey(NIOSSLPrivateKey(file: certificate.privateKeyPath, format: .pem))))
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificate.certificatePath).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: certificate.privateKeyPath, format: .pem)))
+            if let client = requiringClientCertificate {
+                configuration.certificateVerification = .noHostnameVerification
+                configuration.trustRoots = .file(client.certificatePath)
+            }
+            return try NIOSSLContext(configuration: configuration)
         }
         channel = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in

@@ -54,6 +54,7 @@ struct ProfileBuilder {
         let origins = allowedOrigins()
         let streaming = choice("upstream_streaming", default: Profile.UpstreamStreaming.auto)
         let caFile = readableFile("ca_file")
+        let clientCertificate = clientCertificateFiles(upstream: upstream)
         let signing = scheme == .authGateway ? signingOptions() : SigningOptions()
         let secret: Secret?
         if scheme == Profile.AuthScheme.none {
@@ -73,13 +74,15 @@ struct ProfileBuilder {
         }
         guard isSelected, diagnostics.errors.count == errorsBefore, let upstream, let keyID, let listenHost, let listenPort,
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
-              let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader else { return nil }
+              let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader,
+              let clientCertificate else { return nil }
         return Profile(
             name: name, upstream: upstream, keyID: keyID, secret: secret, listenHost: listenHost, listenPort: listenPort,
             allowRemote: allowRemote, allowInsecureUpstream: allowInsecure, mcpPath: mcpPath, heartbeatInterval: heartbeat,
             connectTimeout: connectTimeout, requestTimeout: requestTimeout, maxRequestBody: maxBody, allowedOrigins: origins,
             upstreamStreaming: streaming, caFile: caFile ?? nil, signing: signing, origins: self.origins,
-            authScheme: scheme, authHeader: authHeader
+            authScheme: scheme, authHeader: authHeader,
+            clientCertFile: clientCertificate?.certificate, clientKeyFile: clientCertificate?.key
         )
     }
 

@@ -41,6 +41,10 @@ extension Profile {
         add("allowed_origins", "[" + allowedOrigins.joined(separator: ", ") + "]")
         add("upstream_streaming", upstreamStreaming.rawValue)
         add("ca_file", caFile ?? "(system trust store)")
+        if let clientCertFile, let clientKeyFile {
+            add("client_cert_file", clientCertFile)
+            add("client_key_file", clientKeyFile)
+        }
         guard authScheme == .authGateway else { return settings }
         add("signing.algorithm", signing.algorithm.rawValue)
         add("signing.encoding", signing.encoding.rawValue)

@@ -9,7 +9,8 @@ extension Profile {
             && heartbeatInterval == other.heartbeatInterval && connectTimeout == other.connectTimeout
             && requestTimeout == other.requestTimeout && maxRequestBody == other.maxRequestBody
             && allowedOrigins == other.allowedOrigins && upstreamStreaming == other.upstreamStreaming
-            && caFile == other.caFile && signing == other.signing
+            && caFile == other.caFile && signing == other.signing && authScheme == other.authScheme
+            && authHeader == other.authHeader && clientCertFile == other.clientCertFile && clientKeyFile == other.clientKeyFile
     }
 
     /// Whether `other` listens where this profile does (a reload then keeps the listener).
@@ -20,7 +21,8 @@ extension Profile {
     /// The files whose content this profile depends on: its secret file, when it has one (the
     /// `--watch` mode polls them).
     public var watchedFiles: [String] {
-        if case .file(let path) = secret.source { return [path] }
-        return []
+        var files = [clientCertFile, clientKeyFile].compactMap { $0 }
+        if case .file(let path) = secret.source { files.append(path) }
+        return files
     }
 }

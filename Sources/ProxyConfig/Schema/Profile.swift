@@ -42,6 +42,9 @@ public struct Profile: Sendable {
     public var allowedOrigins: [String]
     public var upstreamStreaming: UpstreamStreaming
     public var caFile: String?
+    /// A client certificate (PEM, leaf first) and its key, presented to an https upstream (mTLS).
+    public var clientCertFile: String?
+    public var clientKeyFile: String?
     public var signing: SigningOptions
     /// Where each effective value came from, keyed by schema key (`signing.algorithm` for nested ones).
     public var origins: [String: ConfigOrigin]
@@ -54,9 +57,12 @@ public struct Profile: Sendable {
         requestTimeout: ConfigDuration = .seconds(300), maxRequestBody: ByteSize = ByteSize(bytes: 4 << 20),
         allowedOrigins: [String] = [], upstreamStreaming: UpstreamStreaming = .auto, caFile: String? = nil,
         signing: SigningOptions = SigningOptions(), origins: [String: ConfigOrigin] = [:],
-        authScheme: AuthScheme = .authGateway, authHeader: String? = nil
+        authScheme: AuthScheme = .authGateway, authHeader: String? = nil,
+        clientCertFile: String? = nil, clientKeyFile: String? = nil
     ) {
         self.name = name
+        self.clientCertFile = clientCertFile
+        self.clientKeyFile = clientKeyFile
         self.authScheme = authScheme
         self.authHeader = authHeader
         self.upstream = upstream

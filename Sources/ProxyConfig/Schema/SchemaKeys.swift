@@ -7,7 +7,7 @@ public enum SchemaKeys {
         "upstream_url", "auth_scheme", "auth_header", "key_id", "secret_env", "secret_file", "secret_command",
         "secret_command_timeout", "secret_command_env", "listen_host", "listen_port",
         "allow_remote", "allow_insecure_upstream", "mcp_path", "heartbeat_interval", "connect_timeout",
-        "request_timeout", "max_request_body", "allowed_origins", "upstream_streaming", "ca_file", "signing",
+        "request_timeout", "max_request_body", "allowed_origins", "upstream_streaming", "ca_file", "client_cert_file", "client_key_file", "signing",
     ]
     /// `defaults:` takes every profile key but the upstream: two profiles never share an upstream by accident.
     public static let defaults = profile.filter { $0 != "upstream_url" }

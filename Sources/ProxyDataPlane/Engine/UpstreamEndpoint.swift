@@ -40,6 +40,11 @@ public final class UpstreamEndpoint: Sendable {
             let extra = try NIOSSLCertificate.fromPEMFile(caFile)
             configuration.additionalTrustRoots = [.certificates(extra)]
         }
+        if let certificate = profile.clientCertFile, let key = profile.clientKeyFile {
+            // Mutual TLS: validated by the loader at the keys that name these files.
+            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+        }
         tlsContext = try NIOSSLContext(configuration: configuration)
     }
 

@@ -21,9 +21,11 @@ struct ProxyHarness {
 
     static func start(
         configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, certificate: TestCertificate? = nil,
-        upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true
+        upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
+        requiringClientCertificate: TestCertificate? = nil
     ) async throws -> ProxyHarness {
-        let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate, checksSignature: upstreamChecksSignature)
+        let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate, checksSignature: upstreamChecksSignature,
+                                              requiringClientCertificate: requiringClientCertificate)
         var profile = Profile(
             name: "test", upstream: UpstreamURL(scheme: certificate == nil ? .http : .https, host: "127.0.0.1", port: upstreamPort ?? upstream.port, basePath: "/up"),
             keyID: "key-1", secret: Secret(bytes: Array(secret.utf8), source: .environment(variable: "TEST_SECRET")), listenPort: 0)
@@ -42,10 +44,11 @@ struct ProxyHarness {
     static func with(
         configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
-        _ body: (ProxyHarness) async throws -> Void
+        requiringClientCertificate: TestCertificate? = nil, _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         let proxy = try await start(configure: configure, refusesGET: refusesGET, certificate: certificate, upstreamPort: upstreamPort,
-                                    limits: limits, upstreamChecksSignature: upstreamChecksSignature)
+                                    limits: limits, upstreamChecksSignature: upstreamChecksSignature,
+                                    requiringClientCertificate: requiringClientCertificate)
         do {
             try await body(proxy)
         } catch {
