@@ -53,11 +53,16 @@ final class Reloader: Sendable {
         let started = NIODeadline.now()
         let result = ConfigLoader.load(request)
         guard let config = result.config else {
-            for diagnostic in result.diagnostics.errors { logFailure(diagnostic: diagnostic, trigger: trigger) }
+            for diagnostic in result.diagnostics.errors {
+                var line = LogLine(diagnostic, level: .error, event: "config_reload_failed")
+                line.field("trigger", trigger)
+                log.emit(line)
+            }
+            log.flush()
             metrics?.countReload(succeeded: false)
             return
         }
-        for warning in config.warnings { logWarning(warning) }
+        for warning in config.warnings { log.emit(LogLine(warning, level: .warning, event: "config")) }
         if config.admin != admin {
             var line = LogLine(level: .warning, event: "config_reload_admin_ignored")
             line.field("message", "the admin: block is read at start-up only; restart to move the admin listener")
@@ -91,25 +96,5 @@ final class Reloader: Sendable {
         line.field("duration_ms", milliseconds: UInt64((NIODeadline.now() - started).nanoseconds))
         log.emit(line)
         log.flush()
-    }
-
-    private func logFailure(diagnostic: Diagnostic, trigger: String) {
-        var line = LogLine(level: .error, event: "config_reload_failed")
-        line.field("trigger", trigger)
-        if let location = diagnostic.origin.messagePrefix { line.field("location", location) }
-        if let keyPath = diagnostic.keyPath { line.field("key", keyPath) }
-        line.field("message", diagnostic.message)
-        if let fix = diagnostic.fixIt { line.field("fix", fix) }
-        log.emit(line)
-        log.flush()
-    }
-
-    private func logWarning(_ diagnostic: Diagnostic) {
-        var line = LogLine(level: .warning, event: "config")
-        if let location = diagnostic.origin.messagePrefix { line.field("location", location) }
-        if let keyPath = diagnostic.keyPath { line.field("key", keyPath) }
-        line.field("message", diagnostic.message)
-        if let fix = diagnostic.fixIt { line.field("fix", fix) }
-        log.emit(line)
     }
 }

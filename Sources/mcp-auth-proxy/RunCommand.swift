@@ -34,12 +34,7 @@ struct RunCommand: AsyncParsableCommand {
                                     environment: ProcessInfo.processInfo.environment)
         let result = ConfigLoader.load(request)
         for diagnostic in result.diagnostics {
-            var line = LogLine(level: diagnostic.severity == .error ? .fatal : .warning, event: "config")
-            if let location = diagnostic.origin.messagePrefix { line.field("location", location) }
-            if let keyPath = diagnostic.keyPath { line.field("key", keyPath) }
-            line.field("message", diagnostic.message)
-            if let fix = diagnostic.fixIt { line.field("fix", fix) }
-            log.emit(line)
+            log.emit(LogLine(diagnostic, level: diagnostic.severity == .error ? .fatal : .warning, event: "config"))
         }
         guard let config = result.config else {
             throw ExitCode.invalidConfiguration
