@@ -73,8 +73,9 @@ extension ClientConnectionHandler {
         }
         if let event = end.logEvent {
             let now = context.eventLoop.now
-            if let metrics = runtime.metrics { count(machine.exchange, in: metrics, now: now) }
-            log(machine.exchange, event: event, bytesOut: bytesOut, now: now)
+            let exchange = machine.exchange
+            if let metrics = runtime.metrics { count(exchange, in: metrics, now: now) }
+            log(exchange, event: event, bytesOut: bytesOut, now: now)
         }
         switch end.next {
         case .readNextRequest(let resumeClientReads):
