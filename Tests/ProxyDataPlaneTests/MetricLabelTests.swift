@@ -1,0 +1,30 @@
+import ProxyMetrics
+import Testing
+@testable import ProxyDataPlane
+
+/// The data plane names rejection reasons and upstream failure kinds; the metrics module counts
+/// only the names it has slots for. A name it does not know would be dropped silently, so the two
+/// vocabularies are checked against each other here.
+@Suite("metric label vocabularies")
+struct MetricLabelTests {
+    static let answers: [LocalAnswer] = [
+        .hostNotAllowed, .originNotAllowed, .badTarget("x"), .discoveryProbe, .notFound, .methodNotAllowed("PUT"),
+        .bodyTooLarge, .bodyNotJSON, .bodyNotJSONRPC, .headTooLarge, .malformedHTTP("x"), .bodyTimedOut,
+        .upstreamFailed(.timedOut),
+    ]
+    static let failures: [UpstreamFailure] = [
+        .connectFailed("x"), .tlsFailed("x"), .closedEarly, .timedOut, .malformedResponse, .clientStalled,
+    ]
+
+    @Test("every rejection reason the data plane gives has a rejected_requests_total series")
+    func rejectionReasons() {
+        let given = Set(Self.answers.filter(\.isRejection).map(\.reason))
+        #expect(given == Set(ProfileMetrics.rejectionReasons))
+    }
+
+    @Test("every upstream failure kind has an upstream_errors_total series")
+    func upstreamKinds() {
+        let given = Set(Self.failures.compactMap(\.metricKind))
+        #expect(given == Set(ProfileMetrics.upstreamErrorKinds))
+    }
+}
