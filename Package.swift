@@ -77,7 +77,7 @@ let package = Package(
             "ProxyConfig", "ProxySupervisor", "ProxyLogging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
+        .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig", "ProxyTestSupport"]),
         .testTarget(name: "ProxySigningTests", dependencies: ["ProxySigning", "ProxyConfig"]),
         .testTarget(name: "ProxyLoggingTests", dependencies: ["ProxyLogging"]),
         .target(
@@ -91,7 +91,7 @@ let package = Package(
             ],
             path: "Tests/ProxyTestSupport"
         ),
-        .testTarget(name: "ProxyMetricsTests", dependencies: ["ProxyMetrics"]),
+        .testTarget(name: "ProxyMetricsTests", dependencies: ["ProxyMetrics", "ProxyTestSupport"]),
         .testTarget(name: "ProxyDataPlaneTests", dependencies: [
             "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

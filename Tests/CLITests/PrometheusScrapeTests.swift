@@ -28,10 +28,6 @@ struct PrometheusScrapeTests {
         return (proxy, proxyPort, adminPort)
     }
 
-    static func tool(_ name: String) -> String? {
-        ["/usr/bin/", "/usr/sbin/", "/usr/local/bin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
     static func get(port: Int, _ target: String) async throws -> ParsedResponse? {
         let client = try await RawHTTPClient(port: port)
         try await client.send("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n")
@@ -52,7 +48,7 @@ struct PrometheusScrapeTests {
 
     @Test("a real Prometheus scrapes the admin endpoint: up is 1 and requests_total has the value sent")
     func realPrometheus() async throws {
-        let prometheus = try #require(Self.tool("prometheus"), "prometheus is missing: apt-get install prometheus (.ci/run installs it)")
+        let prometheus = try #require(ToolProcess.find("prometheus"), "prometheus is missing: apt-get install prometheus (.ci/run installs it)")
         let upstream = try await TestUpstream(secret: Self.secret)
         let (proxy, proxyPort, adminPort) = try startProxy(upstream: upstream)
         defer { _ = proxy.terminate() }
@@ -104,7 +100,7 @@ struct PrometheusScrapeTests {
 
     @Test("promtool accepts a scrape of the running binary")
     func promtoolOnScrape() async throws {
-        let promtool = try #require(Self.tool("promtool"), "promtool is missing: apt-get install prometheus (.ci/run installs it)")
+        let promtool = try #require(ToolProcess.find("promtool"), "promtool is missing: apt-get install prometheus (.ci/run installs it)")
         let upstream = try await TestUpstream(secret: Self.secret)
         let (proxy, proxyPort, adminPort) = try startProxy(upstream: upstream)
         defer { _ = proxy.terminate() }
@@ -113,20 +109,8 @@ struct PrometheusScrapeTests {
         _ = await client.response()
         await client.close()
         let scrape = try #require(try await Self.get(port: adminPort, "/metrics")?.body)
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: promtool)
-        check.arguments = ["check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        check.standardInput = input
-        check.standardOutput = output
-        check.standardError = output
-        try check.run()
-        input.fileHandleForWriting.write(Data(scrape.utf8))
-        try input.fileHandleForWriting.close()
-        check.waitUntilExit()
-        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(check.terminationStatus == 0, "\(report)")
+        let check = try ToolProcess.run(promtool, ["check", "metrics"], input: Array(scrape.utf8))
+        #expect(check.status == 0, "\(check.text)")
         #expect(scrape.contains(#"mcp_auth_proxy_rejected_requests_total{profile="p",reason="origin"} 1"#))
         #expect(scrape.contains("process_resident_memory_bytes"))
         await upstream.stop()
@@ -134,44 +118,22 @@ struct PrometheusScrapeTests {
 
     @Test("the documented scrape config and alert rules pass promtool")
     func documentedRules() throws {
-        let promtool = try #require(Self.tool("promtool"), "promtool is missing: apt-get install prometheus (.ci/run installs it)")
+        let promtool = try #require(ToolProcess.find("promtool"), "promtool is missing: apt-get install prometheus (.ci/run installs it)")
         let examples = ProxyProcess.packageRoot.appendingPathComponent("docs/examples")
         for arguments in [["check", "rules", "prometheus-alerts.yml"], ["check", "config", "prometheus-scrape.yml"]] {
-            let check = Process()
-            check.executableURL = URL(fileURLWithPath: promtool)
-            check.arguments = arguments
-            check.currentDirectoryURL = examples
-            let output = Pipe()
-            check.standardOutput = output
-            check.standardError = output
-            try check.run()
-            check.waitUntilExit()
-            let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(check.terminationStatus == 0, "\(arguments): \(report)")
-            if arguments[1] == "rules" { #expect(report.contains("3 rules found"), "\(report)") }
+            let check = try ToolProcess.run(promtool, arguments, directory: examples)
+            #expect(check.status == 0, "\(arguments): \(check.text)")
+            if arguments[1] == "rules" { #expect(check.text.contains("3 rules found"), "\(check.text)") }
         }
     }
 
     @Test("scrapes under wrk load all succeed, and the counters add up to what wrk sent")
     func scrapeUnderLoad() async throws {
-        let wrk = try #require(Self.tool("wrk"), "wrk is missing: apt-get install wrk (.ci/run installs it)")
+        let wrk = try #require(ToolProcess.find("wrk"), "wrk is missing: apt-get install wrk (.ci/run installs it)")
         let upstream = try await TestUpstream(secret: Self.secret)
         let (proxy, proxyPort, adminPort) = try startProxy(upstream: upstream)
         defer { _ = proxy.terminate() }
-        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("wrk-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try """
-        wrk.method = "POST"
-        wrk.body = '{"jsonrpc":"2.0","id":1,"method":"ping"}'
-        wrk.headers["Content-Type"] = "application/json"
-        """.write(to: directory.appendingPathComponent("post.lua"), atomically: true, encoding: .utf8)
-        let load = Process()
-        load.executableURL = URL(fileURLWithPath: wrk)
-        load.arguments = ["-t1", "-c8", "-d4s", "-s", directory.appendingPathComponent("post.lua").path, "http://127.0.0.1:\(proxyPort)/mcp"]
-        let output = Pipe()
-        load.standardOutput = output
-        try load.run()
+        let load = try WrkLoad(wrk: wrk, url: "http://127.0.0.1:\(proxyPort)/mcp", arguments: ["-t1", "-c8", "-d4s"])
         var scrapes = 0
         var failed = 0
         while load.isRunning {
@@ -179,16 +141,13 @@ struct PrometheusScrapeTests {
             if response?.status == 200, response?.body.contains("mcp_auth_proxy_build_info") == true { scrapes += 1 } else { failed += 1 }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let sent = report.split(separator: "\n").first { $0.contains("requests in") }
-            .flatMap { Int($0.split(separator: " ").first ?? "") } ?? -1
+        let sent = WrkLoad.completed(try await load.report())
         // Alone this loop scrapes ~40 times; beside the whole suite on 2 cores, sometimes once.
         #expect(failed == 0 && scrapes >= 1, "\(scrapes) scrapes, \(failed) failed")
         let body = try #require(try await Self.get(port: adminPort, "/metrics")?.body)
-        let counted = body.split(separator: "\n").filter { $0.hasPrefix("mcp_auth_proxy_requests_total{") }
-            .compactMap { Int($0.split(separator: " ").last ?? "") }.reduce(0, +)
-        let rpc = body.split(separator: "\n").first { $0.hasPrefix(#"mcp_auth_proxy_rpc_requests_total{profile="p",rpc_method="ping"}"#) }
-            .flatMap { Int($0.split(separator: " ").last ?? "") }
+        let samples = PrometheusText.samples(body)
+        let counted = Int(samples.filter { $0.key.hasPrefix("mcp_auth_proxy_requests_total{") }.values.reduce(0, +))
+        let rpc = samples[#"mcp_auth_proxy_rpc_requests_total{profile="p",rpc_method="ping"}"#].map { Int($0) }
         // wrk counts completed responses; requests cut when it stops are counted by the proxy (499).
         #expect(sent > 100)
         #expect(counted >= sent && counted <= sent + 8, "proxy counted \(counted), wrk completed \(sent)")

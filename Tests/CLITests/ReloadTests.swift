@@ -226,34 +226,20 @@ struct ReloadTests {
 
     @Test("20 SIGHUPs under wrk load, half rotating the secret: no socket error, no non-2xx, every signature valid")
     func reloadUnderLoad() async throws {
-        let wrk = try #require(["/usr/bin/wrk", "/usr/local/bin/wrk"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                               "wrk is missing: apt-get install wrk (.ci/run installs it)")
+        let wrk = try #require(ToolProcess.find("wrk"), "wrk is missing: apt-get install wrk (.ci/run installs it)")
         let upstream = try await TestUpstream(secret: Self.first, alsoAccepting: [Self.second])
         let port = try TestPorts.free()
         let running = try await start(profiles: [("p", port)], upstream: upstream)
         defer { running.stop() }
-        let script = running.directory.appendingPathComponent("post.lua")
-        try """
-        wrk.method = "POST"
-        wrk.body = '{"jsonrpc":"2.0","id":1,"method":"ping"}'
-        wrk.headers["Content-Type"] = "application/json"
-        """.write(to: script, atomically: true, encoding: .utf8)
-        let load = Process()
-        load.executableURL = URL(fileURLWithPath: wrk)
         // A generous timeout: beside the whole suite on 2 cores a response can take seconds; what
         // must not happen is a connect, read or write error or a non-2xx answer.
-        load.arguments = ["-t1", "-c64", "-d10s", "--timeout", "30s", "-s", script.path, "http://127.0.0.1:\(port)/mcp"]
-        let output = Pipe()
-        load.standardOutput = output
-        try load.run()
+        let load = try WrkLoad(wrk: wrk, url: "http://127.0.0.1:\(port)/mcp", arguments: ["-t1", "-c64", "-d10s", "--timeout", "30s"])
         for index in 0..<20 {
             try await Task.sleep(for: .milliseconds(400))
             if index % 2 == 0 { try running.write(secret: index % 4 == 0 ? Self.second : Self.first) }
             kill(running.process.process.processIdentifier, SIGHUP)
         }
-        // Wait without blocking a thread of the test pool (other tests share its two threads).
-        while load.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let report = try await load.report()
         try? report.write(toFile: NSTemporaryDirectory() + "reload-under-load-wrk.txt", atomically: true, encoding: .utf8)
         #expect(!report.contains("Socket errors") && !report.contains("Non-2xx"), "\(report)")
         #expect(running.log.count("config_reloaded") >= 5, "reloads happened: \(running.log.count("config_reloaded"))")

@@ -1,4 +1,5 @@
 import Foundation
+import ProxyTestSupport
 import Testing
 @testable import ProxyConfig
 
@@ -10,14 +11,8 @@ struct ClientCertificateConfigTests {
     /// one whose validity ended a day ago.
     static func make(_ name: String, in fixture: ConfigFixture, expired: Bool = false) throws {
         func openssl(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "openssl \(arguments)")
+            let run = try ToolProcess.run("/usr/bin/openssl", arguments)
+            #expect(run.status == 0, "openssl \(arguments): \(run.text)")
         }
         let key = fixture.path("\(name)-key.pem"), certificate = fixture.path("\(name).pem")
         try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,

@@ -1,4 +1,5 @@
 import Foundation
+import ProxyTestSupport
 import Testing
 @testable import ProxyMetrics
 
@@ -7,13 +8,7 @@ import Testing
 struct ProxyMetricsTests {
     /// `name{labels} value` lines of the exposition, keyed by everything before the value.
     static func samples(_ metrics: ProxyMetrics) -> [String: Double] {
-        let text = String(decoding: metrics.exposition(), as: UTF8.self)
-        var samples: [String: Double] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-            samples[String(line[..<space])] = value
-        }
-        return samples
+        PrometheusText.samples(String(decoding: metrics.exposition(), as: UTF8.self))
     }
 
     @Test("counters carry profile, method, code and reason labels, and only series that happened appear")
@@ -99,21 +94,8 @@ struct ProxyMetricsTests {
         profile.countUpstreamError(kind: "timeout")
         profile.observeUpstreamResponse(seconds: 0.004)
         profile.streamOpened()
-        let promtool = try #require(["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                                    "promtool is missing: apt-get install prometheus (.ci/run installs it)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: promtool)
-        process.arguments = ["check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(metrics.exposition()))
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(report)")
+        let promtool = try #require(ToolProcess.find("promtool"), "promtool is missing: apt-get install prometheus (.ci/run installs it)")
+        let check = try ToolProcess.run(promtool, ["check", "metrics"], input: metrics.exposition())
+        #expect(check.status == 0, "\(check.text)")
     }
 }

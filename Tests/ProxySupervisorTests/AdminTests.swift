@@ -28,13 +28,7 @@ struct AdminTests {
 
         /// The exposition's samples, by everything before the value.
         func samples() async throws -> [String: Double] {
-            let body = try await admin(.get("/metrics"))?.body ?? ""
-            var samples: [String: Double] = [:]
-            for line in body.split(separator: "\n") where !line.hasPrefix("#") {
-                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-                samples[String(line[..<space])] = value
-            }
-            return samples
+            PrometheusText.samples(try await admin(.get("/metrics"))?.body ?? "")
         }
     }
 
