@@ -1,13 +1,13 @@
 import ArgumentParser
 
-/// The command line: `run` (the default) serves profiles, `check` validates and explains a config.
+/// The command line: `run` (the default) serves profiles, `check` validates and explains a config, `schema` prints its JSON Schema.
 @main
 struct MCPAuthProxy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mcp-auth-proxy",
         abstract: "Sign MCP requests for auth-gateway upstreams, transparently, for any MCP client.",
         discussion: "Exit codes: 0 success, 1 runtime failure (e.g. a port is taken), 64 bad usage, 78 invalid configuration.",
-        subcommands: [RunCommand.self, CheckCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, SchemaCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

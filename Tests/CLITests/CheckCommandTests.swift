@@ -11,7 +11,7 @@ struct CheckCommandTests {
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout.contains("profile prod: http://127.0.0.1:8931/mcp -> https://mcp.example.com/mcp"))
         #expect(output.stdout.contains("env PROD_MCP_SECRET (28 bytes, value hidden)"))
-        #expect(output.stdout.contains("profiles/example.yaml:23"))
+        #expect(output.stdout.contains("profiles/example.yaml:24"))
         #expect(!output.stdout.contains("prod-secret-value") && !output.stderr.contains("prod-secret-value"))
     }
 
@@ -29,7 +29,7 @@ struct CheckCommandTests {
     func missingSecrets() throws {
         let output = try ProxyProcess.run(["check", "--config", "profiles/example.yaml"])
         #expect(output.status == 78)
-        #expect(output.stderr.contains("profiles/example.yaml:23:17: error: profiles.prod.secret_env: the environment variable PROD_MCP_SECRET is not set"))
+        #expect(output.stderr.contains("profiles/example.yaml:24:17: error: profiles.prod.secret_env: the environment variable PROD_MCP_SECRET is not set"))
         #expect(output.stderr.contains("STAGING_MCP_SECRET is not set"))
     }
 

@@ -78,6 +78,6 @@ struct SecretCommandTests {
         #expect(both.diagnostics.errors.contains { $0.message.contains("`secret_command` is set together with `secret_env`") })
         let fixture = ConfigFixture(["c.yaml": profileYAML().replacingOccurrences(of: "secret_env: SECRET", with: "secret_command: op read x")])
         let scalar = fixture.load("c.yaml").diagnostics.errors.map(\.message)
-        #expect(scalar.contains { $0.contains("expected the command as a list of program and arguments") }, "\(scalar)")
+        #expect(scalar.contains { $0.contains("expected a list of program and arguments") }, "\(scalar)")
     }
 }

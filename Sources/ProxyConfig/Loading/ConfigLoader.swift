@@ -137,10 +137,10 @@ public enum ConfigLoader {
         }
         for (key, entry) in file.defaults where key != "signing" { fields[key] = source(entry.value, "defaults.\(key)") }
         for (key, entry) in own where key != "signing" { fields[key] = source(entry.value, "\(keyPath).\(key)") }
-        // A profile naming either secret source replaces both of the defaults' ones.
-        if own["secret_env"] != nil || own["secret_file"] != nil {
-            if own["secret_env"] == nil { fields["secret_env"] = nil }
-            if own["secret_file"] == nil { fields["secret_file"] = nil }
+        // A profile naming any secret source replaces all of the defaults' ones.
+        let secretSources = ["secret_env", "secret_file", "secret_command"]
+        if secretSources.contains(where: { own[$0] != nil }) {
+            for key in secretSources where own[key] == nil { fields[key] = nil }
         }
         for (layer, prefix) in [(file.defaults["signing"], "defaults.signing"), (own["signing"], "\(keyPath).signing")] {
             guard let node = layer?.value else { continue }

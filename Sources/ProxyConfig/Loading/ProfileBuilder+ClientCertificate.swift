@@ -16,8 +16,8 @@ import NIOSSL
 extension ProfileBuilder {
     /// Outer nil: invalid; `.some(nil)`: no client certificate.
     mutating func clientCertificateFiles(upstream: UpstreamURL?) -> (certificate: String, key: String)?? {
-        let certificateSource = fields["client_cert_file"]
-        let keySource = fields["client_key_file"]
+        let certificateSource = written("client_cert_file")
+        let keySource = written("client_key_file")
         guard certificateSource != nil || keySource != nil else { return .some(nil) }
         guard let certificateSource, let keySource else {
             let (set, other) = certificateSource != nil ? ("client_cert_file", "client_key_file") : ("client_key_file", "client_cert_file")

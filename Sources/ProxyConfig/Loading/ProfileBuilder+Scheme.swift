@@ -11,7 +11,7 @@ extension ProfileBuilder {
             }
             return .some(nil)
         }
-        guard let value = scalar("auth_header", expected: "a header name") else {
+        guard let value = scalar("auth_header") else {
             missing("auth_header", fix: "add `auth_header: x-api-key` (the header the upstream reads the key from)")
             return nil
         }

@@ -15,9 +15,9 @@ extension ProfileBuilder {
             }
             return checked(Secret(bytes: Array(text.utf8), source: .environment(variable: variable)), source: override)
         }
-        let fromEnv = fields["secret_env"]
-        let fromFile = fields["secret_file"]
-        let fromCommand = fields["secret_command"]
+        let fromEnv = written("secret_env")
+        let fromFile = written("secret_file")
+        let fromCommand = written("secret_command")
         if fromEnv != nil, let fromFile {
             report(fromFile, "both `secret_env` and `secret_file` are set", fix: "keep exactly one source for the secret")
             return nil
@@ -71,7 +71,7 @@ extension ProfileBuilder {
         origins["secret"] = source.origin
         guard let node = source.node, case .sequence(let items) = node.content, !items.isEmpty,
               let argv = Optional(items.compactMap(\.scalar)), argv.count == items.count, !argv[0].isEmpty else {
-            report(source, "expected the command as a list of program and arguments, found \(source.foundDescription)",
+            report(source, "expected \(ConfigKey.Kind.command.expectation), found \(source.foundDescription)",
                    fix: "write `secret_command: [\"op\", \"read\", \"op://vault/item/field\"]` (run without a shell)")
             return nil
         }
@@ -113,7 +113,7 @@ extension ProfileBuilder {
     private mutating func environmentNames(_ key: String) -> [String]? {
         guard let source = fields[key], let node = source.node, !node.isNull else { return recordDefault(key, []) }
         guard case .sequence(let items) = node.content else {
-            report(source, "expected a list of variable names, found \(node.kindDescription)", fix: "write `\(key): [VAULT_ADDR, VAULT_TOKEN]`")
+            report(source, "expected \(ConfigKey.Kind.environmentNames.expectation), found \(node.kindDescription)", fix: "write `\(key): [VAULT_ADDR, VAULT_TOKEN]`")
             return nil
         }
         let names = items.compactMap(\.scalar)

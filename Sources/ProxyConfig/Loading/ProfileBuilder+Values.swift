@@ -7,7 +7,7 @@ import Foundation
 /// The profile keys whose checks go beyond their type.
 extension ProfileBuilder {
     mutating func upstreamURL() -> UpstreamURL? {
-        guard let value = scalar("upstream_url", expected: "a URL") else {
+        guard let value = scalar("upstream_url") else {
             missing("upstream_url", fix: "add `upstream_url: https://mcp.example.com/mcp`")
             return nil
         }
@@ -20,7 +20,7 @@ extension ProfileBuilder {
     }
 
     mutating func listenHostValue() -> String? {
-        guard let value = scalar("listen_host", expected: "an IP address") else { return recordDefault("listen_host", "127.0.0.1") }
+        guard let value = scalar("listen_host") else { return recordDefault("listen_host", "127.0.0.1") }
         var host = value.text.lowercased()
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard host == "localhost" || HostName.ipv4Octets(host) != nil || HostName.isIPv6Literal(host) else {
@@ -32,7 +32,7 @@ extension ProfileBuilder {
     }
 
     mutating func mcpPathValue() -> String? {
-        guard let value = scalar("mcp_path", expected: "a path") else { return recordDefault("mcp_path", "/mcp") }
+        guard let value = scalar("mcp_path") else { return recordDefault("mcp_path", "/mcp") }
         var path = value.text
         let segments = path.split(separator: "/")
         guard path.hasPrefix("/"), TokenRules.isVisibleASCII(path), !path.contains("?"), !path.contains("#"), !path.contains("%"),
@@ -51,7 +51,7 @@ extension ProfileBuilder {
         }
         origins["allowed_origins"] = source.origin
         guard case .sequence(let items) = node.content else {
-            report(source, "expected a list of origins, found \(node.kindDescription)", fix: "write `allowed_origins: [\"https://app.example.com\"]`")
+            report(source, "expected \(ConfigKey.Kind.origins.expectation), found \(node.kindDescription)", fix: "write `allowed_origins: [\"https://app.example.com\"]`")
             return nil
         }
         var result: [String] = []
@@ -92,7 +92,7 @@ extension ProfileBuilder {
 
     /// `.some(nil)` when absent, nil when present but unusable.
     mutating func readableFile(_ key: String) -> String?? {
-        guard let value = scalar(key, expected: "a file path") else { return .some(nil) }
+        guard let value = scalar(key) else { return .some(nil) }
         guard FileManager.default.isReadableFile(atPath: value.text) else {
             report(value.source, "cannot read \(quoted(value.text))", fix: "give a path to an existing, readable PEM file")
             return nil
@@ -119,7 +119,7 @@ extension ProfileBuilder {
     }
 
     mutating func headerName(_ key: String, default fallback: String) -> String? {
-        guard let value = scalar(key, expected: "a header name") else { return recordDefault(key, fallback) }
+        guard let value = scalar(key) else { return recordDefault(key, fallback) }
         let lower = value.text.lowercased()
         guard TokenRules.isHeaderName(lower) else {
             report(value.source, "\(quoted(value.text)) is not a valid header name", fix: "use letters, digits and `-` only, e.g. x-signature")

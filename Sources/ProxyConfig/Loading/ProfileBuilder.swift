@@ -75,7 +75,13 @@ struct ProfileBuilder {
         guard isSelected, diagnostics.errors.count == errorsBefore, let upstream, let keyID, let listenHost, let listenPort,
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
               let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader,
-              let clientCertificate else { return nil }
+              let clientCertificate else {
+            // Every way to fail reports why; a profile must never vanish without a diagnostic.
+            if isSelected, diagnostics.errors.count == errorsBefore {
+                report(nil, "the profile could not be built", fix: "please report this with the profile (secrets removed)")
+            }
+            return nil
+        }
         return Profile(
             name: name, upstream: upstream, keyID: keyID, secret: secret, listenHost: listenHost, listenPort: listenPort,
             allowRemote: allowRemote, allowInsecureUpstream: allowInsecure, mcpPath: mcpPath, heartbeatInterval: heartbeat,
@@ -103,8 +109,10 @@ struct ProfileBuilder {
         diagnostics.append(Diagnostic(.error, at: declaration, keyPath: declarationPath, "missing required key `\(key)`", fixIt: fix))
     }
 
-    /// The scalar text of `key`, recording its origin; reports a type error for lists and mappings.
-    mutating func scalar(_ key: String, expected: String) -> (text: String, isPlain: Bool, source: FieldSource)? {
+    /// The scalar text of `key`, recording its origin; reports a type error for lists and mappings,
+    /// saying what the key's `SchemaKeys` entry expects.
+    mutating func scalar(_ key: String) -> (text: String, isPlain: Bool, source: FieldSource)? {
+        guard let expected = SchemaKeys.key(key)?.kind.expectation else { preconditionFailure("`\(key)` is not in SchemaKeys") }
         guard let source = fields[key] else { return nil }
         if case .node(let node) = source.value, node.isNull { return nil }
         guard let scalar = source.scalar else {
@@ -115,10 +123,18 @@ struct ProfileBuilder {
         return (scalar.text, scalar.isPlain, source)
     }
 
+    /// The key's source unless it is absent or written empty (`key:` alone is YAML null, which
+    /// the loader reads as "not set", as it does for every scalar key).
+    func written(_ key: String) -> FieldSource? {
+        guard let source = fields[key] else { return nil }
+        if case .node(let node) = source.value, node.isNull { return nil }
+        return source
+    }
+
     // MARK: Typed values
 
     mutating func text(_ key: String, required: Bool, check: (String) -> Bool, problem: String, fix: String) -> String? {
-        guard let value = scalar(key, expected: "a string") else {
+        guard let value = scalar(key) else {
             if required { missing(key, fix: "add `\(key):` to the profile") }
             return nil
         }
@@ -131,7 +147,7 @@ struct ProfileBuilder {
 
     /// Optional values yield `.some(default)` when absent and nil when present but invalid.
     mutating func bool(_ key: String, default fallback: Bool) -> Bool? {
-        guard let value = scalar(key, expected: "true or false") else { return recordDefault(key, fallback) }
+        guard let value = scalar(key) else { return recordDefault(key, fallback) }
         switch (value.text, value.isPlain) {
         case ("true", true): return true
         case ("false", true): return false
@@ -142,7 +158,7 @@ struct ProfileBuilder {
     }
 
     mutating func port(_ key: String) -> Int? {
-        guard let value = scalar(key, expected: "a port number") else {
+        guard let value = scalar(key) else {
             missing(key, fix: "add `\(key): 8931` (any free port 1-65535, unique among the profiles served)")
             return nil
         }
@@ -154,19 +170,19 @@ struct ProfileBuilder {
     }
 
     mutating func duration(_ key: String, default fallback: ConfigDuration) -> ConfigDuration? {
-        parsed(key, expected: "a duration", default: fallback, parse: ConfigDuration.parse,
+        parsed(key, default: fallback, parse: ConfigDuration.parse,
                problem: "is not a duration", fix: "write a whole number with a unit: 250ms, 15s, 5m, 1h")
     }
 
     mutating func size(_ key: String, default fallback: ByteSize) -> ByteSize? {
-        parsed(key, expected: "a size", default: fallback, parse: ByteSize.parse,
+        parsed(key, default: fallback, parse: ByteSize.parse,
                problem: "is not a size", fix: "write bytes or a whole number with a unit: 1048576, 512KiB, 4MiB")
     }
 
     /// A scalar turned into a value by `parse`; the default when absent, nil (and an error) when unparsable.
-    mutating func parsed<Value>(_ key: String, expected: String, default fallback: Value, parse: (String) -> Value?,
+    mutating func parsed<Value>(_ key: String, default fallback: Value, parse: (String) -> Value?,
                                 problem: String, fix: String) -> Value? {
-        guard let value = scalar(key, expected: expected) else { return recordDefault(key, fallback) }
+        guard let value = scalar(key) else { return recordDefault(key, fallback) }
         guard let result = parse(value.text) else {
             report(value.source, "\(quoted(value.text)) \(problem)", fix: fix)
             return nil
@@ -175,7 +191,7 @@ struct ProfileBuilder {
     }
 
     mutating func choice<Value: RawRepresentable & CaseIterable>(_ key: String, default fallback: Value) -> Value? where Value.RawValue == String {
-        guard let value = scalar(key, expected: "one of \(Value.allCases.map(\.rawValue).joined(separator: ", "))") else {
+        guard let value = scalar(key) else {
             return recordDefault(key, fallback)
         }
         guard let choice = Value(rawValue: value.text) else {

@@ -15,9 +15,11 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConver
         return "\(milliseconds)ms"
     }
 
+    /// The units a duration is written in, with their size in milliseconds (`ms` before `s`).
+    public static let units: [(suffix: String, milliseconds: Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+
     /// Parses `<integer><unit>`; nil for anything else, including zero and negative values.
     public static func parse(_ text: String) -> ConfigDuration? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
             guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int64(number),
@@ -43,11 +45,13 @@ public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible 
         return "\(bytes)"
     }
 
+    /// The units a size is written in, with their size in bytes; "" is a bare byte count.
+    public static let units: [(suffix: String, bytes: Int)] = [
+        ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),
+        ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1), ("", 1),
+    ]
+
     public static func parse(_ text: String) -> ByteSize? {
-        let units: [(String, Int)] = [
-            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),
-            ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1), ("", 1),
-        ]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
             guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(number),

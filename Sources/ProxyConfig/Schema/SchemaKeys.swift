@@ -1,23 +1,64 @@
-/// The keys of config schema version 1, in the order `check` prints them.
+/// The keys of config schema version 1, typed, in the order `check` prints them (see `ConfigKey`).
 public enum SchemaKeys {
     public static let root = ["version", "defaults", "profiles", "admin"]
-    /// The `admin:` block (see `AdminSettings`).
-    public static let admin = ["listen_host", "listen_port", "allow_remote"]
-    public static let profile = [
-        "upstream_url", "auth_scheme", "auth_header", "key_id", "secret_env", "secret_file", "secret_command",
-        "secret_command_timeout", "secret_command_env", "listen_host", "listen_port",
-        "allow_remote", "allow_insecure_upstream", "mcp_path", "heartbeat_interval", "connect_timeout",
-        "request_timeout", "max_request_body", "allowed_origins", "upstream_streaming", "ca_file", "client_cert_file", "client_key_file", "signing",
+
+    public static let signingKeys: [ConfigKey] = [
+        ConfigKey("algorithm", .choice(SigningOptions.Algorithm.allCases.map(\.rawValue)), "The HMAC algorithm (default hmac-sha256)."),
+        ConfigKey("encoding", .choice(SigningOptions.Encoding.allCases.map(\.rawValue)), "How the signature is written (default hex)."),
+        ConfigKey("timestamp", .choice(SigningOptions.TimestampUnit.allCases.map(\.rawValue)), "Timestamp unit: unix seconds (default) or unix-ms."),
+        ConfigKey("key_id_header", .headerName, "The header carrying the key id (default x-api-key-id)."),
+        ConfigKey("signature_header", .headerName, "The header carrying the signature (default x-signature)."),
+        ConfigKey("timestamp_header", .headerName, "The header carrying the timestamp (default x-timestamp)."),
     ]
+
+    public static let profileKeys: [ConfigKey] = [
+        ConfigKey("upstream_url", .url, "The upstream MCP endpoint, https://host[:port]/path (required; no query, no credentials)."),
+        ConfigKey("auth_scheme", .choice(Profile.AuthScheme.allCases.map(\.rawValue)), "How the proxy authenticates to the upstream (default auth-gateway)."),
+        ConfigKey("auth_header", .headerName, "The header that carries the secret under `auth_scheme: header`, e.g. x-api-key."),
+        ConfigKey("key_id", .token, "The auth-gateway key id (required for auth-gateway, an error with other schemes)."),
+        ConfigKey("secret_env", .environmentName, "The environment variable holding the secret (one of secret_env, secret_file, secret_command)."),
+        ConfigKey("secret_file", .filePath, "A file holding the secret, readable only by its owner; trailing newlines are removed."),
+        ConfigKey("secret_command", .command, "A program and its arguments whose stdout is the secret, run without a shell."),
+        ConfigKey("secret_command_timeout", .duration, "How long secret_command may run before it is killed (default 10s)."),
+        ConfigKey("secret_command_env", .environmentNames, "Variables passed to secret_command besides PATH and HOME."),
+        ConfigKey("listen_host", .listenHost, "The address to listen on (default 127.0.0.1); a non-loopback one needs allow_remote: true."),
+        ConfigKey("listen_port", .port, "The port to listen on, unique among the profiles served (required)."),
+        ConfigKey("allow_remote", .boolean, "Must be true to listen on a non-loopback address (default false)."),
+        ConfigKey("allow_insecure_upstream", .boolean, "Must be true for plain http to a non-loopback upstream (default false)."),
+        ConfigKey("mcp_path", .mcpPath, "The local path of the MCP endpoint (default /mcp)."),
+        ConfigKey("heartbeat_interval", .duration, "Interval of SSE heartbeats (default 15s)."),
+        ConfigKey("connect_timeout", .duration, "Time allowed to connect to the upstream (default 5s)."),
+        ConfigKey("request_timeout", .duration, "Time allowed for a whole upstream exchange; SSE streams are exempt (default 300s)."),
+        ConfigKey("max_request_body", .size, "The largest request body accepted (default 4MiB)."),
+        ConfigKey("allowed_origins", .origins, "Browser origins allowed besides loopback ones, as scheme://host[:port]."),
+        ConfigKey("upstream_streaming", .choice(Profile.UpstreamStreaming.allCases.map(\.rawValue)), "Whether GET streams are forwarded (default auto: forward, local heartbeat on 405)."),
+        ConfigKey("ca_file", .filePath, "Extra trusted CA certificates (PEM) for the upstream's TLS."),
+        ConfigKey("client_cert_file", .filePath, "A client certificate (PEM) for mutual TLS to an https upstream; needs client_key_file."),
+        ConfigKey("client_key_file", .filePath, "The private key (PEM) of client_cert_file."),
+        ConfigKey("signing", .mapping(signingKeys), "How the auth-gateway signature is computed and carried."),
+    ]
+
+    /// The `admin:` block (see `AdminSettings`): the listener keys of a profile.
+    public static let adminKeys: [ConfigKey] = ["listen_host", "listen_port", "allow_remote"].compactMap { profileKeys[named: $0] }
+
+    public static let admin = adminKeys.names
+    public static let profile = profileKeys.names
     /// `defaults:` takes every profile key but the upstream: two profiles never share an upstream by accident.
     public static let defaults = profile.filter { $0 != "upstream_url" }
-    public static let signing = [
-        "algorithm", "encoding", "timestamp", "key_id_header", "signature_header", "timestamp_header",
-    ]
+    public static let signing = signingKeys.names
+
+    /// The typed key behind a builder field name (`signing.algorithm` for nested keys).
+    static func key(_ field: String) -> ConfigKey? {
+        if field.hasPrefix("signing.") { return signingKeys[named: String(field.dropFirst("signing.".count))] }
+        return profileKeys[named: field]
+    }
+
     /// Keys people reach for to put a secret inline; they get a pointed message instead of "unknown key".
     static let inlineSecretKeys: Set<String> = ["secret", "api_secret", "secret_key", "api_key_secret", "password"]
 
     /// Profile names: `[a-z0-9][a-z0-9_-]{0,62}`.
+    public static let profileNamePattern = "^[a-z0-9][a-z0-9_-]{0,62}$"
+
     public static func isValidProfileName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 63 else { return false }
         func isLowerAlnum(_ s: Unicode.Scalar) -> Bool { ("a"..."z").contains(s) || ("0"..."9").contains(s) }

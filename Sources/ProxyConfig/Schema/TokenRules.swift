@@ -5,9 +5,12 @@ enum TokenRules {
         !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 
+    /// The characters of an RFC 9110 token besides letters and digits.
+    static let headerNameSymbols = "!#$%&'*+-.^_`|~"
+
     /// An HTTP field name (RFC 9110 token).
     static func isHeaderName(_ text: String) -> Bool {
-        let extra = Set("!#$%&'*+-.^_`|~".utf8)
+        let extra = Set(headerNameSymbols.utf8)
         return !text.isEmpty && text.utf8.allSatisfy { byte in
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || extra.contains(byte)
         }

@@ -1,0 +1,74 @@
+/// One key of the config file: its name, the kind of value it takes and what it is for.
+///
+/// The tables in `ConfigKeys` are the one description of the file's keys. The loader takes its
+/// allowed keys and the "expected …" of its type errors from them, and `ConfigSchema` turns the
+/// same tables into the JSON Schema that `mcp-auth-proxy schema` prints, so an editor's checks and
+/// the loader's cannot drift apart key by key.
+public struct ConfigKey: Sendable {
+    public enum Kind: Sendable {
+        /// `http(s)://host[:port][/path]`.
+        case url
+        /// Visible ASCII without spaces (it goes into a header value).
+        case token
+        /// An HTTP field name that is not one the proxy or MCP owns.
+        case headerName
+        case boolean
+        case port
+        /// `250ms`, `15s`, `5m`, `1h`.
+        case duration
+        /// `1048576`, `512KiB`, `4MiB`, `1GB`.
+        case size
+        case choice([String])
+        /// An IP address or `localhost`.
+        case listenHost
+        /// An absolute local path for the MCP endpoint.
+        case mcpPath
+        case filePath
+        case environmentName
+        /// A program and its arguments, run without a shell.
+        case command
+        case environmentNames
+        case origins
+        /// A nested mapping whose keys are in the given table.
+        case mapping([ConfigKey])
+
+        /// The "expected …" of a type error.
+        public var expectation: String {
+            switch self {
+            case .url: "a URL"
+            case .token: "a string"
+            case .headerName: "a header name"
+            case .boolean: "true or false"
+            case .port: "a port number"
+            case .duration: "a duration"
+            case .size: "a size"
+            case .choice(let options): "one of \(options.joined(separator: ", "))"
+            case .listenHost: "an IP address"
+            case .mcpPath: "a path"
+            case .filePath: "a file path"
+            case .environmentName: "an environment variable name"
+            case .command: "a list of program and arguments"
+            case .environmentNames: "a list of variable names"
+            case .origins: "a list of origins"
+            case .mapping: "a mapping"
+            }
+        }
+    }
+
+    public let name: String
+    public let kind: Kind
+    /// One sentence, shown by editors when hovering the key.
+    public let summary: String
+
+    public init(_ name: String, _ kind: Kind, _ summary: String) {
+        self.name = name
+        self.kind = kind
+        self.summary = summary
+    }
+}
+
+extension [ConfigKey] {
+    public var names: [String] { map(\.name) }
+
+    public subscript(named name: String) -> ConfigKey? { first { $0.name == name } }
+}
