@@ -5,7 +5,8 @@ import Testing
 /// check-jsonschema: each invalid fixture must be refused by `check` with the message its first
 /// line names, and each valid one accepted, so the schema and the loader are held to the same
 /// documents from both sides.
-@Suite("mcp-auth-proxy schema")
+/// Serialized: two dozen `check` processes at once would starve the timing-sensitive socket tests.
+@Suite("mcp-auth-proxy schema", .serialized)
 struct SchemaCommandTests {
     static let fixtures = ProxyProcess.packageRoot.appendingPathComponent("Tests/SchemaFixtures")
     let environment = ["MCP_SCHEMA_TEST_SECRET": "schema-test-secret-0123456789"]

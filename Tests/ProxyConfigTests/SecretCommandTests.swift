@@ -8,7 +8,9 @@ import Testing
 struct SecretCommandTests {
     static let environment = ["PATH": "/usr/bin:/bin", "HOME": "/tmp", "SEED": "seed-value", "OTHER": "not-passed"]
 
-    /// A profile whose secret is `script`, written as an executable file beside the config.
+    /// A profile whose secret is `script`, written beside the config and run as `/bin/sh script`:
+    /// executing the freshly written file itself fails now and then with ETXTBSY, when another
+    /// test forks while the write descriptor is open and the child holds a copy of it.
     func load(script: String, extra: String = "") -> (ConfigLoadResult, ConfigFixture) {
         let fixture = ConfigFixture()
         fixture.write("secret.sh", "#!/bin/sh\n" + script + "\n", mode: 0o700)
@@ -18,7 +20,7 @@ struct SecretCommandTests {
             upstream_url: https://mcp.example.com/mcp
             key_id: k1
             listen_port: 8931
-            secret_command: ["\(fixture.path("secret.sh"))", "an argument"]
+            secret_command: [/bin/sh, "\(fixture.path("secret.sh"))", "an argument"]
         \(extra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
         """)
         return (fixture.load("c.yaml", environment: Self.environment), fixture)
@@ -32,7 +34,7 @@ struct SecretCommandTests {
     func success() throws {
         let (result, _) = load(script: #"printf 'my secret # with spaces %s\n\n' "$1""#)
         #expect(secret(result) == "my secret # with spaces an argument\n")
-        #expect(result.config?.profiles.first?.secret.source == .command(program: result.config?.files.first.map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("secret.sh").path } ?? ""))
+        #expect(result.config?.profiles.first?.secret.source == .command(program: "/bin/sh"))
         let settings = result.config?.profiles.first?.effectiveSettings.first { $0.key == "secret" }
         #expect(settings?.value.hasPrefix("command ") == true && settings?.value.contains("value hidden") == true)
     }
