@@ -73,9 +73,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
+        .target(name: "ProxyStdio", dependencies: [
+            "ProxyDataPlane", "ProxyConfig", "ProxyLogging",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .executableTarget(name: "mcp-auth-proxy", dependencies: [
-            "ProxyConfig", "ProxySupervisor", "ProxyLogging",
+            "ProxyConfig", "ProxySupervisor", "ProxyLogging", "ProxyStdio", "ProxyDataPlane", "ProxySigning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig", "ProxyTestSupport"]),
         .testTarget(name: "ProxySigningTests", dependencies: ["ProxySigning", "ProxyConfig"]),

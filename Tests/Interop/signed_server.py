@@ -7,7 +7,13 @@ import argparse, hashlib, hmac, json, time
 
 import anyio
 import uvicorn
-from mcp.server.fastmcp import Context, FastMCP
+from pydantic import BaseModel
+try:  # SDK 1.x
+    from mcp.server.fastmcp import Context, FastMCP as MCPServer
+    SDK_LINE = 1
+except ModuleNotFoundError:  # SDK 2.x renamed FastMCP to MCPServer and moved the HTTP options
+    from mcp.server.mcpserver import Context, MCPServer
+    SDK_LINE = 2
 
 
 def signature_check(app, key_id, secret):
@@ -31,8 +37,15 @@ def signature_check(app, key_id, secret):
     return guarded
 
 
-def build(stateless: bool) -> FastMCP:
-    server = FastMCP("interop", stateless_http=stateless, json_response=stateless)
+class Answer(BaseModel):
+    ok: bool
+
+
+def build(stateless: bool) -> MCPServer:
+    if SDK_LINE == 1:
+        server = MCPServer("interop", stateless_http=stateless, json_response=stateless)
+    else:
+        server = MCPServer("interop")
 
     @server.tool()
     def echo(text: str) -> str:
@@ -52,6 +65,18 @@ def build(stateless: bool) -> FastMCP:
         """Returns a large result."""
         return "x" * (kib * 1024)
 
+    @server.tool()
+    async def slow(seconds: float) -> str:
+        """Answers after a while."""
+        await anyio.sleep(seconds)
+        return "slow done"
+
+    @server.tool()
+    async def confirm(question: str, ctx: Context) -> str:
+        """Asks the client (elicitation), a server-to-client request."""
+        result = await ctx.elicit(question, Answer)
+        return f"{result.action}:{result.data.ok}" if result.action == "accept" else result.action
+
     return server
 
 
@@ -62,5 +87,10 @@ if __name__ == "__main__":
     parser.add_argument("--secret", required=True)
     parser.add_argument("--stateless", action="store_true")
     args = parser.parse_args()
-    app = signature_check(build(args.stateless).streamable_http_app(), args.key_id, args.secret)
+    server = build(args.stateless)
+    if SDK_LINE == 1:
+        http_app = server.streamable_http_app()
+    else:
+        http_app = server.streamable_http_app(stateless_http=args.stateless, json_response=args.stateless)
+    app = signature_check(http_app, args.key_id, args.secret)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")

@@ -127,7 +127,7 @@ enum HeaderRewriting {
         out.writeStaticString("\r\n")
     }
 
-    private static func writeField(_ name: String, _ value: String, into out: inout ByteBuffer) {
+    static func writeField(_ name: String, _ value: String, into out: inout ByteBuffer) {
         out.writeString(name)
         out.writeStaticString(": ")
         out.writeString(value)

@@ -1,0 +1,160 @@
+import NIOCore
+import ProxyLogging
+
+/// What an `UpstreamCall` reports, in order: one head, body bytes as they arrive, then `ended`
+/// or `failed` (exactly one of the two, and nothing after it). Every call happens on the event
+/// loop the call was started on.
+public protocol UpstreamCallDelegate: AnyObject {
+    func upstreamCall(_ call: UpstreamCall, receivedHead head: UpstreamCall.Head)
+    /// A slice of the de-chunked body.
+    func upstreamCall(_ call: UpstreamCall, receivedBody buffer: ByteBuffer)
+    func upstreamCallEnded(_ call: UpstreamCall)
+    /// `reason` names the failure for an error message (never a credential).
+    func upstreamCall(_ call: UpstreamCall, failed reason: String, timedOut: Bool)
+}
+
+/// One request the proxy itself originates to a profile's upstream, through the same pool,
+/// signer, TLS set-up and strict response parser as the listener's forwarded requests. The stdio
+/// bridge is built on it: it has no client connection to relay, only messages to send.
+public final class UpstreamCall: UpstreamResponseReceiver {
+    /// The parts of the response head a caller acts on.
+    public struct Head {
+        public let status: Int
+        /// Lower-cased media type without parameters (`application/json`), when sent.
+        public let mediaType: String?
+        public let isEventStream: Bool
+        public let sessionID: String?
+    }
+
+    private let runtime: ProfileRuntime
+    private let engine: ForwardingEngine
+    private let eventLoop: any EventLoop
+    private weak var delegate: (any UpstreamCallDelegate)?
+    private var connection: UpstreamPool.Connection?
+    private var isFinished = false
+    private var deadline: Scheduled<Void>?
+
+    /// Sends `method` to the profile's upstream MCP endpoint with `headers`, signed for the
+    /// profile's scheme. `request_timeout` bounds the call until a head arrives and, for a plain
+    /// response, until its end; an event stream runs as long as it lasts (cancel it to stop).
+    public init(method: String, headers: [(String, String)], body: ByteBuffer?, runtime: ProfileRuntime,
+                engine: ForwardingEngine, eventLoop: any EventLoop, delegate: any UpstreamCallDelegate) {
+        self.runtime = runtime
+        self.engine = engine
+        self.eventLoop = eventLoop
+        self.delegate = delegate
+        eventLoop.preconditionInEventLoop()
+        let endpoint = runtime.endpoint
+        let target = endpoint.url.basePath.isEmpty ? "/" : endpoint.url.basePath
+        var bytes = ByteBufferAllocator().buffer(capacity: 512 + (body?.readableBytes ?? 0))
+        bytes.writeString("\(method) \(target) HTTP/1.1\r\n")
+        HeaderRewriting.writeField("host", endpoint.authority, into: &bytes)
+        for (name, value) in headers {
+            // Header values come from messages; the caller encodes them, this is the last guard.
+            precondition(!value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }, "a header value with CR, LF or NUL")
+            HeaderRewriting.writeField(name, value, into: &bytes)
+        }
+        if body != nil || method == "POST" { HeaderRewriting.writeField("content-length", String(body?.readableBytes ?? 0), into: &bytes) }
+        runtime.signer.sign(method: method, target: target, key: runtime.signingKey, unixMilliseconds: LogClock.unixMilliseconds()) { name, value in
+            HeaderRewriting.writeField(name, value, into: &bytes)
+        }
+        bytes.writeStaticString("\r\n")
+        if var body { bytes.writeBuffer(&body) }
+        deadline = eventLoop.assumeIsolated().scheduleTask(in: endpoint.requestTimeout) { [weak self] in
+            self?.fail("upstream did not answer within request_timeout", timedOut: true)
+        }
+        let pool = engine.pool(for: eventLoop)
+        if let idle = pool.idleConnection(for: endpoint) {
+            connection = idle
+            idle.handler.send(bytes, to: self)
+            return
+        }
+        pool.connect(endpoint) { [weak self] result in
+            guard let self, !self.isFinished else {
+                if case .success(let connection) = result { pool.release(connection, to: endpoint, reusable: true) }
+                return
+            }
+            switch result {
+            case .failure(let failure):
+                self.upstreamFailed(failure)
+            case .success(let connection):
+                self.connection = connection
+                connection.handler.send(bytes, to: self)
+            }
+        }
+    }
+
+    /// Stops the call: the upstream connection is closed (its response can no longer be reused)
+    /// and the delegate hears nothing more.
+    public func cancel() {
+        guard !isFinished else { return }
+        isFinished = true
+        deadline?.cancel()
+        connection?.handler.abandon()
+        connection = nil
+    }
+
+    /// Backpressure: stop or resume reading the upstream while the consumer is not keeping up.
+    public func setReading(_ reading: Bool) {
+        guard let channel = connection?.channel else { return }
+        try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
+        if reading { channel.read() }
+    }
+
+    private func fail(_ reason: String, timedOut: Bool) {
+        guard !isFinished else { return }
+        let delegate = delegate
+        cancel()
+        delegate?.upstreamCall(self, failed: reason, timedOut: timedOut)
+    }
+
+    // MARK: UpstreamResponseReceiver
+
+    func upstreamResponseHead(_ head: ResponseHead) {
+        guard !isFinished else { return }
+        var mediaType: String?
+        var sessionID: String?
+        head.bytes.withUnsafeReadableBytes { raw in
+            for field in head.fields {
+                let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
+                let value = String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)
+                if ASCII.equalsIgnoringCase(name, "content-type") {
+                    mediaType = value.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() }
+                } else if ASCII.equalsIgnoringCase(name, "mcp-session-id") {
+                    sessionID = value
+                }
+            }
+        }
+        if head.isEventStream { deadline?.cancel() }
+        delegate?.upstreamCall(self, receivedHead: Head(status: head.status, mediaType: mediaType, isEventStream: head.isEventStream, sessionID: sessionID))
+    }
+
+    func upstreamResponseBody(_ buffer: ByteBuffer) {
+        guard !isFinished else { return }
+        delegate?.upstreamCall(self, receivedBody: buffer)
+    }
+
+    func upstreamReadComplete() {}
+
+    func upstreamResponseEnd() {
+        guard !isFinished else { return }
+        isFinished = true
+        deadline?.cancel()
+        connection = nil
+        delegate?.upstreamCallEnded(self)
+    }
+
+    func upstreamFailed(_ failure: UpstreamFailure) {
+        connection = nil
+        fail(failure.summary, timedOut: failure == .timedOut)
+    }
+}
+
+private extension Substring {
+    var trimmingSpaces: Substring {
+        var text = self
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return text
+    }
+}

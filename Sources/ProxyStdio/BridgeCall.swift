@@ -1,0 +1,96 @@
+import NIOCore
+import ProxyDataPlane
+
+/// One upstream exchange of the bridge: a client message POSTed, the GET stream, or the final
+/// DELETE. It turns what comes back into messages for stdout (through the bridge, which owns
+/// stdout and the session) and makes sure a request is never left without an answer.
+final class BridgeCall: UpstreamCallDelegate {
+    enum Purpose {
+        case message(ClientMessage)
+        case stream
+        case deleteSession
+    }
+
+    let purpose: Purpose
+    private weak var bridge: StdioBridge?
+    var upstream: UpstreamCall?
+    /// Whether the request went out inside a session (a 404 then means the session is gone).
+    var sentInSession = false
+    private(set) var head: UpstreamCall.Head?
+    private var body = ByteBuffer()
+    private var events: EventStreamDecoder
+    /// The request ids of this call that got their response on stdout.
+    private var answered: [JSONNode] = []
+    private let maximumMessageBytes: Int
+
+    init(purpose: Purpose, bridge: StdioBridge, maximumMessageBytes: Int) {
+        self.purpose = purpose
+        self.bridge = bridge
+        self.maximumMessageBytes = maximumMessageBytes
+        events = EventStreamDecoder(maximumLineBytes: maximumMessageBytes)
+    }
+
+    /// The ids the client waits for on this call.
+    var requestIDs: [JSONNode] {
+        guard case .message(let message) = purpose else { return [] }
+        switch message.kind {
+        case .request(let id): return [id]
+        case .batch(let ids): return ids
+        case .notification, .response: return []
+        }
+    }
+
+    var unansweredIDs: [JSONNode] { requestIDs.filter { !answered.contains($0) } }
+
+    var isSuccess: Bool { head.map { (200..<300).contains($0.status) } ?? false }
+
+    // MARK: UpstreamCallDelegate
+
+    func upstreamCall(_ call: UpstreamCall, receivedHead head: UpstreamCall.Head) {
+        self.head = head
+        bridge?.callReceivedHead(self, head)
+    }
+
+    func upstreamCall(_ call: UpstreamCall, receivedBody buffer: ByteBuffer) {
+        guard let head else { return }
+        if head.isEventStream, isSuccess {
+            do {
+                for event in try events.feed(buffer) {
+                    bridge?.streamEvent(event, from: self)
+                }
+            } catch {
+                stop(reason: "an event stream line of the upstream exceeds \(maximumMessageBytes) bytes")
+            }
+            return
+        }
+        // A plain body: kept whole for a JSON answer, or its first bytes for an error message.
+        let room = isSuccess ? maximumMessageBytes - body.readableBytes : max(0, 512 - body.readableBytes)
+        guard buffer.readableBytes <= room else {
+            if isSuccess { stop(reason: "the upstream's response exceeds \(maximumMessageBytes) bytes") }
+            body.writeImmutableBuffer(buffer.getSlice(at: buffer.readerIndex, length: room)!)
+            return
+        }
+        body.writeImmutableBuffer(buffer)
+    }
+
+    func upstreamCallEnded(_ call: UpstreamCall) {
+        upstream = nil
+        bridge?.callEnded(self, body: body)
+    }
+
+    func upstreamCall(_ call: UpstreamCall, failed reason: String, timedOut: Bool) {
+        upstream = nil
+        bridge?.callFailed(self, reason: reason)
+    }
+
+    /// Ends the call from the bridge's side and reports `reason` as its failure.
+    func stop(reason: String) {
+        upstream?.cancel()
+        upstream = nil
+        bridge?.callFailed(self, reason: reason)
+    }
+
+    func markAnswered(_ id: JSONNode) {
+        if requestIDs.contains(id) { answered.append(id) }
+    }
+}

@@ -1,0 +1,67 @@
+import NIOCore
+
+/// Splits a `text/event-stream` body into events (the WHATWG rules the MCP transport uses):
+/// `data:` lines joined with newlines, `id:` remembered for `Last-Event-ID`, comments and other
+/// fields ignored, CRLF, LF or CR line ends, events split across reads.
+struct EventStreamDecoder {
+    struct Event: Equatable {
+        var data: String
+        var id: String?
+    }
+
+    private var pending: [UInt8] = []
+    private var data: [String] = []
+    private var hasData = false
+    private var eventID: String?
+    /// A CR ended the last line; a LF right after it belongs to it.
+    private var lastWasCR = false
+    /// Bound on a single line, so that a stream without line ends cannot grow memory forever.
+    let maximumLineBytes: Int
+
+    init(maximumLineBytes: Int) {
+        self.maximumLineBytes = maximumLineBytes
+    }
+
+    enum Failure: Error { case lineTooLong }
+
+    /// Feeds body bytes; returns the events they complete.
+    mutating func feed(_ buffer: ByteBuffer) throws(Failure) -> [Event] {
+        var events: [Event] = []
+        for byte in buffer.readableBytesView {
+            if byte == 0x0A, lastWasCR { lastWasCR = false; continue }
+            lastWasCR = byte == 0x0D
+            if byte == 0x0A || byte == 0x0D {
+                if let event = line(pending) { events.append(event) }
+                pending.removeAll(keepingCapacity: true)
+            } else {
+                pending.append(byte)
+                if pending.count > maximumLineBytes { throw .lineTooLong }
+            }
+        }
+        return events
+    }
+
+    private mutating func line(_ bytes: [UInt8]) -> Event? {
+        guard !bytes.isEmpty else {
+            defer { data.removeAll(); hasData = false }
+            guard hasData else { return nil }
+            return Event(data: data.joined(separator: "\n"), id: eventID)
+        }
+        if bytes.first == UInt8(ascii: ":") { return nil }
+        let colon = bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.endIndex
+        let field = String(decoding: bytes[..<colon], as: UTF8.self)
+        var valueStart = colon < bytes.endIndex ? colon + 1 : colon
+        if valueStart < bytes.endIndex, bytes[valueStart] == 0x20 { valueStart += 1 }
+        let value = String(decoding: bytes[valueStart...], as: UTF8.self)
+        switch field {
+        case "data":
+            data.append(value)
+            hasData = true
+        case "id" where !value.contains("\0"):
+            eventID = value
+        default:
+            break
+        }
+        return nil
+    }
+}

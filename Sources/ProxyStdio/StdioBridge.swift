@@ -1,0 +1,206 @@
+import NIOCore
+import ProxyDataPlane
+import ProxyLogging
+
+/// The stdio side of `mcp-auth-proxy stdio`: reads MCP messages from stdin one line at a time,
+/// sends each as its own signed POST (so a slow call never holds back another), and writes every
+/// message that comes back to stdout as one line. It owns the MCP session the upstream assigns.
+///
+/// Runs on one event loop; every upstream exchange is an `UpstreamCall` through the same engine,
+/// pool and signer as the listeners. No task per message: calls are callbacks on the loop.
+final class StdioBridge: ChannelInboundHandler {
+    typealias InboundIn = LineFramer.Frame
+    typealias OutboundOut = ByteBuffer
+
+    struct Settings {
+        var profileName: String
+        /// How long in-flight requests may take to finish after stdin ends or a signal.
+        var grace: TimeAmount
+        /// The largest message accepted from the client (`max_request_body`).
+        var maximumRequestBytes: Int
+        /// The largest message accepted from the upstream.
+        var maximumMessageBytes = 64 << 20
+        /// Whether to open the GET stream for server-initiated messages after initialization.
+        var opensServerStream: Bool
+    }
+
+    let runtime: ProfileRuntime
+    let engine: ForwardingEngine
+    let log: LogSink
+    let settings: Settings
+    let finished: EventLoopPromise<Void>
+    var context: ChannelHandlerContext?
+
+    // The session the upstream assigned, and what initialize negotiated.
+    var sessionID: String?
+    var protocolVersion: String?
+    var initializeID: JSONNode?
+
+    var calls: [ObjectIdentifier: BridgeCall] = [:]
+    /// Requests the client cancelled: an unanswered end is expected for them, not an error.
+    var cancelledIDs: [JSONNode] = []
+    var server = ServerStream()
+    var isFinishing = false
+    var graceTimer: Scheduled<Void>?
+
+    init(runtime: ProfileRuntime, engine: ForwardingEngine, log: LogSink, settings: Settings, finished: EventLoopPromise<Void>) {
+        self.runtime = runtime
+        self.engine = engine
+        self.log = log
+        self.settings = settings
+        self.finished = finished
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: stdin
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .tooLong:
+            writeError(id: .null, code: -32600, message: "message over max_request_body (\(settings.maximumRequestBytes) bytes) of profile \(settings.profileName)")
+        case .line(let line):
+            guard line.readableBytesView.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { return }
+            received(line)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            log(.info, "stdio_input_closed")
+            finish()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // stdout is gone (the client exited): nothing more can be delivered.
+        for call in calls.values { call.upstream?.cancel() }
+        calls.removeAll()
+        finished.succeed()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        log(.warning, "stdio_error") { $0.field("error", "\(error)") }
+        context.close(promise: nil)
+    }
+
+    private func received(_ line: ByteBuffer) {
+        guard let node = JSONNode.parse(line.readableBytesView) else {
+            writeError(id: .null, code: -32700, message: "parse error: the line is not JSON")
+            return
+        }
+        let message: ClientMessage
+        switch ClientMessage.classify(node) {
+        case .failure(let problem):
+            writeError(id: node["id"] ?? .null, code: problem == .parseError ? -32700 : -32600, message: "invalid request: not a JSON-RPC 2.0 message")
+            return
+        case .success(let classified):
+            message = classified
+        }
+        if isFinishing, case .request(let id) = message.kind {
+            writeError(id: id, code: -32000, message: "mcp-auth-proxy (profile \(settings.profileName)) is shutting down")
+            return
+        }
+        if let cancelled = message.cancelledRequestID { cancelledIDs.append(cancelled) }
+        if message.method == "initialize", case .request(let id) = message.kind { initializeID = id }
+        var headers = [("accept", "application/json, text/event-stream"), ("content-type", "application/json")]
+        headers += sessionHeaders
+        if let method = message.method { headers.append(("mcp-method", HeaderValueEncoding.encode(method))) }
+        if let name = message.name { headers.append(("mcp-name", HeaderValueEncoding.encode(name))) }
+        start(BridgeCall(purpose: .message(message), bridge: self, maximumMessageBytes: settings.maximumMessageBytes),
+              method: "POST", headers: headers, body: line)
+    }
+
+    var sessionHeaders: [(String, String)] {
+        var headers: [(String, String)] = []
+        if let sessionID { headers.append(("mcp-session-id", sessionID)) }
+        if let protocolVersion { headers.append(("mcp-protocol-version", protocolVersion)) }
+        return headers
+    }
+
+    func start(_ call: BridgeCall, method: String, headers: [(String, String)], body: ByteBuffer?) {
+        guard let context else { return }
+        calls[ObjectIdentifier(call)] = call
+        call.sentInSession = sessionID != nil
+        call.upstream = UpstreamCall(method: method, headers: headers, body: body, runtime: runtime, engine: engine,
+                                     eventLoop: context.eventLoop, delegate: call)
+        if !context.channel.isWritable { call.upstream?.setReading(false) }
+    }
+
+    // MARK: stdout
+
+    /// Backpressure: while stdout is not drained, no upstream is read.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        for call in calls.values { call.upstream?.setReading(writable) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Writes one message as one line. JSON allows CR and LF only as whitespace between tokens,
+    /// so turning them into spaces keeps the message intact and the framing whole.
+    func writeLine(_ bytes: some Collection<UInt8>) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count + 1)
+        buffer.writeBytes(bytes.lazy.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 })
+        buffer.writeInteger(UInt8(0x0A))
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func writeError(id: JSONNode, code: Int, message: String, data: JSONNode? = nil) {
+        var error: [(String, JSONNode)] = [("code", .number(String(code))), ("message", .string(message))]
+        if let data { error.append(("data", data)) }
+        let response = JSONNode.object([("jsonrpc", .string("2.0")), ("id", id), ("error", .object(error))])
+        writeLine(Array(response.serialized.utf8))
+    }
+
+    // MARK: Shutdown
+
+    /// stdin ended or a signal arrived: no new requests; in-flight ones get `grace` to finish;
+    /// then the session is deleted and the bridge stops.
+    func finish() {
+        guard !isFinishing, let context else { return }
+        isFinishing = true
+        stopServerStream()
+        graceTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.grace) { [weak self] in
+            guard let self else { return }
+            for call in self.calls.values where !call.isDeletion { call.stop(reason: "the bridge is shutting down and the grace period ended") }
+        }
+        finishIfIdle()
+    }
+
+    func finishIfIdle() {
+        guard isFinishing, let context, calls.values.allSatisfy({ if case .stream = $0.purpose { true } else { false } }) else { return }
+        if let sessionID {
+            self.sessionID = nil
+            var headers = [("mcp-session-id", sessionID)]
+            if let protocolVersion { headers.append(("mcp-protocol-version", protocolVersion)) }
+            start(BridgeCall(purpose: .deleteSession, bridge: self, maximumMessageBytes: 4096), method: "DELETE", headers: headers, body: nil)
+            return
+        }
+        graceTimer?.cancel()
+        log(.info, "stdio_stopped")
+        context.close(promise: nil)
+    }
+
+    func log(_ level: LogLevel, _ event: String, _ fields: (inout LogLine) -> Void = { _ in }) {
+        guard log.isEnabled(level) else { return }
+        var line = LogLine(level: level, event: event)
+        line.field("profile", settings.profileName)
+        fields(&line)
+        log.emit(line)
+    }
+}
+
+extension BridgeCall {
+    var isDeletion: Bool {
+        if case .deleteSession = purpose { return true }
+        return false
+    }
+}

@@ -1,0 +1,72 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ProxyConfig
+import ProxyDataPlane
+import ProxyLogging
+
+/// Control plane of the stdio bridge: puts the bridge on stdin and stdout and waits until it is
+/// done (stdin ended, or `stop()` after a signal, and in-flight requests finished or the grace
+/// period ran out).
+public final class StdioBridgeRunner: Sendable {
+    private let runtime: ProfileRuntime
+    private let engine: ForwardingEngine
+    private let log: LogSink
+    private let grace: TimeAmount
+    private let channel: NIOLockedChannel
+
+    public init(runtime: ProfileRuntime, engine: ForwardingEngine, log: LogSink, grace: TimeAmount = .seconds(10)) {
+        self.runtime = runtime
+        self.engine = engine
+        self.log = log
+        self.grace = grace
+        channel = NIOLockedChannel()
+    }
+
+    /// Serves `input` and `output` (stdin and stdout by default) until the bridge finishes.
+    public func run(input: Int32 = 0, output: Int32 = 1) async throws {
+        let loop = engine.group.next()
+        let finished = loop.makePromise(of: Void.self)
+        let profile = runtime.profile
+        let settings = StdioBridge.Settings(
+            profileName: profile.name, grace: grace, maximumRequestBytes: profile.maxRequestBody.bytes,
+            opensServerStream: profile.upstreamStreaming != .off)
+        let runtime = runtime, engine = engine, log = log
+        let channel = try await NIOPipeBootstrap(group: loop)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let framer = ByteToMessageHandler(LineFramer(maximumLineBytes: settings.maximumRequestBytes))
+                    try channel.pipeline.syncOperations.addHandler(framer)
+                    try channel.pipeline.syncOperations.addHandler(
+                        StdioBridge(runtime: runtime, engine: engine, log: log, settings: settings, finished: finished))
+                }
+            }
+            .takingOwnershipOfDescriptors(input: input, output: output)
+            .get()
+        self.channel.set(channel)
+        var started = LogLine(level: .info, event: "stdio_started")
+        started.field("profile", profile.name)
+        started.field("upstream", "\(profile.upstream)")
+        log.emit(started)
+        try? await channel.closeFuture.get()
+        try? await finished.futureResult.get()
+    }
+
+    /// Finishes as at the end of stdin: in-flight requests get the grace period, then the session
+    /// is deleted and `run` returns.
+    public func stop() {
+        guard let channel = channel.get() else { return }
+        channel.eventLoop.execute {
+            guard let bridge = try? channel.pipeline.syncOperations.handler(type: StdioBridge.self) else { return }
+            bridge.finish()
+        }
+    }
+}
+
+/// The bridge's channel, set once `run` has it, read by `stop` from a signal handler's task.
+private final class NIOLockedChannel: Sendable {
+    private let box = NIOLockedValueBox<(any Channel)?>(nil)
+    func set(_ channel: any Channel) { box.withLockedValue { $0 = channel } }
+    func get() -> (any Channel)? { box.withLockedValue { $0 } }
+}
