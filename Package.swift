@@ -98,6 +98,10 @@ let package = Package(
             ],
             path: "Tests/ProxyTestSupport"
         ),
+        .testTarget(name: "ProxyStdioTests", dependencies: [
+            "ProxyStdio",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "ProxyMetricsTests", dependencies: ["ProxyMetrics", "ProxyTestSupport"]),
         .testTarget(name: "ProxyDataPlaneTests", dependencies: [
             "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyTestSupport",

@@ -148,6 +148,9 @@ private final class UpstreamHandler: ChannelInboundHandler {
             let body = code == 500 ? String(repeating: "E", count: 2000) : #"{"error":"status \#(code)"}"#
             return write(context, status: HTTPResponseStatus(statusCode: code), headers: [("content-type", "application/json"), ("www-authenticate", "HMAC"), ("x-multi", "a"), ("x-multi", "b")], body: body)
         }
+        if path.hasSuffix("/rpc") || path.hasSuffix("/rpc-expiring") {
+            return rpc(context, head: head, received: received, expiring: path.hasSuffix("/rpc-expiring"))
+        }
         if path.hasSuffix("/slow") { return }
         if path.hasSuffix("/delay") {
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -188,6 +191,31 @@ private final class UpstreamHandler: ChannelInboundHandler {
         ]
         let json = String(decoding: try! JSONSerialization.data(withJSONObject: echo, options: [.sortedKeys]), as: UTF8.self)
         write(context, status: .ok, headers: [("content-type", "application/json"), ("mcp-session-id", "session-1"), ("connection", "x-upstream-private"), ("x-upstream-private", "1")], body: json)
+    }
+
+    /// A minimal JSON-RPC endpoint for the stdio bridge's tests: answers each request with its
+    /// method as the result (initialize also assigns the session `rpc-session`), never answers
+    /// `slow`, takes notifications and responses with 202, refuses GET with 405. With `expiring`,
+    /// any request inside a session gets 404, as from a server that forgot the session.
+    private func rpc(_ context: ChannelHandlerContext, head: HTTPRequestHead, received: TestUpstream.Received, expiring: Bool) {
+        if head.method == .GET { return write(context, status: .methodNotAllowed, headers: [], body: nil) }
+        if head.method == .DELETE { return write(context, status: .ok, headers: [], body: nil) }
+        guard let message = try? JSONSerialization.jsonObject(with: Data(received.body.utf8)) as? [String: Any],
+              let method = message["method"] as? String, let id = message["id"] else {
+            return write(context, status: .accepted, headers: [], body: nil)
+        }
+        if method == "slow" { return }
+        if expiring, head.headers["mcp-session-id"].first != nil {
+            return write(context, status: .notFound, headers: [("content-type", "application/json")], body: #"{"error":"unknown session"}"#)
+        }
+        var result: [String: Any] = ["method": method]
+        var headers = [("content-type", "application/json")]
+        if method == "initialize" {
+            result["protocolVersion"] = "2025-06-18"
+            headers.append(("mcp-session-id", "rpc-session"))
+        }
+        let body = try! JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": id, "result": result], options: [.sortedKeys])
+        write(context, status: .ok, headers: headers, body: String(decoding: body, as: UTF8.self))
     }
 
     /// Responses written as raw bytes: interim 1xx heads, close-delimited bodies, 304s. The

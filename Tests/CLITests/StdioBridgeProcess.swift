@@ -1,0 +1,64 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// `mcp-auth-proxy stdio` as an MCP client launches it: messages written to its stdin, stdout
+/// read line by line as messages, stderr kept as log lines.
+final class StdioBridgeProcess {
+    let process = Process()
+    private let stdin = Pipe()
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+    let stdout: LogLines
+    let log: LogLines
+
+    init(config: URL, profile: String? = nil, environment: [String: String]) throws {
+        process.executableURL = ProxyProcess.binary
+        process.arguments = ["stdio", "--config", config.path] + (profile.map { ["--profile", $0] } ?? [])
+        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
+        process.standardInput = stdin
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        try process.run()
+        stdout = LogLines(stdoutPipe)
+        log = LogLines(stderrPipe)
+    }
+
+    func send(_ line: String) {
+        stdin.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
+    func closeInput() {
+        try? stdin.fileHandleForWriting.close()
+    }
+
+    /// The messages written to stdout so far, parsed (a line that is not JSON fails the test).
+    var messages: [[String: Any]] {
+        stdout.all.map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? ["not json": $0] }
+    }
+
+    /// Waits for the message whose id is `id` (compared as text: 1 and "1" differ).
+    func response(id: String, timeout: Double = 10) async -> [String: Any]? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let message = messages.first(where: { Self.idText($0["id"]) == id }) { return message }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    static func idText(_ id: Any?) -> String? {
+        switch id {
+        case let text as String: return "\"\(text)\""
+        case let number as NSNumber: return number.stringValue
+        case is NSNull: return "null"
+        default: return nil
+        }
+    }
+
+    /// Waits for the process to exit; nil if it is still running after `timeout`.
+    func exitStatus(timeout: Double = 15) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import ProxyTestSupport
+import Testing
+
+/// `mcp-auth-proxy stdio`, the real binary, against a real upstream on 127.0.0.1. (The official
+/// SDKs drive it in Tests/Interop/stdio_interop.py.)
+@Suite("mcp-auth-proxy stdio")
+struct StdioCommandTests {
+    static let secret = "stdio-test-secret-0123456789"
+
+    func config(upstream: Int, path: String = "/rpc", extra: String = "") -> URL {
+        writeConfig("""
+        profiles:
+          bridge:
+            upstream_url: http://127.0.0.1:\(upstream)\(path)
+            key_id: bridge-key
+            secret_env: BRIDGE_SECRET
+            listen_port: 8999
+        \(extra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        """)
+    }
+
+    func bridge(_ config: URL) throws -> StdioBridgeProcess {
+        try StdioBridgeProcess(config: config, environment: ["BRIDGE_SECRET": Self.secret])
+    }
+
+    static let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
+
+    @Test("each message is a signed POST with the session, the protocol version and SEP-2243 headers; EOF deletes the session and exits 0")
+    func signedMessages() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port))
+        bridge.send(Self.initialize)
+        let initialized = try #require(await bridge.response(id: "1"))
+        #expect((initialized["result"] as? [String: Any])?["protocolVersion"] as? String == "2025-06-18")
+        bridge.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        bridge.send(#"{"jsonrpc":"2.0","id":"call","method":"tools/call","params":{"name":"evil\r\nX-Injected: 1","arguments":{}}}"#)
+        let called = try #require(await bridge.response(id: #""call""#))
+        #expect((called["result"] as? [String: Any])?["method"] as? String == "tools/call")
+        try await Task.sleep(for: .seconds(1))
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+
+        let received = upstream.received
+        #expect(received.allSatisfy { $0.signatureValid }, "every exchange is signed")
+        let call = try #require(received.first { $0.body.contains("tools/call") })
+        func header(_ name: String) -> String? { call.headers.first { $0.0.lowercased() == name }?.1 }
+        #expect(header("mcp-method") == "tools/call")
+        #expect(header("mcp-name") == "=?base64?ZXZpbA0KWC1JbmplY3RlZDogMQ==?=", "CR and LF never reach a header raw")
+        #expect(!call.headers.contains { $0.0.lowercased() == "x-injected" })
+        #expect(header("mcp-session-id") == "rpc-session" && header("mcp-protocol-version") == "2025-06-18")
+        #expect(header("accept") == "application/json, text/event-stream")
+        #expect(received.filter { $0.method == "GET" }.count == 1, "one GET, refused with 405, not retried")
+        let delete = try #require(received.last)
+        #expect(delete.method == "DELETE" && delete.headers.contains { $0.0.lowercased() == "mcp-session-id" && $0.1 == "rpc-session" })
+        #expect(bridge.messages.count == 2, "stdout carries the two responses and nothing else: \(bridge.stdout.all)")
+        #expect(!bridge.log.all.joined().contains(Self.secret))
+        await upstream.stop()
+    }
+
+    @Test("lines that are not JSON, not JSON-RPC or too long get errors, reach nothing, and the bridge carries on")
+    func badLines() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port, extra: "max_request_body: 1KiB"))
+        bridge.send("this is not json")
+        bridge.send("")
+        bridge.send(#"{"id":2,"method":"ping"}"#)
+        bridge.send(#"{"jsonrpc":"2.0","id":3,"method":"ping","params":{"pad":""# + String(repeating: "x", count: 2000) + #""}}"#)
+        bridge.send(#"{"jsonrpc":"2.0","id":4,"method":"ping"}"#)
+        let answered = try #require(await bridge.response(id: "4"))
+        #expect((answered["result"] as? [String: Any])?["method"] as? String == "ping")
+        let errors = bridge.messages.compactMap { $0["error"] as? [String: Any] }
+        #expect(errors.map { $0["code"] as? Int } == [-32700, -32600, -32600], "\(bridge.stdout.all)")
+        #expect(bridge.messages.prefix(3).allSatisfy { $0["id"] is NSNull || StdioBridgeProcess.idText($0["id"]) == "2" })
+        #expect(upstream.received.count == 1, "only the valid ping went upstream")
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        await upstream.stop()
+    }
+
+    @Test("an unreachable upstream or one past request_timeout: an error response naming the profile, for requests only")
+    func failures() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let slow = try bridge(config(upstream: upstream.port, extra: "request_timeout: 300ms"))
+        slow.send(#"{"jsonrpc":"2.0","id":9,"method":"slow"}"#)
+        let timedOut = try #require(await slow.response(id: "9"))
+        let message = (timedOut["error"] as? [String: Any])?["message"] as? String ?? ""
+        #expect(message.contains("profile bridge") && message.contains("request_timeout"), "\(message)")
+        slow.closeInput()
+        #expect(await slow.exitStatus() == 0)
+
+        let port = upstream.port
+        await upstream.stop()
+        let dead = try bridge(config(upstream: port))
+        dead.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        dead.send(#"{"jsonrpc":"2.0","id":"x","method":"ping"}"#)
+        let unreachable = try #require(await dead.response(id: #""x""#))
+        let error = try #require(unreachable["error"] as? [String: Any])
+        #expect(error["code"] as? Int == -32000)
+        #expect((error["message"] as? String)?.contains("upstream unreachable") == true, "\(error)")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(dead.messages.count == 1, "the notification gets no answer, only a log line")
+        #expect(await dead.log.wait(for: "stdio_request_failed", count: 2).count == 2)
+        dead.closeInput()
+        #expect(await dead.exitStatus() == 0)
+    }
+
+    @Test("session expired: a 404 inside a session is an error, and the next initialize starts a fresh session")
+    func sessionExpired() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port, path: "/rpc-expiring"))
+        bridge.send(Self.initialize)
+        _ = try #require(await bridge.response(id: "1"))
+        bridge.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+        let expired = try #require(await bridge.response(id: "2"))
+        let error = try #require(expired["error"] as? [String: Any])
+        #expect((error["message"] as? String)?.contains("session expired") == true, "\(error)")
+        #expect((error["data"] as? [String: Any])?["status"] as? Int == 404)
+        bridge.send(Self.initialize.replacingOccurrences(of: #""id":1"#, with: #""id":3"#))
+        let again = try #require(await bridge.response(id: "3"))
+        #expect(again["result"] != nil, "the new initialize goes out without the dead session id")
+        let reinitialize = try #require(upstream.received.last { $0.body.contains(#""id":3"#) })
+        #expect(!reinitialize.headers.contains { $0.0.lowercased() == "mcp-session-id" })
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        await upstream.stop()
+    }
+
+    @Test("SIGTERM ends the bridge with status 0 after deleting the session")
+    func terminate() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port))
+        bridge.send(Self.initialize)
+        _ = try #require(await bridge.response(id: "1"))
+        bridge.process.terminate()
+        #expect(await bridge.exitStatus() == 0)
+        #expect(upstream.received.last?.method == "DELETE")
+        #expect(await bridge.log.wait(for: "stdio_stopped").count == 1)
+        await upstream.stop()
+    }
+
+    @Test("a config with several profiles needs --profile (exit 64); an invalid one exits 78")
+    func usage() throws {
+        let two = writeConfig("""
+        profiles:
+          a: {upstream_url: "http://127.0.0.1:1/mcp", key_id: k, secret_env: BRIDGE_SECRET, listen_port: 8998}
+          b: {upstream_url: "http://127.0.0.1:1/mcp", key_id: k, secret_env: BRIDGE_SECRET, listen_port: 8997}
+        """)
+        let several = try ProxyProcess.run(["stdio", "--config", two.path], environment: ["BRIDGE_SECRET": Self.secret])
+        #expect(several.status == 64)
+        #expect(several.stderr.contains("choose one with --profile (a, b)"), "\(several.stderr)")
+        #expect(several.stdout.isEmpty)
+        let invalid = try ProxyProcess.run(["stdio", "--config", two.path, "--profile", "a"])
+        #expect(invalid.status == 78)
+        #expect(invalid.stdout.isEmpty, "stdout carries only MCP messages, never a diagnostic")
+    }
+}
