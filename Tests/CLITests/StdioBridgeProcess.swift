@@ -11,9 +11,13 @@ final class StdioBridgeProcess {
     let stdout: LogLines
     let log: LogLines
 
-    init(config: URL, profile: String? = nil, environment: [String: String]) throws {
+    convenience init(config: URL, profile: String? = nil, environment: [String: String]) throws {
+        try self.init(arguments: ["stdio", "--config", config.path] + (profile.map { ["--profile", $0] } ?? []), environment: environment)
+    }
+
+    init(arguments: [String], environment: [String: String]) throws {
         process.executableURL = ProxyProcess.binary
-        process.arguments = ["stdio", "--config", config.path] + (profile.map { ["--profile", $0] } ?? [])
+        process.arguments = arguments
         process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
         process.standardInput = stdin
         process.standardOutput = stdoutPipe

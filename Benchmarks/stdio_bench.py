@@ -1,0 +1,129 @@
+"""stdio benchmark: one SDK client workload (tools/call, sequential and 8 concurrent sessions)
+against one signature-checking SDK server, three ways in one run:
+
+  direct     the SDK's HTTP client signs each request itself (an httpx auth hook)
+  bridge     the SDK's stdio client launches `mcp-auth-proxy stdio`
+  mcp-proxy  the SDK's stdio client launches the `mcp-proxy` package (PyPI) in stdio-to-remote
+             mode, with the three signature headers computed once at start (valid for the run)
+
+Prints calls/s, p50 and p99 per way, and the ratios bridge/direct and bridge/mcp-proxy.
+"""
+import argparse, asyncio, hashlib, hmac, os, statistics, subprocess, sys, tempfile, time
+
+import httpx
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Interop"))
+from interop_common import BINARY, HERE, free_port, wait_port  # noqa: E402
+
+try:
+    from mcp.client.streamable_http import streamablehttp_client as http_client
+except ImportError:
+    from mcp.client.streamable_http import streamable_http_client as http_client
+
+KEY_ID, SECRET = "bench-key", "bench-secret-0123456789abcdef"
+
+
+def signature(method, target, timestamp):
+    return hmac.new(SECRET.encode(), f"{method}\n{target}\n{timestamp}".encode(), hashlib.sha256).hexdigest()
+
+
+class SigningAuth(httpx.Auth):
+    """What a client that signs for itself does: fresh headers on every request."""
+
+    def auth_flow(self, request):
+        timestamp = str(int(time.time()))
+        target = request.url.raw_path.decode()
+        request.headers["x-api-key-id"] = KEY_ID
+        request.headers["x-timestamp"] = timestamp
+        request.headers["x-signature"] = signature(request.method, target, timestamp)
+        yield request
+
+
+async def run_calls(session, count, latencies):
+    for index in range(count):
+        started = time.perf_counter()
+        result = await session.call_tool("echo", {"text": f"call {index}"})
+        latencies.append(time.perf_counter() - started)
+        assert result.content[0].text == f"call {index}", result
+
+
+async def session_direct(url, count, latencies):
+    async with httpx.AsyncClient(auth=SigningAuth(), timeout=30) as client:
+        try:
+            context = http_client(url, http_client=client)
+        except TypeError:  # SDK 1.x takes the auth directly
+            context = http_client(url, auth=SigningAuth())
+        async with context as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                await session.initialize()
+                await run_calls(session, 3, [])  # warm-up
+                await run_calls(session, count, latencies)
+
+
+async def session_stdio(command, args, env, count, latencies):
+    with open(os.devnull, "w") as devnull:
+        async with stdio_client(StdioServerParameters(command=command, args=args, env=env), errlog=devnull) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                await run_calls(session, 3, [])
+                await run_calls(session, count, latencies)
+
+
+async def measure(name, make_session, calls, sessions):
+    rows = []
+    for concurrency in (1, sessions):
+        latencies = []
+        per_session = calls // concurrency
+        started = time.perf_counter()
+        await asyncio.gather(*[make_session(per_session, latencies) for _ in range(concurrency)])
+        elapsed = time.perf_counter() - started
+        latencies.sort()
+        rows.append((name, concurrency, len(latencies) / elapsed, statistics.median(latencies) * 1000,
+                     latencies[int(len(latencies) * 0.99) - 1] * 1000))
+    return rows
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=400)
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--mcp-proxy", default=os.environ.get("MCP_PROXY_BIN", "mcp-proxy"))
+    args = parser.parse_args()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, os.path.join(HERE, "signed_server.py"), "--port", str(port),
+                               "--key-id", KEY_ID, "--secret", SECRET], stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        wait_port(port)
+        directory = tempfile.mkdtemp(prefix="stdio-bench-")
+        config = os.path.join(directory, "profiles.yaml")
+        with open(config, "w") as f:
+            f.write(f"profiles:\n  bench:\n    upstream_url: {url}\n    key_id: {KEY_ID}\n    secret_env: BENCH_SECRET\n    listen_port: {free_port()}\n")
+        env = {"PATH": os.environ.get("PATH", ""), "BENCH_SECRET": SECRET}
+        timestamp = str(int(time.time()))
+        headers = ["-H", "x-api-key-id", KEY_ID, "-H", "x-timestamp", timestamp, "-H", "x-signature", signature("POST", "/mcp", timestamp)]
+        ways = [
+            ("direct", lambda n, lat: session_direct(url, n, lat)),
+            ("bridge", lambda n, lat: session_stdio(BINARY, ["stdio", "--config", config, "--log-level", "warning"], env, n, lat)),
+            ("mcp-proxy", lambda n, lat: session_stdio(args.mcp_proxy, ["--transport", "streamablehttp", *headers, url], env, n, lat)),
+        ]
+        rows = []
+        for name, make in ways:
+            rows += await measure(name, make, args.calls, args.sessions)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"{'way':<10} {'sessions':>8} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, concurrency, rate, p50, p99 in rows:
+        print(f"{name:<10} {concurrency:>8} {rate:>9.1f} {p50:>8.2f} {p99:>8.2f}")
+    by = {(name, concurrency): rate for name, concurrency, rate, _, _ in rows}
+    for concurrency in (1, args.sessions):
+        bridge = by[("bridge", concurrency)]
+        print(f"{concurrency} session(s): bridge/direct {bridge / by[('direct', concurrency)]:.2f}x, "
+              f"bridge/mcp-proxy {bridge / by[('mcp-proxy', concurrency)]:.2f}x")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
