@@ -155,3 +155,36 @@ struct StdioCommandTests {
         #expect(invalid.stdout.isEmpty, "stdout carries only MCP messages, never a diagnostic")
     }
 }
+
+/// Backpressure: a client that does not read stdout stops the bridge reading the upstream.
+@Suite("mcp-auth-proxy stdio: backpressure")
+struct StdioBackpressureTests {
+    @Test("while the client reads nothing, the upstream's event stream stalls and the bridge's memory stays bounded")
+    func clientNotReading() async throws {
+        let upstream = try await TestUpstream(secret: StdioCommandTests.secret)
+        let config = StdioCommandTests().config(upstream: upstream.port, path: "/rpc-firehose")
+        let process = Process()
+        process.executableURL = ProxyProcess.binary
+        process.arguments = ["stdio", "--config", config.path]
+        process.environment = ["BRIDGE_SECRET": StdioCommandTests.secret, "PATH": "/usr/bin:/bin"]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout  // never read
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(#"{"jsonrpc":"2.0","id":1,"method":"flood"}"#.utf8 + [0x0A]))
+        try await Task.sleep(for: .seconds(3))
+        let stalledAt = upstream.streamedBytes
+        try await Task.sleep(for: .seconds(1))
+        let residentKiB = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+            .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        await upstream.stop()
+        #expect(stalledAt > 0, "the stream started")
+        #expect(stalledAt < 16 << 20, "the upstream was held back: \(stalledAt) bytes sent while the client read nothing")
+        #expect(upstream.streamedBytes - stalledAt < 1 << 20, "and stays stalled")
+        #expect(residentKiB > 0 && residentKiB < 96 * 1024, "resident memory \(residentKiB) KiB")
+    }
+}

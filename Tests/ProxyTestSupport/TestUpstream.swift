@@ -27,6 +27,9 @@ public final class TestUpstream: Sendable {
     private let log = NIOLockedValueBox<[Received]>([])
     private let connections = NIOLockedValueBox(0)
     private let closedConnections = NIOLockedValueBox(0)
+    private let streamed = NIOLockedValueBox(0)
+    /// Bytes of `/rpc-firehose` event streams handed to the kernel so far.
+    public var streamedBytes: Int { streamed.withLockedValue { $0 } }
     private let stopped = NIOLockedValueBox(false)
     /// Connections the proxy has closed (or that ended) so far.
     public var closedConnectionCount: Int { closedConnections.withLockedValue { $0 } }
@@ -52,6 +55,7 @@ public final class TestUpstream: Sendable {
         let log = self.log
         let connections = self.connections
         let closedConnections = self.closedConnections
+        let streamed = self.streamed
         let tls = try certificate.map { certificate in
             var configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(certificate.certificatePath).map { .certificate($0) },
@@ -69,7 +73,7 @@ public final class TestUpstream: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(secrets: [secret] + alsoAccepting, refusesGET: refusesGET, checksSignature: checksSignature, log: log))
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(secrets: [secret] + alsoAccepting, refusesGET: refusesGET, checksSignature: checksSignature, log: log, streamed: streamed))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -100,7 +104,10 @@ private final class UpstreamHandler: ChannelInboundHandler {
     var head: HTTPRequestHead?
     var body = ""
 
-    init(secrets: [String], refusesGET: Bool, checksSignature: Bool, log: NIOLockedValueBox<[TestUpstream.Received]>) {
+    let streamed: NIOLockedValueBox<Int>
+
+    init(secrets: [String], refusesGET: Bool, checksSignature: Bool, log: NIOLockedValueBox<[TestUpstream.Received]>, streamed: NIOLockedValueBox<Int>) {
+        self.streamed = streamed
         self.secrets = secrets
         self.checksSignature = checksSignature
         self.refusesGET = refusesGET
@@ -148,6 +155,7 @@ private final class UpstreamHandler: ChannelInboundHandler {
             let body = code == 500 ? String(repeating: "E", count: 2000) : #"{"error":"status \#(code)"}"#
             return write(context, status: HTTPResponseStatus(statusCode: code), headers: [("content-type", "application/json"), ("www-authenticate", "HMAC"), ("x-multi", "a"), ("x-multi", "b")], body: body)
         }
+        if path.hasSuffix("/rpc-firehose") { return firehose(context) }
         if path.hasSuffix("/rpc") || path.hasSuffix("/rpc-expiring") {
             return rpc(context, head: head, received: received, expiring: path.hasSuffix("/rpc-expiring"))
         }
@@ -216,6 +224,25 @@ private final class UpstreamHandler: ChannelInboundHandler {
         }
         let body = try! JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": id, "result": result], options: [.sortedKeys])
         write(context, status: .ok, headers: headers, body: String(decoding: body, as: UTF8.self))
+    }
+
+    /// An event stream of 64 KiB notifications written as fast as the connection takes them (each
+    /// write waits for the previous one to reach the kernel), up to 256 MiB: how far it gets shows
+    /// whether the reader applies backpressure.
+    private func firehose(_ context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-type": "text/event-stream", "transfer-encoding": "chunked"]))), promise: nil)
+        let event = ByteBuffer(string: #"data: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":""# + String(repeating: "x", count: 64 * 1024) + "\"}}\n\n")
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let streamed = self.streamed
+        func next() {
+            let (handler, context) = bound.value
+            guard context.channel.isActive, streamed.withLockedValue({ $0 }) < 256 << 20 else { return }
+            context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(event)))).assumeIsolated().whenSuccess {
+                streamed.withLockedValue { $0 += event.readableBytes }
+                next()
+            }
+        }
+        next()
     }
 
     /// Responses written as raw bytes: interim 1xx heads, close-delimited bodies, 304s. The
