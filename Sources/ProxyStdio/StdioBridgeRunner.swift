@@ -45,10 +45,12 @@ public final class StdioBridgeRunner: Sendable {
             .takingOwnershipOfDescriptors(input: input, output: output)
             .get()
         self.channel.set(channel)
-        var started = LogLine(level: .info, event: "stdio_started")
-        started.field("profile", profile.name)
-        started.field("upstream", "\(profile.upstream)")
-        log.emit(started)
+        if log.isEnabled(.info) {
+            var started = LogLine(level: .info, event: "stdio_started")
+            started.field("profile", profile.name)
+            started.field("upstream", "\(profile.upstream)")
+            log.emit(started)
+        }
         try? await channel.closeFuture.get()
         try? await finished.futureResult.get()
     }
