@@ -126,6 +126,27 @@ struct StdioCommandTests {
         await upstream.stop()
     }
 
+    @Test("after initialized the GET stream opens; a dropped stream is reopened with Last-Event-ID and its messages reach stdout")
+    func serverStream() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port, path: "/rpc-streaming"))
+        bridge.send(Self.initialize)
+        _ = try #require(await bridge.response(id: "1"))
+        bridge.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        let deadline = Date().addingTimeInterval(10)
+        while upstream.received.filter({ $0.method == "GET" }).count < 3, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let gets = upstream.received.filter { $0.method == "GET" }
+        #expect(gets.count >= 3, "reconnected after each drop")
+        func lastEventID(_ get: TestUpstream.Received) -> String? { get.headers.first { $0.0.lowercased() == "last-event-id" }?.1 }
+        #expect(gets.map(lastEventID).prefix(3) == [nil, "2", "4"], "\(gets.map(lastEventID))")
+        #expect(gets.allSatisfy { $0.signatureValid && $0.headers.contains { $0.0.lowercased() == "mcp-session-id" && $0.1 == "rpc-session" } })
+        let notes = bridge.messages.compactMap { ($0["params"] as? [String: Any])?["data"] as? String }
+        #expect(Array(notes.prefix(6)) == (1...6).map { "event \($0)" }, "\(notes)")
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        await upstream.stop()
+    }
+
     @Test("SIGTERM ends the bridge with status 0 after deleting the session")
     func terminate() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)

@@ -156,7 +156,8 @@ private final class UpstreamHandler: ChannelInboundHandler {
             return write(context, status: HTTPResponseStatus(statusCode: code), headers: [("content-type", "application/json"), ("www-authenticate", "HMAC"), ("x-multi", "a"), ("x-multi", "b")], body: body)
         }
         if path.hasSuffix("/rpc-firehose") { return firehose(context) }
-        if path.hasSuffix("/rpc") || path.hasSuffix("/rpc-expiring") {
+        if path.hasSuffix("/rpc-streaming"), head.method == .GET { return serverStream(context, head: head) }
+        if path.hasSuffix("/rpc") || path.hasSuffix("/rpc-expiring") || path.hasSuffix("/rpc-streaming") {
             return rpc(context, head: head, received: received, expiring: path.hasSuffix("/rpc-expiring"))
         }
         if path.hasSuffix("/slow") { return }
@@ -224,6 +225,20 @@ private final class UpstreamHandler: ChannelInboundHandler {
         }
         let body = try! JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": id, "result": result], options: [.sortedKeys])
         write(context, status: .ok, headers: headers, body: String(decoding: body, as: UTF8.self))
+    }
+
+    /// A GET stream of server-initiated messages that drops after two events, numbered on from
+    /// the `Last-Event-ID` the client sends, so a test can see the reconnect resume.
+    private func serverStream(_ context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let first = head.headers["last-event-id"].first.flatMap { Int($0) }.map { $0 + 1 } ?? 1
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-type": "text/event-stream", "transfer-encoding": "chunked"]))), promise: nil)
+        for id in first...(first + 1) {
+            let event = #"id: \#(id)"# + "\n" + #"data: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"event \#(id)"}}"# + "\n\n"
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: event)))), promise: nil)
+        }
+        context.flush()
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .milliseconds(50)) { bound.value.close(promise: nil) }
     }
 
     /// An event stream of 64 KiB notifications written as fast as the connection takes them (each
