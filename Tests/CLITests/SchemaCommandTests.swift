@@ -9,7 +9,7 @@ import Testing
 @Suite("mcp-auth-proxy schema", .serialized)
 struct SchemaCommandTests {
     static let fixtures = ProxyProcess.packageRoot.appendingPathComponent("Tests/SchemaFixtures")
-    let environment = ["MCP_SCHEMA_TEST_SECRET": "schema-test-secret-0123456789"]
+    let environment = ["MCP_SCHEMA_TEST_SECRET": "schema-test-secret-0123456789", "MCP_SCHEMA_TEST_TOKEN": String(repeating: "7a", count: 20)]
 
     static func fixtureNames(_ kind: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: fixtures.appendingPathComponent(kind).path)) ?? []

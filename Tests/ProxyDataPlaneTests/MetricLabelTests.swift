@@ -8,7 +8,7 @@ import Testing
 @Suite("metric label vocabularies")
 struct MetricLabelTests {
     static let answers: [LocalAnswer] = [
-        .hostNotAllowed, .originNotAllowed, .badTarget("x"), .discoveryProbe, .notFound, .methodNotAllowed("PUT"),
+        .hostNotAllowed, .originNotAllowed, .badTarget("x"), .discoveryProbe, .notFound, .methodNotAllowed("PUT"), .unauthenticated,
         .bodyTooLarge, .bodyNotJSON, .bodyNotJSONRPC, .headTooLarge, .malformedHTTP("x"), .bodyTimedOut,
         .upstreamFailed(.timedOut),
     ]

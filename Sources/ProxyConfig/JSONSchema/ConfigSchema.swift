@@ -76,6 +76,10 @@ public enum ConfigSchema {
             rule("key_id and signing belong to auth_scheme: auth-gateway.",
                  when: schemeOtherThan(gateway), forbid: ["key_id", "signing"]),
             rule("auth_header belongs to auth_scheme: header.", when: schemeOtherThan(header), forbid: ["auth_header"]),
+            rule("client_tokens belong to client_auth: bearer.",
+                 when: .object([("required", .array([.string("client_auth")])),
+                                ("properties", .object([("client_auth", .object([("const", .string(ClientAuth.Mode.none.rawValue))]))]))]),
+                 forbid: ["client_tokens"]),
             rule("auth_scheme: none takes no secret.",
                  when: .object([("required", .array([.string("auth_scheme")])),
                                 ("properties", .object([("auth_scheme", .object([("const", .string(none))]))]))]),
@@ -174,6 +178,19 @@ public enum ConfigSchema {
             return .object([("type", .string("array")), ("items", string(pattern: "^[A-Za-z0-9+.-]+://[^/@\\s]+/?$"))])
         case .mapping(let keys):
             return mapping(keys, rules: [])
+        case .clientTokens:
+            let token = JSONValue.object([
+                ("type", .string("object")),
+                ("additionalProperties", .bool(false)),
+                ("required", .array([.string("name")])),
+                ("properties", .object([
+                    ("name", string(pattern: ClientToken.namePattern)),
+                    ("token_env", shape(of: .environmentName)),
+                    ("token_file", shape(of: .filePath)),
+                ])),
+                ("oneOf", .array([required(["token_env"]), required(["token_file"])])),
+            ])
+            return .object([("type", .string("array")), ("minItems", .integer(1)), ("items", token)])
         }
     }
 

@@ -45,6 +45,7 @@ struct ProfileBuilder {
         let listenHost = listenHostValue()
         let listenPort = port("listen_port")
         let allowRemote = bool("allow_remote", default: false)
+        let clientAuth = clientAuthValue(allowRemote: allowRemote, listenHost: listenHost)
         let allowInsecure = bool("allow_insecure_upstream", default: false)
         let mcpPath = mcpPathValue()
         let heartbeat = duration("heartbeat_interval", default: .seconds(15))
@@ -75,14 +76,14 @@ struct ProfileBuilder {
         guard isSelected, diagnostics.errors.count == errorsBefore, let upstream, let keyID, let listenHost, let listenPort,
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
               let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader,
-              let clientCertificate else {
+              let clientCertificate, let clientAuth else {
             // Every way to fail reports why; a profile must never vanish without a diagnostic.
             if isSelected, diagnostics.errors.count == errorsBefore {
                 report(nil, "the profile could not be built", fix: "please report this with the profile (secrets removed)")
             }
             return nil
         }
-        return Profile(
+        var profile = Profile(
             name: name, upstream: upstream, keyID: keyID, secret: secret, listenHost: listenHost, listenPort: listenPort,
             allowRemote: allowRemote, allowInsecureUpstream: allowInsecure, mcpPath: mcpPath, heartbeatInterval: heartbeat,
             connectTimeout: connectTimeout, requestTimeout: requestTimeout, maxRequestBody: maxBody, allowedOrigins: origins,
@@ -90,6 +91,8 @@ struct ProfileBuilder {
             authScheme: scheme, authHeader: authHeader,
             clientCertFile: clientCertificate?.certificate, clientKeyFile: clientCertificate?.key
         )
+        profile.clientAuth = clientAuth
+        return profile
     }
 
     // MARK: Reporting

@@ -31,6 +31,8 @@ public struct ConfigKey: Sendable {
         case origins
         /// A nested mapping whose keys are in the given table.
         case mapping([ConfigKey])
+        /// A list of `{name, token_env | token_file}` (inbound client tokens).
+        case clientTokens
 
         /// The "expected …" of a type error.
         public var expectation: String {
@@ -51,6 +53,7 @@ public struct ConfigKey: Sendable {
             case .environmentNames: "a list of variable names"
             case .origins: "a list of origins"
             case .mapping: "a mapping"
+            case .clientTokens: "a list of client tokens"
             }
         }
     }

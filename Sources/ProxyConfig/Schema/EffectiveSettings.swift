@@ -32,6 +32,13 @@ extension Profile {
         add("listen_host", listenHost)
         add("listen_port", String(listenPort))
         add("allow_remote", String(allowRemote))
+        switch clientAuth {
+        case .none:
+            add("client_auth", "none")
+        case .bearer(let tokens):
+            add("client_auth", "bearer")
+            add("client_tokens", tokens.map { "\($0.name) (\($0.token.source), \($0.token.bytes.count) bytes)" }.joined(separator: ", "))
+        }
         add("allow_insecure_upstream", String(allowInsecureUpstream))
         add("mcp_path", mcpPath)
         add("heartbeat_interval", heartbeatInterval.description)

@@ -11,6 +11,7 @@ extension Profile {
             && allowedOrigins == other.allowedOrigins && upstreamStreaming == other.upstreamStreaming
             && caFile == other.caFile && signing == other.signing && authScheme == other.authScheme
             && authHeader == other.authHeader && clientCertFile == other.clientCertFile && clientKeyFile == other.clientKeyFile
+            && clientAuth == other.clientAuth
     }
 
     /// Whether `other` listens where this profile does (a reload then keeps the listener).
@@ -23,6 +24,9 @@ extension Profile {
     public var watchedFiles: [String] {
         var files = [clientCertFile, clientKeyFile].compactMap { $0 }
         if case .file(let path) = secret.source { files.append(path) }
+        if case .bearer(let tokens) = clientAuth {
+            for token in tokens { if case .file(let path) = token.token.source { files.append(path) } }
+        }
         return files
     }
 }

@@ -15,6 +15,8 @@ enum LocalAnswer: Equatable {
     case discoveryProbe
     case notFound
     case methodNotAllowed(String)
+    /// `client_auth: bearer` and no valid client token.
+    case unauthenticated
     case bodyTooLarge
     /// The body is not JSON.
     case bodyNotJSON
@@ -32,7 +34,7 @@ enum LocalAnswer: Equatable {
     var closesConnection: Bool {
         switch self {
         case .badTarget, .bodyTooLarge, .headTooLarge, .malformedHTTP, .bodyTimedOut: return true
-        case .hostNotAllowed, .originNotAllowed, .discoveryProbe, .notFound, .methodNotAllowed,
+        case .hostNotAllowed, .originNotAllowed, .discoveryProbe, .notFound, .methodNotAllowed, .unauthenticated,
              .bodyNotJSON, .bodyNotJSONRPC, .upstreamFailed:
             return false
         }
@@ -44,6 +46,7 @@ enum LocalAnswer: Equatable {
         case .hostNotAllowed, .originNotAllowed: return 403
         case .discoveryProbe, .notFound: return 404
         case .methodNotAllowed: return 405
+        case .unauthenticated: return 401
         case .bodyTimedOut: return 408
         case .bodyTooLarge: return 413
         case .headTooLarge: return 431
@@ -68,6 +71,7 @@ enum LocalAnswer: Equatable {
         case .discoveryProbe: return "discovery"
         case .notFound: return "not_found"
         case .methodNotAllowed: return "method"
+        case .unauthenticated: return "client_auth"
         case .bodyTooLarge: return "body_too_large"
         case .bodyNotJSON: return "bad_json"
         case .bodyNotJSONRPC: return "bad_jsonrpc"
@@ -98,6 +102,9 @@ extension LocalResponse {
         case .methodNotAllowed(let method):
             self = .jsonRPCError(.methodNotAllowed, code: -32600, message: "method \(method) is not supported on the MCP endpoint", profile: profile)
             extraHeaders = [("allow", RequestRouter.allowedMethods.joined(separator: ", "))]
+        case .unauthenticated:
+            self = .jsonRPCError(.unauthorized, code: -32600, message: "this profile needs a client token: send Authorization: Bearer <token> (client_auth: bearer)", profile: profile)
+            extraHeaders = [("www-authenticate", #"Bearer realm="mcp-auth-proxy""#)]
         case .bodyTooLarge:
             self = .jsonRPCError(.payloadTooLarge, code: -32600, message: "request body exceeds max_request_body (\(runtime.profile.maxRequestBody))", profile: profile)
         case .bodyNotJSON:

@@ -12,10 +12,24 @@ struct RequestAdmission: Sendable {
 
     let originPolicy: OriginPolicy
     let router: RequestRouter
+    /// nil for `client_auth: none`.
+    let authenticator: ClientAuthenticator?
 
     init(profile: Profile) {
         originPolicy = OriginPolicy(profile: profile)
         router = RequestRouter(profile: profile)
+        authenticator = ClientAuthenticator(profile.clientAuth)
+    }
+
+    /// The verdict; `client` is set to the authenticated client's name under `client_auth: bearer`.
+    /// Discovery probes and unknown paths are answered without authentication: their answers are
+    /// static and tell nothing.
+    func verdict(on head: RequestHead, client: inout String?) -> Verdict {
+        client = nil
+        let verdict = verdict(on: head)
+        guard case .forward = verdict, let authenticator else { return verdict }
+        client = authenticator.client(presentedIn: head)
+        return client == nil ? .refuse(.unauthenticated) : verdict
     }
 
     func verdict(on head: RequestHead) -> Verdict {

@@ -116,13 +116,20 @@ extension ClientConnectionHandler {
     }
 
     private func log(_ exchange: RequestExchange, event: ExchangeEnd.LogEvent, bytesOut: Int?, now: NIODeadline) {
-        let level: LogLevel = exchange.failure != nil || exchange.status >= 500 ? .warning : .info
+        // A refused client token is worth a warning: repeated ones are someone guessing.
+        let refusedToken = exchange.status == 401 && client == nil && runtime.admission.authenticator != nil
+        let level: LogLevel = exchange.failure != nil || exchange.status >= 500 || refusedToken ? .warning : .info
         guard runtime.log.isEnabled(level) else { return }
         // The connection's line buffer, moved out so that it is uniquely referenced and reused.
         var storage: [UInt8] = []
         swap(&storage, &logLineStorage)
         var line = LogLine(level: level, event: event.rawValue, reusing: storage)
         line.field("profile", runtime.profile.name)
+        if let client { line.field("client", client) }
+        if refusedToken {
+            line.field("client_address", context.channel.remoteAddress?.ipAddress ?? "unix")
+            line.field("reason", "client_auth")
+        }
         line.field("method", exchange.method)
         line.field("path", String(exchange.logPath))
         if let rpcMethod = exchange.rpcMethod { line.field("rpc_method", rpcMethod) }

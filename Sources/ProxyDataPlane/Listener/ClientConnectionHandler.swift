@@ -32,6 +32,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var streamIsCounted = false
     /// The log line buffer, reused by every request on the connection.
     var logLineStorage: [UInt8] = []
+    /// The client `client_auth: bearer` authenticated for the current request (its log line names it).
+    var client: String?
     var limitsCheck: RepeatedTask?
     /// Set while `processInput` runs, so that ending an exchange inside it does not recurse.
     private var isProcessingInput = false
@@ -98,7 +100,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     runtime = current
                     machine.reconfigure(current.exchangeConfiguration)
                 }
-                execute(machine.requestHead(head, verdict: runtime.admission.verdict(on: head), now: context.eventLoop.now))
+                let verdict = runtime.admission.verdict(on: head, client: &client)
+                execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now))
             case .body(let buffer):
                 execute(machine.requestBody(buffer))
             case .end:

@@ -41,7 +41,9 @@ public final class ProfileRuntime: Sendable {
         self.signer = profile.signer(authGateway: signer)
         endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects, metrics: metrics)
         self.log = log
-        droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.credentialHeaders)
+        // The inbound client token is consumed here: the upstream credential is the proxy's.
+        let clientAuthHeaders = profile.clientAuth.mode == .bearer ? ["authorization"] : []
+        droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.credentialHeaders + clientAuthHeaders)
         let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)
         checkInterval = min(limits.checkInterval, max(.milliseconds(10), tenthOfRequestTimeout))
         exchangeConfiguration = ClientExchangeStateMachine.Configuration(

@@ -1,0 +1,149 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `client_auth` and `client_tokens`: who may use the listener. A listener open to the network
+/// (`allow_remote: true`) must say so deliberately, and tokens follow the secrets' rules (from the
+/// environment or a file, never the config text, never printed).
+extension ProfileBuilder {
+    mutating func clientAuthValue(allowRemote: Bool?, listenHost: String?) -> ClientAuth? {
+        let mode = choice("client_auth", default: ClientAuth.Mode.none)
+        if allowRemote == true {
+            if written("client_auth") == nil {
+                report(fields["allow_remote"], "`allow_remote: true` needs `client_auth` chosen deliberately: anyone who can reach the port could use your key",
+                       fix: "add `client_auth: bearer` with `client_tokens`, or write `client_auth: none` to accept every client that can connect")
+                return nil
+            }
+            if mode == ClientAuth.Mode.none {
+                report(fields["client_auth"], "`client_auth: none` with `allow_remote: true`: anyone who can reach \(listenHost ?? "the listener") can use this profile's key",
+                       fix: "use `client_auth: bearer` with `client_tokens` unless the network path is trusted", severity: .warning)
+            }
+        }
+        let tokensSource = written("client_tokens")
+        guard let mode else { return nil }
+        switch mode {
+        case .none:
+            if let tokensSource, written("client_auth") != nil || allowRemote == true {
+                report(tokensSource, "`client_tokens` belong to `client_auth: bearer`, and this profile uses client_auth: none",
+                       fix: "set `client_auth: bearer`, or remove `client_tokens`")
+                return nil
+            }
+            return ClientAuth.none
+        case .bearer:
+            guard let tokensSource else {
+                missing("client_tokens", fix: "add `client_tokens:` with `- name: laptop` and `token_env: LAPTOP_MCP_TOKEN` (or `token_file:`) under it")
+                return nil
+            }
+            guard let tokens = clientTokens(tokensSource) else { return nil }
+            return ClientAuth.bearer(tokens)
+        }
+    }
+
+    private mutating func clientTokens(_ source: FieldSource) -> [ClientToken]? {
+        origins["client_tokens"] = source.origin
+        guard let node = source.node, case .sequence(let items) = node.content, !items.isEmpty else {
+            report(source, "expected \(ConfigKey.Kind.clientTokens.expectation), found \(source.foundDescription)",
+                   fix: "write each client as `- name: laptop` with `token_env: VARIABLE` or `token_file: PATH` indented under it")
+            return nil
+        }
+        var tokens: [ClientToken] = []
+        var valid = true
+        var names: [String: SourceMark] = [:]
+        for item in items {
+            let at = FieldSource(value: .node(item), origin: Self.origin(source.origin, item.mark), keyPath: source.keyPath)
+            guard let token = clientToken(item, at: at) else { valid = false; continue }
+            if let first = names[token.name] {
+                report(at, "duplicate client name \(quoted(token.name)); first used at line \(first.line)", fix: "give each client its own name")
+                valid = false
+                continue
+            }
+            names[token.name] = item.mark
+            if isSelected, tokens.contains(where: { $0.token.bytes == token.token.bytes }) {
+                report(at, "client \(quoted(token.name)) has the same token as another client", fix: "give each client its own token, so that one can be revoked alone")
+                valid = false
+                continue
+            }
+            tokens.append(token)
+        }
+        return valid ? tokens : nil
+    }
+
+    private mutating func clientToken(_ item: YAMLNode, at source: FieldSource) -> ClientToken? {
+        guard case .mapping(let entries) = item.content else {
+            report(source, "expected a client (`name` and `token_env` or `token_file`), found \(item.kindDescription)")
+            return nil
+        }
+        var values: [String: (text: String, mark: SourceMark)] = [:]
+        for entry in entries {
+            let keySource = FieldSource(value: .node(entry.key), origin: Self.origin(source.origin, entry.key.mark), keyPath: source.keyPath)
+            guard let key = entry.key.scalar, ["name", "token_env", "token_file"].contains(key) else {
+                if entry.key.scalar == "token" {
+                    report(keySource, "tokens are never written in a config file", fix: "use `token_env: VARIABLE` or `token_file: PATH`")
+                    return nil
+                }
+                let fix = entry.key.scalar.flatMap { Suggestion.closest(to: $0, among: ["name", "token_env", "token_file"]) }.map { "did you mean `\($0)`?" }
+                report(keySource, "unknown key \(quoted(entry.key.scalar ?? "?")) in a client token; a client has name, token_env or token_file", fix: fix)
+                return nil
+            }
+            guard let text = entry.value.scalar, !entry.value.isNull, !text.isEmpty else {
+                report(keySource, "`\(key)` needs a value")
+                return nil
+            }
+            values[key] = (text, entry.value.mark)
+        }
+        guard let name = values["name"] else {
+            report(source, "a client token needs a `name` (it is what the logs show)", fix: "add `name: laptop`")
+            return nil
+        }
+        let nameSource = FieldSource(value: .text(name.text), origin: Self.origin(source.origin, name.mark), keyPath: source.keyPath)
+        guard ClientToken.isValidName(name.text) else {
+            report(nameSource, "\(quoted(name.text)) is not a client name", fix: "use 1-64 letters, digits, `.`, `_` and `-`")
+            return nil
+        }
+        let fromEnv = values["token_env"], fromFile = values["token_file"]
+        guard (fromEnv == nil) != (fromFile == nil) else {
+            report(nameSource, "client \(quoted(name.text)) needs exactly one of `token_env` and `token_file`",
+                   fix: "keep one source for the token; generate a token with `openssl rand -hex 32`")
+            return nil
+        }
+        guard isSelected else { return ClientToken(name: name.text, token: Secret(bytes: [], source: .none)) }
+        let token: Secret
+        let tokenSource: FieldSource
+        if let fromEnv {
+            tokenSource = FieldSource(value: .text(fromEnv.text), origin: Self.origin(source.origin, fromEnv.mark), keyPath: source.keyPath)
+            guard let value = environment[fromEnv.text], !value.isEmpty else {
+                report(tokenSource, "the environment variable \(fromEnv.text) of client \(quoted(name.text)) is \(environment[fromEnv.text] == nil ? "not set" : "empty")",
+                       fix: "export \(fromEnv.text) with the client's token (e.g. from `openssl rand -hex 32`)")
+                return nil
+            }
+            token = Secret(bytes: Array(value.utf8), source: .environment(variable: fromEnv.text))
+        } else {
+            let path = fromFile!.text
+            tokenSource = FieldSource(value: .text(path), origin: Self.origin(source.origin, fromFile!.mark), keyPath: source.keyPath)
+            guard var bytes = FileContents.read(path) else {
+                report(tokenSource, "cannot read the token file \(quoted(path)) of client \(quoted(name.text))", fix: "check that the file exists and this user may read it")
+                return nil
+            }
+            while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+               let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                report(tokenSource, "the token file \(quoted(path)) is readable by group or others (mode \(String(mode, radix: 8)))",
+                       fix: "chmod 600 \(path)", severity: .warning)
+            }
+            token = Secret(bytes: bytes, source: .file(path: path))
+        }
+        guard token.bytes.count >= ClientToken.minimumBytes else {
+            report(tokenSource, "the token of client \(quoted(name.text)) is \(token.bytes.count) bytes; client tokens need at least \(ClientToken.minimumBytes)",
+                   fix: "generate one with `openssl rand -hex 32` (64 characters)")
+            return nil
+        }
+        guard token.bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            report(tokenSource, "the token of client \(quoted(name.text)) has spaces or non-ASCII bytes; it must fit in an Authorization header",
+                   fix: "generate one with `openssl rand -hex 32`")
+            return nil
+        }
+        return ClientToken(name: name.text, token: token)
+    }
+}

@@ -1,0 +1,58 @@
+import ProxyConfig
+
+/// Checks the inbound `Authorization: Bearer <token>` of `client_auth: bearer` against the
+/// profile's client tokens. Every token is compared in full whatever matched (constant time in
+/// the presented bytes), so timing tells an attacker neither which token nor how much of one
+/// matched. Reads the head's bytes in place; nothing is allocated per request.
+struct ClientAuthenticator: Sendable {
+    private let tokens: [(name: String, bytes: [UInt8])]
+
+    /// nil for `client_auth: none`: every client is accepted.
+    init?(_ clientAuth: ClientAuth) {
+        guard case .bearer(let tokens) = clientAuth else { return nil }
+        self.tokens = tokens.map { ($0.name, $0.token.bytes) }
+    }
+
+    /// The name of the client whose token the head carries; nil when it carries none that matches
+    /// (missing header, another scheme, several Authorization fields, a wrong token).
+    func client(presentedIn head: RequestHead) -> String? {
+        head.bytes.withUnsafeReadableBytes { raw -> String? in
+            var presented: UnsafeRawBufferPointer?
+            for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "authorization") {
+                guard presented == nil else { return nil }
+                presented = UnsafeRawBufferPointer(rebasing: raw[field.value])
+            }
+            guard let value = presented, let token = Self.bearerToken(value) else { return nil }
+            var matched: Int?
+            for (index, candidate) in tokens.enumerated() where Self.constantTimeEquals(token, candidate.bytes) {
+                matched = index
+            }
+            return matched.map { tokens[$0].name }
+        }
+    }
+
+    /// The token after `Bearer` (scheme case-insensitive, RFC 9110 §11.6.2), without spaces.
+    static func bearerToken(_ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        let scheme = "bearer"
+        guard value.count > scheme.utf8.count + 1,
+              ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: value[0..<scheme.utf8.count]), scheme),
+              value[scheme.utf8.count] == 0x20 else { return nil }
+        var start = scheme.utf8.count + 1
+        var end = value.count
+        while start < end, value[start] == 0x20 { start += 1 }
+        while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
+        guard start < end else { return nil }
+        return UnsafeRawBufferPointer(rebasing: value[start..<end])
+    }
+
+    /// Compares every byte of `expected` whatever the lengths, so the time depends on the token's
+    /// length only, never on where a difference is.
+    static func constantTimeEquals(_ presented: UnsafeRawBufferPointer, _ expected: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: presented.count ^ expected.count)
+        for index in 0..<expected.count {
+            let byte = presented.isEmpty ? 0 : presented[index % presented.count]
+            difference |= byte ^ expected[index]
+        }
+        return difference == 0
+    }
+}
