@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A deliberately dumb HTTP/1.1 client over a real socket: it sends exactly the bytes a test
 /// writes (so malformed and hostile requests can be sent) and records every byte received with
@@ -19,13 +20,22 @@ public final class RawHTTPClient: Sendable {
 
     /// - Parameter halfClosure: stay open for writing after the server's FIN, like a client still
     ///   uploading; the connection then counts as closed only once it fully is.
-    public init(port: Int, halfClosure: Bool = false) async throws {
+    /// - Parameter trusting: speak TLS to the server, trusting only this certificate (for `localhost`).
+    public init(port: Int, halfClosure: Bool = false, trusting certificate: TestCertificate? = nil) async throws {
         let state = NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>(([], false))
         self.state = state
+        let tls = try certificate.map { certificate in
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.trustRoots = .file(certificate.certificatePath)
+            return try NIOSSLContext(configuration: configuration)
+        }
         channel = try await ClientBootstrap(group: Self.group)
             .channelOption(.allowRemoteHalfClosure, value: halfClosure)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Recorder(state: state)) }
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: "localhost")) }
+                    try channel.pipeline.syncOperations.addHandler(Recorder(state: state))
+                }
             }
             .connect(host: "127.0.0.1", port: port).get()
     }

@@ -33,16 +33,25 @@ extension ProfileBuilder {
                    fix: "use an https:// upstream_url, or remove client_cert_file and client_key_file")
             return nil
         }
+        guard certificatePair(certificate: certificate, key: key, certificateSource: certificateSource, keySource: keySource,
+                              role: "client certificate", forServer: false) != nil else { return nil }
+        return .some((certificate, key))
+    }
+
+    /// Reads and checks a PEM certificate (chain, leaf first) and its key: readable, in date, the key
+    /// matching (NIOSSL builds a context with both), a group/world-readable key warned about.
+    mutating func certificatePair(certificate: String, key: String, certificateSource: FieldSource, keySource: FieldSource,
+                                  role: String, forServer: Bool) -> NIOSSLCertificate? {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificate)
         } catch {
             report(certificateSource, "cannot read a PEM certificate from \(quoted(certificate)) (\(error))",
-                   fix: "give the path of a readable PEM file with the client certificate first")
+                   fix: "give the path of a readable PEM file with the \(role) first")
             return nil
         }
         guard let leaf = chain.first else {
-            report(certificateSource, "\(quoted(certificate)) holds no certificate", fix: "give a PEM file with the client certificate first")
+            report(certificateSource, "\(quoted(certificate)) holds no certificate", fix: "give a PEM file with the \(role) first")
             return nil
         }
         let privateKey: NIOSSLPrivateKey
@@ -55,16 +64,18 @@ extension ProfileBuilder {
         }
         let now = time(nil)
         if leaf.notValidAfter < now {
-            report(certificateSource, "the client certificate in \(quoted(certificate)) expired \(Self.date(leaf.notValidAfter))",
+            report(certificateSource, "the \(role) in \(quoted(certificate)) expired \(Self.date(leaf.notValidAfter))",
                    fix: "renew the certificate and reload")
             return nil
         }
         if leaf.notValidBefore > now {
-            report(certificateSource, "the client certificate in \(quoted(certificate)) is not valid before \(Self.date(leaf.notValidBefore))",
+            report(certificateSource, "the \(role) in \(quoted(certificate)) is not valid before \(Self.date(leaf.notValidBefore))",
                    fix: "check the machine's clock, or the certificate's dates")
             return nil
         }
-        var configuration = TLSConfiguration.makeClientConfiguration()
+        var configuration = forServer
+            ? TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+            : TLSConfiguration.makeClientConfiguration()
         configuration.certificateChain = chain.map { .certificate($0) }
         configuration.privateKey = .privateKey(privateKey)
         do {
@@ -79,10 +90,10 @@ extension ProfileBuilder {
             report(keySource, "the key file \(quoted(key)) is readable by group or others (mode \(String(mode, radix: 8)))",
                    fix: "chmod 600 \(key)", severity: .warning)
         }
-        return .some((certificate, key))
+        return leaf
     }
 
-    private static func date(_ seconds: time_t) -> String {
+    static func date(_ seconds: time_t) -> String {
         var parts = tm()
         var value = seconds
         gmtime_r(&value, &parts)

@@ -46,6 +46,7 @@ struct ProfileBuilder {
         let listenPort = port("listen_port")
         let allowRemote = bool("allow_remote", default: false)
         let clientAuth = clientAuthValue(allowRemote: allowRemote, listenHost: listenHost)
+        let listenerTLS = listenerTLSValue()
         let allowInsecure = bool("allow_insecure_upstream", default: false)
         let mcpPath = mcpPathValue()
         let heartbeat = duration("heartbeat_interval", default: .seconds(15))
@@ -76,7 +77,7 @@ struct ProfileBuilder {
         guard isSelected, diagnostics.errors.count == errorsBefore, let upstream, let keyID, let listenHost, let listenPort,
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
               let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader,
-              let clientCertificate, let clientAuth else {
+              let clientCertificate, let clientAuth, let listenerTLS else {
             // Every way to fail reports why; a profile must never vanish without a diagnostic.
             if isSelected, diagnostics.errors.count == errorsBefore {
                 report(nil, "the profile could not be built", fix: "please report this with the profile (secrets removed)")
@@ -92,6 +93,7 @@ struct ProfileBuilder {
             clientCertFile: clientCertificate?.certificate, clientKeyFile: clientCertificate?.key
         )
         profile.clientAuth = clientAuth
+        profile.listenerTLS = listenerTLS
         return profile
     }
 

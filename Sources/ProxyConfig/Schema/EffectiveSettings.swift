@@ -31,6 +31,10 @@ extension Profile {
         }
         add("listen_host", listenHost)
         add("listen_port", String(listenPort))
+        if let listenerTLS {
+            add("tls_cert_file", "\(listenerTLS.certificateFile) (\(listenerTLS.subject); expires \(listenerTLS.expiry))")
+            add("tls_key_file", listenerTLS.keyFile)
+        }
         add("allow_remote", String(allowRemote))
         switch clientAuth {
         case .none:

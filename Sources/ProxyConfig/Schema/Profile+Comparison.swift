@@ -11,7 +11,7 @@ extension Profile {
             && allowedOrigins == other.allowedOrigins && upstreamStreaming == other.upstreamStreaming
             && caFile == other.caFile && signing == other.signing && authScheme == other.authScheme
             && authHeader == other.authHeader && clientCertFile == other.clientCertFile && clientKeyFile == other.clientKeyFile
-            && clientAuth == other.clientAuth
+            && clientAuth == other.clientAuth && listenerTLS == other.listenerTLS
     }
 
     /// Whether `other` listens where this profile does (a reload then keeps the listener).
@@ -22,7 +22,7 @@ extension Profile {
     /// The files whose content this profile depends on: its secret file, when it has one (the
     /// `--watch` mode polls them).
     public var watchedFiles: [String] {
-        var files = [clientCertFile, clientKeyFile].compactMap { $0 }
+        var files = [clientCertFile, clientKeyFile, listenerTLS?.certificateFile, listenerTLS?.keyFile].compactMap { $0 }
         if case .file(let path) = secret.source { files.append(path) }
         if case .bearer(let tokens) = clientAuth {
             for token in tokens { if case .file(let path) = token.token.source { files.append(path) } }

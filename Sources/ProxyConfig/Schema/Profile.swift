@@ -46,6 +46,8 @@ public struct Profile: Sendable {
     public var clientCertFile: String?
     public var clientKeyFile: String?
     public var signing: SigningOptions
+    /// TLS on the listener; nil for plain HTTP.
+    public var listenerTLS: ListenerTLS?
     /// Who may use the listener (inbound client authentication).
     public var clientAuth: ClientAuth = .none
     /// Where each effective value came from, keyed by schema key (`signing.algorithm` for nested ones).

@@ -23,6 +23,8 @@ public enum SchemaKeys {
         ConfigKey("secret_command_env", .environmentNames, "Variables passed to secret_command besides PATH and HOME."),
         ConfigKey("listen_host", .listenHost, "The address to listen on (default 127.0.0.1); a non-loopback one needs allow_remote: true."),
         ConfigKey("listen_port", .port, "The port to listen on, unique among the profiles served (required)."),
+        ConfigKey("tls_cert_file", .filePath, "A certificate (PEM, chain after the leaf) for TLS on the listener: clients then use https://; needs tls_key_file."),
+        ConfigKey("tls_key_file", .filePath, "The private key (PEM) of tls_cert_file; keep it readable by its owner only."),
         ConfigKey("allow_remote", .boolean, "Must be true to listen on a non-loopback address (default false); then client_auth must be chosen."),
         ConfigKey("client_auth", .choice(ClientAuth.Mode.allCases.map(\.rawValue)), "Who may use the listener: none (anyone who reaches it, the default) or bearer (clients with a token)."),
         ConfigKey("client_tokens", .clientTokens, "The clients of `client_auth: bearer`: a name (for logs) and token_env or token_file each; tokens of 32+ bytes."),

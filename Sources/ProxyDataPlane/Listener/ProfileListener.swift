@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
 import NIOPosix
+import NIOSSL
 
 /// One HTTP/1.1 server for one profile, on the shared engine's event loops.
 public final class ProfileListener: Sendable {
@@ -41,6 +42,7 @@ public final class ProfileListener: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls = slot.runtime.serverTLSContext { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try sync.addHandler(ClientConnectionHandler(slot: slot, engine: engine))
                 }
             }

@@ -4,6 +4,7 @@ import ProxyConfig
 import ProxyLogging
 import ProxyMetrics
 import ProxySigning
+import NIOSSL
 
 /// Everything a listener's connections need about their profile, prepared once and shared
 /// read-only across event loops (except the one learned fact, below, which is locked).
@@ -25,6 +26,9 @@ public final class ProfileRuntime: Sendable {
     /// How often each connection checks its limits and its exchange's deadline: the configured
     /// interval, or a tenth of `request_timeout` when that is shorter, so short timeouts stay precise.
     let checkInterval: TimeAmount
+    /// TLS for the listener's connections (`tls_cert_file`), read at each accept: a reload that
+    /// renews the certificate serves new connections with it at once.
+    let serverTLSContext: NIOSSLContext?
     /// Debug builds: this profile's connection and exchange objects still alive (see `LiveObjectTally`).
     public let liveObjects = LiveObjectTally()
     /// Learned in `upstream_streaming: auto` mode when the upstream answers GET with 405.
@@ -40,6 +44,7 @@ public final class ProfileRuntime: Sendable {
         // The scheme decides: the shared HMAC signer, a prepared static credential, or nothing.
         self.signer = profile.signer(authGateway: signer)
         endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects, metrics: metrics)
+        serverTLSContext = try profile.listenerTLS.map(Self.serverTLSContext)
         self.log = log
         // The inbound client token is consumed here: the upstream credential is the proxy's.
         let clientAuthHeaders = profile.clientAuth.mode == .bearer ? ["authorization"] : []
@@ -49,6 +54,14 @@ public final class ProfileRuntime: Sendable {
         exchangeConfiguration = ClientExchangeStateMachine.Configuration(
             maxRequestBody: profile.maxRequestBody.bytes, limits: limits, requestTimeout: endpoint.requestTimeout,
             learnsFromRefusedGET: profile.upstreamStreaming == .auto)
+    }
+
+    static func serverTLSContext(_ tls: ListenerTLS) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateFile).map { NIOSSLCertificateSource.certificate($0) }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)))
+        configuration.minimumTLSVersion = .tlsv12
+        return try NIOSSLContext(configuration: configuration)
     }
 
     /// Whether a GET on the MCP path is answered by the local heartbeat stream.

@@ -1,0 +1,62 @@
+import Foundation
+import ProxyConfig
+import ProxyTestSupport
+import Testing
+@testable import ProxyDataPlane
+
+/// TLS on the profile's own listener, over real sockets with a real handshake.
+@Suite("TLS listener")
+struct ListenerTLSTests {
+    static func tls(_ certificate: TestCertificate) -> (inout Profile) -> Void {
+        { profile in
+            profile.listenerTLS = ListenerTLS(certificateFile: certificate.certificatePath, keyFile: certificate.privateKeyPath,
+                                              subject: "CN=localhost", notValidAfter: 0, expiry: "")
+        }
+    }
+
+    @Test("a client that trusts the certificate gets its signed exchange over https")
+    func https() async throws {
+        let certificate = try TestCertificate.make()
+        try await ProxyHarness.with(configure: Self.tls(certificate)) { proxy in
+            let client = try await RawHTTPClient(port: proxy.port, trusting: certificate)
+            try await client.send(.post(host: "localhost"))
+            let response = await client.response()
+            #expect(response?.status == 200)
+            #expect(proxy.upstream.received.first?.signatureValid == true)
+            await client.close()
+        }
+    }
+
+    @Test("plain HTTP to a TLS listener gets no HTTP answer and reaches nothing")
+    func plainRefused() async throws {
+        let certificate = try TestCertificate.make()
+        try await ProxyHarness.with(configure: Self.tls(certificate)) { proxy in
+            let client = try await proxy.client()
+            try await client.send(.post())
+            let text = await client.waitFor(timeout: 3) { _ in false }
+            #expect(!text.hasPrefix("HTTP/1.1 200"))
+            #expect(client.isClosed)
+            #expect(proxy.upstream.received.isEmpty)
+        }
+    }
+
+    @Test("TLS and client tokens together: 401 without the token, 200 with it")
+    func tlsWithClientAuth() async throws {
+        let certificate = try TestCertificate.make()
+        let token = String(repeating: "9f", count: 20)
+        try await ProxyHarness.with(configure: { profile in
+            Self.tls(certificate)(&profile)
+            profile.clientAuth = .bearer([ClientToken(name: "ci", token: Secret(bytes: Array(token.utf8), source: .environment(variable: "T")))])
+        }) { proxy in
+            let anonymous = try await RawHTTPClient(port: proxy.port, trusting: certificate)
+            try await anonymous.send(.post(host: "localhost"))
+            #expect(await anonymous.response()?.status == 401)
+            let known = try await RawHTTPClient(port: proxy.port, trusting: certificate)
+            try await known.send(.post(headers: ["Authorization: Bearer \(token)"], host: "localhost"))
+            #expect(await known.response()?.status == 200)
+            #expect(proxy.upstream.received.count == 1)
+            await anonymous.close()
+            await known.close()
+        }
+    }
+}
