@@ -28,7 +28,9 @@ class Proxy:
         for name, p in profiles.items():
             lines += [f"  {name}:", f"    upstream_url: http://127.0.0.1:{p['upstream']}/mcp", f"    key_id: {p['key_id']}",
                       f"    secret_env: SECRET_{name.upper()}", f"    listen_port: {p['port']}"]
+            lines += [f"    {line}" for line in p.get("extra", [])]
             env[f"SECRET_{name.upper()}"] = p["secret"]
+            env.update(p.get("env", {}))
         with open(os.path.join(self.dir, "proxy.yaml"), "w") as f:
             f.write("\n".join(lines) + "\n")
         self.log = open(self.log_path, "w")
@@ -84,9 +86,41 @@ async def full_session(url, label, streams_progress=True):
     return progress, started, finished
 
 
+async def tls_bearer_session(url, token, cafile):
+    """The SDK client with a bearer token, over https, trusting the proxy's own certificate."""
+    import ssl
+    context = ssl.create_default_context(cafile=cafile)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:  # SDK 2.x takes a ready client (httpx2)
+        import httpx2
+        transport = http_client(url, http_client=httpx2.AsyncClient(headers=headers, verify=context, timeout=30))
+    except ImportError:  # SDK 1.x builds its client through a factory
+        def factory(headers=None, timeout=None, auth=None):
+            return httpx.AsyncClient(headers=headers, timeout=timeout, auth=auth, verify=context)
+        transport = http_client(url, headers=headers, httpx_client_factory=factory)
+    async with transport as streams:
+        async with ClientSession(streams[0], streams[1]) as session:
+            info = await session.initialize()
+            assert server_name(info) == "interop", info
+            echoed = await session.call_tool("echo", {"text": "over tls"})
+            assert echoed.content[0].text == "over tls", echoed
+
+
+def make_certificate():
+    directory = tempfile.mkdtemp(prefix="interop-tls-")
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    return cert, key
+
+
 async def main():
     secrets = {"sse": "sse-secret-0123456789abcdef", "json": "json-secret-0123456789abcdef"}
-    ports = {name: free_port() for name in ["sse_up", "json_up", "sse", "json", "wrong", "dead", "dead_up"]}
+    ports = {name: free_port() for name in ["sse_up", "json_up", "sse", "json", "wrong", "dead", "dead_up", "team"]}
+    cert, key = make_certificate()
+    team_token = "team-token-" + "0123456789abcdef" * 2
     servers = [
         subprocess.Popen([sys.executable, os.path.join(HERE, "signed_server.py"), "--port", str(ports["sse_up"]), "--key-id", "sse-key", "--secret", secrets["sse"]]),
         subprocess.Popen([sys.executable, os.path.join(HERE, "signed_server.py"), "--port", str(ports["json_up"]), "--key-id", "json-key", "--secret", secrets["json"], "--stateless"]),
@@ -100,6 +134,10 @@ async def main():
             "json": {"upstream": ports["json_up"], "key_id": "json-key", "secret": secrets["json"], "port": ports["json"]},
             "wrong": {"upstream": ports["sse_up"], "key_id": "sse-key", "secret": "not-the-right-secret-000", "port": ports["wrong"]},
             "dead": {"upstream": ports["dead_up"], "key_id": "dead-key", "secret": "dead-secret-0123456789ab", "port": ports["dead"]},
+            "team": {"upstream": ports["sse_up"], "key_id": "sse-key", "secret": secrets["sse"], "port": ports["team"],
+                     "extra": [f"tls_cert_file: {cert}", f"tls_key_file: {key}", "client_auth: bearer", "client_tokens:",
+                               "  - name: interop-client", "    token_env: TEAM_TOKEN"],
+                     "env": {"TEAM_TOKEN": team_token}},
         })
 
         async def sse_mode():
@@ -139,7 +177,18 @@ async def main():
         await step("wrong secret: the upstream's 401 reaches the client untouched", proxy, wrong_secret())
         await step("stopped upstream: a clean 502 naming the profile, not a hang", proxy, dead_upstream())
         log = proxy.lines()
-        await step("the proxy logged the session's DELETE and no secret", proxy, check_log(log, secrets))
+        async def team_gateway():
+            await tls_bearer_session(f"https://localhost:{ports['team']}/mcp", team_token, cert)
+            try:
+                await tls_bearer_session(f"https://localhost:{ports['team']}/mcp", None, cert)
+            except BaseException as error:  # the SDK raises inside its task group
+                assert "401" in repr(error) or "Unauthorized" in repr(error) or isinstance(error, BaseExceptionGroup), repr(error)
+            else:
+                raise AssertionError("a client without the token must be refused")
+
+        await step("SDK client with a bearer token through a TLS listener (client_auth: bearer); without the token: 401", proxy, team_gateway())
+        log = proxy.lines()
+        await step("the proxy logged the session's DELETE and no secret", proxy, check_log(log, {**secrets, "team": team_token}))
     finally:
         if proxy:
             proxy.stop()
