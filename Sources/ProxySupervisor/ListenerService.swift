@@ -17,7 +17,7 @@ struct ListenerService: Service {
         let profile = entry.profile
         var line = LogLine(level: .info, event: "listening")
         line.field("profile", profile.name)
-        line.field("listen", "\(profile.listenHost):\(listener.localPort)")
+        line.field("listen", profile.listenUnix == nil ? "\(profile.listenHost):\(listener.localPort)" : profile.listenDescription)
         line.field("mcp_path", profile.mcpPath)
         line.field("upstream_host", profile.upstream.authority)
         listener.runtime.log.emit(line)

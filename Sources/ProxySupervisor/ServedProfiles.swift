@@ -118,6 +118,7 @@ actor ServedProfiles {
     }
 
     private static func address(_ profile: Profile) -> String {
-        "\(profile.listenHost == "localhost" ? "127.0.0.1" : profile.listenHost):\(profile.listenPort)"
+        if let unix = profile.listenUnix { return "unix:\(unix.path)" }
+        return "\(profile.listenHost == "localhost" ? "127.0.0.1" : profile.listenHost):\(profile.listenPort)"
     }
 }

@@ -95,7 +95,8 @@ struct CheckReport: Encodable {
         lines.append(config.files.isEmpty ? "config: environment only" : "config: " + config.files.joined(separator: ", "))
         for profile in config.profiles {
             lines.append("")
-            lines.append("profile \(profile.name): http://\(profile.listenHost.contains(":") ? "[\(profile.listenHost)]" : profile.listenHost):\(profile.listenPort)\(profile.mcpPath) -> \(profile.upstream)")
+            let scheme = profile.listenerTLS == nil ? "http" : "https"
+            lines.append("profile \(profile.name): \(scheme)://\(profile.listenDescription)\(profile.mcpPath) -> \(profile.upstream)")
             let settings = profile.effectiveSettings
             let keyWidth = settings.map(\.key.count).max() ?? 0
             let valueWidth = min(48, settings.map(\.value.count).max() ?? 0)

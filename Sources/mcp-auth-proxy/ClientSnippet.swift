@@ -31,11 +31,13 @@ struct ClientSnippet {
     let configPath: String?
     let stdio: Bool
 
-    var usesStdio: Bool { stdio || !client.takesURL }
+    /// MCP clients take http(s) URLs only: a profile on a Unix socket is reached through the bridge.
+    var usesStdio: Bool { stdio || !client.takesURL || profile.listenUnix != nil }
 
     var url: String {
         let host = profile.listenHost.contains(":") ? "[\(profile.listenHost)]" : profile.listenHost
-        return "http://\(host == "0.0.0.0" || host == "[::]" ? "127.0.0.1" : host):\(profile.listenPort)\(profile.mcpPath)"
+        let scheme = profile.listenerTLS == nil ? "http" : "https"
+        return "\(scheme)://\(host == "0.0.0.0" || host == "[::]" ? "127.0.0.1" : host):\(profile.listenPort)\(profile.mcpPath)"
     }
 
     var arguments: [String] {

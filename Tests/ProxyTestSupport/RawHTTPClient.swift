@@ -21,6 +21,17 @@ public final class RawHTTPClient: Sendable {
     /// - Parameter halfClosure: stay open for writing after the server's FIN, like a client still
     ///   uploading; the connection then counts as closed only once it fully is.
     /// - Parameter trusting: speak TLS to the server, trusting only this certificate (for `localhost`).
+    /// Connects to a Unix-domain socket instead of a port.
+    public init(unixPath: String) async throws {
+        let state = NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>(([], false))
+        self.state = state
+        channel = try await ClientBootstrap(group: Self.group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Recorder(state: state)) }
+            }
+            .connect(unixDomainSocketPath: unixPath).get()
+    }
+
     public init(port: Int, halfClosure: Bool = false, trusting certificate: TestCertificate? = nil) async throws {
         let state = NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>(([], false))
         self.state = state

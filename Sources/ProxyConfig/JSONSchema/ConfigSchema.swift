@@ -178,6 +178,12 @@ public enum ConfigSchema {
             return .object([("type", .string("array")), ("items", string(pattern: "^[A-Za-z0-9+.-]+://[^/@\\s]+/?$"))])
         case .mapping(let keys):
             return mapping(keys, rules: [])
+        case .fileMode:
+            // YAML 1.2 reads a plain 0600 as the integer 600: the digits are what the loader reads.
+            return .object([("anyOf", .array([
+                string(pattern: "^[0-7]{3,4}$"),
+                .object([("type", .string("integer")), ("minimum", .integer(0)), ("maximum", .integer(777))]),
+            ]))])
         case .clientTokens:
             let token = JSONValue.object([
                 ("type", .string("object")),

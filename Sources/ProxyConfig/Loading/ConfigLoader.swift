@@ -197,7 +197,16 @@ public enum ConfigLoader {
     /// Two selected profiles cannot listen on the same address; a wildcard address clashes with every other.
     private static func checkListenAddresses(_ profiles: [Profile], into diagnostics: inout [Diagnostic]) {
         var taken: [(host: String, port: Int, name: String)] = []
+        var sockets: [String: String] = [:]
         for profile in profiles {
+            if let unix = profile.listenUnix {
+                if let clash = sockets[unix.path] {
+                    diagnostics.append(Diagnostic(.error, at: profile.origins["listen_unix"] ?? .builtInDefault, keyPath: "profiles.\(profile.name).listen_unix",
+                                                  "\(unix.path) is already used by profile `\(clash)`", fixIt: "give each served profile its own socket path"))
+                }
+                sockets[unix.path] = profile.name
+                continue
+            }
             let wildcard: Set<String> = ["0.0.0.0", "::"]
             if let clash = taken.first(where: { $0.port == profile.listenPort
                 && ($0.host == profile.listenHost || wildcard.contains($0.host) || wildcard.contains(profile.listenHost)) }) {

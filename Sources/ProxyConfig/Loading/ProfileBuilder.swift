@@ -42,8 +42,11 @@ struct ProfileBuilder {
             if let scheme { rejectGatewayKeys(scheme: scheme) }
             keyID = ""
         }
+        let listenUnix = unixListenValue()
         let listenHost = listenHostValue()
-        let listenPort = port("listen_port")
+        // A Unix socket replaces the port (0 then); the host stays for the Host header check.
+        let listenPort: Int?
+        if case .some(.some) = listenUnix { listenPort = 0 } else { listenPort = port("listen_port") }
         let allowRemote = bool("allow_remote", default: false)
         let clientAuth = clientAuthValue(allowRemote: allowRemote, listenHost: listenHost)
         let listenerTLS = listenerTLSValue()
@@ -77,7 +80,7 @@ struct ProfileBuilder {
         guard isSelected, diagnostics.errors.count == errorsBefore, let upstream, let keyID, let listenHost, let listenPort,
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
               let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader,
-              let clientCertificate, let clientAuth, let listenerTLS else {
+              let clientCertificate, let clientAuth, let listenerTLS, let listenUnix else {
             // Every way to fail reports why; a profile must never vanish without a diagnostic.
             if isSelected, diagnostics.errors.count == errorsBefore {
                 report(nil, "the profile could not be built", fix: "please report this with the profile (secrets removed)")
@@ -94,6 +97,7 @@ struct ProfileBuilder {
         )
         profile.clientAuth = clientAuth
         profile.listenerTLS = listenerTLS
+        profile.listenUnix = listenUnix
         return profile
     }
 

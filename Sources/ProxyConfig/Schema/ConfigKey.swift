@@ -33,6 +33,8 @@ public struct ConfigKey: Sendable {
         case mapping([ConfigKey])
         /// A list of `{name, token_env | token_file}` (inbound client tokens).
         case clientTokens
+        /// Octal permission bits such as `0600`.
+        case fileMode
 
         /// The "expected …" of a type error.
         public var expectation: String {
@@ -54,6 +56,7 @@ public struct ConfigKey: Sendable {
             case .origins: "a list of origins"
             case .mapping: "a mapping"
             case .clientTokens: "a list of client tokens"
+            case .fileMode: "a file mode"
             }
         }
     }

@@ -29,8 +29,13 @@ extension Profile {
         } else {
             add("secret", "\(secret.source) (\(secret.bytes.count) bytes, value hidden)")
         }
-        add("listen_host", listenHost)
-        add("listen_port", String(listenPort))
+        if let listenUnix {
+            add("listen_unix", listenUnix.path)
+            add("listen_unix_mode", listenUnix.modeText)
+        } else {
+            add("listen_host", listenHost)
+            add("listen_port", String(listenPort))
+        }
         if let listenerTLS {
             add("tls_cert_file", "\(listenerTLS.certificateFile) (\(listenerTLS.subject); expires \(listenerTLS.expiry))")
             add("tls_key_file", listenerTLS.keyFile)

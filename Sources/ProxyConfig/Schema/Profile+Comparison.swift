@@ -11,12 +11,12 @@ extension Profile {
             && allowedOrigins == other.allowedOrigins && upstreamStreaming == other.upstreamStreaming
             && caFile == other.caFile && signing == other.signing && authScheme == other.authScheme
             && authHeader == other.authHeader && clientCertFile == other.clientCertFile && clientKeyFile == other.clientKeyFile
-            && clientAuth == other.clientAuth && listenerTLS == other.listenerTLS
+            && clientAuth == other.clientAuth && listenerTLS == other.listenerTLS && listenUnix == other.listenUnix
     }
 
     /// Whether `other` listens where this profile does (a reload then keeps the listener).
     public func listensLike(_ other: Profile) -> Bool {
-        listenHost == other.listenHost && listenPort == other.listenPort
+        listenUnix?.path == other.listenUnix?.path && listenHost == other.listenHost && listenPort == other.listenPort
     }
 
     /// The files whose content this profile depends on: its secret file, when it has one (the

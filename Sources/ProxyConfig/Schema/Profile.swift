@@ -46,6 +46,8 @@ public struct Profile: Sendable {
     public var clientCertFile: String?
     public var clientKeyFile: String?
     public var signing: SigningOptions
+    /// A Unix-domain socket instead of `listenHost`/`listenPort` (which are then unused, port 0).
+    public var listenUnix: UnixListen?
     /// TLS on the listener; nil for plain HTTP.
     public var listenerTLS: ListenerTLS?
     /// Who may use the listener (inbound client authentication).
@@ -90,6 +92,12 @@ public struct Profile: Sendable {
 }
 
 extension Profile {
+    /// Where the listener is, for logs and `check`: `127.0.0.1:8931` or `unix:/path`.
+    public var listenDescription: String {
+        if let listenUnix { return "unix:\(listenUnix.path)" }
+        return "\(listenHost.contains(":") ? "[\(listenHost)]" : listenHost):\(listenPort)"
+    }
+
     /// The request headers that carry this profile's credential: the proxy writes them, and a
     /// client's copies are dropped rather than forwarded.
     public var credentialHeaders: [String] {

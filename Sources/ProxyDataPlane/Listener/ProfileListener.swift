@@ -46,8 +46,16 @@ public final class ProfileListener: Sendable {
                     try sync.addHandler(ClientConnectionHandler(slot: slot, engine: engine))
                 }
             }
-        let host = runtime.profile.listenHost == "localhost" ? "127.0.0.1" : runtime.profile.listenHost
-        let channel = try await bootstrap.bind(host: host, port: port ?? runtime.profile.listenPort).get()
+        let channel: any Channel
+        if let unix = runtime.profile.listenUnix {
+            try UnixSocketFile.prepare(unix.path)
+            channel = try await UnixSocketFile.bind(unix.path, mode: unix.mode) {
+                try await bootstrap.bind(unixDomainSocketPath: unix.path).get()
+            }
+        } else {
+            let host = runtime.profile.listenHost == "localhost" ? "127.0.0.1" : runtime.profile.listenHost
+            channel = try await bootstrap.bind(host: host, port: port ?? runtime.profile.listenPort).get()
+        }
         return ProfileListener(slot: slot, engine: engine, quiescing: quiescing, channel: channel)
     }
 
@@ -61,6 +69,7 @@ public final class ProfileListener: Sendable {
         try? await promise.futureResult.get()
         deadline.cancel()
         try? await channel.closeFuture.get()
+        if let unix = runtime.profile.listenUnix { UnixSocketFile.remove(unix.path) }
         self.quiescing.withLockedValue { $0 = nil }
     }
 }
