@@ -11,6 +11,9 @@ struct ListenerService: Service {
     let engine: ForwardingEngine
     let grace: TimeAmount
     let readiness: Readiness
+    /// At shutdown, how long to keep accepting after `/readyz` turned 503, so that a load
+    /// balancer's health check takes the replica out of rotation before it stops accepting.
+    var drainDelay: TimeAmount = .zero
 
     func run() async {
         let listener = entry.listener
@@ -39,6 +42,9 @@ struct ListenerService: Service {
         case .removed: readiness.remove(name)
         }
         runtime.metrics?.listenerReady(false)
+        if reason == .shutdown, drainDelay > .zero {
+            try? await Task.sleep(for: .nanoseconds(drainDelay.nanoseconds))
+        }
         await listener.shutdown(grace: grace)
         if reason == .removed { await engine.retire(runtime.endpoint) }
         var closed = LogLine(level: .info, event: "listener_closed")

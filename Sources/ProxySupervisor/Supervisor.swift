@@ -31,6 +31,8 @@ public struct Supervisor: Sendable {
     public let log: LogSink
     /// How long in-flight requests may take to finish after a shutdown signal.
     public var grace: TimeAmount = .seconds(10)
+    /// See `ListenerService.drainDelay` (`run --drain-delay`).
+    public var drainDelay: TimeAmount = .zero
     /// Nil: no reloads (SIGHUP keeps its default action). The command line always sets it.
     public var reloading: Reloading?
     /// What `/readyz` reports; the supervisor moves it through starting, ready and draining.
@@ -75,7 +77,7 @@ public struct Supervisor: Sendable {
         }
 
         func listenerService(_ entry: ServedProfiles.Entry) -> ServiceGroupConfiguration.ServiceConfiguration {
-            .init(service: ListenerService(entry: entry, engine: engine, grace: grace, readiness: readiness),
+            .init(service: ListenerService(entry: entry, engine: engine, grace: grace, readiness: readiness, drainDelay: drainDelay),
                   successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup)
         }
         var services = started.added.map(listenerService)

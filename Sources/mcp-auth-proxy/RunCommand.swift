@@ -23,8 +23,12 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Also reload when a config or secret file changes (SIGHUP always reloads).")
     var watch = false
 
+    @Option(name: .long, help: "At SIGTERM, seconds to keep accepting after /readyz turns 503 (for load balancers' health checks).")
+    var drainDelay: Double = 0
+
     func validate() throws {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64") }
+        guard (0...300).contains(drainDelay) else { throw ValidationError("--drain-delay must be between 0 and 300 seconds") }
     }
 
     func run() async throws {
@@ -42,6 +46,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             var supervisor = Supervisor(config: config, threads: threads, log: log)
             supervisor.reloading = Supervisor.Reloading(request: request, watch: watch)
+            supervisor.drainDelay = .milliseconds(Int64(drainDelay * 1000))
             try await supervisor.run()
         } catch {
             throw ExitCode.failure

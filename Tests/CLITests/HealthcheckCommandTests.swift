@@ -19,3 +19,38 @@ struct HealthcheckCommandTests {
         await upstream.stop()
     }
 }
+
+/// `run --drain-delay`: at SIGTERM /readyz turns 503 at once while the listener keeps serving for
+/// the delay, so a load balancer takes the replica out before it stops accepting.
+@Suite("mcp-auth-proxy run --drain-delay")
+struct DrainDelayTests {
+    @Test("during the delay /readyz is 503 and requests are still served; then the process exits 0")
+    func drainDelay() async throws {
+        let upstream = try await TestUpstream(secret: PrometheusScrapeTests.secret)
+        let proxyPort = try TestPorts.free(), adminPort = try TestPorts.free()
+        let config = writeConfig("""
+        admin:
+          listen_port: \(adminPort)
+        profiles:
+          p:
+            upstream_url: http://127.0.0.1:\(upstream.port)/p
+            key_id: p-key
+            secret_env: P_SECRET
+            listen_port: \(proxyPort)
+        """)
+        let proxy = try ProxyProcess(["--config", config.path, "--drain-delay", "2"], environment: ["P_SECRET": PrometheusScrapeTests.secret])
+        _ = proxy.waitUntilListening(count: 1)
+        #expect(try await PrometheusScrapeTests.get(port: adminPort, "/readyz")?.status == 200)
+        kill(proxy.process.processIdentifier, SIGTERM)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await PrometheusScrapeTests.get(port: adminPort, "/readyz")?.status == 503, "out of rotation at once")
+        let client = try await RawHTTPClient(port: proxyPort)
+        try await client.send(.post("/mcp"))
+        #expect(await client.response()?.status == 200, "still serving during the delay")
+        await client.close()
+        let deadline = Date().addingTimeInterval(15)
+        while proxy.process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!proxy.process.isRunning && proxy.process.terminationStatus == 0)
+        await upstream.stop()
+    }
+}
