@@ -93,6 +93,14 @@ public final class ProfileMetrics: Sendable {
         }.increment()
     }
 
+    /// The requests one `client_auth: bearer` client made (its token's name as the label). Made
+    /// once per client when the profile's runtime is built, so a request only increments.
+    public func clientRequests(client: String) -> ClientRequestCounter {
+        ClientRequestCounter(registry.makeCounter(
+            descriptor: Self.name("client_requests_total", "Requests of clients authenticated by client_auth: bearer, by client."),
+            labels: [("profile", profile), ("client", client)]))
+    }
+
     /// What `/readyz` reports for this profile, as a series an alert can watch.
     public func listenerReady(_ ready: Bool) { listenerReady.set(to: ready ? 1.0 : 0.0) }
     public func observeUpstreamResponse(seconds: Double) { upstreamResponse.record(seconds) }
@@ -102,4 +110,13 @@ public final class ProfileMetrics: Sendable {
     public func upstreamConnectionLeftIdle() { idleUpstreamConnections.decrement() }
     public func upstreamConnectionBecameActive() { activeUpstreamConnections.increment() }
     public func upstreamConnectionLeftActive() { activeUpstreamConnections.decrement() }
+}
+
+/// One client's request counter (see `ProfileMetrics.clientRequests`).
+public struct ClientRequestCounter: Sendable {
+    private let counter: Counter
+
+    init(_ counter: Counter) { self.counter = counter }
+
+    public func increment() { counter.increment() }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ProxyConfig
+import ProxyMetrics
 import ProxyTestSupport
 import Testing
 @testable import ProxyDataPlane
@@ -64,6 +65,21 @@ struct ClientAuthTests {
             #expect(try await proxy.exchange(.get("/.well-known/oauth-protected-resource"))?.status == 404)
             await client.close()
         }
+    }
+
+    @Test("each client's requests are counted under its name; refusals under rejected_requests_total")
+    func metrics() async throws {
+        let metrics = ProxyMetrics()
+        let proxy = try await ProxyHarness.start(configure: Self.bearer, metrics: metrics.profile("test"))
+        for _ in 0..<3 { #expect(try await proxy.exchange(.post(headers: ["Authorization: Bearer \(Self.ci)"]))?.status == 200) }
+        #expect(try await proxy.exchange(.post(headers: ["Authorization: Bearer \(Self.alice)"]))?.status == 200)
+        #expect(try await proxy.exchange(.post())?.status == 401)
+        await proxy.stop()
+        let text = String(decoding: metrics.exposition(), as: UTF8.self)
+        #expect(text.contains(#"mcp_auth_proxy_client_requests_total{profile="test",client="ci"} 3"#), "\(text)")
+        #expect(text.contains(#"mcp_auth_proxy_client_requests_total{profile="test",client="alice-laptop"} 1"#))
+        #expect(text.contains(#"mcp_auth_proxy_rejected_requests_total{profile="test",reason="client_auth"} 1"#))
+        #expect(!text.contains(Self.ci) && !text.contains(Self.alice))
     }
 
     @Test("constant-time comparison: equal only for the same bytes, whatever the lengths")

@@ -21,10 +21,11 @@ struct RequestAdmission: Sendable {
         authenticator = ClientAuthenticator(profile.clientAuth)
     }
 
-    /// The verdict; `client` is set to the authenticated client's name under `client_auth: bearer`.
+    /// The verdict; `client` is set to the authenticated client's index (in the authenticator's
+    /// `names`) under `client_auth: bearer`.
     /// Discovery probes and unknown paths are answered without authentication: their answers are
     /// static and tell nothing.
-    func verdict(on head: RequestHead, client: inout String?) -> Verdict {
+    func verdict(on head: RequestHead, client: inout Int?) -> Verdict {
         client = nil
         let verdict = verdict(on: head)
         guard case .forward = verdict, let authenticator else { return verdict }

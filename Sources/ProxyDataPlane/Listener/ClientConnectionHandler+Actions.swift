@@ -125,7 +125,7 @@ extension ClientConnectionHandler {
         swap(&storage, &logLineStorage)
         var line = LogLine(level: level, event: event.rawValue, reusing: storage)
         line.field("profile", runtime.profile.name)
-        if let client { line.field("client", client) }
+        if let client, let names = runtime.admission.authenticator?.names, client < names.count { line.field("client", names[client]) }
         if refusedToken {
             line.field("client_address", context.channel.remoteAddress?.ipAddress ?? "unix")
             line.field("reason", "client_auth")

@@ -32,8 +32,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var streamIsCounted = false
     /// The log line buffer, reused by every request on the connection.
     var logLineStorage: [UInt8] = []
-    /// The client `client_auth: bearer` authenticated for the current request (its log line names it).
-    var client: String?
+    /// The client `client_auth: bearer` authenticated for the current request (its log line names
+    /// it), as an index into the runtime's client names.
+    var client: Int?
     var limitsCheck: RepeatedTask?
     /// Set while `processInput` runs, so that ending an exchange inside it does not recurse.
     private var isProcessingInput = false
@@ -101,6 +102,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     machine.reconfigure(current.exchangeConfiguration)
                 }
                 let verdict = runtime.admission.verdict(on: head, client: &client)
+                if let client, client < runtime.clientRequests.count { runtime.clientRequests[client].increment() }
                 execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now))
             case .body(let buffer):
                 execute(machine.requestBody(buffer))

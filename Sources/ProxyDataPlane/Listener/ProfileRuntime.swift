@@ -26,6 +26,9 @@ public final class ProfileRuntime: Sendable {
     /// How often each connection checks its limits and its exchange's deadline: the configured
     /// interval, or a tenth of `request_timeout` when that is shorter, so short timeouts stay precise.
     let checkInterval: TimeAmount
+    /// Per-client request counters, aligned with the authenticator's client names; empty without
+    /// `client_auth: bearer` or metrics.
+    let clientRequests: [ClientRequestCounter]
     /// TLS for the listener's connections (`tls_cert_file`), read at each accept: a reload that
     /// renews the certificate serves new connections with it at once.
     let serverTLSContext: NIOSSLContext?
@@ -45,6 +48,8 @@ public final class ProfileRuntime: Sendable {
         self.signer = profile.signer(authGateway: signer)
         endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects, metrics: metrics)
         serverTLSContext = try profile.listenerTLS.map(Self.serverTLSContext)
+        let clientNames = ClientAuthenticator(profile.clientAuth)?.names ?? []
+        clientRequests = metrics.map { metrics in clientNames.map { metrics.clientRequests(client: $0) } } ?? []
         self.log = log
         // The inbound client token is consumed here: the upstream credential is the proxy's.
         let clientAuthHeaders = profile.clientAuth.mode == .bearer ? ["authorization"] : []

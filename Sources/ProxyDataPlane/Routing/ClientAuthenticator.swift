@@ -13,10 +13,12 @@ struct ClientAuthenticator: Sendable {
         self.tokens = tokens.map { ($0.name, $0.token.bytes) }
     }
 
-    /// The name of the client whose token the head carries; nil when it carries none that matches
-    /// (missing header, another scheme, several Authorization fields, a wrong token).
-    func client(presentedIn head: RequestHead) -> String? {
-        head.bytes.withUnsafeReadableBytes { raw -> String? in
+    var names: [String] { tokens.map(\.name) }
+
+    /// The index (in `names`) of the client whose token the head carries; nil when it carries none
+    /// that matches (missing header, another scheme, several Authorization fields, a wrong token).
+    func client(presentedIn head: RequestHead) -> Int? {
+        head.bytes.withUnsafeReadableBytes { raw -> Int? in
             var presented: UnsafeRawBufferPointer?
             for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "authorization") {
                 guard presented == nil else { return nil }
@@ -27,7 +29,7 @@ struct ClientAuthenticator: Sendable {
             for (index, candidate) in tokens.enumerated() where Self.constantTimeEquals(token, candidate.bytes) {
                 matched = index
             }
-            return matched.map { tokens[$0].name }
+            return matched
         }
     }
 

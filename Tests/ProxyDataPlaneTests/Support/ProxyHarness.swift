@@ -2,6 +2,7 @@ import Foundation
 import ProxyTestSupport
 import NIOCore
 import ProxyConfig
+import ProxyMetrics
 import ProxyDataPlane
 import ProxyLogging
 import ProxySigning
@@ -22,7 +23,7 @@ struct ProxyHarness {
     static func start(
         configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
-        requiringClientCertificate: TestCertificate? = nil
+        requiringClientCertificate: TestCertificate? = nil, metrics: ProfileMetrics? = nil
     ) async throws -> ProxyHarness {
         let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate, checksSignature: upstreamChecksSignature,
                                               requiringClientCertificate: requiringClientCertificate)
@@ -35,7 +36,7 @@ struct ProxyHarness {
         let descriptor = open(logPath, O_WRONLY | O_APPEND)
         let log = LogSink(minimumLevel: .trace, fileDescriptor: descriptor, flushInterval: 0.01)
         let engine = ForwardingEngine(threads: 1)
-        let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, limits: limits)
+        let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, limits: limits, metrics: metrics)
         let listener = try await ProfileListener.bind(runtime: runtime, engine: engine, port: 0)
         return ProxyHarness(upstream: upstream, engine: engine, listener: listener, log: log, logPath: logPath)
     }
