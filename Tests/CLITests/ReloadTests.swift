@@ -89,6 +89,39 @@ struct ReloadTests {
         await upstream.stop()
     }
 
+    @Test("client tokens reload with the config: a revoked token gets 401, a new one gets in, nothing restarts")
+    func clientTokenRotation() async throws {
+        let upstream = try await TestUpstream(secret: Self.first)
+        let port = try TestPorts.free()
+        let running = try await start(profiles: [("p", port)], upstream: upstream)
+        defer { running.stop() }
+        let (old, new) = (String(repeating: "0a", count: 20), String(repeating: "0b", count: 20))
+        let tokenFile = running.directory.appendingPathComponent("token")
+        func writeToken(_ token: String) throws {
+            try token.write(to: tokenFile, atomically: true, encoding: .utf8)
+            chmod(tokenFile.path, 0o600)
+        }
+        func status(_ token: String) async throws -> Int? {
+            let client = try await RawHTTPClient(port: port)
+            defer { Task { await client.close() } }
+            try await client.send(.post(headers: ["Authorization: Bearer \(token)"]))
+            return await client.response()?.status
+        }
+        let guarded = Self.profileYAML("p", port: port, upstream: upstream, secretFile: running.secretFile)
+            + "\n    client_auth: bearer\n    client_tokens:\n      - name: laptop\n        token_file: \(tokenFile.path)\n"
+        try writeToken(old)
+        try running.write(config: "profiles:\n" + guarded)
+        #expect(await running.reload() != nil)
+        #expect(try await status(old) == 200)
+        try writeToken(new)
+        #expect(await running.reload() != nil)
+        #expect(try await status(old) == 401, "the revoked token is refused")
+        #expect(try await status(new) == 200)
+        #expect(running.log.count("listening") == 1, "the listener was kept")
+        #expect(!running.log.all.joined().contains(old) && !running.log.all.joined().contains(new))
+        await upstream.stop()
+    }
+
     @Test("an event stream open across a reload keeps receiving its events to a clean end")
     func streamSurvives() async throws {
         let upstream = try await TestUpstream(secret: Self.first, alsoAccepting: [Self.second])
