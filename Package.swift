@@ -99,7 +99,7 @@ let package = Package(
             path: "Tests/ProxyTestSupport"
         ),
         .testTarget(name: "ProxyStdioTests", dependencies: [
-            "ProxyStdio",
+            "ProxyStdio", "ProxyDataPlane",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "ProxyMetricsTests", dependencies: ["ProxyMetrics", "ProxyTestSupport"]),

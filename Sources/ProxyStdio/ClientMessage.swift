@@ -1,3 +1,4 @@
+import ProxyDataPlane
 /// One line from the client, classified: what the bridge needs to send it upstream and to
 /// answer for it when the upstream cannot.
 struct ClientMessage {

@@ -1,3 +1,4 @@
+import ProxyDataPlane
 import NIOCore
 
 /// Splits a `text/event-stream` body into events (the WHATWG rules the MCP transport uses):

@@ -1,3 +1,4 @@
+import ProxyDataPlane
 import NIOCore
 
 /// Cuts stdin into lines (MCP stdio framing: one message per line). A line longer than the bound

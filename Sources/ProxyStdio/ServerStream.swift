@@ -1,3 +1,4 @@
+import ProxyDataPlane
 import NIOCore
 
 /// The GET stream on which the upstream sends messages of its own (requests such as sampling or

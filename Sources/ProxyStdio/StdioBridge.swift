@@ -108,6 +108,28 @@ final class StdioBridge: ChannelInboundHandler {
             writeError(id: id, code: -32000, message: "mcp-auth-proxy (profile \(settings.profileName)) is shutting down")
             return
         }
+        // The profile's tool policy holds on this path too: a refused call never goes upstream.
+        if let policy = runtime.profile.toolPolicy {
+            guard let strict = JSONNode.parse(line.readableBytesView, rejectingDuplicateKeys: true) else {
+                writeError(id: node["id"] ?? .null, code: -32600, message: "refused by the tool policy of profile \(settings.profileName): the message names a key twice")
+                return
+            }
+            if let refusal = ToolCallCheck.refusal(in: strict, policy: policy) {
+                log(.warning, "stdio_tool_refused") { $0.field("refused_tool", refusal.tool) }
+                let text = "tool \(JSONNode.quoted(refusal.tool)) is not allowed by the tool policy of profile \(settings.profileName)"
+                let data = JSONNode.object([("profile", .string(settings.profileName)), ("tool", .string(refusal.tool))])
+                let errors = refusal.ids.map { id in
+                    JSONNode.object([("jsonrpc", .string("2.0")), ("id", JSONNode.parse(Array(id.utf8)) ?? .null),
+                                     ("error", .object([("code", .number("-32602")), ("message", .string(text)), ("data", data)]))])
+                }
+                if refusal.isBatch {
+                    writeLine(Array(JSONNode.array(errors).serialized.utf8))
+                } else {
+                    for error in errors { writeLine(Array(error.serialized.utf8)) }
+                }
+                return
+            }
+        }
         if let cancelled = message.cancelledRequestID { cancelledIDs.append(cancelled) }
         if message.method == "initialize", case .request(let id) = message.kind { initializeID = id }
         var headers = [("accept", "application/json, text/event-stream"), ("content-type", "application/json")]

@@ -40,7 +40,13 @@ struct DrainDelayTests {
         """)
         let proxy = try ProxyProcess(["--config", config.path, "--drain-delay", "2"], environment: ["P_SECRET": PrometheusScrapeTests.secret])
         _ = proxy.waitUntilListening(count: 1)
-        #expect(try await PrometheusScrapeTests.get(port: adminPort, "/readyz")?.status == 200)
+        var ready: Int?
+        let started = Date()
+        while ready != 200, Date().timeIntervalSince(started) < 10 {
+            ready = try? await PrometheusScrapeTests.get(port: adminPort, "/readyz")?.status
+            if ready != 200 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(ready == 200)
         kill(proxy.process.processIdentifier, SIGTERM)
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await PrometheusScrapeTests.get(port: adminPort, "/readyz")?.status == 503, "out of rotation at once")

@@ -9,6 +9,7 @@ import Testing
 struct MetricLabelTests {
     static let answers: [LocalAnswer] = [
         .hostNotAllowed, .originNotAllowed, .badTarget("x"), .discoveryProbe, .notFound, .methodNotAllowed("PUT"), .unauthenticated,
+        .toolRefused(ToolCallCheck.Refusal(ids: ["1"], tool: "t", isBatch: false)), .ambiguousToolCall("x"),
         .bodyTooLarge, .bodyNotJSON, .bodyNotJSONRPC, .headTooLarge, .malformedHTTP("x"), .bodyTimedOut,
         .upstreamFailed(.timedOut),
     ]

@@ -1,5 +1,6 @@
 import NIOCore
 @testable import ProxyStdio
+import ProxyDataPlane
 import Testing
 
 @Suite("stdio bridge: messages, header values, event streams")

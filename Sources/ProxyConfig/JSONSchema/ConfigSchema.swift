@@ -178,6 +178,14 @@ public enum ConfigSchema {
             return .object([("type", .string("array")), ("items", string(pattern: "^[A-Za-z0-9+.-]+://[^/@\\s]+/?$"))])
         case .mapping(let keys):
             return mapping(keys, rules: [])
+        case .toolPolicy:
+            let patterns = JSONValue.object([("type", .string("array")), ("items", .object([("type", .string("string")), ("minLength", .integer(1))]))])
+            return .object([
+                ("type", .string("object")),
+                ("additionalProperties", .bool(false)),
+                ("minProperties", .integer(1)),
+                ("properties", .object([("allow", patterns), ("deny", patterns)])),
+            ])
         case .fileMode:
             // YAML 1.2 reads a plain 0600 as the integer 600: the digits are what the loader reads.
             return .object([("anyOf", .array([

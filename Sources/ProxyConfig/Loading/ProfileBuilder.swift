@@ -50,6 +50,7 @@ struct ProfileBuilder {
         let allowRemote = bool("allow_remote", default: false)
         let clientAuth = clientAuthValue(allowRemote: allowRemote, listenHost: listenHost)
         let listenerTLS = listenerTLSValue()
+        let toolPolicy = toolPolicyValue()
         let allowInsecure = bool("allow_insecure_upstream", default: false)
         let mcpPath = mcpPathValue()
         let heartbeat = duration("heartbeat_interval", default: .seconds(15))
@@ -80,7 +81,7 @@ struct ProfileBuilder {
         guard isSelected, diagnostics.errors.count == errorsBefore, let upstream, let keyID, let listenHost, let listenPort,
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
               let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader,
-              let clientCertificate, let clientAuth, let listenerTLS, let listenUnix else {
+              let clientCertificate, let clientAuth, let listenerTLS, let listenUnix, let toolPolicy else {
             // Every way to fail reports why; a profile must never vanish without a diagnostic.
             if isSelected, diagnostics.errors.count == errorsBefore {
                 report(nil, "the profile could not be built", fix: "please report this with the profile (secrets removed)")
@@ -98,6 +99,7 @@ struct ProfileBuilder {
         profile.clientAuth = clientAuth
         profile.listenerTLS = listenerTLS
         profile.listenUnix = listenUnix
+        profile.toolPolicy = toolPolicy
         return profile
     }
 

@@ -35,6 +35,8 @@ public struct ConfigKey: Sendable {
         case clientTokens
         /// Octal permission bits such as `0600`.
         case fileMode
+        /// `{allow: [globs], deny: [globs]}`.
+        case toolPolicy
 
         /// The "expected …" of a type error.
         public var expectation: String {
@@ -57,6 +59,7 @@ public struct ConfigKey: Sendable {
             case .mapping: "a mapping"
             case .clientTokens: "a list of client tokens"
             case .fileMode: "a file mode"
+            case .toolPolicy: "a mapping with allow and deny lists"
             }
         }
     }

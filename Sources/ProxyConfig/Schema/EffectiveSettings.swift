@@ -57,6 +57,10 @@ extension Profile {
         add("allowed_origins", "[" + allowedOrigins.joined(separator: ", ") + "]")
         add("upstream_streaming", upstreamStreaming.rawValue)
         add("ca_file", caFile ?? "(system trust store)")
+        if let toolPolicy {
+            add("tools.allow", toolPolicy.allow.map { "[" + $0.joined(separator: ", ") + "]" } ?? "(every tool)", originKey: "tools")
+            add("tools.deny", "[" + toolPolicy.deny.joined(separator: ", ") + "]", originKey: "tools")
+        }
         if let clientCertFile, let clientKeyFile {
             add("client_cert_file", clientCertFile)
             add("client_key_file", clientKeyFile)

@@ -50,6 +50,8 @@ public struct Profile: Sendable {
     public var listenUnix: UnixListen?
     /// TLS on the listener; nil for plain HTTP.
     public var listenerTLS: ListenerTLS?
+    /// Which tools may be called; nil: no policy (nothing is parsed beyond the JSON-RPC check).
+    public var toolPolicy: ToolPolicy?
     /// Who may use the listener (inbound client authentication).
     public var clientAuth: ClientAuth = .none
     /// Where each effective value came from, keyed by schema key (`signing.algorithm` for nested ones).

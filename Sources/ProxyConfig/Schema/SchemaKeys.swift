@@ -41,6 +41,7 @@ public enum SchemaKeys {
         ConfigKey("ca_file", .filePath, "Extra trusted CA certificates (PEM) for the upstream's TLS."),
         ConfigKey("client_cert_file", .filePath, "A client certificate (PEM) for mutual TLS to an https upstream; needs client_key_file."),
         ConfigKey("client_key_file", .filePath, "The private key (PEM) of client_cert_file."),
+        ConfigKey("tools", .toolPolicy, "Which tools the profile may call: allow and deny lists of glob patterns (* and ?), deny wins."),
         ConfigKey("signing", .mapping(signingKeys), "How the auth-gateway signature is computed and carried."),
     ]
 

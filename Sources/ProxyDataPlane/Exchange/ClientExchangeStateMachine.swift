@@ -1,3 +1,4 @@
+import ProxyConfig
 import NIOCore
 
 /// Every decision about one client connection's exchanges: when a request may be forwarded, when
@@ -24,6 +25,8 @@ struct ClientExchangeStateMachine {
         var learnsFromRefusedGET: Bool
         /// Buffered unparsed input beyond which the client's reads pause while a response is pending.
         var maxBufferedInput = RequestParser.maxHeadBytes
+        /// The profile's `tools:` policy; nil parses nothing beyond the JSON-RPC check.
+        var toolPolicy: ToolPolicy?
     }
 
     private enum State {
@@ -155,6 +158,15 @@ struct ClientExchangeStateMachine {
                 case .parseError: return answer(.bodyNotJSON)
                 case .invalidRequest: return answer(.bodyNotJSONRPC)
                 case .valid(let method): exchange.rpcMethod = method
+                }
+                if let policy = configuration.toolPolicy {
+                    switch ToolCallCheck.verdict(body: exchange.body, head: exchange.head!, policy: policy) {
+                    case .forward: break
+                    case .refuse(let refusal):
+                        exchange.refusedTool = refusal.tool
+                        return answer(.toolRefused(refusal))
+                    case .ambiguous(let reason): return answer(.ambiguousToolCall(reason))
+                    }
                 }
             }
             if exchange.method == "GET", servesHeartbeat { return startHeartbeat(learnedUpstreamRefusesGET: false) }

@@ -17,6 +17,10 @@ enum LocalAnswer: Equatable {
     case methodNotAllowed(String)
     /// `client_auth: bearer` and no valid client token.
     case unauthenticated
+    /// A `tools/call` the profile's tool policy refuses: a JSON-RPC error with the request's id.
+    case toolRefused(ToolCallCheck.Refusal)
+    /// The tool policy cannot decide on the message (duplicate keys, headers that contradict it).
+    case ambiguousToolCall(String)
     case bodyTooLarge
     /// The body is not JSON.
     case bodyNotJSON
@@ -35,7 +39,7 @@ enum LocalAnswer: Equatable {
         switch self {
         case .badTarget, .bodyTooLarge, .headTooLarge, .malformedHTTP, .bodyTimedOut: return true
         case .hostNotAllowed, .originNotAllowed, .discoveryProbe, .notFound, .methodNotAllowed, .unauthenticated,
-             .bodyNotJSON, .bodyNotJSONRPC, .upstreamFailed:
+             .toolRefused, .ambiguousToolCall, .bodyNotJSON, .bodyNotJSONRPC, .upstreamFailed:
             return false
         }
     }
@@ -47,6 +51,8 @@ enum LocalAnswer: Equatable {
         case .discoveryProbe, .notFound: return 404
         case .methodNotAllowed: return 405
         case .unauthenticated: return 401
+        case .toolRefused: return 200
+        case .ambiguousToolCall: return 400
         case .bodyTimedOut: return 408
         case .bodyTooLarge: return 413
         case .headTooLarge: return 431
@@ -72,6 +78,8 @@ enum LocalAnswer: Equatable {
         case .notFound: return "not_found"
         case .methodNotAllowed: return "method"
         case .unauthenticated: return "client_auth"
+        case .toolRefused: return "tool_policy"
+        case .ambiguousToolCall: return "tool_ambiguous"
         case .bodyTooLarge: return "body_too_large"
         case .bodyNotJSON: return "bad_json"
         case .bodyNotJSONRPC: return "bad_jsonrpc"
@@ -105,6 +113,14 @@ extension LocalResponse {
         case .unauthenticated:
             self = .jsonRPCError(.unauthorized, code: -32600, message: "this profile needs a client token: send Authorization: Bearer <token> (client_auth: bearer)", profile: profile)
             extraHeaders = [("www-authenticate", #"Bearer realm="mcp-auth-proxy""#)]
+        case .toolRefused(let refusal):
+            let message = "tool \(JSONNode.quoted(refusal.tool)) is not allowed by the tool policy of profile \(profile)"
+            let errors = refusal.ids.map { id in
+                #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32602,"message":\#(JSONNode.quoted(message)),"data":{"profile":\#(JSONNode.quoted(profile)),"tool":\#(JSONNode.quoted(refusal.tool))}}}"#
+            }
+            self = LocalResponse(status: .ok, body: refusal.isBatch ? "[" + errors.joined(separator: ",") + "]" : errors.first ?? "")
+        case .ambiguousToolCall(let reason):
+            self = .jsonRPCError(.badRequest, code: -32600, message: "refused by the tool policy: \(reason)", profile: profile)
         case .bodyTooLarge:
             self = .jsonRPCError(.payloadTooLarge, code: -32600, message: "request body exceeds max_request_body (\(runtime.profile.maxRequestBody))", profile: profile)
         case .bodyNotJSON:

@@ -17,6 +17,8 @@ struct RequestExchange {
     /// The request body while it is being collected; handed over with the forward action.
     var body: ByteBuffer?
     var rpcMethod: String?
+    /// The tool the tool policy refused (for the log line).
+    var refusedTool: String?
     /// The status sent to the client; 499 when the client left before it got one.
     var status = 0
     var upstreamStatus = 0

@@ -118,7 +118,7 @@ extension ClientConnectionHandler {
     private func log(_ exchange: RequestExchange, event: ExchangeEnd.LogEvent, bytesOut: Int?, now: NIODeadline) {
         // A refused client token is worth a warning: repeated ones are someone guessing.
         let refusedToken = exchange.status == 401 && client == nil && runtime.admission.authenticator != nil
-        let level: LogLevel = exchange.failure != nil || exchange.status >= 500 || refusedToken ? .warning : .info
+        let level: LogLevel = exchange.failure != nil || exchange.status >= 500 || refusedToken || exchange.refusedTool != nil ? .warning : .info
         guard runtime.log.isEnabled(level) else { return }
         // The connection's line buffer, moved out so that it is uniquely referenced and reused.
         var storage: [UInt8] = []
@@ -133,6 +133,10 @@ extension ClientConnectionHandler {
         line.field("method", exchange.method)
         line.field("path", String(exchange.logPath))
         if let rpcMethod = exchange.rpcMethod { line.field("rpc_method", rpcMethod) }
+        if let tool = exchange.refusedTool {
+            line.field("refused_tool", tool)
+            line.field("reason", "tool_policy")
+        }
         line.field("status", exchange.status)
         if exchange.upstreamStatus > 0 { line.field("upstream_status", exchange.upstreamStatus) }
         line.field("duration_ms", milliseconds: UInt64((now - exchange.startedAt).nanoseconds))

@@ -56,9 +56,11 @@ public final class ProfileRuntime: Sendable {
         droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.credentialHeaders + clientAuthHeaders)
         let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)
         checkInterval = min(limits.checkInterval, max(.milliseconds(10), tenthOfRequestTimeout))
-        exchangeConfiguration = ClientExchangeStateMachine.Configuration(
+        var configuration = ClientExchangeStateMachine.Configuration(
             maxRequestBody: profile.maxRequestBody.bytes, limits: limits, requestTimeout: endpoint.requestTimeout,
             learnsFromRefusedGET: profile.upstreamStreaming == .auto)
+        configuration.toolPolicy = profile.toolPolicy
+        exchangeConfiguration = configuration
     }
 
     static func serverTLSContext(_ tls: ListenerTLS) throws -> NIOSSLContext {

@@ -1,7 +1,8 @@
-/// A parsed JSON value, enough to read the few fields of an MCP message the bridge acts on
-/// (`id`, `method`, `params.name`, `params.uri`, `result.protocolVersion`). Numbers keep their
-/// source text, so an `id` is echoed back exactly as the client wrote it.
-enum JSONNode: Equatable {
+/// A parsed JSON value, enough to read the few fields of an MCP message the proxy acts on (`id`,
+/// `method`, `params.name`, `params.uri`, `result.protocolVersion`): the stdio bridge, and the
+/// tool policy. Numbers keep their source text, so an `id` is echoed back exactly as written.
+/// Strings are fully decoded (escapes, surrogate pairs): `"tools\/call"` is `tools/call`.
+public enum JSONNode: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(String)
@@ -9,20 +10,20 @@ enum JSONNode: Equatable {
     case array([JSONNode])
     case object([(String, JSONNode)])
 
-    static func == (lhs: JSONNode, rhs: JSONNode) -> Bool { lhs.serialized == rhs.serialized }
+    public static func == (lhs: JSONNode, rhs: JSONNode) -> Bool { lhs.serialized == rhs.serialized }
 
-    subscript(key: String) -> JSONNode? {
+    public subscript(key: String) -> JSONNode? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
     }
 
-    var string: String? {
+    public var string: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
     /// Compact JSON text: no whitespace, so never a newline.
-    var serialized: String {
+    public var serialized: String {
         switch self {
         case .null: return "null"
         case .bool(let value): return value ? "true" : "false"
@@ -33,7 +34,7 @@ enum JSONNode: Equatable {
         }
     }
 
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -52,8 +53,10 @@ enum JSONNode: Equatable {
     }
 
     /// Parses one JSON text (RFC 8259); nil when it is not well-formed or nests deeper than 64.
-    static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> JSONNode? where Bytes.Index == Int {
-        var parser = JSONNodeParser(bytes: Array(bytes))
+    /// With `rejectingDuplicateKeys`, an object that names a key twice is nil too: parsers differ
+    /// on which copy wins, so a policy must not decide on such a message.
+    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes, rejectingDuplicateKeys: Bool = false) -> JSONNode? where Bytes.Index == Int {
+        var parser = JSONNodeParser(bytes: Array(bytes), rejectsDuplicateKeys: rejectingDuplicateKeys)
         guard let value = parser.value(depth: 0) else { return nil }
         parser.skipWhitespace()
         return parser.index == parser.bytes.count ? value : nil
@@ -62,6 +65,7 @@ enum JSONNode: Equatable {
 
 private struct JSONNodeParser {
     let bytes: [UInt8]
+    let rejectsDuplicateKeys: Bool
     var index = 0
 
     mutating func skipWhitespace() {
@@ -89,6 +93,7 @@ private struct JSONNodeParser {
             while true {
                 skipWhitespace()
                 guard let key = string() else { return nil }
+                if rejectsDuplicateKeys, members.contains(where: { $0.0 == key }) { return nil }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
                 index += 1

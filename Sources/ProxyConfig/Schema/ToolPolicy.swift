@@ -1,0 +1,44 @@
+/// Which tools a profile may call (`tools: {allow: […], deny: […]}`): with `allow`, only tools
+/// matching one of its patterns; `deny` applies after `allow` and wins. Patterns are globs with
+/// `*` (any run of characters, also none) and `?` (exactly one character), compared
+/// case-sensitively on Unicode scalars, as tool names are (MCP names are case-sensitive).
+public struct ToolPolicy: Sendable, Hashable {
+    public let allow: [String]?
+    public let deny: [String]
+
+    public init(allow: [String]?, deny: [String]) {
+        self.allow = allow
+        self.deny = deny
+    }
+
+    public func allows(_ tool: String) -> Bool {
+        if let allow, !allow.contains(where: { Self.glob($0, matches: tool) }) { return false }
+        return !deny.contains { Self.glob($0, matches: tool) }
+    }
+
+    /// Iterative glob matching with backtracking to the last `*`: linear in practice, and no
+    /// pattern can make it exponential.
+    public static func glob(_ pattern: String, matches name: String) -> Bool {
+        let pattern = Array(pattern.unicodeScalars), name = Array(name.unicodeScalars)
+        var p = 0, n = 0
+        var star: Int?, resume = 0
+        while n < name.count {
+            if p < pattern.count, pattern[p] == "?" || (pattern[p] != "*" && pattern[p] == name[n]) {
+                p += 1
+                n += 1
+            } else if p < pattern.count, pattern[p] == "*" {
+                star = p
+                resume = n
+                p += 1
+            } else if let star {
+                p = star + 1
+                resume += 1
+                n = resume
+            } else {
+                return false
+            }
+        }
+        while p < pattern.count, pattern[p] == "*" { p += 1 }
+        return p == pattern.count
+    }
+}

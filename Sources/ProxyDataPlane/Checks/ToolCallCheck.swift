@@ -1,0 +1,123 @@
+import NIOCore
+import ProxyConfig
+
+/// The tool policy on a request body, for profiles with a `tools:` block (nothing here runs for
+/// the others). The body is parsed fully — escapes decoded, duplicate keys refused — so what the
+/// policy sees is what any JSON parser upstream would see. The `Mcp-Method` and `Mcp-Name` headers
+/// (SEP-2243), when present, must agree with the body: otherwise a client could show an
+/// intermediary one tool and the server another. The policy always decides on the body.
+public enum ToolCallCheck {
+    public struct Refusal: Equatable, Sendable {
+        /// The request ids to answer, as JSON text (one for a single message, every request's
+        /// for a batch, which is refused whole).
+        public let ids: [String]
+        public let tool: String
+        public let isBatch: Bool
+    }
+
+    enum Verdict: Equatable {
+        case forward
+        case refuse(Refusal)
+        /// The message cannot be decided safely (400, never forwarded).
+        case ambiguous(String)
+    }
+
+    static func verdict(body: ByteBuffer?, head: RequestHead, policy: ToolPolicy) -> Verdict {
+        let bytes = body.map { Array($0.readableBytesView) } ?? []
+        guard let node = JSONNode.parse(bytes, rejectingDuplicateKeys: true) else {
+            return .ambiguous("the body names a key twice; the tool policy cannot tell which one the server would read")
+        }
+        let messages: [JSONNode]
+        let isBatch: Bool
+        if case .array(let items) = node { (messages, isBatch) = (items, true) } else { (messages, isBatch) = ([node], false) }
+        if let mismatch = headerMismatch(head, messages: messages, isBatch: isBatch) { return .ambiguous(mismatch) }
+        return refusal(in: node, policy: policy).map(Verdict.refuse) ?? .forward
+    }
+
+    /// The policy's refusal of a parsed message or batch, if any call in it names a refused tool.
+    /// Shared with the stdio bridge, which sends messages upstream without a listener.
+    public static func refusal(in node: JSONNode, policy: ToolPolicy) -> Refusal? {
+        let messages: [JSONNode]
+        let isBatch: Bool
+        if case .array(let items) = node { (messages, isBatch) = (items, true) } else { (messages, isBatch) = ([node], false) }
+        for message in messages where message["method"]?.string == "tools/call" {
+            guard let tool = message["params"]?["name"]?.string else { continue }
+            if !policy.allows(tool) {
+                let ids = messages.compactMap { $0["method"] != nil ? $0["id"]?.serialized : nil }
+                return Refusal(ids: ids, tool: tool, isBatch: isBatch)
+            }
+        }
+        return nil
+    }
+
+    /// Why `Mcp-Method` / `Mcp-Name` disagree with the body; nil when they agree or are absent.
+    static func headerMismatch(_ head: RequestHead, messages: [JSONNode], isBatch: Bool) -> String? {
+        let method = field(head, "mcp-method"), name = field(head, "mcp-name")
+        guard method != nil || name != nil else { return nil }
+        guard !isBatch, let message = messages.first else { return "Mcp-Method or Mcp-Name sent with a batch, which has no single method" }
+        if let method {
+            guard let decoded = decode(method), decoded == message["method"]?.string else {
+                return "the Mcp-Method header does not match the body's method"
+            }
+        }
+        if let name {
+            let params = message["params"]
+            let bodyName = params?["name"]?.string ?? params?["uri"]?.string
+            guard let decoded = decode(name), decoded == bodyName else { return "the Mcp-Name header does not match the body's params" }
+        }
+        return nil
+    }
+
+    /// The value of the one field named `name` (a repeated field is as good as a mismatch).
+    static func field(_ head: RequestHead, _ name: String) -> String?? {
+        head.bytes.withUnsafeReadableBytes { raw -> String?? in
+            var found: String??
+            for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), name) {
+                if found != nil { return .some(nil) }
+                found = .some(String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self))
+            }
+            return found
+        }
+    }
+
+    /// A header value in SEP-2243's encoding: as is, or `=?base64?…?=` around UTF-8 in base64.
+    static func decode(_ value: String?) -> String? {
+        guard let value else { return nil }
+        guard value.hasPrefix("=?base64?"), value.hasSuffix("?="), value.utf8.count >= 11 else { return value }
+        let payload = value.utf8.dropFirst(9).dropLast(2)
+        guard let bytes = base64Decode(Array(payload)) else { return nil }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    static func base64Decode(_ text: [UInt8]) -> [UInt8]? {
+        guard text.count % 4 == 0 else { return nil }
+        func value(_ byte: UInt8) -> UInt32? {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt32(byte - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): UInt32(byte - UInt8(ascii: "a") + 26)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0") + 52)
+            case UInt8(ascii: "+"): 62
+            case UInt8(ascii: "/"): 63
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        var index = 0
+        while index < text.count {
+            let quad = text[index..<(index + 4)]
+            let padding = quad.reversed().prefix { $0 == UInt8(ascii: "=") }.count
+            guard padding <= 2, index + 4 == text.count || padding == 0 else { return nil }
+            var group: UInt32 = 0
+            for (offset, byte) in quad.enumerated() {
+                if offset >= 4 - padding { group <<= 6; continue }
+                guard let digit = value(byte) else { return nil }
+                group = group << 6 | digit
+            }
+            out.append(UInt8(group >> 16 & 0xFF))
+            if padding < 2 { out.append(UInt8(group >> 8 & 0xFF)) }
+            if padding < 1 { out.append(UInt8(group & 0xFF)) }
+            index += 4
+        }
+        return out
+    }
+}
