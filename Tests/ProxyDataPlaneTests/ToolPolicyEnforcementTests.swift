@@ -35,6 +35,7 @@ struct ToolPolicyEnforcementTests {
 
     @Test("escapes and duplicate keys do not get a refused call through", arguments: [
         #"{"jsonrpc":"2.0","id":1,"method":"tools\/call","params":{"name":"delete_repo"}}"#,
+        #"{"jsonrpc":"2.0","id":1,"method":"\u0074ools/call","params":{"name":"delete_repo"}}"#,
         #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"del\u0065te_repo"}}"#,
         #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search","name":"delete_repo"}}"#,
         #"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call","params":{"name":"delete_repo"}}"#,

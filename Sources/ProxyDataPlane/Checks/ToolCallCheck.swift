@@ -23,6 +23,12 @@ public enum ToolCallCheck {
     }
 
     static func verdict(body: ByteBuffer?, head: RequestHead, policy: ToolPolicy) -> Verdict {
+        // Without an escape anywhere, a tools/call must spell `tools/call` literally; without it and
+        // without routing headers to compare, nothing here can refuse, so nothing is parsed.
+        if let body, field(head, "mcp-method") == nil, field(head, "mcp-name") == nil,
+           !body.readableBytesView.contains(UInt8(ascii: "\\")), !Self.contains(body, "tools/call") {
+            return .forward
+        }
         let bytes = body.map { Array($0.readableBytesView) } ?? []
         guard let node = JSONNode.parse(bytes, rejectingDuplicateKeys: true) else {
             return .ambiguous("the body names a key twice; the tool policy cannot tell which one the server would read")
@@ -48,6 +54,19 @@ public enum ToolCallCheck {
             }
         }
         return nil
+    }
+
+    static func contains(_ buffer: ByteBuffer, _ text: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        return buffer.withUnsafeReadableBytes { haystack in
+            guard haystack.count >= needle.count else { return false }
+            var index = 0
+            while index <= haystack.count - needle.count {
+                if haystack[index] == needle[0], zip(needle.indices, needle).allSatisfy({ haystack[index + $0] == $1 }) { return true }
+                index += 1
+            }
+            return false
+        }
     }
 
     /// Why `Mcp-Method` / `Mcp-Name` disagree with the body; nil when they agree or are absent.
