@@ -38,7 +38,7 @@ struct DrainDelayTests {
             secret_env: P_SECRET
             listen_port: \(proxyPort)
         """)
-        let proxy = try ProxyProcess(["--config", config.path, "--drain-delay", "2"], environment: ["P_SECRET": PrometheusScrapeTests.secret])
+        let proxy = try ProxyProcess(["--config", config.path, "--drain-delay", "6"], environment: ["P_SECRET": PrometheusScrapeTests.secret])
         _ = proxy.waitUntilListening(count: 1)
         var ready: Int?
         let started = Date()
@@ -47,13 +47,15 @@ struct DrainDelayTests {
             if ready != 200 { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(ready == 200)
-        kill(proxy.process.processIdentifier, SIGTERM)
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(try await PrometheusScrapeTests.get(port: adminPort, "/readyz")?.status == 503, "out of rotation at once")
+        // Connected before the signal; the request is sent during the delay (6 s: generous for a
+        // loaded CI machine, where one /readyz round trip can take seconds).
         let client = try await RawHTTPClient(port: proxyPort)
+        kill(proxy.process.processIdentifier, SIGTERM)
+        try await Task.sleep(for: .milliseconds(300))
         try await client.send(.post("/mcp"))
         #expect(await client.response()?.status == 200, "still serving during the delay")
         await client.close()
+        #expect(try await PrometheusScrapeTests.get(port: adminPort, "/readyz")?.status == 503, "out of rotation at once")
         let deadline = Date().addingTimeInterval(15)
         while proxy.process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!proxy.process.isRunning && proxy.process.terminationStatus == 0)
