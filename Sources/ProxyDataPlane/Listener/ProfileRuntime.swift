@@ -42,13 +42,14 @@ public final class ProfileRuntime: Sendable {
         self.profile = profile
         self.metrics = metrics
         self.limits = limits
-        admission = RequestAdmission(profile: profile)
+        let admission = RequestAdmission(profile: profile)
+        self.admission = admission
         signingKey = SigningKey(profile: profile)
         // The scheme decides: the shared HMAC signer, a prepared static credential, or nothing.
         self.signer = profile.signer(authGateway: signer)
         endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects, metrics: metrics)
         serverTLSContext = try profile.listenerTLS.map(Self.serverTLSContext)
-        let clientNames = ClientAuthenticator(profile.clientAuth)?.names ?? []
+        let clientNames = admission.authenticator?.names ?? []
         clientRequests = metrics.map { metrics in clientNames.map { metrics.clientRequests(client: $0) } } ?? []
         self.log = log
         // The inbound client token is consumed here: the upstream credential is the proxy's.

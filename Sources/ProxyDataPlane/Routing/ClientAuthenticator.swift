@@ -5,15 +5,16 @@ import ProxyConfig
 /// the presented bytes), so timing tells an attacker neither which token nor how much of one
 /// matched. Reads the head's bytes in place; nothing is allocated per request.
 struct ClientAuthenticator: Sendable {
-    private let tokens: [(name: String, bytes: [UInt8])]
+    private let tokens: [[UInt8]]
+    /// The clients' names, index for index with the tokens (for log lines and metrics).
+    let names: [String]
 
     /// nil for `client_auth: none`: every client is accepted.
     init?(_ clientAuth: ClientAuth) {
         guard case .bearer(let tokens) = clientAuth else { return nil }
-        self.tokens = tokens.map { ($0.name, $0.token.bytes) }
+        self.tokens = tokens.map(\.token.bytes)
+        names = tokens.map(\.name)
     }
-
-    var names: [String] { tokens.map(\.name) }
 
     /// The index (in `names`) of the client whose token the head carries; nil when it carries none
     /// that matches (missing header, another scheme, several Authorization fields, a wrong token).
@@ -26,7 +27,7 @@ struct ClientAuthenticator: Sendable {
             }
             guard let value = presented, let token = Self.bearerToken(value) else { return nil }
             var matched: Int?
-            for (index, candidate) in tokens.enumerated() where Self.constantTimeEquals(token, candidate.bytes) {
+            for (index, candidate) in tokens.enumerated() where Self.constantTimeEquals(token, candidate) {
                 matched = index
             }
             return matched
