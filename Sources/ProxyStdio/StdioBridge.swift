@@ -92,7 +92,11 @@ final class StdioBridge: ChannelInboundHandler {
     }
 
     private func received(_ line: ByteBuffer) {
-        guard let node = JSONNode.parse(line.readableBytesView) else {
+        // With a tool policy the line is parsed strictly (a key named twice makes it ambiguous);
+        // only when that fails is it parsed again, to tell duplicates from a line that is not JSON.
+        let policy = runtime.profile.toolPolicy
+        let strict = policy == nil ? nil : JSONNode.parse(line.readableBytesView, rejectingDuplicateKeys: true)
+        guard let node = strict ?? JSONNode.parse(line.readableBytesView) else {
             writeError(id: .null, code: -32700, message: "parse error: the line is not JSON")
             return
         }
@@ -109,24 +113,15 @@ final class StdioBridge: ChannelInboundHandler {
             return
         }
         // The profile's tool policy holds on this path too: a refused call never goes upstream.
-        if let policy = runtime.profile.toolPolicy {
-            guard let strict = JSONNode.parse(line.readableBytesView, rejectingDuplicateKeys: true) else {
+        if let policy {
+            guard strict != nil else {
                 writeError(id: node["id"] ?? .null, code: -32600, message: "refused by the tool policy of profile \(settings.profileName): the message names a key twice")
                 return
             }
-            if let refusal = ToolCallCheck.refusal(in: strict, policy: policy) {
+            if let refusal = ToolCallCheck.refusal(in: node, policy: policy) {
                 log(.warning, "stdio_tool_refused") { $0.field("refused_tool", refusal.tool) }
-                let text = "tool \(JSONNode.quoted(refusal.tool)) is not allowed by the tool policy of profile \(settings.profileName)"
-                let data = JSONNode.object([("profile", .string(settings.profileName)), ("tool", .string(refusal.tool))])
-                let errors = refusal.ids.map { id in
-                    JSONNode.object([("jsonrpc", .string("2.0")), ("id", JSONNode.parse(Array(id.utf8)) ?? .null),
-                                     ("error", .object([("code", .number("-32602")), ("message", .string(text)), ("data", data)]))])
-                }
-                if refusal.isBatch {
-                    writeLine(Array(JSONNode.array(errors).serialized.utf8))
-                } else {
-                    for error in errors { writeLine(Array(error.serialized.utf8)) }
-                }
+                let response = refusal.response(profile: settings.profileName)
+                if !response.isEmpty { writeLine(Array(response.utf8)) }
                 return
             }
         }

@@ -147,6 +147,26 @@ struct StdioCommandTests {
         await upstream.stop()
     }
 
+    @Test("the profile's tool policy holds through the bridge: a refused call is answered locally and never sent")
+    func toolPolicy() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port, extra: "tools:\n  deny: [\"*delete*\"]"))
+        bridge.send(#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"del\u0065te_repo","arguments":{}}}"#)
+        let refused = try #require(await bridge.response(id: "5"))
+        let error = try #require(refused["error"] as? [String: Any])
+        #expect(error["code"] as? Int == -32602)
+        #expect((error["message"] as? String)?.contains(#"tool "delete_repo" is not allowed by the tool policy of profile bridge"#) == true, "\(error)")
+        bridge.send(#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"a","name":"delete_repo"}}"#)
+        let ambiguous = try #require(await bridge.response(id: "6"))
+        #expect((ambiguous["error"] as? [String: Any])?["code"] as? Int == -32600)
+        bridge.send(#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"search","arguments":{}}}"#)
+        #expect(try #require(await bridge.response(id: "7"))["result"] != nil)
+        #expect(upstream.received.count == 1 && upstream.received[0].body.contains("search"), "only the allowed call went upstream")
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        await upstream.stop()
+    }
+
     @Test("SIGTERM ends the bridge with status 0 after deleting the session")
     func terminate() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)

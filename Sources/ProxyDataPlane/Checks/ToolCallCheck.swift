@@ -13,6 +13,17 @@ public enum ToolCallCheck {
         public let ids: [String]
         public let tool: String
         public let isBatch: Bool
+
+        /// The answer, compact JSON on one line: a JSON-RPC error (-32602) for each request id,
+        /// naming the tool and the profile; an array for a batch. Empty for a lone notification.
+        /// The listener sends it as its HTTP body, the stdio bridge as its stdout line.
+        public func response(profile: String) -> String {
+            let message = "tool \(JSONNode.quoted(tool)) is not allowed by the tool policy of profile \(profile)"
+            let errors = ids.map { id in
+                #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32602,"message":\#(JSONNode.quoted(message)),"data":{"profile":\#(JSONNode.quoted(profile)),"tool":\#(JSONNode.quoted(tool))}}}"#
+            }
+            return isBatch ? "[" + errors.joined(separator: ",") + "]" : errors.first ?? ""
+        }
     }
 
     enum Verdict: Equatable {

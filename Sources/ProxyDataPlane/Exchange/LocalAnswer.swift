@@ -114,11 +114,7 @@ extension LocalResponse {
             self = .jsonRPCError(.unauthorized, code: -32600, message: "this profile needs a client token: send Authorization: Bearer <token> (client_auth: bearer)", profile: profile)
             extraHeaders = [("www-authenticate", #"Bearer realm="mcp-auth-proxy""#)]
         case .toolRefused(let refusal):
-            let message = "tool \(JSONNode.quoted(refusal.tool)) is not allowed by the tool policy of profile \(profile)"
-            let errors = refusal.ids.map { id in
-                #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32602,"message":\#(JSONNode.quoted(message)),"data":{"profile":\#(JSONNode.quoted(profile)),"tool":\#(JSONNode.quoted(refusal.tool))}}}"#
-            }
-            self = LocalResponse(status: .ok, body: refusal.isBatch ? "[" + errors.joined(separator: ",") + "]" : errors.first ?? "")
+            self = LocalResponse(status: .ok, body: refusal.response(profile: profile))
         case .ambiguousToolCall(let reason):
             self = .jsonRPCError(.badRequest, code: -32600, message: "refused by the tool policy: \(reason)", profile: profile)
         case .bodyTooLarge:
