@@ -64,39 +64,3 @@ struct ClientMessage {
         }
     }
 }
-
-/// The value encoding SEP-2243 gives `Mcp-Method` and `Mcp-Name`: printable ASCII without
-/// leading or trailing whitespace goes as it is; anything else — non-ASCII, control characters,
-/// edge whitespace, or text that itself looks like the sentinel — as `=?base64?<UTF-8, base64>?=`.
-/// So a header never carries a raw CR or LF, whatever a tool is called.
-enum HeaderValueEncoding {
-    static func encode(_ value: String) -> String {
-        let bytes = Array(value.utf8)
-        let printable = bytes.allSatisfy { (0x20...0x7E).contains($0) }
-        let edgeSpace = bytes.first == 0x20 || bytes.last == 0x20
-        let looksEncoded = value.hasPrefix("=?base64?") && value.hasSuffix("?=")
-        if printable, !edgeSpace, !looksEncoded, !bytes.isEmpty { return value }
-        return "=?base64?" + base64(bytes) + "?="
-    }
-
-    static func base64(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            for shift in [18, 12, 6, 0] { out.append(alphabet[Int(group >> UInt32(shift) & 63)]) }
-            index += 3
-        }
-        let rest = bytes.count - index
-        if rest > 0 {
-            let group = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-            out.append(alphabet[Int(group >> 18 & 63)])
-            out.append(alphabet[Int(group >> 12 & 63)])
-            out.append(rest == 2 ? alphabet[Int(group >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}

@@ -92,8 +92,8 @@ struct ToolPolicyEnforcementTests {
 
     @Test("base64 sentinel decoding")
     func sentinel() {
-        #expect(ToolCallCheck.decode("=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=") == "=?base64?literal?=")
-        #expect(ToolCallCheck.decode("plain") == "plain")
-        #expect(ToolCallCheck.decode("=?base64?not base64?=") == nil)
+        #expect(HeaderValueEncoding.decode("=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=") == "=?base64?literal?=")
+        #expect(HeaderValueEncoding.decode("plain") == "plain")
+        #expect(HeaderValueEncoding.decode("=?base64?not base64?=") == nil)
     }
 }

@@ -86,14 +86,14 @@ public enum ToolCallCheck {
         guard method != nil || name != nil else { return nil }
         guard !isBatch, let message = messages.first else { return "Mcp-Method or Mcp-Name sent with a batch, which has no single method" }
         if let method {
-            guard let decoded = decode(method), decoded == message["method"]?.string else {
+            guard let decoded = HeaderValueEncoding.decode(method), decoded == message["method"]?.string else {
                 return "the Mcp-Method header does not match the body's method"
             }
         }
         if let name {
             let params = message["params"]
             let bodyName = params?["name"]?.string ?? params?["uri"]?.string
-            guard let decoded = decode(name), decoded == bodyName else { return "the Mcp-Name header does not match the body's params" }
+            guard let decoded = HeaderValueEncoding.decode(name), decoded == bodyName else { return "the Mcp-Name header does not match the body's params" }
         }
         return nil
     }
@@ -108,46 +108,5 @@ public enum ToolCallCheck {
             }
             return found
         }
-    }
-
-    /// A header value in SEP-2243's encoding: as is, or `=?base64?…?=` around UTF-8 in base64.
-    static func decode(_ value: String?) -> String? {
-        guard let value else { return nil }
-        guard value.hasPrefix("=?base64?"), value.hasSuffix("?="), value.utf8.count >= 11 else { return value }
-        let payload = value.utf8.dropFirst(9).dropLast(2)
-        guard let bytes = base64Decode(Array(payload)) else { return nil }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    static func base64Decode(_ text: [UInt8]) -> [UInt8]? {
-        guard text.count % 4 == 0 else { return nil }
-        func value(_ byte: UInt8) -> UInt32? {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt32(byte - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): UInt32(byte - UInt8(ascii: "a") + 26)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0") + 52)
-            case UInt8(ascii: "+"): 62
-            case UInt8(ascii: "/"): 63
-            default: nil
-            }
-        }
-        var out: [UInt8] = []
-        var index = 0
-        while index < text.count {
-            let quad = text[index..<(index + 4)]
-            let padding = quad.reversed().prefix { $0 == UInt8(ascii: "=") }.count
-            guard padding <= 2, index + 4 == text.count || padding == 0 else { return nil }
-            var group: UInt32 = 0
-            for (offset, byte) in quad.enumerated() {
-                if offset >= 4 - padding { group <<= 6; continue }
-                guard let digit = value(byte) else { return nil }
-                group = group << 6 | digit
-            }
-            out.append(UInt8(group >> 16 & 0xFF))
-            if padding < 2 { out.append(UInt8(group >> 8 & 0xFF)) }
-            if padding < 1 { out.append(UInt8(group & 0xFF)) }
-            index += 4
-        }
-        return out
     }
 }
