@@ -28,7 +28,7 @@ let package = Package(
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
         .target(name: "ProxyConfig", dependencies: [
-            "CYAML",
+            "CYAML", "ProxyLogging",
             // Client certificates are checked (readable, matching, in date) at the key that names them.
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),

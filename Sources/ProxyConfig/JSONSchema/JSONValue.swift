@@ -1,3 +1,4 @@
+import ProxyLogging
 /// A JSON document built in code and printed with its keys in the order they were written, so
 /// the printed schema reads like the config file it describes and diffs stay small.
 public indirect enum JSONValue: Sendable, Equatable {
@@ -28,18 +29,5 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
+    static func quoted(_ text: String) -> String { LogLine.jsonQuoted(text) }
 }

@@ -1,3 +1,4 @@
+import ProxyLogging
 /// A parsed JSON value, enough to read the few fields of an MCP message the proxy acts on (`id`,
 /// `method`, `params.name`, `params.uri`, `result.protocolVersion`): the stdio bridge, and the
 /// tool policy. Numbers keep their source text, so an `id` is echoed back exactly as written.
@@ -34,23 +35,8 @@ public enum JSONNode: Equatable, Sendable {
         }
     }
 
-    public static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
+    /// JSON string syntax, the log lines' escaper (quotes, backslashes, control characters).
+    public static func quoted(_ text: String) -> String { LogLine.jsonQuoted(text) }
 
     /// Parses one JSON text (RFC 8259); nil when it is not well-formed or nests deeper than 64.
     /// With `rejectingDuplicateKeys`, an object that names a key twice is nil too: parsers differ
