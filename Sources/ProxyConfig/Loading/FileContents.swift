@@ -24,6 +24,13 @@ enum FileContents {
         }
         return nil
     }
+
+    /// A secret or token file's content without its trailing newlines (what editors and `echo` add).
+    static func readSecret(_ path: String) -> [UInt8]? {
+        guard var bytes = read(path) else { return nil }
+        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+        return bytes
+    }
 }
 
 /// `read(2)`, named apart from the enum's own `read`.

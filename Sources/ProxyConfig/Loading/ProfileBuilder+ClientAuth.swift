@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// `client_auth` and `client_tokens`: who may use the listener. A listener open to the network
 /// (`allow_remote: true`) must say so deliberately, and tokens follow the secrets' rules (from the
 /// environment or a file, never the config text, never printed).
@@ -122,16 +116,11 @@ extension ProfileBuilder {
         } else {
             let path = fromFile!.text
             tokenSource = FieldSource(value: .text(path), origin: Self.origin(source.origin, fromFile!.mark), keyPath: source.keyPath)
-            guard var bytes = FileContents.read(path) else {
+            guard let bytes = FileContents.readSecret(path) else {
                 report(tokenSource, "cannot read the token file \(quoted(path)) of client \(quoted(name.text))", fix: "check that the file exists and this user may read it")
                 return nil
             }
-            while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-               let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
-                report(tokenSource, "the token file \(quoted(path)) is readable by group or others (mode \(String(mode, radix: 8)))",
-                       fix: "chmod 600 \(path)", severity: .warning)
-            }
+            warnIfShared(path, at: tokenSource, label: "token file")
             token = Secret(bytes: bytes, source: .file(path: path))
         }
         guard token.bytes.count >= ClientToken.minimumBytes else {

@@ -85,11 +85,7 @@ extension ProfileBuilder {
                    fix: "give the private key the certificate was issued for")
             return nil
         }
-        if let attributes = try? FileManager.default.attributesOfItem(atPath: key),
-           let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
-            report(keySource, "the key file \(quoted(key)) is readable by group or others (mode \(String(mode, radix: 8)))",
-                   fix: "chmod 600 \(key)", severity: .warning)
-        }
+        warnIfShared(key, at: keySource, label: "key file")
         return leaf
     }
 

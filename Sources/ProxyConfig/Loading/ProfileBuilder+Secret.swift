@@ -44,21 +44,15 @@ extension ProfileBuilder {
         if fromFile != nil {
             guard let path = text("secret_file", required: false, check: { !$0.isEmpty }, problem: "is not a path", fix: "write the path of the secret file") else { return nil }
             origins["secret"] = fields["secret_file"]?.origin
-            guard let data = FileContents.read(path) else {
+            guard let bytes = FileContents.readSecret(path) else {
                 report(fromFile, "cannot read the secret file \(quoted(path))", fix: "check that the file exists and this user may read it")
                 return nil
             }
-            var bytes = Array(data)
-            while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
             guard !bytes.isEmpty else {
                 report(fromFile, "the secret file \(quoted(path)) is empty")
                 return nil
             }
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-               let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
-                report(fromFile, "the secret file \(quoted(path)) is readable by group or others (mode \(String(mode, radix: 8)))",
-                       fix: "chmod 600 \(path)", severity: .warning)
-            }
+            warnIfShared(path, at: fromFile, label: "secret file")
             return checked(Secret(bytes: bytes, source: .file(path: path)), source: fromFile)
         }
         missing("secret_env", fix: "add `secret_env: VARIABLE` (or `secret_file: PATH`, or `secret_command: [program, args…]`) naming where the secret comes from")
@@ -123,6 +117,15 @@ extension ProfileBuilder {
         }
         origins[key] = source.origin
         return names
+    }
+
+    /// Files that hold a secret, a token or a private key should be readable by their owner only.
+    mutating func warnIfShared(_ path: String, at source: FieldSource?, label: String) {
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+           let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            report(source, "the \(label) \(quoted(path)) is readable by group or others (mode \(String(mode, radix: 8)))",
+                   fix: "chmod 600 \(path)", severity: .warning)
+        }
     }
 
     private mutating func checked(_ secret: Secret, source: FieldSource?) -> Secret {
