@@ -27,19 +27,7 @@ struct DrainDelayTests {
     @Test("during the delay /readyz is 503 and requests are still served; then the process exits 0")
     func drainDelay() async throws {
         let upstream = try await TestUpstream(secret: PrometheusScrapeTests.secret)
-        let proxyPort = try TestPorts.free(), adminPort = try TestPorts.free()
-        let config = writeConfig("""
-        admin:
-          listen_port: \(adminPort)
-        profiles:
-          p:
-            upstream_url: http://127.0.0.1:\(upstream.port)/p
-            key_id: p-key
-            secret_env: P_SECRET
-            listen_port: \(proxyPort)
-        """)
-        let proxy = try ProxyProcess(["--config", config.path, "--drain-delay", "6"], environment: ["P_SECRET": PrometheusScrapeTests.secret])
-        _ = proxy.waitUntilListening(count: 1)
+        let (proxy, proxyPort, adminPort) = try PrometheusScrapeTests().startProxy(upstream: upstream, arguments: ["--drain-delay", "6"])
         var ready: Int?
         let started = Date()
         while ready != 200, Date().timeIntervalSince(started) < 10 {

@@ -9,7 +9,7 @@ struct PrometheusScrapeTests {
     static let secret = "scrape-secret-0123456789abcdef"
 
     /// The binary serving profile `p` in front of `upstream`, with its admin listener.
-    func startProxy(upstream: TestUpstream) throws -> (ProxyProcess, proxyPort: Int, adminPort: Int) {
+    func startProxy(upstream: TestUpstream, arguments: [String] = []) throws -> (ProxyProcess, proxyPort: Int, adminPort: Int) {
         let proxyPort = try TestPorts.free()
         let adminPort = try TestPorts.free()
         let config = writeConfig("""
@@ -22,7 +22,7 @@ struct PrometheusScrapeTests {
             secret_env: P_SECRET
             listen_port: \(proxyPort)
         """)
-        let proxy = try ProxyProcess(["--config", config.path], environment: ["P_SECRET": Self.secret])
+        let proxy = try ProxyProcess(["--config", config.path] + arguments, environment: ["P_SECRET": Self.secret])
         let lines = proxy.waitUntilListening(count: 1)
         #expect(lines.contains { $0.contains(#""event":"admin_listening""#) }, "\(lines)")
         return (proxy, proxyPort, adminPort)

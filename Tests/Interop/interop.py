@@ -4,12 +4,12 @@ Starts two signature-checking SDK servers (default SSE/session mode and stateles
 proxy binary with one profile for each, and drives the SDK client through every step. Each failing
 step names itself and prints the proxy's log lines.
 """
-import asyncio, os, socket, subprocess, sys, tempfile, time, traceback
+import asyncio, os, subprocess, sys, tempfile, time
 
 import httpx
 from mcp import ClientSession
 
-from interop_common import BINARY, HERE, free_port, server_name, wait_port
+from interop_common import BINARY, HERE, free_port, run_step, server_name, wait_port
 
 try:  # SDK 1.x yields (read, write, get_session_id)
     from mcp.client.streamable_http import streamablehttp_client as http_client
@@ -49,15 +49,7 @@ class Proxy:
 
 
 async def step(name, proxy, coro):
-    try:
-        await asyncio.wait_for(coro, timeout=30)
-        results.append((name, True))
-        print(f"ok    {name}")
-    except BaseException as error:  # noqa: BLE001 - report every failure the same way
-        results.append((name, False))
-        print(f"FAIL  {name}: {error!r}")
-        traceback.print_exc()
-        print("----- proxy log -----\n" + proxy.lines() + "---------------------")
+    await run_step(results, name, coro, 30, "proxy log", proxy.lines)
 
 
 async def full_session(url, label, streams_progress=True):

@@ -1,5 +1,5 @@
-"""What both interop scripts share: the binary under test and free ports."""
-import os, socket, time
+"""What both interop scripts share: the binary under test, free ports, and how a step reports."""
+import asyncio, os, socket, time, traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("MCP_AUTH_PROXY_BINARY", os.path.join(ROOT, ".build", "debug", "mcp-auth-proxy"))
@@ -26,3 +26,16 @@ def wait_port(port, timeout=20):
 def server_name(info):
     """InitializeResult's server name: `serverInfo` in SDK 1.x, `server_info` in 2.x."""
     return (getattr(info, "serverInfo", None) or info.server_info).name
+
+
+async def run_step(results, name, coro, timeout, log_title, log_text):
+    """Runs one named step: `ok` or `FAIL` with the error, its traceback and the log under test."""
+    try:
+        await asyncio.wait_for(coro, timeout=timeout)
+        results.append((name, True))
+        print(f"ok    {name}")
+    except BaseException as error:  # noqa: BLE001 - report every failure the same way
+        results.append((name, False))
+        print(f"FAIL  {name}: {error!r}")
+        traceback.print_exc()
+        print(f"----- {log_title} -----\n" + log_text() + "-" * (len(log_title) + 12))

@@ -3,13 +3,13 @@ which signs every message for a signature-checking SDK server, in both server mo
 sessions, stateless JSON). Also drives the bridge with raw lines for what the SDK client does not
 expose: a cancellation, a parse error, an unreachable upstream, and the DELETE at the end.
 """
-import asyncio, json, os, subprocess, sys, tempfile, time, traceback
+import asyncio, json, os, subprocess, sys, tempfile, time
 
 import mcp.types as types
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from interop_common import BINARY, HERE, free_port, server_name, wait_port
+from interop_common import BINARY, HERE, free_port, run_step, server_name, wait_port
 
 results = []
 
@@ -29,16 +29,9 @@ def write_config(profiles):
 
 
 async def step(name, coro, log_path=None):
-    try:
-        await asyncio.wait_for(coro, timeout=60)
-        results.append((name, True))
-        print(f"ok    {name}")
-    except BaseException as error:  # noqa: BLE001 - report every failure the same way
-        results.append((name, False))
-        print(f"FAIL  {name}: {error!r}")
-        traceback.print_exc()
-        if log_path and os.path.exists(log_path):
-            print("----- bridge stderr -----\n" + open(log_path).read()[-4000:] + "-------------------------")
+    def tail():
+        return open(log_path).read()[-4000:] if log_path and os.path.exists(log_path) else ""
+    await run_step(results, name, coro, 60, "bridge stderr", tail)
 
 
 async def sdk_session(config, env, profile, log_path, streams_progress):
