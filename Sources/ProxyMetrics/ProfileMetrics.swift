@@ -13,7 +13,7 @@ public final class ProfileMetrics: Sendable {
         "head_too_large", "malformed_http", "body_timeout",
     ]
     /// The `kind` label of `upstream_errors_total`.
-    public static let upstreamErrorKinds = ["connect", "tls", "timeout", "reset", "malformed"]
+    public static let upstreamErrorKinds = ["connect", "tls", "timeout", "reset", "malformed", "tool_list"]
     /// From 0.5 ms to 5 minutes (the default `request_timeout`).
     static let durationBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
 

@@ -1,3 +1,4 @@
+import ProxyConfig
 import ProxyMetrics
 import Testing
 @testable import ProxyDataPlane
@@ -12,9 +13,10 @@ struct MetricLabelTests {
         .toolRefused(ToolCallCheck.Refusal(ids: ["1"], tool: "t", isBatch: false)), .ambiguousToolCall("x"),
         .bodyTooLarge, .bodyNotJSON, .bodyNotJSONRPC, .headTooLarge, .malformedHTTP("x"), .bodyTimedOut,
         .upstreamFailed(.timedOut),
+        .toolListUnfilterable(ToolListFilter(request: .object([("id", .number("1")), ("method", .string("tools/list"))]), policy: ToolPolicy(allow: nil, deny: []))!, .notJSON),
     ]
     static let failures: [UpstreamFailure] = [
-        .connectFailed("x"), .tlsFailed("x"), .closedEarly, .timedOut, .malformedResponse, .clientStalled,
+        .connectFailed("x"), .tlsFailed("x"), .closedEarly, .timedOut, .malformedResponse, .clientStalled, .unfilterableToolList(.tooLarge),
     ]
 
     @Test("every rejection reason the data plane gives has a rejected_requests_total series")

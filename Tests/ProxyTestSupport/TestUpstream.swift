@@ -87,6 +87,20 @@ public final class TestUpstream: Sendable {
     }
 
     /// The check a server author would write from docs/signing.md.
+    /// How `/tools-<framing>` answers a `tools/list` request.
+    public enum ToolListFraming: String, CaseIterable, Sendable {
+        case json, chunked, sse
+    }
+
+    /// The `tools/list` response `/tools-<framing>` sends: four tools, two of them with `delete`
+    /// in their name, descriptions with escapes and non-ASCII text, and a `nextCursor`.
+    public static func toolListResponse(id: String) -> String {
+        let tools = ["search_issues", "delete_repo", "get_issue", "bulk_delete_labels"].map { name in
+            #"{"name":"\#(name)","description":"Runs \#(name) \u2014 \"quoted\", caf\u00e9, a\/b","inputSchema":{"type":"object","properties":{}}}"#
+        }
+        return #"{"jsonrpc":"2.0","id":\#(id),"result":{"tools":[\#(tools.joined(separator: ","))],"nextCursor":"page-2"}}"#
+    }
+
     public static func expectedSignature(secret: String, method: String, target: String, timestamp: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(method)\n\(target)\n\(timestamp)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
         return mac.map { String(format: "%02x", $0) }.joined()
@@ -160,6 +174,9 @@ private final class UpstreamHandler: ChannelInboundHandler {
         if path.hasSuffix("/rpc") || path.hasSuffix("/rpc-expiring") || path.hasSuffix("/rpc-streaming") {
             return rpc(context, head: head, received: received, expiring: path.hasSuffix("/rpc-expiring"))
         }
+        if let framing = TestUpstream.ToolListFraming.allCases.first(where: { path.hasSuffix("/tools-\($0.rawValue)") }) {
+            return toolList(context, received: received, framing: framing)
+        }
         if path.hasSuffix("/slow") { return }
         if path.hasSuffix("/delay") {
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -225,6 +242,44 @@ private final class UpstreamHandler: ChannelInboundHandler {
         }
         let body = try! JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": id, "result": result], options: [.sortedKeys])
         write(context, status: .ok, headers: headers, body: String(decoding: body, as: UTF8.self))
+    }
+
+    /// A `tools/list` response for the tool policy's tests, written in 23-byte pieces 3 ms apart
+    /// so that the proxy reads it split across many TCP reads. The SSE form has a priming event,
+    /// a comment and a progress notification before the response, CRLF line ends, and the
+    /// response's JSON split over two `data` lines.
+    private func toolList(_ context: ChannelHandlerContext, received: TestUpstream.Received, framing: TestUpstream.ToolListFraming) {
+        let request = (try? JSONSerialization.jsonObject(with: Data(received.body.utf8))) as? [String: Any]
+        let id = request?["id"].flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.fragmentsAllowed]) }
+        let message = TestUpstream.toolListResponse(id: id.map { String(decoding: $0, as: UTF8.self) } ?? "null")
+        var headers: HTTPHeaders = ["content-type": framing == .sse ? "text/event-stream" : "application/json"]
+        let body: String
+        switch framing {
+        case .json:
+            body = message
+            headers.add(name: "content-length", value: String(body.utf8.count))
+        case .chunked:
+            body = message
+        case .sse:
+            let split = message.range(of: #""result":"#)!.lowerBound
+            body = "id: prime-1\r\ndata:\r\n\r\n: a comment\r\n"
+                + "event: message\r\ndata: " + #"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}"# + "\r\n\r\n"
+                + "event: message\r\nid: ev-2\r\ndata: " + message[..<split] + "\r\ndata: " + message[split...] + "\r\n\r\n"
+        }
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        let bytes = Array(body.utf8)
+        let pieces = stride(from: 0, to: bytes.count, by: 23).map { Array(bytes[$0..<min($0 + 23, bytes.count)]) }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        for (index, piece) in pieces.enumerated() {
+            context.eventLoop.scheduleTask(in: .milliseconds(3 * Int64(index + 1))) {
+                let (handler, context) = bound.value
+                context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: piece)))), promise: nil)
+            }
+        }
+        context.eventLoop.scheduleTask(in: .milliseconds(3 * Int64(pieces.count + 1))) {
+            let (handler, context) = bound.value
+            context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+        }
     }
 
     /// A GET stream of server-initiated messages that drops after two events, numbered on from

@@ -8,6 +8,9 @@ enum UpstreamFailure: Error, Equatable {
     case malformedResponse
     /// The client stopped reading its response for longer than the stalled-client bound.
     case clientStalled
+    /// The response to a `tools/list` request could not be filtered by the tool policy; the
+    /// client got a JSON-RPC error for it instead (HTTP 200, like any JSON-RPC error).
+    case unfilterableToolList(ToolListFilter.Failure)
 
     /// The `kind` label of `upstream_errors_total`; nil for the client's own failure.
     var metricKind: String? {
@@ -18,6 +21,7 @@ enum UpstreamFailure: Error, Equatable {
         case .closedEarly: return "reset"
         case .malformedResponse: return "malformed"
         case .clientStalled: return nil
+        case .unfilterableToolList: return "tool_list"
         }
     }
 
@@ -32,6 +36,7 @@ enum UpstreamFailure: Error, Equatable {
         case .timedOut: return "upstream did not answer within request_timeout"
         case .malformedResponse: return "upstream sent a malformed HTTP response"
         case .clientStalled: return "the client stopped reading its response"
+        case .unfilterableToolList(let failure): return "the upstream's tools/list response \(failure.rawValue); the tool policy answered with an error"
         }
     }
 }

@@ -27,8 +27,13 @@ enum ClientExchangeAction {
     case sendHeartbeat(framing: HeaderRewriting.ClientFraming)
     /// Write the proxy's own complete response, then end the exchange.
     case answer(LocalAnswer, keepAlive: Bool, includingBody: Bool, then: ExchangeEnd)
+    /// A response the proxy rewrote (a filtered `tools/list` result): the upstream's head with the
+    /// new body's length, the body, a flush, then the end.
+    case writeRewrittenResponse(ResponseHead, body: ByteBuffer, connectionClose: Bool, then: ExchangeEnd)
     /// The response is complete: the terminating chunk (for a chunked body), a flush, then the end.
     case finishResponse(framing: HeaderRewriting.ClientFraming, then: ExchangeEnd)
+    /// Relay these last bytes, then finish the response as `finishResponse` does.
+    case finishResponseWith(ByteBuffer, framing: HeaderRewriting.ClientFraming, then: ExchangeEnd)
     /// Cut the response: flush what was written, with no terminating chunk, so the client sees it
     /// incomplete; the end closes the connection.
     case cutResponse(then: ExchangeEnd)
@@ -48,6 +53,8 @@ struct UpstreamRequest {
     let target: String
     let body: ByteBuffer?
     let exchangeNumber: Int
+    /// The tool policy will read the response (`tools/list`): ask the upstream not to compress it.
+    let responseIsFiltered: Bool
 }
 
 /// How an exchange ends. The shell always does the same housekeeping first: it stops the

@@ -27,6 +27,8 @@ struct ClientExchangeStateMachine {
         var maxBufferedInput = RequestParser.maxHeadBytes
         /// The profile's `tools:` policy; nil parses nothing beyond the JSON-RPC check.
         var toolPolicy: ToolPolicy?
+        /// Named in the JSON-RPC errors the tool policy writes into an event stream.
+        var profileName = ""
     }
 
     private enum State {
@@ -41,6 +43,9 @@ struct ClientExchangeStateMachine {
         case awaitingUpstream(forwardedAt: NIODeadline)
         /// Relaying the upstream's response (head written or held back).
         case relaying(forwardedAt: NIODeadline)
+        /// Collecting a JSON response to a `tools/list` request whole, to filter it (the tool
+        /// policy); nothing is written until it has all arrived.
+        case collectingToolList(forwardedAt: NIODeadline, head: ResponseHead)
         /// The local heartbeat stream. `drainingUpstream` while the body of the 405 that started
         /// it is still arriving (and being dropped).
         case heartbeat(drainingUpstream: Bool)
@@ -88,7 +93,7 @@ struct ClientExchangeStateMachine {
     var wantsRequestParts: Bool {
         switch state {
         case .idle, .collecting, .rejecting: return true
-        case .awaitingUpstream, .relaying, .heartbeat, .closing, .lingering, .closed: return false
+        case .awaitingUpstream, .relaying, .collectingToolList, .heartbeat, .closing, .lingering, .closed: return false
         }
     }
 
@@ -105,7 +110,7 @@ struct ClientExchangeStateMachine {
             return .discard
         case .closed:
             return .discard
-        case .idle, .collecting, .rejecting, .awaitingUpstream, .relaying, .heartbeat, .closing:
+        case .idle, .collecting, .rejecting, .awaitingUpstream, .relaying, .collectingToolList, .heartbeat, .closing:
             return .parse
         }
     }
@@ -139,7 +144,7 @@ struct ClientExchangeStateMachine {
             return exchange.body!.readableBytes > configuration.maxRequestBody ? answer(.bodyTooLarge) : .none
         case .rejecting:
             return .none
-        case .idle, .awaitingUpstream, .relaying, .heartbeat, .closing, .lingering, .closed:
+        case .idle, .awaitingUpstream, .relaying, .collectingToolList, .heartbeat, .closing, .lingering, .closed:
             preconditionFailure("request body while \(state)")
         }
     }
@@ -161,7 +166,7 @@ struct ClientExchangeStateMachine {
                 }
                 if let policy = configuration.toolPolicy {
                     switch ToolCallCheck.verdict(body: exchange.body, head: exchange.head!, policy: policy) {
-                    case .forward: break
+                    case .forward(let filter): exchange.toolListFilter = filter
                     case .refuse(let refusal):
                         exchange.refusedTool = refusal.tool
                         return answer(.toolRefused(refusal))
@@ -174,8 +179,9 @@ struct ClientExchangeStateMachine {
             exchange.forwardedAt = now
             let body = exchange.body
             exchange.body = nil
-            return .forward(UpstreamRequest(head: exchange.head!, target: exchange.upstreamTarget, body: body, exchangeNumber: exchange.number))
-        case .idle, .awaitingUpstream, .relaying, .heartbeat, .closing, .lingering, .closed:
+            return .forward(UpstreamRequest(head: exchange.head!, target: exchange.upstreamTarget, body: body, exchangeNumber: exchange.number,
+                                            responseIsFiltered: exchange.toolListFilter != nil))
+        case .idle, .awaitingUpstream, .relaying, .collectingToolList, .heartbeat, .closing, .lingering, .closed:
             preconditionFailure("request end while \(state)")
         }
     }
@@ -195,7 +201,7 @@ struct ClientExchangeStateMachine {
             return .answer(answer, keepAlive: false, includingBody: true, then: ExchangeEnd(logEvent: nil, next: .closeConnection))
         case .collecting, .rejecting:
             return self.answer(answer)
-        case .awaitingUpstream, .relaying, .heartbeat, .closing, .lingering, .closed:
+        case .awaitingUpstream, .relaying, .collectingToolList, .heartbeat, .closing, .lingering, .closed:
             preconditionFailure("unreadable request while \(state)")
         }
     }
@@ -204,7 +210,7 @@ struct ClientExchangeStateMachine {
     mutating func inputBuffered(_ bufferedBytes: Int) -> ClientExchangeAction {
         guard !clientReadsPaused, bufferedBytes > configuration.maxBufferedInput else { return .none }
         switch state {
-        case .collecting, .rejecting, .awaitingUpstream, .relaying, .heartbeat:
+        case .collecting, .rejecting, .awaitingUpstream, .relaying, .collectingToolList, .heartbeat:
             clientReadsPaused = true
             return .pauseClientReads
         case .idle, .closing, .lingering, .closed:
@@ -231,10 +237,17 @@ struct ClientExchangeStateMachine {
             }
             exchange.status = head.status
             exchange.isEventStream = head.isEventStream
-            useFraming(HeaderRewriting.clientFraming(for: head, clientIsHTTP11: exchange.isHTTP11))
+            var framing = HeaderRewriting.clientFraming(for: head, clientIsHTTP11: exchange.isHTTP11)
+            if let filter = exchange.toolListFilter, (200..<300).contains(head.status), head.framing != .none {
+                guard head.isEventStream else { return collectToolList(head, forwardedAt: forwardedAt) }
+                // Filtered events change length: the client's framing is the proxy's own.
+                exchange.eventStreamFilter = EventStreamToolListFilter(filter: filter, limit: configuration.maxRequestBody, profile: configuration.profileName)
+                framing = exchange.isHTTP11 ? .chunked : .untilClose
+            }
+            useFraming(framing)
             state = .relaying(forwardedAt: forwardedAt)
             return .writeResponseHead(head, framing: exchange.clientFraming, isEventStream: exchange.isEventStream, connectionClose: closeAfterResponse)
-        case .relaying, .heartbeat(drainingUpstream: true):
+        case .relaying, .collectingToolList, .heartbeat(drainingUpstream: true):
             preconditionFailure("second upstream response head while \(state)")
         case .idle, .collecting, .rejecting, .heartbeat(drainingUpstream: false), .closing, .lingering, .closed:
             return .none
@@ -244,9 +257,22 @@ struct ClientExchangeStateMachine {
     mutating func upstreamResponseBody(_ buffer: ByteBuffer) -> ClientExchangeAction {
         switch state {
         case .relaying:
-            exchange.bytesOut += buffer.readableBytes
             exchange.captureErrorBody(buffer)
+            var buffer = buffer
+            if exchange.eventStreamFilter != nil {
+                switch exchange.eventStreamFilter!.feed(buffer) {
+                case .relay(let filtered?): buffer = filtered
+                case .relay(nil): return .none
+                case .failed(let failure, let answer): return failToolListStream(failure, answer: answer)
+                }
+            }
+            exchange.bytesOut += buffer.readableBytes
             return .writeBody(buffer, framing: exchange.clientFraming, pauseUpstreamReads: unwritableSince != nil)
+        case .collectingToolList:
+            var buffer = buffer
+            if exchange.collectedResponse == nil { exchange.collectedResponse = buffer } else { exchange.collectedResponse!.writeBuffer(&buffer) }
+            guard exchange.collectedResponse!.readableBytes <= configuration.maxRequestBody else { return refuseToolList(.tooLarge) }
+            return .none
         case .awaitingUpstream:
             preconditionFailure("upstream body before its head")
         case .idle, .collecting, .rejecting, .heartbeat, .closing, .lingering, .closed:
@@ -262,7 +288,18 @@ struct ClientExchangeStateMachine {
     mutating func upstreamResponseEnd() -> ClientExchangeAction {
         switch state {
         case .relaying:
+            if exchange.eventStreamFilter != nil {
+                switch exchange.eventStreamFilter!.finish() {
+                case .relay(let last?):
+                    exchange.bytesOut += last.readableBytes
+                    return .finishResponseWith(last, framing: exchange.clientFraming, then: end(logging: .request))
+                case .relay(nil): break
+                case .failed(let failure, let answer): return failToolListStream(failure, answer: answer)
+                }
+            }
             return .finishResponse(framing: exchange.clientFraming, then: end(logging: .request))
+        case .collectingToolList(_, let head):
+            return finishToolList(head)
         case .heartbeat(drainingUpstream: true):
             state = .heartbeat(drainingUpstream: false)
             return .none
@@ -275,7 +312,7 @@ struct ClientExchangeStateMachine {
 
     mutating func upstreamFailed(_ failure: UpstreamFailure) -> ClientExchangeAction {
         switch state {
-        case .awaitingUpstream:
+        case .awaitingUpstream, .collectingToolList:
             exchange.failure = failure
             return answer(.upstreamFailed(failure))
         case .relaying where exchange.isEventStream:
@@ -316,7 +353,7 @@ struct ClientExchangeStateMachine {
             return .finishResponse(framing: exchange.clientFraming, then: end(logging: .streamClosedForShutdown))
         case .relaying where exchange.isEventStream:
             return .finishResponse(framing: exchange.clientFraming, then: end(logging: .streamClosedForShutdown))
-        case .collecting, .rejecting, .awaitingUpstream, .relaying, .closing, .lingering, .closed:
+        case .collecting, .rejecting, .awaitingUpstream, .relaying, .collectingToolList, .closing, .lingering, .closed:
             return .none
         }
     }
@@ -324,7 +361,7 @@ struct ClientExchangeStateMachine {
     /// The client connection closed (or its handler was removed); safe to report twice.
     mutating func clientClosed() -> ClientExchangeAction {
         switch state {
-        case .collecting, .rejecting, .awaitingUpstream, .relaying, .heartbeat:
+        case .collecting, .rejecting, .awaitingUpstream, .relaying, .collectingToolList, .heartbeat:
             if exchange.status == 0 { exchange.status = 499 }
             state = .closed
             return .endExchange(ExchangeEnd(logEvent: .clientClosed, next: .nothing))
@@ -374,7 +411,7 @@ struct ClientExchangeStateMachine {
             return .close
         case .closing, .closed:
             return .none
-        case .collecting, .rejecting, .awaitingUpstream, .relaying, .heartbeat:
+        case .collecting, .rejecting, .awaitingUpstream, .relaying, .collectingToolList, .heartbeat:
             break
         }
         if let unwritableSince, now - unwritableSince > limits.stalledClientTimeout {
@@ -385,7 +422,7 @@ struct ClientExchangeStateMachine {
         switch state {
         case .collecting, .rejecting:
             return now - exchange.startedAt > limits.requestBodyTimeout ? answer(.bodyTimedOut) : .none
-        case .awaitingUpstream(let forwardedAt):
+        case .awaitingUpstream(let forwardedAt), .collectingToolList(let forwardedAt, _):
             guard now - forwardedAt > configuration.requestTimeout else { return .none }
             exchange.failure = .timedOut
             return answer(.upstreamFailed(.timedOut))
@@ -400,6 +437,41 @@ struct ClientExchangeStateMachine {
     }
 
     // MARK: Transitions shared by several events
+
+    /// A JSON response to a `tools/list` request is collected whole, up to `max_request_body`.
+    private mutating func collectToolList(_ head: ResponseHead, forwardedAt: NIODeadline) -> ClientExchangeAction {
+        if case .contentLength(let length) = head.framing, length > configuration.maxRequestBody { return refuseToolList(.tooLarge) }
+        state = .collectingToolList(forwardedAt: forwardedAt, head: head)
+        return .none
+    }
+
+    /// The collected response, filtered: refused tools removed, or the bytes as they came when
+    /// there were none; with its own Content-Length either way.
+    private mutating func finishToolList(_ head: ResponseHead) -> ClientExchangeAction {
+        var body = exchange.collectedResponse ?? ByteBuffer()
+        exchange.collectedResponse = nil
+        guard let message = JSONNode.parse(body.readableBytesView, rejectingDuplicateKeys: true) else { return refuseToolList(.notJSON) }
+        if let filtered = exchange.toolListFilter!.filter(message) { body = ByteBuffer(string: filtered.serialized) }
+        exchange.bytesOut = body.readableBytes
+        exchange.clientFraming = .length(body.readableBytes)
+        return .writeRewrittenResponse(head, body: body, connectionClose: closeAfterResponse, then: end(logging: .request))
+    }
+
+    /// Never the list unfiltered: JSON-RPC errors for the awaited ids instead.
+    private mutating func refuseToolList(_ failure: ToolListFilter.Failure) -> ClientExchangeAction {
+        exchange.failure = .unfilterableToolList(failure)
+        exchange.collectedResponse = nil
+        return answer(.toolListUnfilterable(exchange.toolListFilter!, failure))
+    }
+
+    /// An event stream whose head is out ends with error events for the awaited ids; the upstream
+    /// connection is let go.
+    private mutating func failToolListStream(_ failure: ToolListFilter.Failure, answer: ByteBuffer) -> ClientExchangeAction {
+        exchange.failure = .unfilterableToolList(failure)
+        exchange.eventStreamFilter = nil
+        exchange.bytesOut += answer.readableBytes
+        return .finishResponseWith(answer, framing: exchange.clientFraming, then: end(logging: .request))
+    }
 
     /// The proxy answers the current request itself, and the exchange ends.
     private mutating func answer(_ answer: LocalAnswer) -> ClientExchangeAction {

@@ -21,6 +21,9 @@ enum LocalAnswer: Equatable {
     case toolRefused(ToolCallCheck.Refusal)
     /// The tool policy cannot decide on the message (duplicate keys, headers that contradict it).
     case ambiguousToolCall(String)
+    /// The upstream's response to a `tools/list` request cannot be filtered: JSON-RPC errors with
+    /// the awaited ids instead (counted as an upstream error, not a rejection).
+    case toolListUnfilterable(ToolListFilter, ToolListFilter.Failure)
     case bodyTooLarge
     /// The body is not JSON.
     case bodyNotJSON
@@ -39,7 +42,7 @@ enum LocalAnswer: Equatable {
         switch self {
         case .badTarget, .bodyTooLarge, .headTooLarge, .malformedHTTP, .bodyTimedOut: return true
         case .hostNotAllowed, .originNotAllowed, .discoveryProbe, .notFound, .methodNotAllowed, .unauthenticated,
-             .toolRefused, .ambiguousToolCall, .bodyNotJSON, .bodyNotJSONRPC, .upstreamFailed:
+             .toolRefused, .ambiguousToolCall, .toolListUnfilterable, .bodyNotJSON, .bodyNotJSONRPC, .upstreamFailed:
             return false
         }
     }
@@ -51,7 +54,7 @@ enum LocalAnswer: Equatable {
         case .discoveryProbe, .notFound: return 404
         case .methodNotAllowed: return 405
         case .unauthenticated: return 401
-        case .toolRefused: return 200
+        case .toolRefused, .toolListUnfilterable: return 200
         case .ambiguousToolCall: return 400
         case .bodyTimedOut: return 408
         case .bodyTooLarge: return 413
@@ -64,8 +67,10 @@ enum LocalAnswer: Equatable {
     /// Refused before reaching the upstream (counted in `rejected_requests_total`); upstream
     /// failures are counted as upstream errors instead.
     var isRejection: Bool {
-        if case .upstreamFailed = self { return false }
-        return true
+        switch self {
+        case .upstreamFailed, .toolListUnfilterable: return false
+        default: return true
+        }
     }
 
     /// A short stable name for the reason (the `reason` a log line or a metric label carries).
@@ -80,6 +85,7 @@ enum LocalAnswer: Equatable {
         case .unauthenticated: return "client_auth"
         case .toolRefused: return "tool_policy"
         case .ambiguousToolCall: return "tool_ambiguous"
+        case .toolListUnfilterable: return "tool_list"
         case .bodyTooLarge: return "body_too_large"
         case .bodyNotJSON: return "bad_json"
         case .bodyNotJSONRPC: return "bad_jsonrpc"
@@ -115,6 +121,8 @@ extension LocalResponse {
             extraHeaders = [("www-authenticate", #"Bearer realm="mcp-auth-proxy""#)]
         case .toolRefused(let refusal):
             self = LocalResponse(status: .ok, body: refusal.response(profile: profile))
+        case .toolListUnfilterable(let filter, let failure):
+            self = LocalResponse(status: .ok, body: filter.failureResponse(failure, profile: profile))
         case .ambiguousToolCall(let reason):
             self = .jsonRPCError(.badRequest, code: -32600, message: "refused by the tool policy: \(reason)", profile: profile)
         case .bodyTooLarge:

@@ -40,7 +40,17 @@ extension ClientConnectionHandler {
             response.write(keepAlive: keepAlive, includingBody: includingBody, into: &buffer)
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
             endExchange(end, bytesOut: response.body.utf8.count)
+        case .writeRewrittenResponse(let head, let body, let connectionClose, let end):
+            writeResponseHead(head, framing: .length(body.readableBytes), isEventStream: false, connectionClose: connectionClose)
+            writeBody(body, framing: .length(body.readableBytes))
+            flushResponse()
+            endExchange(end)
         case .finishResponse(let framing, let end):
+            writeBodyEnd(framing: framing)
+            context.flush()
+            endExchange(end)
+        case .finishResponseWith(let last, let framing, let end):
+            writeBody(last, framing: framing)
             writeBodyEnd(framing: framing)
             context.flush()
             endExchange(end)

@@ -9,7 +9,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         var bytes = context.channel.allocator.buffer(capacity: 1024 + (request.body?.readableBytes ?? 0))
         HeaderRewriting.writeUpstreamRequest(
             client: request.head, target: request.target, authority: endpoint.authority, body: request.body,
-            dropped: runtime.droppedRequestHeaders, into: &bytes) { out in
+            dropped: request.responseIsFiltered ? runtime.droppedRequestHeadersForFiltering : runtime.droppedRequestHeaders, into: &bytes) { out in
             // A fresh signature per request, written straight into the request buffer.
             runtime.signer.sign(method: request.head.method, target: request.target, key: runtime.signingKey,
                                 unixMilliseconds: LogClock.unixMilliseconds()) { name, value in

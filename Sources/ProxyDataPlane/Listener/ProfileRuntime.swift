@@ -22,6 +22,8 @@ public final class ProfileRuntime: Sendable {
     public let metrics: ProfileMetrics?
     /// Client header names that never go upstream (see `HeaderRewriting.droppedFromRequests`).
     let droppedRequestHeaders: HeaderNameSet
+    /// The same plus Accept-Encoding, for requests whose response the tool policy must read.
+    let droppedRequestHeadersForFiltering: HeaderNameSet
     let limits: ConnectionLimits
     /// How often each connection checks its limits and its exchange's deadline: the configured
     /// interval, or a tenth of `request_timeout` when that is shorter, so short timeouts stay precise.
@@ -55,12 +57,14 @@ public final class ProfileRuntime: Sendable {
         // The inbound client token is consumed here: the upstream credential is the proxy's.
         let clientAuthHeaders = profile.clientAuth.mode == .bearer ? ["authorization"] : []
         droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.credentialHeaders + clientAuthHeaders)
+        droppedRequestHeadersForFiltering = droppedRequestHeaders.union(["accept-encoding"])
         let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)
         checkInterval = min(limits.checkInterval, max(.milliseconds(10), tenthOfRequestTimeout))
         var configuration = ClientExchangeStateMachine.Configuration(
             maxRequestBody: profile.maxRequestBody.bytes, limits: limits, requestTimeout: endpoint.requestTimeout,
             learnsFromRefusedGET: profile.upstreamStreaming == .auto)
         configuration.toolPolicy = profile.toolPolicy
+        configuration.profileName = profile.name
         exchangeConfiguration = configuration
     }
 

@@ -67,9 +67,11 @@ enum HeaderRewriting {
     }
 
     /// How the client receives a relayed body.
-    enum ClientFraming {
+    enum ClientFraming: Equatable {
         /// The upstream's own Content-Length (or no body) is kept; body bytes go through as they are.
         case asUpstream
+        /// A body the proxy rewrote (a filtered `tools/list` result): its own Content-Length.
+        case length(Int)
         /// Re-framed as chunks, for bodies the upstream chunked or delimited by closing.
         case chunked
         /// HTTP/1.0 client and no length: the body ends when the proxy closes the connection.
@@ -111,6 +113,7 @@ enum HeaderRewriting {
             }
         }
         if framing == .chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
+        if case .length(let length) = framing { writeField("content-length", String(length), into: &out) }
         if isEventStream {
             out.writeStaticString("x-accel-buffering: no\r\n")
             if !hasCacheControl { out.writeStaticString("cache-control: no-cache\r\n") }

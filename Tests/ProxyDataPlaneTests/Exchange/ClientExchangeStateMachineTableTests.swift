@@ -64,6 +64,23 @@ struct ClientExchangeStateMachineTableTests {
             .clientClosed: "end, log client_closed → nothing", .closeRequested: invariant, .heartbeatDue: "none",
             .tickSoon: "none", .tickLate: "none", .bytes: "input:parse",
         ]) { $1 },
+        .collectingToolList: noRequestParts.merging([
+            .backlog: "pauseClient",
+            .upstreamHead: invariant, .upstreamBody: "none", .readComplete: "none",
+            .upstreamEnd: "answer 200 keep, log request → next", .upstreamFailed: "answer 502 keep, log request → next",
+            .unwritable: "none", .writable: "none", .quiesce: "none",
+            .clientClosed: "end, log client_closed → nothing", .closeRequested: invariant, .heartbeatDue: "none",
+            .tickSoon: "none", .tickLate: "answer 504 keep, log request → next", .bytes: "input:parse",
+        ]) { $1 },
+        .relayingFilteredStream: noRequestParts.merging([
+            .backlog: "pauseClient",
+            .upstreamHead: invariant, .upstreamBody: "none", .readComplete: "flush",
+            .upstreamEnd: "finish chunked, log request → next", .upstreamFailed: "finish chunked, log request → close",
+            .unwritable: "pauseUpstream", .writable: "resumeUpstream",
+            .quiesce: "finish chunked, log stream_closed_for_shutdown → close",
+            .clientClosed: "end, log client_closed → nothing", .closeRequested: invariant, .heartbeatDue: "none",
+            .tickSoon: "none", .tickLate: "none", .bytes: "input:parse",
+        ]) { $1 },
         .heartbeat: noRequestParts.merging(quietUpstream) { $1 }.merging([
             .backlog: "pauseClient", .unwritable: "none", .writable: "none",
             .quiesce: "finish chunked, log stream_closed_for_shutdown → close",

@@ -205,3 +205,70 @@ struct ClientExchangeStateMachineTests {
         #expect(D.name(m.upstreamResponseEnd()) == "finish asUpstream, log request → close")
     }
 }
+
+/// The tool policy's `tools/list` path through the machine: which responses are held, rewritten
+/// or refused, and what the exchange records for the log.
+@Suite("Client exchange state machine: tools/list under a tool policy")
+struct ClientExchangeToolListTests {
+    typealias D = MachineDriver
+
+    private func forwardList(_ m: inout ClientExchangeStateMachine) -> String {
+        _ = m.requestHead(D.toolsListHead, verdict: D.forward, now: D.start)
+        _ = m.requestBody(ByteBuffer(string: D.toolsList))
+        return D.name(m.requestEnd(servesHeartbeat: false, now: D.start))
+    }
+
+    @Test("a JSON list is held until its end, then written with its new length; the connection stays open")
+    func rewritten() {
+        var m = D.machine(toolPolicy: D.toolPolicy)
+        #expect(forwardList(&m) == "forward POST /up/mcp")
+        let body = #"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a"},{"name":"delete_b"}]}}"#
+        #expect(D.name(m.upstreamResponseHead(D.responseHead("HTTP/1.1 200 OK\ncontent-length: \(body.utf8.count)\n"), now: D.start)) == "none")
+        #expect(D.name(m.upstreamResponseBody(ByteBuffer(string: String(body.prefix(30))))) == "none")
+        #expect(D.name(m.upstreamReadComplete()) == "none", "nothing written yet, nothing to flush")
+        #expect(D.name(m.upstreamResponseBody(ByteBuffer(string: String(body.dropFirst(30))))) == "none")
+        let filtered = #"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a"}]}}"#
+        #expect(D.name(m.upstreamResponseEnd()) == "rewritten 200 \(filtered.utf8.count), log request → next")
+        #expect(m.exchange.bytesOut == filtered.utf8.count && m.exchange.failure == nil)
+    }
+
+    @Test("a list longer than max_request_body is refused at its head when declared, or as it grows")
+    func tooLarge() {
+        var declared = D.machine(toolPolicy: D.toolPolicy)
+        _ = forwardList(&declared)
+        let big = D.responseHead("HTTP/1.1 200 OK\ncontent-length: \(D.maxRequestBody + 1)\n")
+        #expect(D.name(declared.upstreamResponseHead(big, now: D.start)) == "answer 200 keep, log request → next")
+        #expect(declared.exchange.failure == .unfilterableToolList(.tooLarge))
+
+        var growing = D.machine(toolPolicy: D.toolPolicy)
+        _ = forwardList(&growing)
+        _ = growing.upstreamResponseHead(D.responseHead("HTTP/1.1 200 OK\ntransfer-encoding: chunked\n"), now: D.start)
+        #expect(D.name(growing.upstreamResponseBody(ByteBuffer(repeating: UInt8(ascii: " "), count: D.maxRequestBody))) == "none")
+        #expect(D.name(growing.upstreamResponseBody(ByteBuffer(string: "{"))) == "answer 200 keep, log request → next")
+        #expect(growing.exchange.failure == .unfilterableToolList(.tooLarge))
+    }
+
+    @Test("error statuses, bodiless responses and other requests' responses relay as always")
+    func untouched() {
+        var error = D.machine(toolPolicy: D.toolPolicy)
+        _ = forwardList(&error)
+        #expect(D.name(error.upstreamResponseHead(D.responseHead("HTTP/1.1 500 Oops\ncontent-length: 4\n"), now: D.start)) == "head 500 asUpstream")
+        var ping = D.machine(toolPolicy: D.toolPolicy)
+        _ = ping.requestHead(D.postHead, verdict: D.forward, now: D.start)
+        _ = ping.requestBody(ByteBuffer(string: D.ping))
+        _ = ping.requestEnd(servesHeartbeat: false, now: D.start)
+        #expect(ping.exchange.toolListFilter == nil)
+        #expect(D.name(ping.upstreamResponseHead(D.plainResponse, now: D.start)) == "head 200 asUpstream")
+    }
+
+    @Test("an event-stream list is re-chunked and relayed event by event")
+    func eventStream() {
+        var m = D.machine(toolPolicy: D.toolPolicy)
+        _ = forwardList(&m)
+        #expect(D.name(m.upstreamResponseHead(D.responseHead("HTTP/1.1 200 OK\ncontent-type: text/event-stream\ncontent-length: 500\n"), now: D.start)) == "head 200 chunked stream")
+        #expect(D.name(m.upstreamResponseBody(ByteBuffer(string: ": hi\n\ndata: {\"jsonrpc\""))) == "body chunked")
+        #expect(D.name(m.upstreamResponseBody(ByteBuffer(string: ":\"2.0\",\"id\":1,\"result\":{\"tools\":[{\"name\":\"delete_x\"}]}}\n\n"))) == "body chunked")
+        #expect(m.exchange.eventStreamFilter?.filter.isDone == true)
+        #expect(D.name(m.upstreamResponseEnd()) == "finish chunked, log request → next")
+    }
+}

@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyConfig
 @testable import ProxyDataPlane
 
 /// Builds `ClientExchangeStateMachine`s in every state and names what they return, so the tests
@@ -9,10 +10,10 @@ enum MachineDriver {
     static let requestTimeout = TimeAmount.seconds(10)
     static let limits = ConnectionLimits()
 
-    static func machine(learnsFromRefusedGET: Bool = true) -> ClientExchangeStateMachine {
+    static func machine(learnsFromRefusedGET: Bool = true, toolPolicy: ToolPolicy? = nil) -> ClientExchangeStateMachine {
         ClientExchangeStateMachine(
             configuration: .init(maxRequestBody: maxRequestBody, limits: limits, requestTimeout: requestTimeout,
-                                 learnsFromRefusedGET: learnsFromRefusedGET),
+                                 learnsFromRefusedGET: learnsFromRefusedGET, toolPolicy: toolPolicy),
             now: start)
     }
 
@@ -27,6 +28,9 @@ enum MachineDriver {
     static let ping = #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#
     static let postHead = requestHead("POST /mcp HTTP/1.1\nhost: 127.0.0.1\ncontent-length: \(ping.utf8.count)\n")
     static let getHead = requestHead("GET /mcp HTTP/1.1\nhost: 127.0.0.1\n")
+    static let toolsList = #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#
+    static let toolsListHead = requestHead("POST /mcp HTTP/1.1\nhost: 127.0.0.1\ncontent-length: \(toolsList.utf8.count)\n")
+    static let toolPolicy = ToolPolicy(allow: nil, deny: ["*delete*"])
     static let plainResponse = responseHead("HTTP/1.1 200 OK\ncontent-length: 5\n")
     static let streamResponse = responseHead("HTTP/1.1 200 OK\ncontent-type: text/event-stream\ntransfer-encoding: chunked\n")
     static let refusedGET = responseHead("HTTP/1.1 405 Method Not Allowed\ncontent-length: 3\n")
@@ -35,6 +39,8 @@ enum MachineDriver {
     /// The states a connection can be in, each reached through real events from a fresh machine.
     enum State: String, CaseIterable, Codable, Sendable {
         case idle, collecting, rejecting, awaitingUpstream, relaying, relayingStream
+        /// The tool policy's two ways of relaying a `tools/list` response.
+        case collectingToolList, relayingFilteredStream
         case heartbeat, heartbeatDraining, closing, lingering, closed
     }
 
@@ -58,6 +64,12 @@ enum MachineDriver {
             _ = m.requestHead(getHead, verdict: forward, now: start)
             _ = m.requestEnd(servesHeartbeat: false, now: start)
             _ = m.upstreamResponseHead(streamResponse, now: start)
+        case .collectingToolList, .relayingFilteredStream:
+            m = machine(toolPolicy: toolPolicy)
+            _ = m.requestHead(toolsListHead, verdict: forward, now: start)
+            _ = m.requestBody(ByteBuffer(string: toolsList))
+            _ = m.requestEnd(servesHeartbeat: false, now: start)
+            _ = m.upstreamResponseHead(state == .collectingToolList ? plainResponse : streamResponse, now: start)
         case .heartbeat:
             _ = m.requestHead(getHead, verdict: forward, now: start)
             _ = m.requestEnd(servesHeartbeat: true, now: start)
@@ -125,7 +137,10 @@ enum MachineDriver {
         case .startHeartbeat(let framing, let learned): return "heartbeat \(framing)" + (learned ? " learned" : "")
         case .sendHeartbeat: return "beat"
         case .answer(let answer, let keepAlive, _, let end): return "answer \(answer.status)" + (keepAlive ? " keep" : "") + name(end)
+        case .writeRewrittenResponse(let head, let body, let close, let end):
+            return "rewritten \(head.status) \(body.readableBytes)" + (close ? " close" : "") + name(end)
         case .finishResponse(let framing, let end): return "finish \(framing)" + name(end)
+        case .finishResponseWith(let last, let framing, let end): return "finish \(framing) +\(last.readableBytes)" + name(end)
         case .cutResponse(let end): return "cut" + name(end)
         case .endExchange(let end): return "end" + name(end)
         case .close: return "close"

@@ -27,18 +27,19 @@ public enum ToolCallCheck {
     }
 
     enum Verdict: Equatable {
-        case forward
+        /// Forward; with a filter when the message asks `tools/list`, whose response is filtered.
+        case forward(ToolListFilter?)
         case refuse(Refusal)
         /// The message cannot be decided safely (400, never forwarded).
         case ambiguous(String)
     }
 
     static func verdict(body: ByteBuffer?, head: RequestHead, policy: ToolPolicy) -> Verdict {
-        // Without an escape anywhere, a tools/call must spell `tools/call` literally; without it and
-        // without routing headers to compare, nothing here can refuse, so nothing is parsed.
+        // Without an escape anywhere, a tools/call or tools/list must spell `tools/` literally;
+        // without it and without routing headers to compare, nothing here applies: no parse.
         if let body, field(head, "mcp-method") == nil, field(head, "mcp-name") == nil,
-           !body.readableBytesView.contains(UInt8(ascii: "\\")), !Self.contains(body, "tools/call") {
-            return .forward
+           !body.readableBytesView.contains(UInt8(ascii: "\\")), !Self.contains(body, "tools/") {
+            return .forward(nil)
         }
         let bytes = body.map { Array($0.readableBytesView) } ?? []
         guard let node = JSONNode.parse(bytes, rejectingDuplicateKeys: true) else {
@@ -48,7 +49,8 @@ public enum ToolCallCheck {
         let isBatch: Bool
         if case .array(let items) = node { (messages, isBatch) = (items, true) } else { (messages, isBatch) = ([node], false) }
         if let mismatch = headerMismatch(head, messages: messages, isBatch: isBatch) { return .ambiguous(mismatch) }
-        return refusal(in: node, policy: policy).map(Verdict.refuse) ?? .forward
+        if let refusal = refusal(in: node, policy: policy) { return .refuse(refusal) }
+        return .forward(ToolListFilter(request: node, policy: policy))
     }
 
     /// The policy's refusal of a parsed message or batch, if any call in it names a refused tool.

@@ -1,0 +1,179 @@
+import NIOCore
+
+/// A `tools/list` response that the upstream sends as an event stream, filtered event by event
+/// as each event completes: an event carrying an awaited response gets its data rewritten, any
+/// other event passes as it arrived. Once every awaited response has passed, the rest of the
+/// stream passes unexamined. An incomplete event is held until its end arrives, up to `limit`
+/// bytes (`max_request_body`); a bigger one fails the stream rather than pass unfiltered.
+struct EventStreamToolListFilter {
+    enum Output {
+        /// Bytes to relay now (nil: nothing yet, an event is incomplete).
+        case relay(ByteBuffer?)
+        /// The stream cannot be filtered: relay `answer` (error events for the awaited ids) and end it.
+        case failed(ToolListFilter.Failure, answer: ByteBuffer)
+    }
+
+    private(set) var filter: ToolListFilter
+    let limit: Int
+    let profile: String
+    /// The start of the incomplete event, and how much of it has been scanned for its end.
+    private var pending: ByteBuffer?
+    private var scanned = 0
+    private var atLineStart = true
+    private var afterCR = false
+    /// The CR just scanned ended a blank line: the event ends after it, or after an LF next.
+    private var blankLineEndedByCR = false
+
+    init(filter: ToolListFilter, limit: Int, profile: String) {
+        self.filter = filter
+        self.limit = limit
+        self.profile = profile
+    }
+
+    mutating func feed(_ buffer: ByteBuffer) -> Output {
+        if filter.isDone, pending == nil { return .relay(buffer) }
+        if pending == nil {
+            pending = buffer
+        } else {
+            var buffer = buffer
+            pending!.writeBuffer(&buffer)
+        }
+        let ends = scanForEventEnds()
+        var output: ByteBuffer?
+        var start = 0
+        for end in ends where !filter.isDone {
+            let event = pending!.getSlice(at: pending!.readerIndex + start, length: end - start)!
+            start = end
+            switch Self.rewrite(event, filter: &filter) {
+            case .unchanged: Self.append(event, to: &output)
+            case .rewritten(let bytes): Self.append(bytes, to: &output)
+            case .notJSON: return fail(.notJSON)
+            }
+        }
+        let rest = pending!.getSlice(at: pending!.readerIndex + start, length: pending!.readableBytes - start)!
+        if filter.isDone {
+            // Whatever follows the last awaited response streams on untouched.
+            if rest.readableBytes > 0 { Self.append(rest, to: &output) }
+            pending = nil
+            return .relay(output)
+        }
+        pending = rest.readableBytes > 0 ? rest : nil
+        scanned = rest.readableBytes
+        if rest.readableBytes > limit { return fail(.tooLarge) }
+        return .relay(output)
+    }
+
+    /// The stream ended: an unterminated last event goes through the same rewrite and out as it
+    /// is, so that a lenient client does not see an unfiltered list in it either.
+    mutating func finish() -> Output {
+        guard let event = pending, !filter.isDone else { return .relay(pending.take()) }
+        pending = nil
+        switch Self.rewrite(event, filter: &filter) {
+        case .unchanged: return .relay(event)
+        case .rewritten(let bytes): return .relay(bytes)
+        case .notJSON: return fail(.notJSON)
+        }
+    }
+
+    private mutating func fail(_ failure: ToolListFilter.Failure) -> Output {
+        pending = nil
+        let answer = "event: message\ndata: " + filter.failureResponse(failure, profile: profile) + "\n\n"
+        return .failed(failure, answer: ByteBuffer(string: answer))
+    }
+
+    /// Offsets (from the held bytes' start) just past each blank line that ends an event. Lines
+    /// end with CRLF, LF or CR (the SSE grammar); a blank line ending in CR takes the LF that
+    /// follows it, if one does, so that events pass with their bytes exactly as sent. The scan
+    /// resumes where the last one stopped.
+    private mutating func scanForEventEnds() -> [Int] {
+        var ends: [Int] = []
+        pending!.withUnsafeReadableBytes { bytes in
+            for index in scanned..<bytes.count {
+                let byte = bytes[index]
+                if afterCR {
+                    afterCR = false
+                    let endsHere = blankLineEndedByCR
+                    blankLineEndedByCR = false
+                    if byte == UInt8(ascii: "\n") {
+                        if endsHere { ends.append(index + 1) }
+                        continue
+                    }
+                    if endsHere { ends.append(index) }
+                }
+                guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") else {
+                    atLineStart = false
+                    continue
+                }
+                if byte == UInt8(ascii: "\r") {
+                    afterCR = true
+                    blankLineEndedByCR = atLineStart
+                } else if atLineStart {
+                    ends.append(index + 1)
+                }
+                atLineStart = true
+            }
+        }
+        return ends
+    }
+
+    private enum Rewrite {
+        case unchanged
+        case rewritten(ByteBuffer)
+        case notJSON
+    }
+
+    /// One whole event: its `data` lines joined are a JSON-RPC message; when the filter changes
+    /// it, the event is written again with the other fields (`id`, `event`) as they were and
+    /// the new message on one `data` line where the first one stood.
+    private static func rewrite(_ event: ByteBuffer, filter: inout ToolListFilter) -> Rewrite {
+        let lines = event.readableBytesView.split(omittingEmptySubsequences: true) { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }
+        var data: [UInt8] = []
+        for (index, value) in lines.compactMap(dataValue).enumerated() {
+            if index > 0 { data.append(UInt8(ascii: "\n")) }
+            data += value
+        }
+        guard data.contains(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) else { return .unchanged }
+        guard let message = JSONNode.parse(data, rejectingDuplicateKeys: true) else { return .notJSON }
+        guard let filtered = filter.filter(message) else { return .unchanged }
+        var out = ByteBuffer()
+        var wroteData = false
+        for line in lines {
+            if dataValue(line) != nil {
+                if wroteData { continue }
+                wroteData = true
+                out.writeString("data: " + filtered.serialized)
+            } else {
+                out.writeBytes(line)
+            }
+            out.writeStaticString("\n")
+        }
+        out.writeStaticString("\n")
+        return .rewritten(out)
+    }
+
+    /// The value of a `data` field line (`data`, `data:value` or `data: value`); nil for other fields.
+    private static func dataValue(_ line: ByteBufferView.SubSequence) -> ByteBufferView.SubSequence? {
+        guard line.starts(with: "data".utf8) else { return nil }
+        var value = line.dropFirst(4)
+        guard let colon = value.first else { return value }
+        guard colon == UInt8(ascii: ":") else { return nil }
+        value = value.dropFirst()
+        return value.first == UInt8(ascii: " ") ? value.dropFirst() : value
+    }
+
+    private static func append(_ bytes: ByteBuffer, to output: inout ByteBuffer?) {
+        guard output != nil else {
+            output = bytes
+            return
+        }
+        var bytes = bytes
+        output!.writeBuffer(&bytes)
+    }
+}
+
+private extension Optional {
+    mutating func take() -> Wrapped? {
+        defer { self = nil }
+        return self
+    }
+}

@@ -1,0 +1,76 @@
+import ProxyConfig
+
+/// The other half of the tool policy: a client is not shown the tools it may not call. One value
+/// per request that asks `tools/list` (alone or in a batch); it knows the ids of those requests,
+/// and removes refused tools from `result.tools` in the responses that carry those ids, leaving
+/// every other field (`nextCursor` included) as it was. Messages are matched on their id rather
+/// than their shape, so a server cannot slip a list past it in a response it labels otherwise,
+/// and nothing else is touched. Shared by the listener (JSON and event-stream responses) and the
+/// stdio bridge.
+public struct ToolListFilter: Equatable, Sendable {
+    /// Why a response to a `tools/list` request cannot be filtered: the client then gets a
+    /// JSON-RPC error instead, never the list unfiltered.
+    public enum Failure: String, Equatable, Sendable {
+        case tooLarge = "exceeds max_request_body"
+        case notJSON = "is not JSON the policy can read (malformed, compressed, or naming a key twice)"
+    }
+
+    public let policy: ToolPolicy
+    /// The `tools/list` request ids whose responses have not come yet.
+    public private(set) var awaitedIDs: [JSONNode]
+    /// The request was a batch, so an answer in its place is an array.
+    public let isBatch: Bool
+
+    /// Nil when `request` (a message or a batch) asks no `tools/list`.
+    public init?(request: JSONNode, policy: ToolPolicy) {
+        let messages: [JSONNode]
+        if case .array(let items) = request { (messages, isBatch) = (items, true) } else { (messages, isBatch) = ([request], false) }
+        awaitedIDs = messages.compactMap { $0["method"]?.string == "tools/list" ? $0["id"] : nil }
+        guard !awaitedIDs.isEmpty else { return nil }
+        self.policy = policy
+    }
+
+    /// Every awaited response has been seen: the rest of the exchange needs no filtering.
+    public var isDone: Bool { awaitedIDs.isEmpty }
+
+    /// One upstream message, or a batch of them. Responses to awaited ids stop being awaited;
+    /// the result is the message with refused tools removed, or nil when nothing had to change.
+    public mutating func filter(_ message: JSONNode) -> JSONNode? {
+        guard case .array(let items) = message else { return filterResponse(message) }
+        var changed = false
+        let filtered = items.map { item in
+            guard let rewritten = filterResponse(item) else { return item }
+            changed = true
+            return rewritten
+        }
+        return changed ? .array(filtered) : nil
+    }
+
+    private mutating func filterResponse(_ message: JSONNode) -> JSONNode? {
+        guard message["method"] == nil, let id = message["id"], let index = awaitedIDs.firstIndex(of: id) else { return nil }
+        awaitedIDs.remove(at: index)
+        guard case .array(let tools)? = message["result"]?["tools"] else { return nil }
+        let kept = tools.filter { tool in tool["name"]?.string.map(policy.allows) ?? true }
+        guard kept.count < tools.count else { return nil }
+        return message.replacing("result", with: message["result"]!.replacing("tools", with: .array(kept)))
+    }
+
+    /// The answer in place of an unfilterable response, compact JSON on one line: a JSON-RPC
+    /// error (-32603) for each awaited id, naming the profile and the reason; an array for a batch.
+    public func failureResponse(_ failure: Failure, profile: String) -> String {
+        let message = "the upstream's tools/list response \(failure.rawValue), so the tool policy of profile \(profile) cannot filter it"
+        let errors = awaitedIDs.map { id in
+            #"{"jsonrpc":"2.0","id":\#(id.serialized),"error":{"code":-32603,"message":\#(JSONNode.quoted(message)),"data":{"profile":\#(JSONNode.quoted(profile))}}}"#
+        }
+        return isBatch ? "[" + errors.joined(separator: ",") + "]" : errors.first ?? ""
+    }
+}
+
+extension JSONNode {
+    /// The object with the first member named `key` given a new value (order kept).
+    func replacing(_ key: String, with value: JSONNode) -> JSONNode {
+        guard case .object(var members) = self, let index = members.firstIndex(where: { $0.0 == key }) else { return self }
+        members[index].1 = value
+        return .object(members)
+    }
+}
