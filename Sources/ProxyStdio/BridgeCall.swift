@@ -16,6 +16,9 @@ final class BridgeCall: UpstreamCallDelegate {
     var upstream: UpstreamCall?
     /// Whether the request went out inside a session (a 404 then means the session is gone).
     var sentInSession = false
+    /// The tool policy's filter when the message asks `tools/list`: refused tools are removed
+    /// from the list before the client sees it.
+    var toolListFilter: ToolListFilter?
     private(set) var head: UpstreamCall.Head?
     private var body = ByteBuffer()
     private var events: EventStreamDecoder

@@ -35,6 +35,10 @@ extension StdioBridge {
         } else if case .array(let items) = node {
             for item in items where item["method"] == nil { if let id = item["id"] { call.markAnswered(id) } }
         }
+        if call.toolListFilter != nil, let filtered = call.toolListFilter!.filter(node) {
+            writeLine(Array(filtered.serialized.utf8))
+            return
+        }
         writeLine(bytes)
     }
 

@@ -131,8 +131,9 @@ final class StdioBridge: ChannelInboundHandler {
         headers += sessionHeaders
         if let method = message.method { headers.append(("mcp-method", HeaderValueEncoding.encode(method))) }
         if let name = message.name { headers.append(("mcp-name", HeaderValueEncoding.encode(name))) }
-        start(BridgeCall(purpose: .message(message), bridge: self, maximumMessageBytes: settings.maximumMessageBytes),
-              method: "POST", headers: headers, body: line)
+        let call = BridgeCall(purpose: .message(message), bridge: self, maximumMessageBytes: settings.maximumMessageBytes)
+        call.toolListFilter = policy.flatMap { ToolListFilter(request: node, policy: $0) }
+        start(call, method: "POST", headers: headers, body: line)
     }
 
     var sessionHeaders: [(String, String)] {

@@ -32,7 +32,9 @@ public final class StdioBridgeRunner: Sendable {
             profileName: profile.name, grace: grace, maximumRequestBytes: profile.maxRequestBody.bytes,
             opensServerStream: profile.upstreamStreaming != .off)
         let runtime = runtime, engine = engine, log = log
-        let channel = try await NIOPipeBootstrap(group: loop)
+        let channel: any Channel
+        do {
+            channel = try await NIOPipeBootstrap(group: loop)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -44,6 +46,11 @@ public final class StdioBridgeRunner: Sendable {
             }
             .takingOwnershipOfDescriptors(input: input, output: output)
             .get()
+        } catch {
+            // Never leave the promise pending: NIO traps on a leaked one.
+            finished.fail(error)
+            throw UnsupportedDescriptors(cause: "\(error)")
+        }
         self.channel.set(channel)
         if log.isEnabled(.info) {
             var started = LogLine(level: .info, event: "stdio_started")
@@ -63,6 +70,14 @@ public final class StdioBridgeRunner: Sendable {
             guard let bridge = try? channel.pipeline.syncOperations.handler(type: StdioBridge.self) else { return }
             bridge.finish()
         }
+    }
+}
+
+/// NIO serves pipes, sockets and terminals; a regular file as stdin or stdout is refused.
+struct UnsupportedDescriptors: Error, CustomStringConvertible {
+    let cause: String
+    var description: String {
+        "stdin and stdout must be pipes, sockets or a terminal, as when an MCP client launches the bridge (not regular files): \(cause)"
     }
 }
 

@@ -167,6 +167,41 @@ struct StdioCommandTests {
         await upstream.stop()
     }
 
+    @Test("the bridge filters tools/list like the listener, from JSON and event-stream responses", arguments: ["json", "sse"])
+    func toolListFiltered(_ framing: String) async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port, path: "/tools-\(framing)", extra: "tools:\n  deny: [\"*delete*\"]"))
+        bridge.send(#"{"jsonrpc":"2.0","id":"l1","method":"tools/list","params":{}}"#)
+        let response = try #require(await bridge.response(id: #""l1""#))
+        let result = try #require(response["result"] as? [String: Any])
+        let names = (result["tools"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(names == ["search_issues", "get_issue"])
+        #expect(result["nextCursor"] as? String == "page-2")
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        await upstream.stop()
+    }
+
+    @Test("stdout redirected to a regular file: a clear error and exit 1, not a trap")
+    func regularFileOutput() throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("stdio-out-" + UUID().uuidString)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let process = Process()
+        process.executableURL = ProxyProcess.binary
+        process.arguments = ["stdio", "--config", config(upstream: 1).path]
+        process.environment = ["BRIDGE_SECRET": Self.secret]
+        let stderr = Pipe()
+        process.standardInput = Pipe()
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = stderr
+        try process.run()
+        let logged = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(logged.contains("stdin and stdout must be pipes, sockets or a terminal"), "\(logged)")
+    }
+
     @Test("SIGTERM ends the bridge with status 0 after deleting the session")
     func terminate() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)
