@@ -9,7 +9,7 @@ import asyncio, os, subprocess, sys, tempfile, time
 import httpx
 from mcp import ClientSession
 
-from interop_common import BINARY, HERE, free_port, run_step, server_name, wait_port
+from interop_common import BINARY, HERE, check_tool_policy, free_port, run_step, server_name, wait_port
 
 try:  # SDK 1.x yields (read, write, get_session_id)
     from mcp.client.streamable_http import streamablehttp_client as http_client
@@ -98,6 +98,13 @@ async def tls_bearer_session(url, token, cafile):
             assert echoed.content[0].text == "over tls", echoed
 
 
+async def policy_session(url):
+    async with http_client(url) as streams:
+        async with ClientSession(streams[0], streams[1]) as session:
+            await session.initialize()
+            await check_tool_policy(session)
+
+
 def make_certificate():
     directory = tempfile.mkdtemp(prefix="interop-tls-")
     cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
@@ -110,7 +117,7 @@ def make_certificate():
 
 async def main():
     secrets = {"sse": "sse-secret-0123456789abcdef", "json": "json-secret-0123456789abcdef"}
-    ports = {name: free_port() for name in ["sse_up", "json_up", "sse", "json", "wrong", "dead", "dead_up", "team"]}
+    ports = {name: free_port() for name in ["sse_up", "json_up", "sse", "json", "wrong", "dead", "dead_up", "team", "policy_sse", "policy_json"]}
     cert, key = make_certificate()
     team_token = "team-token-" + "0123456789abcdef" * 2
     servers = [
@@ -130,6 +137,10 @@ async def main():
                      "extra": [f"tls_cert_file: {cert}", f"tls_key_file: {key}", "client_auth: bearer", "client_tokens:",
                                "  - name: interop-client", "    token_env: TEAM_TOKEN"],
                      "env": {"TEAM_TOKEN": team_token}},
+            "policy_sse": {"upstream": ports["sse_up"], "key_id": "sse-key", "secret": secrets["sse"], "port": ports["policy_sse"],
+                           "extra": ["tools:", '  deny: ["delete_*"]']},
+            "policy_json": {"upstream": ports["json_up"], "key_id": "json-key", "secret": secrets["json"], "port": ports["policy_json"],
+                            "extra": ["tools:", '  deny: ["delete_*"]']},
         })
 
         async def sse_mode():
@@ -179,6 +190,12 @@ async def main():
                 raise AssertionError("a client without the token must be refused")
 
         await step("SDK client with a bearer token through a TLS listener (client_auth: bearer); without the token: 401", proxy, team_gateway())
+        async def tool_policy():
+            await policy_session(f"http://127.0.0.1:{ports['policy_sse']}/mcp")
+            await policy_session(f"http://127.0.0.1:{ports['policy_json']}/mcp")
+            assert '"refused_tool":"delete_note"' in proxy.lines()
+
+        await step("tool policy (deny delete_*): the SDK client's list lacks delete_note, calling it is an error; SSE and JSON servers", proxy, tool_policy())
         log = proxy.lines()
         await step("the proxy logged the session's DELETE and no secret", proxy, check_log(log, {**secrets, "team": team_token}))
     finally:

@@ -39,3 +39,19 @@ async def run_step(results, name, coro, timeout, log_title, log_text):
         print(f"FAIL  {name}: {error!r}")
         traceback.print_exc()
         print(f"----- {log_title} -----\n" + log_text() + "-" * (len(log_title) + 12))
+
+
+async def check_tool_policy(session):
+    """Through a profile with `tools: {deny: ["delete_*"]}`: the listed tools lack delete_note,
+    calling it anyway is a JSON-RPC error naming the policy, and the session carries on."""
+    tools = await session.list_tools()
+    names = {tool.name for tool in tools.tools}
+    assert {"echo", "big"} <= names and "delete_note" not in names, names
+    try:
+        result = await session.call_tool("delete_note", {"title": "x"})
+    except Exception as error:  # noqa: BLE001 - McpError in SDK 1.x, MCPError in 2.x
+        assert "not allowed by the tool policy" in str(error), repr(error)
+    else:
+        raise AssertionError(f"the refused tool answered: {result}")
+    echoed = await session.call_tool("echo", {"text": "after the refusal"})
+    assert echoed.content[0].text == "after the refusal", echoed

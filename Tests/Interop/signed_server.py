@@ -72,6 +72,11 @@ def build(stateless: bool) -> MCPServer:
         return "slow done"
 
     @server.tool()
+    def delete_note(title: str) -> str:
+        """Deletes a note: the tool the interop profiles' tool policy refuses."""
+        return f"deleted {title}"
+
+    @server.tool()
     async def confirm(question: str, ctx: Context) -> str:
         """Asks the client (elicitation), a server-to-client request."""
         result = await ctx.elicit(question, Answer)

@@ -9,7 +9,7 @@ import mcp.types as types
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from interop_common import BINARY, HERE, free_port, run_step, server_name, wait_port
+from interop_common import BINARY, HERE, check_tool_policy, free_port, run_step, server_name, wait_port
 
 results = []
 
@@ -21,6 +21,7 @@ def write_config(profiles):
     for name, p in profiles.items():
         lines += [f"  {name}:", f"    upstream_url: http://127.0.0.1:{p['upstream']}/mcp", f"    key_id: {p['key_id']}",
                   f"    secret_env: SECRET_{name.upper()}", f"    listen_port: {p['port']}", "    connect_timeout: 2s"]
+        lines += [f"    {line}" for line in p.get("extra", [])]
         env[f"SECRET_{name.upper()}"] = p["secret"]
     path = os.path.join(directory, "profiles.yaml")
     with open(path, "w") as f:
@@ -83,6 +84,16 @@ async def sdk_session(config, env, profile, log_path, streams_progress):
                     confirmed = await session.call_tool("confirm", {"question": "proceed?"})
                     assert confirmed.content[0].text == "accept:True", confirmed
                     assert asked == ["proceed?"], asked
+
+
+async def policy_session(config, env, log_path):
+    params = StdioServerParameters(command=BINARY, args=["stdio", "--config", config, "--profile", "policy"], env=env)
+    with open(log_path, "a") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                await check_tool_policy(session)
+    assert '"refused_tool":"delete_note"' in open(log_path).read()
 
 
 class RawBridge:
@@ -186,10 +197,14 @@ async def main():
             "json": {"upstream": ports["json_up"], "key_id": "json-key", "secret": secrets["json"], "port": free_port()},
             "wrong": {"upstream": ports["sse_up"], "key_id": "sse-key", "secret": "not-the-right-secret-000", "port": free_port()},
             "dead": {"upstream": ports["dead_up"], "key_id": "dead-key", "secret": "dead-secret-0123456789ab", "port": free_port()},
+            "policy": {"upstream": ports["sse_up"], "key_id": "sse-key", "secret": secrets["sse"], "port": free_port(),
+                       "extra": ["tools:", '  deny: ["delete_*"]']},
         })
         await step("stdio: SDK stdio client, SSE/session server (initialize, list, call, progress, 400 KiB, concurrency, elicitation)",
                    sdk_session(config, env, "sse", log_path, streams_progress=True), log_path)
         await step("stdio: SDK stdio client, stateless JSON server", sdk_session(config, env, "json", log_path, streams_progress=False), log_path)
+        await step("stdio: tool policy (deny delete_*): the list lacks delete_note, calling it is an error",
+                   policy_session(config, env, log_path), log_path)
         await step("stdio: a cancelled call does not hold back a ping; EOF exits 0", raw_cancellation(config, env, log_path), log_path)
         await step("stdio: a line that is not JSON gets -32700 and the bridge carries on", raw_errors(config, env, log_path), log_path)
         await step("stdio: an unreachable upstream is an error response naming the profile", raw_dead_upstream(config, env, log_path), log_path)
