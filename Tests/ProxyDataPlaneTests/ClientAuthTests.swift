@@ -27,7 +27,7 @@ struct ClientAuthTests {
             let received = try #require(proxy.upstream.received.first)
             #expect(received.signatureValid)
             #expect(!received.headers.contains { $0.0.lowercased() == "authorization" }, "the client token is never forwarded")
-            let line = try #require(proxy.logLines().last)
+            let line = try #require(await proxy.requestLogLine())
             #expect(line["client"] as? String == "ci")
             #expect(!proxy.logLines().description.contains(Self.ci))
         }
@@ -45,7 +45,7 @@ struct ClientAuthTests {
             #expect(response.header("www-authenticate") == #"Bearer realm="mcp-auth-proxy""#)
             #expect(response.body.contains(#""jsonrpc":"2.0""#) && response.body.contains("client token"))
             #expect(proxy.upstream.received.isEmpty)
-            let line = try #require(proxy.logLines().last)
+            let line = try #require(await proxy.requestLogLine())
             #expect(line["level"] as? String == "warning" && line["reason"] as? String == "client_auth")
             #expect(line["client_address"] as? String == "127.0.0.1")
             #expect(!proxy.logLines().description.contains(Self.alice.dropLast(2)), "the presented token is never logged")

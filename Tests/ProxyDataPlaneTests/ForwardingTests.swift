@@ -65,8 +65,7 @@ struct ForwardingTests {
             #expect(response?.header("www-authenticate") == "HMAC")
             #expect(response?.body.isEmpty == false)
             #expect(proxy.upstream.received.count == 1)
-            try await Task.sleep(for: .milliseconds(50))
-            let line = proxy.logLines().last { $0["event"] as? String == "request" }
+            let line = await proxy.requestLogLine()
             #expect(line?["upstream_status"] as? Int == status)
             if status == 500 {
                 #expect((line?["upstream_error"] as? String)?.count == 512)

@@ -83,7 +83,7 @@ struct ToolListFilteringTests {
             let message = try Self.message(response)
             #expect(message["id"] == .string("abc") && message["error"]?["code"] == .number("-32603"))
             #expect(message["error"]?["message"]?.string?.contains("exceeds max_request_body") == true)
-            let line = try #require(proxy.logLines().last)
+            let line = try #require(await proxy.requestLogLine())
             #expect(line["level"] as? String == "warning")
             #expect((line["error"] as? String)?.contains("tools/list response exceeds max_request_body") == true)
         }

@@ -28,7 +28,7 @@ struct ToolPolicyEnforcementTests {
             #expect(error["code"] as? Int == -32602)
             #expect((error["message"] as? String)?.contains(#"tool "delete_repo" is not allowed by the tool policy of profile test"#) == true)
             #expect(proxy.upstream.received.isEmpty)
-            let line = try #require(proxy.logLines().last)
+            let line = try #require(await proxy.requestLogLine())
             #expect(line["level"] as? String == "warning" && line["refused_tool"] as? String == "delete_repo")
         }
     }

@@ -81,6 +81,17 @@ struct ProxyHarness {
         }
     }
 
+    /// The `request` log line of the exchange that just ended. The line is written on the event
+    /// loop just after the response, so a client can see its answer first: this waits for it.
+    func requestLogLine(timeout: Double = 5) async -> [String: Any]? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = logLines().last(where: { $0["event"] as? String == "request" }) { return line }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+
     func stop() async {
         await listener.shutdown(grace: .seconds(1))
         await engine.closeIdleConnections()
