@@ -43,6 +43,10 @@ struct MessageTests {
     func strings() {
         let node = JSONNode.parse(Array(#"{"s":"a\"b\\c\n\u00e9\ud83d\ude00/"}"#.utf8))
         #expect(node?["s"]?.string == "a\"b\\c\né😀/")
+        // Strings without an escape are taken as they stand; the bytes before a first escape, too.
+        #expect(JSONNode.parse(Array(#"["plain café", "caf\u00e9 after", "é before \n"]"#.utf8)) == .array([.string("plain café"), .string("café after"), .string("é before \n")]))
+        #expect(JSONNode.parse([0x22, 0xC3, 0x28, 0x22]) == nil, "invalid UTF-8 in a plain string")
+        #expect(JSONNode.parse(ByteBuffer(string: #"{"k":"v"}"#).readableBytesView) == .object([("k", .string("v"))]), "read in place from a ByteBuffer")
         #expect(JSONNode.object([("k", .string("a\nb\u{01}"))]).serialized == #"{"k":"a\nb\u0001"}"#)
     }
 

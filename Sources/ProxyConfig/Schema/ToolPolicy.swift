@@ -17,16 +17,28 @@ public struct ToolPolicy: Sendable, Hashable {
     }
 
     /// Iterative glob matching with backtracking to the last `*`: linear in practice, and no
-    /// pattern can make it exponential.
+    /// pattern can make it exponential. `?` is one Unicode scalar; ASCII names and patterns (the
+    /// usual case) are matched on their UTF-8 bytes in place, with nothing allocated.
     public static func glob(_ pattern: String, matches name: String) -> Bool {
-        let pattern = Array(pattern.unicodeScalars), name = Array(name.unicodeScalars)
+        var pattern = pattern, name = name
+        if pattern.utf8.allSatisfy({ $0 < 0x80 }), name.utf8.allSatisfy({ $0 < 0x80 }) {
+            return pattern.withUTF8 { pattern in
+                name.withUTF8 { name in match(pattern, name, anyRun: UInt8(ascii: "*"), anyOne: UInt8(ascii: "?")) }
+            }
+        }
+        return match(Array(pattern.unicodeScalars), Array(name.unicodeScalars), anyRun: "*", anyOne: "?")
+    }
+
+    private static func match<Text: RandomAccessCollection>(
+        _ pattern: Text, _ name: Text, anyRun: Text.Element, anyOne: Text.Element
+    ) -> Bool where Text.Element: Equatable, Text.Index == Int {
         var p = 0, n = 0
         var star: Int?, resume = 0
         while n < name.count {
-            if p < pattern.count, pattern[p] == "?" || (pattern[p] != "*" && pattern[p] == name[n]) {
+            if p < pattern.count, pattern[p] == anyOne || (pattern[p] != anyRun && pattern[p] == name[n]) {
                 p += 1
                 n += 1
-            } else if p < pattern.count, pattern[p] == "*" {
+            } else if p < pattern.count, pattern[p] == anyRun {
                 star = p
                 resume = n
                 p += 1
@@ -38,7 +50,7 @@ public struct ToolPolicy: Sendable, Hashable {
                 return false
             }
         }
-        while p < pattern.count, pattern[p] == "*" { p += 1 }
+        while p < pattern.count, pattern[p] == anyRun { p += 1 }
         return p == pattern.count
     }
 }

@@ -42,7 +42,13 @@ public enum JSONNode: Equatable, Sendable {
     /// With `rejectingDuplicateKeys`, an object that names a key twice is nil too: parsers differ
     /// on which copy wins, so a policy must not decide on such a message.
     public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes, rejectingDuplicateKeys: Bool = false) -> JSONNode? where Bytes.Index == Int {
-        var parser = JSONNodeParser(bytes: Array(bytes), rejectsDuplicateKeys: rejectingDuplicateKeys)
+        // Contiguous bytes (an array, a ByteBuffer's view) are read in place, not copied.
+        if let parsed = bytes.withContiguousStorageIfAvailable({ parse(UnsafeRawBufferPointer($0), rejectingDuplicateKeys) }) { return parsed }
+        return Array(bytes).withUnsafeBytes { parse($0, rejectingDuplicateKeys) }
+    }
+
+    private static func parse(_ bytes: UnsafeRawBufferPointer, _ rejectingDuplicateKeys: Bool) -> JSONNode? {
+        var parser = JSONNodeParser(bytes: bytes, rejectsDuplicateKeys: rejectingDuplicateKeys)
         guard let value = parser.value(depth: 0) else { return nil }
         parser.skipWhitespace()
         return parser.index == parser.bytes.count ? value : nil
@@ -50,7 +56,7 @@ public enum JSONNode: Equatable, Sendable {
 }
 
 private struct JSONNodeParser {
-    let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     let rejectsDuplicateKeys: Bool
     var index = 0
 
@@ -141,8 +147,19 @@ private struct JSONNodeParser {
     mutating func string() -> String? {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
         index += 1
+        // Most strings have no escape: one validation of the bytes as they stand.
+        let start = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\\") {
+            if bytes[index] == UInt8(ascii: "\"") {
+                defer { index += 1 }
+                return String(validating: bytes[start..<index], as: UTF8.self)
+            }
+            if bytes[index] < 0x20 { return nil }
+            index += 1
+        }
+        // An escape: decode from here on, the bytes before it taken as one run.
         var scalars = String.UnicodeScalarView()
-        var run = index
+        var run = start
         func flush(_ end: Int) -> Bool {
             guard run < end else { return true }
             guard let text = String(validating: bytes[run..<end], as: UTF8.self) else { return false }

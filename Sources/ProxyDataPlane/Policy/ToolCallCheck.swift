@@ -37,18 +37,18 @@ public enum ToolCallCheck {
     static func verdict(body: ByteBuffer?, head: RequestHead, policy: ToolPolicy) -> Verdict {
         // Without an escape anywhere, a tools/call or tools/list must spell `tools/` literally;
         // without it and without routing headers to compare, nothing here applies: no parse.
-        if let body, field(head, "mcp-method") == nil, field(head, "mcp-name") == nil,
+        let routing = RoutingHeaders(method: field(head, "mcp-method"), name: field(head, "mcp-name"))
+        if let body, routing.method == nil, routing.name == nil,
            !body.readableBytesView.contains(UInt8(ascii: "\\")), !Self.contains(body, "tools/") {
             return .forward(nil)
         }
-        let bytes = body.map { Array($0.readableBytesView) } ?? []
-        guard let node = JSONNode.parse(bytes, rejectingDuplicateKeys: true) else {
+        guard let node = JSONNode.parse(body?.readableBytesView ?? ByteBuffer().readableBytesView, rejectingDuplicateKeys: true) else {
             return .ambiguous("the body names a key twice; the tool policy cannot tell which one the server would read")
         }
         let messages: [JSONNode]
         let isBatch: Bool
         if case .array(let items) = node { (messages, isBatch) = (items, true) } else { (messages, isBatch) = ([node], false) }
-        if let mismatch = headerMismatch(head, messages: messages, isBatch: isBatch) { return .ambiguous(mismatch) }
+        if let mismatch = routing.mismatch(messages: messages, isBatch: isBatch) { return .ambiguous(mismatch) }
         if let refusal = refusal(in: node, policy: policy) { return .refuse(refusal) }
         return .forward(ToolListFilter(request: node, policy: policy))
     }
@@ -82,22 +82,27 @@ public enum ToolCallCheck {
         }
     }
 
-    /// Why `Mcp-Method` / `Mcp-Name` disagree with the body; nil when they agree or are absent.
-    static func headerMismatch(_ head: RequestHead, messages: [JSONNode], isBatch: Bool) -> String? {
-        let method = field(head, "mcp-method"), name = field(head, "mcp-name")
-        guard method != nil || name != nil else { return nil }
-        guard !isBatch, let message = messages.first else { return "Mcp-Method or Mcp-Name sent with a batch, which has no single method" }
-        if let method {
-            guard let decoded = HeaderValueEncoding.decode(method), decoded == message["method"]?.string else {
-                return "the Mcp-Method header does not match the body's method"
+    /// The SEP-2243 routing headers as sent: absent (nil), repeated (`.some(nil)`), or one value.
+    struct RoutingHeaders {
+        let method: String??
+        let name: String??
+
+        /// Why they disagree with the body; nil when they agree or are absent.
+        func mismatch(messages: [JSONNode], isBatch: Bool) -> String? {
+            guard method != nil || name != nil else { return nil }
+            guard !isBatch, let message = messages.first else { return "Mcp-Method or Mcp-Name sent with a batch, which has no single method" }
+            if let method {
+                guard let decoded = HeaderValueEncoding.decode(method), decoded == message["method"]?.string else {
+                    return "the Mcp-Method header does not match the body's method"
+                }
             }
+            if let name {
+                let params = message["params"]
+                let bodyName = params?["name"]?.string ?? params?["uri"]?.string
+                guard let decoded = HeaderValueEncoding.decode(name), decoded == bodyName else { return "the Mcp-Name header does not match the body's params" }
+            }
+            return nil
         }
-        if let name {
-            let params = message["params"]
-            let bodyName = params?["name"]?.string ?? params?["uri"]?.string
-            guard let decoded = HeaderValueEncoding.decode(name), decoded == bodyName else { return "the Mcp-Name header does not match the body's params" }
-        }
-        return nil
     }
 
     /// The value of the one field named `name` (a repeated field is as good as a mismatch).
