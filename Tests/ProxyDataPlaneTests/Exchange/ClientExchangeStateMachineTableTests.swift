@@ -17,6 +17,25 @@ struct ClientExchangeStateMachineTableTests {
         .head: invariant, .body: invariant, .end: invariant, .unreadable: invariant,
     ]
 
+    private static let awaitingUpstream: [Event: String] = noRequestParts.merging([
+        .backlog: "pauseClient",
+        .upstreamHead: "head 200 asUpstream", .upstreamBody: invariant, .readComplete: "none",
+        .upstreamEnd: invariant, .upstreamFailed: "answer 502 keep, log request → next",
+        .unwritable: "none", .writable: "none", .quiesce: "none", .clientClosed: "end, log client_closed → nothing",
+        .closeRequested: invariant, .heartbeatDue: "none", .tickSoon: "none",
+        .tickLate: "answer 504 keep, log request → next", .bytes: "input:parse",
+    ]) { $1 }
+
+    private static let relayingStream: [Event: String] = noRequestParts.merging([
+        .backlog: "pauseClient",
+        .upstreamHead: invariant, .upstreamBody: "body chunked", .readComplete: "flush",
+        .upstreamEnd: "finish chunked, log request → next", .upstreamFailed: "finish chunked, log request → close",
+        .unwritable: "pauseUpstream", .writable: "resumeUpstream",
+        .quiesce: "finish chunked, log stream_closed_for_shutdown → close",
+        .clientClosed: "end, log client_closed → nothing", .closeRequested: invariant, .heartbeatDue: "none",
+        .tickSoon: "none", .tickLate: "none", .bytes: "input:parse",
+    ]) { $1 }
+
     static let table: [State: [Event: String]] = [
         .idle: quietUpstream.merging([
             .head: "none", .body: invariant, .end: invariant,
@@ -39,14 +58,7 @@ struct ClientExchangeStateMachineTableTests {
             .closeRequested: invariant, .heartbeatDue: "none", .tickSoon: "none",
             .tickLate: "answer 408, log request → close", .bytes: "input:parse",
         ]) { $1 },
-        .awaitingUpstream: noRequestParts.merging([
-            .backlog: "pauseClient",
-            .upstreamHead: "head 200 asUpstream", .upstreamBody: invariant, .readComplete: "none",
-            .upstreamEnd: invariant, .upstreamFailed: "answer 502 keep, log request → next",
-            .unwritable: "none", .writable: "none", .quiesce: "none", .clientClosed: "end, log client_closed → nothing",
-            .closeRequested: invariant, .heartbeatDue: "none", .tickSoon: "none",
-            .tickLate: "answer 504 keep, log request → next", .bytes: "input:parse",
-        ]) { $1 },
+        .awaitingUpstream: awaitingUpstream,
         .relaying: noRequestParts.merging([
             .backlog: "pauseClient",
             .upstreamHead: invariant, .upstreamBody: "body asUpstream", .readComplete: "flush",
@@ -55,32 +67,13 @@ struct ClientExchangeStateMachineTableTests {
             .clientClosed: "end, log client_closed → nothing", .closeRequested: invariant, .heartbeatDue: "none",
             .tickSoon: "none", .tickLate: "cut, log request → close", .bytes: "input:parse",
         ]) { $1 },
-        .relayingStream: noRequestParts.merging([
-            .backlog: "pauseClient",
-            .upstreamHead: invariant, .upstreamBody: "body chunked", .readComplete: "flush",
-            .upstreamEnd: "finish chunked, log request → next", .upstreamFailed: "finish chunked, log request → close",
-            .unwritable: "pauseUpstream", .writable: "resumeUpstream",
-            .quiesce: "finish chunked, log stream_closed_for_shutdown → close",
-            .clientClosed: "end, log client_closed → nothing", .closeRequested: invariant, .heartbeatDue: "none",
-            .tickSoon: "none", .tickLate: "none", .bytes: "input:parse",
+        .relayingStream: relayingStream,
+        // Like waiting for the head: nothing is written until the whole list is in and filtered.
+        .collectingToolList: awaitingUpstream.merging([
+            .upstreamHead: invariant, .upstreamBody: "none", .upstreamEnd: "answer 200 keep, log request → next",
         ]) { $1 },
-        .collectingToolList: noRequestParts.merging([
-            .backlog: "pauseClient",
-            .upstreamHead: invariant, .upstreamBody: "none", .readComplete: "none",
-            .upstreamEnd: "answer 200 keep, log request → next", .upstreamFailed: "answer 502 keep, log request → next",
-            .unwritable: "none", .writable: "none", .quiesce: "none",
-            .clientClosed: "end, log client_closed → nothing", .closeRequested: invariant, .heartbeatDue: "none",
-            .tickSoon: "none", .tickLate: "answer 504 keep, log request → next", .bytes: "input:parse",
-        ]) { $1 },
-        .relayingFilteredStream: noRequestParts.merging([
-            .backlog: "pauseClient",
-            .upstreamHead: invariant, .upstreamBody: "none", .readComplete: "flush",
-            .upstreamEnd: "finish chunked, log request → next", .upstreamFailed: "finish chunked, log request → close",
-            .unwritable: "pauseUpstream", .writable: "resumeUpstream",
-            .quiesce: "finish chunked, log stream_closed_for_shutdown → close",
-            .clientClosed: "end, log client_closed → nothing", .closeRequested: invariant, .heartbeatDue: "none",
-            .tickSoon: "none", .tickLate: "none", .bytes: "input:parse",
-        ]) { $1 },
+        // Like any event stream, except that bytes short of a whole event are held back.
+        .relayingFilteredStream: relayingStream.merging([.upstreamBody: "none"]) { $1 },
         .heartbeat: noRequestParts.merging(quietUpstream) { $1 }.merging([
             .backlog: "pauseClient", .unwritable: "none", .writable: "none",
             .quiesce: "finish chunked, log stream_closed_for_shutdown → close",
