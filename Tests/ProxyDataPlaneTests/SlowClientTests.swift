@@ -55,7 +55,9 @@ struct SlowClientTests {
     @Test("a client that never reads its response is cut, and the upstream connection with it")
     func stalledReader() async throws {
         try await ProxyHarness.with(limits: Self.tight) { proxy in
-            let client = try await proxy.client()
+            // Eight 1 MiB responses fit in an autotuned loopback receive buffer plus the proxy's send
+            // buffer, and then nothing ever stalls; a fixed small receive buffer makes sure it does.
+            let client = try await RawHTTPClient(port: proxy.port, receiveBufferSize: 16 * 1024)
             try await client.stopReading()
             // On a loaded machine the proxy may cut the stalled connection before the last sends:
             // a send failing then is the behaviour under test, not a test failure.

@@ -21,6 +21,8 @@ public final class RawHTTPClient: Sendable {
     /// - Parameter halfClosure: stay open for writing after the server's FIN, like a client still
     ///   uploading; the connection then counts as closed only once it fully is.
     /// - Parameter trusting: speak TLS to the server, trusting only this certificate (for `localhost`).
+    /// - Parameter receiveBufferSize: a fixed `SO_RCVBUF`, which turns off the kernel's autotuning
+    ///   (up to megabytes on loopback): a client that stops reading then stalls the server soon.
     /// Connects to a Unix-domain socket instead of a port.
     public init(unixPath: String) async throws {
         let state = NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>(([], false))
@@ -32,7 +34,7 @@ public final class RawHTTPClient: Sendable {
             .connect(unixDomainSocketPath: unixPath).get()
     }
 
-    public init(port: Int, halfClosure: Bool = false, trusting certificate: TestCertificate? = nil) async throws {
+    public init(port: Int, halfClosure: Bool = false, trusting certificate: TestCertificate? = nil, receiveBufferSize: Int? = nil) async throws {
         let state = NIOLockedValueBox<(chunks: [Chunk], closed: Bool)>(([], false))
         self.state = state
         let tls = try certificate.map { certificate in
@@ -40,8 +42,9 @@ public final class RawHTTPClient: Sendable {
             configuration.trustRoots = .file(certificate.certificatePath)
             return try NIOSSLContext(configuration: configuration)
         }
-        channel = try await ClientBootstrap(group: Self.group)
-            .channelOption(.allowRemoteHalfClosure, value: halfClosure)
+        var bootstrap = ClientBootstrap(group: Self.group).channelOption(.allowRemoteHalfClosure, value: halfClosure)
+        if let receiveBufferSize { bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize)) }
+        channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: "localhost")) }

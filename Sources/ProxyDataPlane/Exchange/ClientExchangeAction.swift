@@ -28,8 +28,9 @@ enum ClientExchangeAction {
     /// Write the proxy's own complete response, then end the exchange.
     case answer(LocalAnswer, keepAlive: Bool, includingBody: Bool, then: ExchangeEnd)
     /// A response the proxy rewrote (a filtered `tools/list` result): the upstream's head with the
-    /// new body's length, the body, a flush, then the end.
-    case writeRewrittenResponse(ResponseHead, body: ByteBuffer, connectionClose: Bool, then: ExchangeEnd)
+    /// new body's length, the body, a flush, then the end. Boxed (rare), so that every other
+    /// action stays as small as it was.
+    indirect case writeRewrittenResponse(ResponseHead, body: ByteBuffer, connectionClose: Bool, then: ExchangeEnd)
     /// The response is complete: the terminating chunk (for a chunked body), a flush, then the end.
     case finishResponse(framing: HeaderRewriting.ClientFraming, then: ExchangeEnd)
     /// Relay these last bytes, then finish the response as `finishResponse` does.

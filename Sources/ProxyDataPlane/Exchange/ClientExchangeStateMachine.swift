@@ -44,8 +44,9 @@ struct ClientExchangeStateMachine {
         /// Relaying the upstream's response (head written or held back).
         case relaying(forwardedAt: NIODeadline)
         /// Collecting a JSON response to a `tools/list` request whole, to filter it (the tool
-        /// policy); nothing is written until it has all arrived.
-        case collectingToolList(forwardedAt: NIODeadline, head: ResponseHead)
+        /// policy); nothing is written until it has all arrived. Its head waits in the exchange's
+        /// `ToolListResponse`, so that the state stays as small as the others.
+        case collectingToolList(forwardedAt: NIODeadline)
         /// The local heartbeat stream. `drainingUpstream` while the body of the 405 that started
         /// it is still arriving (and being dropped).
         case heartbeat(drainingUpstream: Bool)
@@ -166,7 +167,7 @@ struct ClientExchangeStateMachine {
                 }
                 if let policy = configuration.toolPolicy {
                     switch ToolCallCheck.verdict(body: exchange.body, head: exchange.head!, policy: policy) {
-                    case .forward(let filter): exchange.toolListFilter = filter
+                    case .forward(let filter): exchange.toolList = filter.map(ToolListResponse.init)
                     case .refuse(let refusal):
                         exchange.refusedTool = refusal.tool
                         return answer(.toolRefused(refusal))
@@ -180,7 +181,7 @@ struct ClientExchangeStateMachine {
             let body = exchange.body
             exchange.body = nil
             return .forward(UpstreamRequest(head: exchange.head!, target: exchange.upstreamTarget, body: body, exchangeNumber: exchange.number,
-                                            responseIsFiltered: exchange.toolListFilter != nil))
+                                            responseIsFiltered: exchange.toolList != nil))
         case .idle, .awaitingUpstream, .relaying, .collectingToolList, .heartbeat, .closing, .lingering, .closed:
             preconditionFailure("request end while \(state)")
         }
@@ -238,10 +239,10 @@ struct ClientExchangeStateMachine {
             exchange.status = head.status
             exchange.isEventStream = head.isEventStream
             var framing = HeaderRewriting.clientFraming(for: head, clientIsHTTP11: exchange.isHTTP11)
-            if let filter = exchange.toolListFilter, (200..<300).contains(head.status), head.framing != .none {
+            if let toolList = exchange.toolList, (200..<300).contains(head.status), head.framing != .none {
                 guard head.isEventStream else { return collectToolList(head, forwardedAt: forwardedAt) }
                 // Filtered events change length: the client's framing is the proxy's own.
-                exchange.eventStreamFilter = EventStreamToolListFilter(filter: filter, limit: configuration.maxRequestBody, profile: configuration.profileName)
+                toolList.eventStream = EventStreamToolListFilter(filter: toolList.filter, limit: configuration.maxRequestBody, profile: configuration.profileName)
                 framing = exchange.isHTTP11 ? .chunked : .untilClose
             }
             useFraming(framing)
@@ -259,8 +260,8 @@ struct ClientExchangeStateMachine {
         case .relaying:
             exchange.captureErrorBody(buffer)
             var buffer = buffer
-            if exchange.eventStreamFilter != nil {
-                switch exchange.eventStreamFilter!.feed(buffer) {
+            if let toolList = exchange.toolList, toolList.eventStream != nil {
+                switch toolList.eventStream!.feed(buffer) {
                 case .relay(let filtered?): buffer = filtered
                 case .relay(nil): return .none
                 case .failed(let failure, let answer): return failToolListStream(failure, answer: answer)
@@ -269,9 +270,10 @@ struct ClientExchangeStateMachine {
             exchange.bytesOut += buffer.readableBytes
             return .writeBody(buffer, framing: exchange.clientFraming, pauseUpstreamReads: unwritableSince != nil)
         case .collectingToolList:
+            let toolList = exchange.toolList!
             var buffer = buffer
-            if exchange.collectedResponse == nil { exchange.collectedResponse = buffer } else { exchange.collectedResponse!.writeBuffer(&buffer) }
-            guard exchange.collectedResponse!.readableBytes <= configuration.maxRequestBody else { return refuseToolList(.tooLarge) }
+            if toolList.body == nil { toolList.body = buffer } else { toolList.body!.writeBuffer(&buffer) }
+            guard toolList.body!.readableBytes <= configuration.maxRequestBody else { return refuseToolList(.tooLarge) }
             return .none
         case .awaitingUpstream:
             preconditionFailure("upstream body before its head")
@@ -288,8 +290,8 @@ struct ClientExchangeStateMachine {
     mutating func upstreamResponseEnd() -> ClientExchangeAction {
         switch state {
         case .relaying:
-            if exchange.eventStreamFilter != nil {
-                switch exchange.eventStreamFilter!.finish() {
+            if let toolList = exchange.toolList, toolList.eventStream != nil {
+                switch toolList.eventStream!.finish() {
                 case .relay(let last?):
                     exchange.bytesOut += last.readableBytes
                     return .finishResponseWith(last, framing: exchange.clientFraming, then: end(logging: .request))
@@ -298,8 +300,8 @@ struct ClientExchangeStateMachine {
                 }
             }
             return .finishResponse(framing: exchange.clientFraming, then: end(logging: .request))
-        case .collectingToolList(_, let head):
-            return finishToolList(head)
+        case .collectingToolList:
+            return finishToolList()
         case .heartbeat(drainingUpstream: true):
             state = .heartbeat(drainingUpstream: false)
             return .none
@@ -422,7 +424,7 @@ struct ClientExchangeStateMachine {
         switch state {
         case .collecting, .rejecting:
             return now - exchange.startedAt > limits.requestBodyTimeout ? answer(.bodyTimedOut) : .none
-        case .awaitingUpstream(let forwardedAt), .collectingToolList(let forwardedAt, _):
+        case .awaitingUpstream(let forwardedAt), .collectingToolList(let forwardedAt):
             guard now - forwardedAt > configuration.requestTimeout else { return .none }
             exchange.failure = .timedOut
             return answer(.upstreamFailed(.timedOut))
@@ -441,34 +443,40 @@ struct ClientExchangeStateMachine {
     /// A JSON response to a `tools/list` request is collected whole, up to `max_request_body`.
     private mutating func collectToolList(_ head: ResponseHead, forwardedAt: NIODeadline) -> ClientExchangeAction {
         if case .contentLength(let length) = head.framing, length > configuration.maxRequestBody { return refuseToolList(.tooLarge) }
-        state = .collectingToolList(forwardedAt: forwardedAt, head: head)
+        exchange.toolList!.head = head
+        state = .collectingToolList(forwardedAt: forwardedAt)
         return .none
     }
 
     /// The collected response, filtered: refused tools removed, or the bytes as they came when
     /// there were none; with its own Content-Length either way.
-    private mutating func finishToolList(_ head: ResponseHead) -> ClientExchangeAction {
-        var body = exchange.collectedResponse ?? ByteBuffer()
-        exchange.collectedResponse = nil
+    private mutating func finishToolList() -> ClientExchangeAction {
+        let toolList = exchange.toolList!
+        let head = toolList.head!
+        var body = toolList.body ?? ByteBuffer()
+        toolList.head = nil
+        toolList.body = nil
         guard let message = JSONNode.parse(body.readableBytesView, rejectingDuplicateKeys: true) else { return refuseToolList(.notJSON) }
-        if let filtered = exchange.toolListFilter!.filter(message) { body = ByteBuffer(string: filtered.serialized) }
+        if let filtered = toolList.filter.filter(message) { body = ByteBuffer(string: filtered.serialized) }
         exchange.bytesOut = body.readableBytes
-        exchange.clientFraming = .length(body.readableBytes)
+        exchange.clientFraming = .rewritten
         return .writeRewrittenResponse(head, body: body, connectionClose: closeAfterResponse, then: end(logging: .request))
     }
 
     /// Never the list unfiltered: JSON-RPC errors for the awaited ids instead.
     private mutating func refuseToolList(_ failure: ToolListFilter.Failure) -> ClientExchangeAction {
         exchange.failure = .unfilterableToolList(failure)
-        exchange.collectedResponse = nil
-        return answer(.toolListUnfilterable(exchange.toolListFilter!, failure))
+        let toolList = exchange.toolList!
+        toolList.head = nil
+        toolList.body = nil
+        return answer(.toolListUnfilterable(toolList.filter, failure))
     }
 
     /// An event stream whose head is out ends with error events for the awaited ids; the upstream
     /// connection is let go.
     private mutating func failToolListStream(_ failure: ToolListFilter.Failure, answer: ByteBuffer) -> ClientExchangeAction {
         exchange.failure = .unfilterableToolList(failure)
-        exchange.eventStreamFilter = nil
+        exchange.toolList?.eventStream = nil
         exchange.bytesOut += answer.readableBytes
         return .finishResponseWith(answer, framing: exchange.clientFraming, then: end(logging: .request))
     }

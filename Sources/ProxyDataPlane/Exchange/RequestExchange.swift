@@ -19,13 +19,9 @@ struct RequestExchange {
     var rpcMethod: String?
     /// The tool the tool policy refused (for the log line).
     var refusedTool: String?
-    /// The tool policy's filter when the request asks `tools/list`; nil for every other request,
+    /// The tool policy at work when the request asks `tools/list`; nil for every other request,
     /// whose response streams through untouched.
-    var toolListFilter: ToolListFilter?
-    /// That filter at work on an event-stream response.
-    var eventStreamFilter: EventStreamToolListFilter?
-    /// A JSON response to such a request, collected whole to be filtered.
-    var collectedResponse: ByteBuffer?
+    var toolList: ToolListResponse?
     /// The status sent to the client; 499 when the client left before it got one.
     var status = 0
     var upstreamStatus = 0

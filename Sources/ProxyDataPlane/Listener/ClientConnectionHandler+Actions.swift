@@ -41,8 +41,8 @@ extension ClientConnectionHandler {
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
             endExchange(end, bytesOut: response.body.utf8.count)
         case .writeRewrittenResponse(let head, let body, let connectionClose, let end):
-            writeResponseHead(head, framing: .length(body.readableBytes), isEventStream: false, connectionClose: connectionClose)
-            writeBody(body, framing: .length(body.readableBytes))
+            writeResponseHead(head, framing: .rewritten, isEventStream: false, connectionClose: connectionClose, rewrittenLength: body.readableBytes)
+            writeBody(body, framing: .rewritten)
             flushResponse()
             endExchange(end)
         case .finishResponse(let framing, let end):

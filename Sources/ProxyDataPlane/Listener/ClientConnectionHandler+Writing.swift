@@ -12,10 +12,11 @@ extension ClientConnectionHandler {
     private static let crlf = ByteBuffer(staticString: "\r\n")
     private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 
-    func writeResponseHead(_ head: ResponseHead, framing: HeaderRewriting.ClientFraming, isEventStream: Bool, connectionClose: Bool) {
+    func writeResponseHead(_ head: ResponseHead, framing: HeaderRewriting.ClientFraming, isEventStream: Bool, connectionClose: Bool,
+                           rewrittenLength: Int = 0) {
         var clientHead = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 64)
         HeaderRewriting.writeClientResponseHead(head, framing: framing, isEventStream: isEventStream,
-                                                closeAfter: connectionClose, into: &clientHead)
+                                                closeAfter: connectionClose, rewrittenLength: rewrittenLength, into: &clientHead)
         if isEventStream {
             // An event stream's head goes out at once, before any event.
             context.writeAndFlush(wrapOutboundOut(clientHead), promise: nil)

@@ -67,11 +67,13 @@ enum HeaderRewriting {
     }
 
     /// How the client receives a relayed body.
-    enum ClientFraming: Equatable {
+    enum ClientFraming {
         /// The upstream's own Content-Length (or no body) is kept; body bytes go through as they are.
         case asUpstream
-        /// A body the proxy rewrote (a filtered `tools/list` result): its own Content-Length.
-        case length(Int)
+        /// A body the proxy rewrote (a filtered `tools/list` result): the head carries the new
+        /// body's Content-Length (`rewrittenLength`). No payload here: this enum is compared on
+        /// every relayed body and header, and stays a single byte.
+        case rewritten
         /// Re-framed as chunks, for bodies the upstream chunked or delimited by closing.
         case chunked
         /// HTTP/1.0 client and no length: the body ends when the proxy closes the connection.
@@ -89,7 +91,8 @@ enum HeaderRewriting {
     /// arrived; for event streams, the headers that stop a reverse proxy in front of us from
     /// buffering events.
     static func writeClientResponseHead(
-        _ head: ResponseHead, framing: ClientFraming, isEventStream: Bool, closeAfter: Bool, into out: inout ByteBuffer
+        _ head: ResponseHead, framing: ClientFraming, isEventStream: Bool, closeAfter: Bool, rewrittenLength: Int = 0,
+        into out: inout ByteBuffer
     ) {
         var hasCacheControl = false
         head.bytes.withUnsafeReadableBytes { raw in
@@ -113,7 +116,7 @@ enum HeaderRewriting {
             }
         }
         if framing == .chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
-        if case .length(let length) = framing { writeField("content-length", String(length), into: &out) }
+        if framing == .rewritten { writeField("content-length", String(rewrittenLength), into: &out) }
         if isEventStream {
             out.writeStaticString("x-accel-buffering: no\r\n")
             if !hasCacheControl { out.writeStaticString("cache-control: no-cache\r\n") }

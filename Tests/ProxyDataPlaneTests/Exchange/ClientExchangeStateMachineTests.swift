@@ -257,7 +257,7 @@ struct ClientExchangeToolListTests {
         _ = ping.requestHead(D.postHead, verdict: D.forward, now: D.start)
         _ = ping.requestBody(ByteBuffer(string: D.ping))
         _ = ping.requestEnd(servesHeartbeat: false, now: D.start)
-        #expect(ping.exchange.toolListFilter == nil)
+        #expect(ping.exchange.toolList == nil)
         #expect(D.name(ping.upstreamResponseHead(D.plainResponse, now: D.start)) == "head 200 asUpstream")
     }
 
@@ -268,7 +268,7 @@ struct ClientExchangeToolListTests {
         #expect(D.name(m.upstreamResponseHead(D.responseHead("HTTP/1.1 200 OK\ncontent-type: text/event-stream\ncontent-length: 500\n"), now: D.start)) == "head 200 chunked stream")
         #expect(D.name(m.upstreamResponseBody(ByteBuffer(string: ": hi\n\ndata: {\"jsonrpc\""))) == "body chunked")
         #expect(D.name(m.upstreamResponseBody(ByteBuffer(string: ":\"2.0\",\"id\":1,\"result\":{\"tools\":[{\"name\":\"delete_x\"}]}}\n\n"))) == "body chunked")
-        #expect(m.exchange.eventStreamFilter?.filter.isDone == true)
+        #expect(m.exchange.toolList?.eventStream?.filter.isDone == true)
         #expect(D.name(m.upstreamResponseEnd()) == "finish chunked, log request → next")
     }
 }
