@@ -152,7 +152,7 @@ private struct JSONNodeParser {
         while index < bytes.count, bytes[index] != UInt8(ascii: "\\") {
             if bytes[index] == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                return String(validating: bytes[start..<index], as: UTF8.self)
+                return text(start..<index)
             }
             if bytes[index] < 0x20 { return nil }
             index += 1
@@ -162,7 +162,7 @@ private struct JSONNodeParser {
         var run = start
         func flush(_ end: Int) -> Bool {
             guard run < end else { return true }
-            guard let text = String(validating: bytes[run..<end], as: UTF8.self) else { return false }
+            guard let text = text(run..<end) else { return false }
             scalars.append(contentsOf: text.unicodeScalars)
             return true
         }
@@ -202,6 +202,15 @@ private struct JSONNodeParser {
             run = index
         }
         return nil
+    }
+
+    /// UTF-8 bytes as a String; nil when they are not valid UTF-8. ASCII, the usual case for the
+    /// fields the proxy reads, skips the generic validator, whose metadata lookups cost more per
+    /// request than the rest of the parse.
+    func text(_ range: Range<Int>) -> String? {
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[range]).assumingMemoryBound(to: UInt8.self)
+        if slice.allSatisfy({ $0 < 0x80 }) { return String(decoding: slice, as: UTF8.self) }
+        return String(validating: slice, as: UTF8.self)
     }
 
     mutating func hex4() -> UInt32? {
