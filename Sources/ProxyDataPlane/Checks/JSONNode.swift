@@ -18,6 +18,12 @@ public enum JSONNode: Equatable, Sendable {
         return members.first { $0.0 == key }?.1
     }
 
+    /// A JSON-RPC payload as its messages: a batch's members, or the one message.
+    var jsonRPCMessages: (messages: [JSONNode], isBatch: Bool) {
+        if case .array(let items) = self { return (items, true) }
+        return ([self], false)
+    }
+
     public var string: String? {
         if case .string(let text) = self { return text }
         return nil

@@ -45,9 +45,7 @@ public enum ToolCallCheck {
         guard let node = JSONNode.parse(body?.readableBytesView ?? ByteBuffer().readableBytesView, rejectingDuplicateKeys: true) else {
             return .ambiguous("the body names a key twice; the tool policy cannot tell which one the server would read")
         }
-        let messages: [JSONNode]
-        let isBatch: Bool
-        if case .array(let items) = node { (messages, isBatch) = (items, true) } else { (messages, isBatch) = ([node], false) }
+        let (messages, isBatch) = node.jsonRPCMessages
         if let mismatch = routing.mismatch(messages: messages, isBatch: isBatch) { return .ambiguous(mismatch) }
         if let refusal = refusal(in: node, policy: policy) { return .refuse(refusal) }
         return .forward(ToolListFilter(request: node, policy: policy))
@@ -56,9 +54,7 @@ public enum ToolCallCheck {
     /// The policy's refusal of a parsed message or batch, if any call in it names a refused tool.
     /// Shared with the stdio bridge, which sends messages upstream without a listener.
     public static func refusal(in node: JSONNode, policy: ToolPolicy) -> Refusal? {
-        let messages: [JSONNode]
-        let isBatch: Bool
-        if case .array(let items) = node { (messages, isBatch) = (items, true) } else { (messages, isBatch) = ([node], false) }
+        let (messages, isBatch) = node.jsonRPCMessages
         for message in messages where message["method"]?.string == "tools/call" {
             guard let tool = message["params"]?["name"]?.string else { continue }
             if !policy.allows(tool) {

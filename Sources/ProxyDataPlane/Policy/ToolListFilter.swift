@@ -24,7 +24,7 @@ public struct ToolListFilter: Equatable, Sendable {
     /// Nil when `request` (a message or a batch) asks no `tools/list`.
     public init?(request: JSONNode, policy: ToolPolicy) {
         let messages: [JSONNode]
-        if case .array(let items) = request { (messages, isBatch) = (items, true) } else { (messages, isBatch) = ([request], false) }
+        (messages, isBatch) = request.jsonRPCMessages
         awaitedIDs = messages.compactMap { $0["method"]?.string == "tools/list" ? $0["id"] : nil }
         guard !awaitedIDs.isEmpty else { return nil }
         self.policy = policy
