@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Ports for tests that must name a port before the process that binds it starts.
 public enum TestPorts {
@@ -8,11 +9,14 @@ public enum TestPorts {
     /// range. A port from that range (what binding port 0 returns) can be handed, between its
     /// release here and the test's own bind, to any client socket's source port or any port-0
     /// listener of the tests running in parallel; below the range only another call of this
-    /// function could pick it, at random among thousands.
+    /// function could pick it, at random among thousands — so no port is handed out twice in one
+    /// test process: two tests whose proxies start slowly could otherwise both be given a port
+    /// that neither has bound yet (seen once in CI as a reload test's `bind_failed`).
     public static func free() throws -> Int {
         let ceiling = ephemeralRangeStart()
         for _ in 0..<200 {
             let port = Int.random(in: 20_000..<ceiling)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
             guard let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .bind(host: "127.0.0.1", port: port).wait() else { continue }
             try channel.close().wait()
@@ -23,6 +27,9 @@ public enum TestPorts {
         try channel.close().wait()
         return port
     }
+
+    /// Every port `free()` has returned in this process.
+    private static let handedOut = Mutex(Set<Int>())
 
     /// The first port of Linux's ephemeral range (`ip_local_port_range`); 32768 where it cannot be
     /// read, which is below macOS's range too.
