@@ -27,8 +27,11 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
+        // glibc's posix_spawn_file_actions_addclosefrom_np, for programs the proxy (secret_command)
+        // and the tests start without handing them every open descriptor.
+        .systemLibrary(name: "CPosixSpawn"),
         .target(name: "ProxyConfig", dependencies: [
-            "CYAML", "ProxyLogging",
+            "CYAML", "CPosixSpawn", "ProxyLogging",
             // Client certificates are checked (readable, matching, in date) at the key that names them.
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
@@ -90,6 +93,7 @@ let package = Package(
         .target(
             name: "ProxyTestSupport",
             dependencies: [
+                "CPosixSpawn",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import ProxyConfig
 
@@ -43,6 +46,16 @@ struct SecretCommandTests {
     func minimalEnvironment() {
         let (result, _) = load(script: #"read line; printf '%s|%s|%s|%s' "$SEED" "$OTHER" "$HOME" "${line:-eof}""#, extra: "secret_command_env: [SEED]")
         #expect(secret(result) == "seed-value||/tmp|eof")
+    }
+
+    @Test("the command inherits stdin, stdout and stderr only, not the proxy's other descriptors")
+    func noInheritedDescriptors() throws {
+        // A descriptor without close-on-exec, as NIO opens its sockets.
+        var descriptors: [Int32] = [0, 0]
+        try #require(pipe(&descriptors) == 0)
+        defer { descriptors.forEach { close($0) } }
+        let (result, _) = load(script: "for fd in \(descriptors[0]) \(descriptors[1]); do [ -e /proc/$$/fd/$fd ] && printf 'inherited %s ' $fd; done; echo clean")
+        #expect(secret(result) == "clean")
     }
 
     @Test("a non-zero exit is an error at the key quoting stderr, never stdout")

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import CPosixSpawn
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -35,6 +36,17 @@ enum SecretCommand {
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
         for descriptor in stdoutPipe + stderrPipe { posix_spawn_file_actions_addclose(&actions, descriptor) }
+        // Nothing else crosses: NIO opens its sockets without close-on-exec, so the command (and
+        // any agent it leaves running) would otherwise hold the listeners and every connection
+        // open, and a connection the proxy closes would not end while the command runs.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        #if canImport(Darwin)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_CLOEXEC_DEFAULT))
+        #else
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        #endif
 
         let arguments = argv.map { strdup($0) } + [nil]
         let variables = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -43,7 +55,7 @@ enum SecretCommand {
             for pointer in variables { free(pointer) }
         }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, nil, arguments, variables)
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, arguments, variables)
         close(stdoutPipe[1])
         close(stderrPipe[1])
         defer {
