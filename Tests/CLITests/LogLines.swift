@@ -6,9 +6,9 @@ import NIOConcurrencyHelpers
 final class LogLines: Sendable {
     private let lines = NIOLockedValueBox<[String]>([])
 
-    init(_ pipe: Pipe) {
+    /// - Parameter handle: the read end of a child's stdout or stderr.
+    init(_ handle: FileHandle) {
         let lines = self.lines
-        let handle = pipe.fileHandleForReading
         Thread.detachNewThread {
             var buffer = Data()
             while true {

@@ -72,13 +72,9 @@ struct PrometheusScrapeTests {
               - targets: ["127.0.0.1:\(adminPort)"]
         """.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
         let prometheusPort = try TestPorts.free()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: prometheus)
-        server.arguments = ["--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/data",
-                            "--web.listen-address=127.0.0.1:\(prometheusPort)", "--log.level=warn"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let server = try ChildProcess(prometheus, ["--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/data",
+                                                   "--web.listen-address=127.0.0.1:\(prometheusPort)", "--log.level=warn"],
+                                      stdout: .null, stderr: .null)
         defer {
             server.terminate()
             server.waitUntilExit()

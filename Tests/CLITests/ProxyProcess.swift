@@ -1,4 +1,6 @@
 import Foundation
+import NIOConcurrencyHelpers
+import ProxyTestSupport
 
 /// The real `mcp-auth-proxy` binary, run as a child process with a chosen environment.
 struct ProxyProcess {
@@ -17,37 +19,39 @@ struct ProxyProcess {
         var stderr: String
     }
 
-    let process = Process()
-    let stdout = Pipe()
-    let stderr = Pipe()
+    let process: ChildProcess
+    /// The proxy's stdout and stderr, read by the test.
+    var stdout: FileHandle { process.output! }
+    var stderr: FileHandle { process.errors! }
 
     init(_ arguments: [String], environment: [String: String], directory: URL? = nil) throws {
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
-        process.currentDirectoryURL = directory ?? Self.packageRoot
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
+        process = try ChildProcess(Self.binary.path, arguments, environment: environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a },
+                                   directory: (directory ?? Self.packageRoot).path)
     }
 
     /// Runs to completion and collects everything it printed.
     static func run(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws -> Output {
         let child = try ProxyProcess(arguments, environment: environment, directory: directory)
-        let out = child.stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = child.stderr.fileHandleForReading.readDataToEndOfFile()
-        child.process.waitUntilExit()
-        return Output(status: child.process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        // stderr is read on another thread, so that neither pipe can fill while the other is read.
+        let err = NIOLockedValueBox(Data())
+        let errorsRead = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            err.withLockedValue { $0 = child.stderr.readDataToEndOfFile() }
+            errorsRead.signal()
+        }
+        let out = child.stdout.readDataToEndOfFile()
+        errorsRead.wait()
+        let status = child.process.waitUntilExit()
+        return Output(status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err.withLockedValue { $0 }, as: UTF8.self))
     }
 
     /// Reads stderr lines until `count` lines with event `listening` arrived (or the process ended).
     func waitUntilListening(count: Int, timeout: Double = 20) -> [String] {
         var lines: [String] = []
         var buffer = Data()
-        let handle = stderr.fileHandleForReading
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline, lines.filter({ $0.contains(#""event":"listening""#) }).count < count {
-            let data = handle.availableData
+            let data = stderr.availableData
             if data.isEmpty { break }
             buffer += data
             while let newline = buffer.firstIndex(of: 0x0A) {
@@ -61,9 +65,8 @@ struct ProxyProcess {
     /// Sends SIGTERM and collects the rest of stderr and the exit status.
     func terminate() -> (status: Int32, rest: String) {
         process.terminate()
-        let rest = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: rest, as: UTF8.self))
+        let rest = stderr.readDataToEndOfFile()
+        return (process.waitUntilExit(), String(decoding: rest, as: UTF8.self))
     }
 }
 

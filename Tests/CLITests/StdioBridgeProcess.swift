@@ -1,13 +1,10 @@
 import Foundation
-import NIOConcurrencyHelpers
+import ProxyTestSupport
 
 /// `mcp-auth-proxy stdio` as an MCP client launches it: messages written to its stdin, stdout
 /// read line by line as messages, stderr kept as log lines.
 final class StdioBridgeProcess {
-    let process = Process()
-    private let stdin = Pipe()
-    private let stdoutPipe = Pipe()
-    private let stderrPipe = Pipe()
+    let process: ChildProcess
     let stdout: LogLines
     let log: LogLines
 
@@ -16,23 +13,18 @@ final class StdioBridgeProcess {
     }
 
     init(arguments: [String], environment: [String: String]) throws {
-        process.executableURL = ProxyProcess.binary
-        process.arguments = arguments
-        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
-        process.standardInput = stdin
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        try process.run()
-        stdout = LogLines(stdoutPipe)
-        log = LogLines(stderrPipe)
+        process = try ChildProcess(ProxyProcess.binary.path, arguments, environment: environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a },
+                                   stdin: .pipe)
+        stdout = LogLines(process.output!)
+        log = LogLines(process.errors!)
     }
 
     func send(_ line: String) {
-        stdin.fileHandleForWriting.write(Data((line + "\n").utf8))
+        process.input!.write(Data((line + "\n").utf8))
     }
 
     func closeInput() {
-        try? stdin.fileHandleForWriting.close()
+        try? process.input!.close()
     }
 
     /// The messages written to stdout so far, parsed (a line that is not JSON fails the test).
@@ -61,8 +53,6 @@ final class StdioBridgeProcess {
 
     /// Waits for the process to exit; nil if it is still running after `timeout`.
     func exitStatus(timeout: Double = 15) async -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        return process.isRunning ? nil : process.terminationStatus
+        await process.exitStatus(timeout: timeout)
     }
 }

@@ -187,16 +187,9 @@ struct StdioCommandTests {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("stdio-out-" + UUID().uuidString)
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
-        let process = Process()
-        process.executableURL = ProxyProcess.binary
-        process.arguments = ["stdio", "--config", config(upstream: 1).path]
-        process.environment = ["BRIDGE_SECRET": Self.secret]
-        let stderr = Pipe()
-        process.standardInput = Pipe()
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = stderr
-        try process.run()
-        let logged = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let process = try ChildProcess(ProxyProcess.binary.path, ["stdio", "--config", config(upstream: 1).path], environment: ["BRIDGE_SECRET": Self.secret],
+                                       stdin: .pipe, stdout: .file(try FileHandle(forWritingTo: output)))
+        let logged = String(decoding: process.errors!.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 1)
         #expect(logged.contains("stdin and stdout must be pipes, sockets or a terminal"), "\(logged)")
@@ -239,23 +232,17 @@ struct StdioBackpressureTests {
     func clientNotReading() async throws {
         let upstream = try await TestUpstream(secret: StdioCommandTests.secret)
         let config = StdioCommandTests().config(upstream: upstream.port, path: "/rpc-firehose")
-        let process = Process()
-        process.executableURL = ProxyProcess.binary
-        process.arguments = ["stdio", "--config", config.path]
-        process.environment = ["BRIDGE_SECRET": StdioCommandTests.secret, "PATH": "/usr/bin:/bin"]
-        let stdin = Pipe(), stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout  // never read
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(#"{"jsonrpc":"2.0","id":1,"method":"flood"}"#.utf8 + [0x0A]))
+        let process = try ChildProcess(ProxyProcess.binary.path, ["stdio", "--config", config.path],
+                                       environment: ["BRIDGE_SECRET": StdioCommandTests.secret, "PATH": "/usr/bin:/bin"],
+                                       stdin: .pipe, stdout: .pipe /* never read */, stderr: .null)
+        process.input!.write(Data(#"{"jsonrpc":"2.0","id":1,"method":"flood"}"#.utf8 + [0x0A]))
         try await Task.sleep(for: .seconds(3))
         let stalledAt = upstream.streamedBytes
         try await Task.sleep(for: .seconds(1))
         let residentKiB = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
             .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
         await upstream.stop()
         #expect(stalledAt > 0, "the stream started")

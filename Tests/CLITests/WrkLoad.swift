@@ -4,8 +4,7 @@ import ProxyTestSupport
 /// wrk sending JSON-RPC `ping` POSTs, started in the background so a test can act while it runs.
 /// Waiting for it never blocks a thread of the test pool, which the whole suite shares.
 final class WrkLoad {
-    private let process = Process()
-    private let output = Pipe()
+    private let process: ChildProcess
     private let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("wrk-\(UUID().uuidString)")
 
     /// - Parameter arguments: wrk options besides the script and URL, e.g. `["-t1", "-c8", "-d4s"]`.
@@ -17,14 +16,11 @@ final class WrkLoad {
         wrk.body = '{"jsonrpc":"2.0","id":1,"method":"ping"}'
         wrk.headers["Content-Type"] = "application/json"
         """.write(to: script, atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = arguments + ["-s", script.path, url]
-        process.standardOutput = output
-        try process.run()
+        process = try ChildProcess(wrk, arguments + ["-s", script.path, url], stderr: .null)
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        process.terminate()
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -33,7 +29,7 @@ final class WrkLoad {
     /// wrk's report once it has finished.
     func report() async throws -> String {
         while process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return String(decoding: process.output!.readDataToEndOfFile(), as: UTF8.self)
     }
 
     /// The requests wrk saw completed, from its "N requests in" line (-1 when absent).

@@ -14,22 +14,12 @@ public enum ToolProcess {
     }
 
     public static func run(_ path: String, _ arguments: [String], input: [UInt8]? = nil, directory: URL? = nil) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let stdin = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        try process.run()
-        if let input {
-            stdin.fileHandleForWriting.write(Data(input))
-            try stdin.fileHandleForWriting.close()
+        let process = try ChildProcess(path, arguments, directory: directory?.path, stdin: input == nil ? .null : .pipe, stderr: .stdout)
+        if let input, let stdin = process.input {
+            stdin.write(Data(input))
+            try stdin.close()
         }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, text: text)
+        let text = String(decoding: process.output!.readDataToEndOfFile(), as: UTF8.self)
+        return Output(status: process.waitUntilExit(), text: text)
     }
 }
