@@ -31,6 +31,17 @@ struct ClientConfigCommand: ParsableCommand {
     @Flag(name: .long, help: "Launch the stdio bridge even where the client takes a URL.")
     var stdio = false
 
+    @Option(name: .long, help: "With client_auth: bearer, the variable Claude Code's and Cursor's snippets read your client token from.")
+    var tokenEnv = "MCP_AUTH_PROXY_TOKEN"
+
+    func validate() throws {
+        let first = tokenEnv.unicodeScalars.first
+        guard let first, first == "_" || ("A"..."Z").contains(first) || ("a"..."z").contains(first),
+              tokenEnv.unicodeScalars.allSatisfy({ $0 == "_" || ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) }) else {
+            throw ValidationError("--token-env must be a variable name (letters, digits and _, not starting with a digit)")
+        }
+    }
+
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let request = ConfigRequest(configPath: config, profileNames: profile.map { [$0] } ?? [], environment: environment)
@@ -43,7 +54,7 @@ struct ClientConfigCommand: ParsableCommand {
         }
         let snippet = ClientSnippet(client: client.client, profile: chosen, binary: Self.executablePath(),
                                     configPath: Self.absoluteConfigPath(config ?? environment["MCP_AUTH_PROXY_CONFIG"], loaded: loaded),
-                                    stdio: stdio)
+                                    stdio: stdio, tokenVariable: tokenEnv)
         print(snippet.text)
         for note in snippet.notes { StandardError.write("note: \(note)\n") }
     }
