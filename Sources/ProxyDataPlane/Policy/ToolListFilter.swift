@@ -5,7 +5,9 @@ import ProxyConfig
 /// and removes refused tools from `result.tools` in the responses that carry those ids, leaving
 /// every other field (`nextCursor` included) as it was. Messages are matched on their id rather
 /// than their shape, so a server cannot slip a list past it in a response it labels otherwise,
-/// and nothing else is touched. Shared by the listener (JSON and event-stream responses) and the
+/// and nothing else is touched. Ids are matched the way clients match them, not only as written:
+/// the TypeScript SDK looks a response up by `Number(id)` and the Python SDK by `==`, so `7.0`
+/// and `"7"` both answer a request `7`; any such answer is filtered (`ClientMatchedID`). Shared by the listener (JSON and event-stream responses) and the
 /// stdio bridge.
 public struct ToolListFilter: Equatable, Sendable {
     /// Why a response to a `tools/list` request cannot be filtered: the client then gets a
@@ -47,7 +49,8 @@ public struct ToolListFilter: Equatable, Sendable {
     }
 
     private mutating func filterResponse(_ message: JSONNode) -> JSONNode? {
-        guard message["method"] == nil, let id = message["id"], let index = awaitedIDs.firstIndex(of: id) else { return nil }
+        guard message["method"] == nil, let id = message["id"].map(ClientMatchedID.init),
+              let index = awaitedIDs.firstIndex(where: { id.answers(ClientMatchedID($0)) }) else { return nil }
         awaitedIDs.remove(at: index)
         guard case .array(let tools)? = message["result"]?["tools"] else { return nil }
         let kept = tools.filter { tool in tool["name"]?.string.map(policy.allows) ?? true }

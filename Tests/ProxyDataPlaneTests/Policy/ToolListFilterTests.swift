@@ -47,6 +47,15 @@ struct ToolListFilterTests {
         #expect(tools.first?["description"] as? String == "Runs search_issues \u{2014} \"quoted\", café, a/b")
     }
 
+    @Test("an id a client would take for the request's is filtered too: 7.0, \"7\", \" 7 \", \"0x7\", 7e0; 8, \"seven\" and null are not",
+          arguments: [("7.0", true), (#""7""#, true), (#"" 7\n""#, true), (#""0x7""#, true), ("7e0", true), ("8", false), (#""seven""#, false), ("null", false)])
+    func clientMatchedIDs(id: String, filtered: Bool) throws {
+        var filter = try #require(Self.filter(Self.listRequest))
+        let response = try #require(JSONNode.parse(Array(TestUpstream.toolListResponse(id: id).utf8)))
+        #expect((filter.filter(response) != nil) == filtered)
+        #expect(filter.isDone == filtered, "a client takes it as the answer, so nothing more is awaited")
+    }
+
     @Test("responses to other ids, notifications, errors and lists with nothing refused are left alone")
     func leavesOthers() throws {
         var filter = try #require(Self.filter(Self.listRequest))
