@@ -4,12 +4,23 @@
 #include <spawn.h>
 
 #if defined(__GLIBC__)
-/* In glibc since 2.34, but declared only under _GNU_SOURCE, which Swift's Glibc module is built
-   without. A spawned program must not inherit the parent's descriptors: SwiftNIO opens its
-   sockets without close-on-exec. */
+/* In glibc since 2.34 and 2.29, but declared only under _GNU_SOURCE, which Swift's Glibc module
+   is built without. */
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
-/* Since glibc 2.29, under _GNU_SOURCE as well: the child's working directory. */
 extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
 #endif
+
+/* The spawned program gets descriptors 0, 1 and 2 and nothing else. SwiftNIO opens its sockets
+   without close-on-exec, so without this a child (and anything it leaves running) holds every
+   listener and connection of the parent open. */
+static inline int c_posix_spawn_close_inherited(posix_spawn_file_actions_t *actions, posix_spawnattr_t *attributes) {
+#if defined(__APPLE__)
+    (void)actions;
+    return posix_spawnattr_setflags(attributes, POSIX_SPAWN_CLOEXEC_DEFAULT);
+#else
+    (void)attributes;
+    return posix_spawn_file_actions_addclosefrom_np(actions, 3);
+#endif
+}
 
 #endif

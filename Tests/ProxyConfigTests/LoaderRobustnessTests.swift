@@ -1,27 +1,16 @@
 import Foundation
+import ProxyTestSupport
 import Testing
 @testable import ProxyConfig
 
 /// No input, however broken, may crash or hang the loader.
 @Suite("loader robustness")
 struct LoaderRobustnessTests {
-    /// A small deterministic generator so that a failure reproduces.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let alphabet = Array(" \n\t:-[]{},&*!|>'\"#%@`?<=~0123456789abcxyz_/.\\\u{0}\u{7F}é".unicodeScalars)
 
     @Test("thousands of random and mutated documents never crash or hang the loader")
     func fuzz() {
-        var rng = SplitMix(state: 42)
+        var rng = SeededRandom(seed: 42)
         let seed = Array(profileYAML("signing: {algorithm: hmac-sha256}\nallowed_origins: [\"https://a.example\"]\nbase: &b {x: 1}").unicodeScalars)
         let fixture = ConfigFixture()
         var rejected = 0

@@ -1,7 +1,7 @@
+import CPosixSpawn
 import Foundation
 import Synchronization
 #if canImport(Glibc)
-import CPosixSpawn
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -81,11 +81,7 @@ public final class ChildProcess: Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        #if canImport(Darwin)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_CLOEXEC_DEFAULT))
-        #else
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-        #endif
+        c_posix_spawn_close_inherited(&actions, &attributes)
         if let directory { posix_spawn_file_actions_addchdir_np(&actions, directory) }
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]

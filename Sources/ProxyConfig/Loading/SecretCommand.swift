@@ -1,6 +1,6 @@
+import CPosixSpawn
 #if canImport(Glibc)
 import Glibc
-import CPosixSpawn
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -36,17 +36,13 @@ enum SecretCommand {
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
         for descriptor in stdoutPipe + stderrPipe { posix_spawn_file_actions_addclose(&actions, descriptor) }
-        // Nothing else crosses: NIO opens its sockets without close-on-exec, so the command (and
-        // any agent it leaves running) would otherwise hold the listeners and every connection
-        // open, and a connection the proxy closes would not end while the command runs.
+        // Nothing else crosses: the command (and any agent it leaves running) would otherwise
+        // hold the listeners and every connection open, and a connection the proxy closes would
+        // not end while the command runs.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        #if canImport(Darwin)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_CLOEXEC_DEFAULT))
-        #else
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-        #endif
+        c_posix_spawn_close_inherited(&actions, &attributes)
 
         let arguments = argv.map { strdup($0) } + [nil]
         let variables = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import ProxyConfig
+import ProxyTestSupport
 import Testing
 @testable import ProxyDataPlane
 
@@ -184,23 +185,4 @@ struct ToolPolicyRobustnessTests {
         _ = try parser.next()
         return try #require(parser.head)
     }
-}
-
-/// SplitMix64: the same cases on every run and every machine.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func chance(_ times: Int, in outOf: Int) -> Bool { next(outOf) < times }
-    mutating func pick<T>(_ items: [T]) -> T { items[next(items.count)] }
 }
