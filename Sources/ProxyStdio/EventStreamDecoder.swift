@@ -48,12 +48,10 @@ struct EventStreamDecoder {
             guard hasData else { return nil }
             return Event(data: data.joined(separator: "\n"), id: eventID)
         }
-        if bytes.first == UInt8(ascii: ":") { return nil }
-        let colon = bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.endIndex
-        let field = String(decoding: bytes[..<colon], as: UTF8.self)
-        var valueStart = colon < bytes.endIndex ? colon + 1 : colon
-        if valueStart < bytes.endIndex, bytes[valueStart] == 0x20 { valueStart += 1 }
-        let value = String(decoding: bytes[valueStart...], as: UTF8.self)
+        let line = EventStreamField(bytes)
+        if line.isComment { return nil }
+        let field = String(decoding: line.name, as: UTF8.self)
+        let value = String(decoding: line.value, as: UTF8.self)
         switch field {
         case "data":
             data.append(value)

@@ -153,12 +153,8 @@ struct EventStreamToolListFilter {
 
     /// The value of a `data` field line (`data`, `data:value` or `data: value`); nil for other fields.
     private static func dataValue(_ line: ByteBufferView.SubSequence) -> ByteBufferView.SubSequence? {
-        guard line.starts(with: "data".utf8) else { return nil }
-        var value = line.dropFirst(4)
-        guard let colon = value.first else { return value }
-        guard colon == UInt8(ascii: ":") else { return nil }
-        value = value.dropFirst()
-        return value.first == UInt8(ascii: " ") ? value.dropFirst() : value
+        let field = EventStreamField(line)
+        return field.named("data") ? field.value : nil
     }
 
     private static func append(_ bytes: ByteBuffer, to output: inout ByteBuffer?) {
