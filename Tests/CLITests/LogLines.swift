@@ -5,15 +5,20 @@ import NIOConcurrencyHelpers
 /// line with a timeout instead of blocking in a read.
 final class LogLines: Sendable {
     private let lines = NIOLockedValueBox<[String]>([])
+    /// The writer closed its end (the process exited): no line will come any more.
+    private let ended = NIOLockedValueBox(false)
 
     /// - Parameter handle: the read end of a child's stdout or stderr.
     init(_ handle: FileHandle) {
-        let lines = self.lines
+        let (lines, ended) = (self.lines, self.ended)
         Thread.detachNewThread {
             var buffer = Data()
             while true {
                 let data = handle.availableData
-                if data.isEmpty { return }
+                if data.isEmpty {
+                    ended.withLockedValue { $0 = true }
+                    return
+                }
                 buffer += data
                 while let newline = buffer.firstIndex(of: 0x0A) {
                     let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
@@ -28,13 +33,15 @@ final class LogLines: Sendable {
 
     func count(_ event: String) -> Int { all.filter { $0.contains(#""event":"\#(event)""#) }.count }
 
-    /// Waits until `count` lines of `event` have been written; returns them (fewer on timeout).
+    /// Waits until `count` lines of `event` have been written; returns them (fewer on timeout, or
+    /// at once when the process has exited without writing them).
     @discardableResult
     func wait(for event: String, count: Int = 1, timeout: Double = 10) async -> [String] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
+            let finished = ended.withLockedValue { $0 }
             let matching = all.filter { $0.contains(#""event":"\#(event)""#) }
-            if matching.count >= count { return matching }
+            if matching.count >= count || finished { return matching }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return all.filter { $0.contains(#""event":"\#(event)""#) }
