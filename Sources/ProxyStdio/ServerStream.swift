@@ -32,6 +32,7 @@ extension StdioBridge {
         var headers = [("accept", "text/event-stream")] + sessionHeaders
         if let lastEventID = server.lastEventID { headers.append(("last-event-id", lastEventID)) }
         let call = BridgeCall(purpose: .stream, bridge: self, maximumMessageBytes: settings.maximumMessageBytes)
+        call.toolListFilter = runtime.profile.toolPolicy.map { ToolListFilter.replayedResponses(policy: $0) }
         server.state = .open(call)
         start(call, method: "GET", headers: headers, body: nil)
     }

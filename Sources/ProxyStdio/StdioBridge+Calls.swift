@@ -35,9 +35,18 @@ extension StdioBridge {
         } else if case .array(let items) = node {
             for item in items where item["method"] == nil { if let id = item["id"] { call.markAnswered(id) } }
         }
-        if call.toolListFilter != nil, let filtered = call.toolListFilter!.filter(node) {
-            writeLine(Array(filtered.serialized.utf8))
-            return
+        if call.toolListFilter?.isDone == false {
+            // Which of two same-named keys the client reads is unknown: no response passes that way.
+            guard node["method"] != nil || JSONNode.parse(bytes, rejectingDuplicateKeys: true) != nil else {
+                log(.warning, "stdio_tool_list_unfilterable") { $0.field("bytes", bytes.count) }
+                let answer = call.toolListFilter!.failureResponse(.notJSON, profile: settings.profileName)
+                if !answer.isEmpty { writeLine(Array(answer.utf8)) }
+                return
+            }
+            if let filtered = call.toolListFilter!.filter(node) {
+                writeLine(Array(filtered.serialized.utf8))
+                return
+            }
         }
         writeLine(bytes)
     }

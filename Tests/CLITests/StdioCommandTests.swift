@@ -182,6 +182,19 @@ struct StdioCommandTests {
         await upstream.stop()
     }
 
+    @Test("a tools/list response that names a key twice gets an error, never the list")
+    func toolListNamingAKeyTwice() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port, path: "/tools-twice", extra: "tools:\n  deny: [\"*delete*\"]"))
+        bridge.send(#"{"jsonrpc":"2.0","id":"l1","method":"tools/list","params":{}}"#)
+        let response = try #require(await bridge.response(id: #""l1""#))
+        #expect((response["error"] as? [String: Any])?["code"] as? Int == -32603, "\(response)")
+        #expect(!bridge.stdout.all.joined().contains("delete_repo"))
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        await upstream.stop()
+    }
+
     @Test("stdout redirected to a regular file: a clear error and exit 1, not a trap")
     func regularFileOutput() throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("stdio-out-" + UUID().uuidString)

@@ -174,6 +174,13 @@ private final class UpstreamHandler: ChannelInboundHandler {
         if path.hasSuffix("/rpc") || path.hasSuffix("/rpc-expiring") || path.hasSuffix("/rpc-streaming") {
             return rpc(context, head: head, received: received, expiring: path.hasSuffix("/rpc-expiring"))
         }
+        if path.hasSuffix("/tools-twice") {
+            // `result` named twice: the first holds only allowed tools, the last every tool.
+            let request = (try? JSONSerialization.jsonObject(with: Data(received.body.utf8))) as? [String: Any]
+            let id = (request?["id"] as? String).map { "\"\($0)\"" } ?? "null"
+            let body = #"{"jsonrpc":"2.0","id":\#(id),"result":{"tools":[{"name":"search_issues"}]},"# + TestUpstream.toolListResponse(id: id).dropFirst(#"{"jsonrpc":"2.0","id":\#(id),"#.count)
+            return write(context, status: .ok, headers: [("content-type", "application/json")], body: String(body))
+        }
         if let framing = TestUpstream.ToolListFraming.allCases.first(where: { path.hasSuffix("/tools-\($0.rawValue)") }) {
             return toolList(context, received: received, framing: framing)
         }
@@ -251,7 +258,8 @@ private final class UpstreamHandler: ChannelInboundHandler {
     private func toolList(_ context: ChannelHandlerContext, received: TestUpstream.Received, framing: TestUpstream.ToolListFraming) {
         let request = (try? JSONSerialization.jsonObject(with: Data(received.body.utf8))) as? [String: Any]
         let id = request?["id"].flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.fragmentsAllowed]) }
-        let message = TestUpstream.toolListResponse(id: id.map { String(decoding: $0, as: UTF8.self) } ?? "null")
+        // A GET stream replays the response to an earlier POST's request 3, as on SSE resumption.
+        let message = TestUpstream.toolListResponse(id: received.method == "GET" ? "3" : id.map { String(decoding: $0, as: UTF8.self) } ?? "null")
         var headers: HTTPHeaders = ["content-type": framing == .sse ? "text/event-stream" : "application/json"]
         let body: String
         switch framing {

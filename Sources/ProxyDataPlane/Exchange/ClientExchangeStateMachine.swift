@@ -181,7 +181,7 @@ struct ClientExchangeStateMachine {
             let body = exchange.body
             exchange.body = nil
             return .forward(UpstreamRequest(head: exchange.head!, target: exchange.upstreamTarget, body: body, exchangeNumber: exchange.number,
-                                            responseIsFiltered: exchange.toolList != nil))
+                                            responseIsFiltered: exchange.toolList != nil || (exchange.method == "GET" && configuration.toolPolicy != nil)))
         case .idle, .awaitingUpstream, .relaying, .collectingToolList, .heartbeat, .closing, .lingering, .closed:
             preconditionFailure("request end while \(state)")
         }
@@ -239,6 +239,9 @@ struct ClientExchangeStateMachine {
             exchange.status = head.status
             exchange.isEventStream = head.isEventStream
             var framing = HeaderRewriting.clientFraming(for: head, clientIsHTTP11: exchange.isHTTP11)
+            if exchange.method == "GET", let policy = configuration.toolPolicy, head.isEventStream {
+                exchange.toolList = ToolListResponse(filter: .replayedResponses(policy: policy))
+            }
             if let toolList = exchange.toolList, (200..<300).contains(head.status), head.framing != .none {
                 guard head.isEventStream else { return collectToolList(head, forwardedAt: forwardedAt) }
                 // Filtered events change length: the client's framing is the proxy's own.

@@ -77,6 +77,8 @@ struct EventStreamToolListFilter {
 
     private mutating func fail(_ failure: ToolListFilter.Failure) -> Output {
         pending = nil
+        // A GET stream awaits no id to answer: it just ends.
+        guard !filter.awaitedIDs.isEmpty else { return .failed(failure, answer: ByteBuffer()) }
         let answer = "event: message\ndata: " + filter.failureResponse(failure, profile: profile) + "\n\n"
         return .failed(failure, answer: ByteBuffer(string: answer))
     }
@@ -133,7 +135,12 @@ struct EventStreamToolListFilter {
             data += value
         }
         guard data.contains(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) else { return .unchanged }
-        guard let message = JSONNode.parse(data, rejectingDuplicateKeys: true) else { return .notJSON }
+        guard let message = JSONNode.parse(data, rejectingDuplicateKeys: true) else {
+            guard filter.awaitsAnyResponse else { return .notJSON }
+            // On a GET stream: what no client can read as JSON passes as it came; a message that
+            // names a key twice is dropped, since which list a client would read is unknown.
+            return JSONNode.parse(data) == nil ? .unchanged : .rewritten(ByteBuffer())
+        }
         guard let filtered = filter.filter(message) else { return .unchanged }
         var out = ByteBuffer()
         var wroteData = false

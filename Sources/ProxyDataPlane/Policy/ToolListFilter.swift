@@ -7,8 +7,8 @@ import ProxyConfig
 /// than their shape, so a server cannot slip a list past it in a response it labels otherwise,
 /// and nothing else is touched. Ids are matched the way clients match them, not only as written:
 /// the TypeScript SDK looks a response up by `Number(id)` and the Python SDK by `==`, so `7.0`
-/// and `"7"` both answer a request `7`; any such answer is filtered (`ClientMatchedID`). Shared by the listener (JSON and event-stream responses) and the
-/// stdio bridge.
+/// and `"7"` both answer a request `7`; any such answer is filtered (`ClientMatchedID`). Shared
+/// by the listener (JSON and event-stream responses) and the stdio bridge.
 public struct ToolListFilter: Equatable, Sendable {
     /// Why a response to a `tools/list` request cannot be filtered: the client then gets a
     /// JSON-RPC error instead, never the list unfiltered.
@@ -30,10 +30,29 @@ public struct ToolListFilter: Equatable, Sendable {
         awaitedIDs = messages.compactMap { $0["method"]?.string == "tools/list" ? $0["id"] : nil }
         guard !awaitedIDs.isEmpty else { return nil }
         self.policy = policy
+        awaitsAnyResponse = false
+    }
+
+    /// On a GET stream: every response is filtered, whatever its id (`replayedResponses`).
+    public let awaitsAnyResponse: Bool
+
+    /// The responses a GET stream may carry. A server that resumes a broken POST stream there
+    /// (SSE resumption with `Last-Event-ID`) replays that stream's responses, a `tools/list` one
+    /// among them, and nothing on the GET request says which ids they answer. So on a GET stream
+    /// every response that carries `result.tools` is filtered, and the filter is never done.
+    public static func replayedResponses(policy: ToolPolicy) -> ToolListFilter {
+        ToolListFilter(policy: policy)
+    }
+
+    private init(policy: ToolPolicy) {
+        self.policy = policy
+        awaitedIDs = []
+        isBatch = false
+        awaitsAnyResponse = true
     }
 
     /// Every awaited response has been seen: the rest of the exchange needs no filtering.
-    public var isDone: Bool { awaitedIDs.isEmpty }
+    public var isDone: Bool { awaitedIDs.isEmpty && !awaitsAnyResponse }
 
     /// One upstream message, or a batch of them. Responses to awaited ids stop being awaited;
     /// the result is the message with refused tools removed, or nil when nothing had to change.
@@ -49,9 +68,12 @@ public struct ToolListFilter: Equatable, Sendable {
     }
 
     private mutating func filterResponse(_ message: JSONNode) -> JSONNode? {
-        guard message["method"] == nil, let id = message["id"].map(ClientMatchedID.init),
-              let index = awaitedIDs.firstIndex(where: { id.answers(ClientMatchedID($0)) }) else { return nil }
-        awaitedIDs.remove(at: index)
+        guard message["method"] == nil, let id = message["id"].map(ClientMatchedID.init) else { return nil }
+        if let index = awaitedIDs.firstIndex(where: { id.answers(ClientMatchedID($0)) }) {
+            awaitedIDs.remove(at: index)
+        } else if !awaitsAnyResponse {
+            return nil
+        }
         guard case .array(let tools)? = message["result"]?["tools"] else { return nil }
         let kept = tools.filter { tool in tool["name"]?.string.map(policy.allows) ?? true }
         guard kept.count < tools.count else { return nil }

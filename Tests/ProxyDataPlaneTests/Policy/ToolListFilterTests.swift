@@ -47,6 +47,26 @@ struct ToolListFilterTests {
         #expect(tools.first?["description"] as? String == "Runs search_issues \u{2014} \"quoted\", café, a/b")
     }
 
+    @Test("on a GET stream every response's list is filtered, whatever its id; a key named twice drops the event; what is not JSON passes")
+    func replayedResponses() throws {
+        var filter = ToolListFilter.replayedResponses(policy: Self.policy)
+        for id in ["3", #""x""#, "null"] {
+            let response = try #require(JSONNode.parse(Array(TestUpstream.toolListResponse(id: id).utf8)))
+            #expect(filter.filter(response).map(Self.names) == ["search_issues", "get_issue"])
+        }
+        let notification = try #require(JSONNode.parse(Array(#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#.utf8)))
+        #expect(filter.filter(notification) == nil && !filter.isDone)
+
+        var stream = EventStreamToolListFilter(filter: filter, limit: 1 << 20, profile: "p")
+        let twice = #"{"jsonrpc":"2.0","id":3,"result":{"tools":[]},"result":{"tools":[{"name":"delete_repo"}]}}"#
+        let events = "data: not json\n\n" + "data: " + twice + "\n\n" + "data: {\"jsonrpc\":\"2.0\",\"method\":\"ping\"}\n\n"
+        guard case .relay(let relayed?) = stream.feed(ByteBuffer(string: events)) else { Issue.record("nothing relayed"); return }
+        #expect(String(buffer: relayed) == "data: not json\n\n" + "data: {\"jsonrpc\":\"2.0\",\"method\":\"ping\"}\n\n")
+        var small = EventStreamToolListFilter(filter: filter, limit: 8, profile: "p")
+        guard case .failed(.tooLarge, let answer) = small.feed(ByteBuffer(string: "data: {\"jsonrpc\"")) else { Issue.record("not failed"); return }
+        #expect(answer.readableBytes == 0, "no id to answer: the stream just ends")
+    }
+
     @Test("an id a client would take for the request's is filtered too: 7.0, \"7\", \" 7 \", \"0x7\", 7e0; 8, \"seven\" and null are not",
           arguments: [("7.0", true), (#""7""#, true), (#"" 7\n""#, true), (#""0x7""#, true), ("7e0", true), ("8", false), (#""seven""#, false), ("null", false)])
     func clientMatchedIDs(id: String, filtered: Bool) throws {

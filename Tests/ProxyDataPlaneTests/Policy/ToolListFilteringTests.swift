@@ -40,6 +40,20 @@ struct ToolListFilteringTests {
         }
     }
 
+    @Test("a GET stream that replays a tools/list response (SSE resumption) has it filtered too")
+    func replayedOnGETStream() async throws {
+        try await ProxyHarness.with(configure: ToolPolicyEnforcementTests.policy) { proxy in
+            let response = try #require(try await proxy.exchange(.get("/mcp/tools-sse", headers: ["Accept-Encoding: gzip", "Last-Event-ID: ev-1"])))
+            #expect(response.status == 200 && response.isComplete)
+            let message = try Self.message(response)
+            #expect(ToolListFilterTests.names(message) == ["search_issues", "get_issue"])
+            #expect(message["id"] == .number("3"))
+            #expect(ToolListFilterTests.eventData(response.body).count == 3, "the other events pass")
+            let forwarded = try #require(proxy.upstream.received.first)
+            #expect(forwarded.method == "GET" && !forwarded.headers.contains { $0.0.lowercased() == "accept-encoding" })
+        }
+    }
+
     @Test("without a policy, or for a request that is not tools/list, the same response passes byte for byte")
     func untouched() async throws {
         let expected = TestUpstream.toolListResponse(id: #""abc""#)
