@@ -147,6 +147,23 @@ struct StdioCommandTests {
         await upstream.stop()
     }
 
+    @Test("a tools/list response replayed on the bridge's GET stream reaches stdout filtered")
+    func toolListReplayedOnServerStream() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port, path: "/rpc-replaying", extra: "tools:\n  deny: [\"*delete*\"]"))
+        bridge.send(Self.initialize)
+        _ = try #require(await bridge.response(id: "1"))
+        bridge.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        let replayed = try #require(await bridge.response(id: "3"))
+        let names = ((replayed["result"] as? [String: Any])?["tools"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(names == ["search_issues", "get_issue"])
+        #expect(!bridge.stdout.all.joined().contains("delete_repo"))
+        #expect(upstream.received.contains { $0.method == "GET" }, "the list came on the GET stream")
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        await upstream.stop()
+    }
+
     @Test("the profile's tool policy holds through the bridge: a refused call is answered locally and never sent")
     func toolPolicy() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)

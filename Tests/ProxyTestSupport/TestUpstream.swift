@@ -171,7 +171,9 @@ private final class UpstreamHandler: ChannelInboundHandler {
         }
         if path.hasSuffix("/rpc-firehose") { return firehose(context) }
         if path.hasSuffix("/rpc-streaming"), head.method == .GET { return serverStream(context, head: head) }
-        if path.hasSuffix("/rpc") || path.hasSuffix("/rpc-expiring") || path.hasSuffix("/rpc-streaming") {
+        // A GET stream that replays a tools/list response, as a server resuming a broken stream does.
+        if path.hasSuffix("/rpc-replaying"), head.method == .GET { return toolList(context, received: received, framing: .sse) }
+        if path.hasSuffix("/rpc") || path.hasSuffix("/rpc-expiring") || path.hasSuffix("/rpc-streaming") || path.hasSuffix("/rpc-replaying") {
             return rpc(context, head: head, received: received, expiring: path.hasSuffix("/rpc-expiring"))
         }
         if path.hasSuffix("/tools-twice") {
