@@ -2,6 +2,7 @@
 #define C_POSIX_SPAWN_SHIM_H
 
 #include <spawn.h>
+#include <sys/wait.h>
 
 #if defined(__GLIBC__)
 /* In glibc since 2.34 and 2.29, but declared only under _GNU_SOURCE, which Swift's Glibc module
@@ -21,6 +22,12 @@ static inline int c_posix_spawn_close_inherited(posix_spawn_file_actions_t *acti
     (void)attributes;
     return posix_spawn_file_actions_addclosefrom_np(actions, 3);
 #endif
+}
+
+/* A reaped child's wait status as a shell reports it: the exit code, or 128 plus the signal that
+   ended it. Through the C macros, which Swift does not import. */
+static inline int c_posix_spawn_exit_code(int status) {
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 #endif

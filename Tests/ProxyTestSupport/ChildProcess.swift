@@ -112,8 +112,7 @@ public final class ChildProcess: Sendable {
 
     /// The exit code, or 128 plus the signal that ended it (as a shell reports it); -1 while it runs.
     public var terminationStatus: Int32 {
-        guard let raw = poll() else { return -1 }
-        return raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+        poll().map(c_posix_spawn_exit_code) ?? -1
     }
 
     public func signal(_ signal: Int32) {

@@ -95,8 +95,7 @@ enum SecretCommand {
         // A trailing newline in the limit's last byte is still fine: compare after trimming.
         if output.last == 0x0A { output.removeLast() }
         if tooLarge || output.count > outputLimit { return .failure(.tooLarge) }
-        let exited = (status & 0x7F) == 0
-        let code = exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        let code = c_posix_spawn_exit_code(status)
         if code != 0 { return .failure(.exited(status: code, stderr: stderrText)) }
         if output.isEmpty { return .failure(.empty(stderr: stderrText)) }
         return .success(output)
