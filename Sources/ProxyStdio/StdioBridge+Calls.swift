@@ -23,7 +23,11 @@ extension StdioBridge {
     /// Checks one upstream message and writes it to stdout; a response to one of the call's
     /// requests counts as its answer.
     func deliver(_ bytes: [UInt8], from call: BridgeCall) {
-        guard let node = JSONNode.parse(bytes), case .success = ClientMessage.classify(node) else {
+        // While a tool list may come, a key named twice must be seen: which of the two a client
+        // reads is unknown. The strict parse is the only one then, unless it fails.
+        let filtering = call.toolListFilter?.isDone == false
+        let strict = filtering ? JSONNode.parse(bytes, rejectingDuplicateKeys: true) : nil
+        guard let node = strict ?? JSONNode.parse(bytes), case .success = ClientMessage.classify(node) else {
             log(.warning, "stdio_upstream_malformed") { $0.field("bytes", bytes.count) }
             return
         }
@@ -35,9 +39,9 @@ extension StdioBridge {
         } else if case .array(let items) = node {
             for item in items where item["method"] == nil { if let id = item["id"] { call.markAnswered(id) } }
         }
-        if call.toolListFilter?.isDone == false {
-            // Which of two same-named keys the client reads is unknown: no response passes that way.
-            guard node["method"] != nil || JSONNode.parse(bytes, rejectingDuplicateKeys: true) != nil else {
+        if filtering {
+            // No response that names a key twice passes.
+            guard strict != nil || node["method"] != nil else {
                 log(.warning, "stdio_tool_list_unfilterable") { $0.field("bytes", bytes.count) }
                 let answer = call.toolListFilter!.failureResponse(.notJSON, profile: settings.profileName)
                 if !answer.isEmpty { writeLine(Array(answer.utf8)) }
