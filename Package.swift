@@ -61,7 +61,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "ProxyAdmin", dependencies: [
-            "ProxyMetrics", "ProxyLogging",
+            "ProxyMetrics", "ProxyLogging", "ProxyDataPlane",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

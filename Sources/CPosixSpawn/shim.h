@@ -24,6 +24,17 @@ static inline int c_posix_spawn_close_inherited(posix_spawn_file_actions_t *acti
 #endif
 }
 
+/* The spawned program leads a process group of its own, so that everything it starts can be
+   ended with it: kill(-pid, ...) then reaches a grandchild that kept running after a timeout. */
+static inline int c_posix_spawn_new_process_group(posix_spawnattr_t *attributes) {
+    short flags = 0;
+    int result = posix_spawnattr_getflags(attributes, &flags);
+    if (result != 0) return result;
+    result = posix_spawnattr_setpgroup(attributes, 0);
+    if (result != 0) return result;
+    return posix_spawnattr_setflags(attributes, flags | POSIX_SPAWN_SETPGROUP);
+}
+
 /* A reaped child's wait status as a shell reports it: the exit code, or 128 plus the signal that
    ended it. Through the C macros, which Swift does not import. */
 static inline int c_posix_spawn_exit_code(int status) {

@@ -1,3 +1,4 @@
+import ProxyDataPlane
 import ProxyLogging
 import ProxyMetrics
 
@@ -16,13 +17,25 @@ public struct AdminEndpoints: Sendable {
 
     public let readiness: Readiness
     public let metrics: ProxyMetrics
+    /// The listeners' DNS-rebinding rule: a page whose host name resolves to 127.0.0.1 could
+    /// otherwise read `/metrics` (profile names, client names, traffic) from a browser.
+    public let hostPolicy: OriginPolicy
 
-    public init(readiness: Readiness, metrics: ProxyMetrics) {
+    public init(readiness: Readiness, metrics: ProxyMetrics, hostPolicy: OriginPolicy) {
         self.readiness = readiness
         self.metrics = metrics
+        self.hostPolicy = hostPolicy
     }
 
-    public func respond(method: String, uri: String) -> Response {
+    /// `host` and `origin` are the request's single `Host` and `Origin` values (nil when absent;
+    /// a repeated one is passed as nil for Host, and as a value that no rule accepts for Origin).
+    public func respond(method: String, uri: String, host: String?, origin: String?) -> Response {
+        switch hostPolicy.hostVerdict(host) {
+        case .accepted: break
+        case .notThisProxy: return json(403, #"{"error":"host_not_allowed"}"#)
+        case .malformed: return json(400, #"{"error":"bad_host"}"#)
+        }
+        guard hostPolicy.acceptsOrigin(origin) else { return json(403, #"{"error":"origin_not_allowed"}"#) }
         let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
         guard ["/healthz", "/readyz", "/metrics"].contains(path) else {
             return json(404, #"{"error":"not_found","endpoints":["/healthz","/readyz","/metrics"]}"#)

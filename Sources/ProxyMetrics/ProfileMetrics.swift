@@ -9,7 +9,8 @@ public final class ProfileMetrics: Sendable {
     static let statuses = 100...599
     /// The `reason` label of `rejected_requests_total`.
     public static let rejectionReasons = [
-        "host", "origin", "target", "discovery", "not_found", "method", "client_auth", "tool_policy", "tool_ambiguous", "body_too_large", "bad_json", "bad_jsonrpc",
+        "host", "bad_host", "origin", "target", "discovery", "not_found", "method", "body_not_allowed", "client_auth", "tool_policy", "tool_ambiguous",
+        "body_too_large", "bad_json", "bad_jsonrpc",
         "head_too_large", "malformed_http", "body_timeout",
     ]
     /// The `kind` label of `upstream_errors_total`.

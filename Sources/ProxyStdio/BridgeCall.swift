@@ -16,11 +16,15 @@ final class BridgeCall: UpstreamCallDelegate {
     var upstream: UpstreamCall?
     /// Whether the request went out inside a session (a 404 then means the session is gone).
     var sentInSession = false
+    /// Whether it went out at all (a queued request has not yet).
+    var wasSent = false
     /// The tool policy's filter when the message asks `tools/list`: refused tools are removed
     /// from the list before the client sees it.
     var toolListFilter: ToolListFilter?
     private(set) var head: UpstreamCall.Head?
     private var body = ByteBuffer()
+    /// An error body was cut at its first 512 bytes.
+    private var errorBodyTruncated = false
     private var events: EventStreamDecoder
     /// The request ids of this call that got their response on stdout.
     private var answered: [JSONNode] = []
@@ -45,6 +49,10 @@ final class BridgeCall: UpstreamCallDelegate {
 
     var unansweredIDs: [JSONNode] { requestIDs.filter { !answered.contains($0) } }
 
+    /// Requests count against `max_upstream_connections`; notifications, responses, the GET
+    /// stream and the DELETE do not, so that a cancellation never waits behind what it cancels.
+    var holdsConnectionSlot: Bool { !requestIDs.isEmpty }
+
     var isSuccess: Bool { head.map { (200..<300).contains($0.status) } ?? false }
 
     // MARK: UpstreamCallDelegate
@@ -56,6 +64,11 @@ final class BridgeCall: UpstreamCallDelegate {
 
     func upstreamCall(_ call: UpstreamCall, receivedBody buffer: ByteBuffer) {
         guard let head else { return }
+        if head.isContentCoded, isSuccess {
+            // The bridge asks for no coding; a coded body cannot be read, so nothing of it passes.
+            stop(reason: "the upstream's response has a Content-Encoding the bridge cannot read")
+            return
+        }
         if head.isEventStream, isSuccess {
             do {
                 for event in try events.feed(buffer) {
@@ -71,6 +84,7 @@ final class BridgeCall: UpstreamCallDelegate {
         guard buffer.readableBytes <= room else {
             if isSuccess { stop(reason: "the upstream's response exceeds \(maximumMessageBytes) bytes") }
             body.writeImmutableBuffer(buffer.getSlice(at: buffer.readerIndex, length: room)!)
+            errorBodyTruncated = true
             return
         }
         body.writeImmutableBuffer(buffer)
@@ -78,6 +92,11 @@ final class BridgeCall: UpstreamCallDelegate {
 
     func upstreamCallEnded(_ call: UpstreamCall) {
         upstream = nil
+        // An error body becomes the client's error detail: an upstream that echoes the request's
+        // headers must not hand the client the profile's credential through it.
+        if !isSuccess, body.readableBytes > 0 {
+            body = ByteBuffer(bytes: call.redactingCredentials(body.readableBytesView, truncated: errorBodyTruncated))
+        }
         bridge?.callEnded(self, body: body)
     }
 

@@ -16,6 +16,9 @@ struct EventStreamDecoder {
     private var eventID: String?
     /// A CR ended the last line; a LF right after it belongs to it.
     private var lastWasCR = false
+    /// How many bytes of a leading UTF-8 byte order mark have been skipped; nil once the stream
+    /// is past its start. The WHATWG parser drops one at the start of the stream.
+    private var byteOrderMarkSeen: Int? = 0
     /// Bound on a single line, so that a stream without line ends cannot grow memory forever.
     let maximumLineBytes: Int
 
@@ -25,10 +28,21 @@ struct EventStreamDecoder {
 
     enum Failure: Error { case lineTooLong }
 
+    private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
     /// Feeds body bytes; returns the events they complete.
     mutating func feed(_ buffer: ByteBuffer) throws(Failure) -> [Event] {
         var events: [Event] = []
         for byte in buffer.readableBytesView {
+            if let seen = byteOrderMarkSeen {
+                if byte == Self.byteOrderMark[seen] {
+                    byteOrderMarkSeen = seen + 1 == Self.byteOrderMark.count ? nil : seen + 1
+                    continue
+                }
+                // Not a mark after all: its bytes so far are ordinary line bytes.
+                pending += Self.byteOrderMark.prefix(seen)
+                byteOrderMarkSeen = nil
+            }
             if byte == 0x0A, lastWasCR { lastWasCR = false; continue }
             lastWasCR = byte == 0x0D
             if byte == 0x0A || byte == 0x0D {

@@ -7,7 +7,8 @@ import NIOCore
 struct LineFramer: ByteToMessageDecoder {
     enum Frame {
         case line(ByteBuffer)
-        case tooLong
+        /// A line over the bound; `start` is its first bytes (`OversizedMessage.prefixBytes`).
+        case tooLong(start: [UInt8])
     }
     typealias InboundOut = Frame
 
@@ -21,7 +22,7 @@ struct LineFramer: ByteToMessageDecoder {
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let newline = buffer.readableBytesView.firstIndex(of: 0x0A) else {
             if buffer.readableBytes > maximumLineBytes {
-                if !discarding { context.fireChannelRead(wrapInboundOut(.tooLong)) }
+                if !discarding { context.fireChannelRead(wrapInboundOut(.tooLong(start: Self.start(of: buffer)))) }
                 discarding = true
                 buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
             }
@@ -35,12 +36,16 @@ struct LineFramer: ByteToMessageDecoder {
             return .continue
         }
         if line.readableBytes > maximumLineBytes {
-            context.fireChannelRead(wrapInboundOut(.tooLong))
+            context.fireChannelRead(wrapInboundOut(.tooLong(start: Self.start(of: line))))
             return .continue
         }
         if line.readableBytesView.last == 0x0D { line.moveWriterIndex(to: line.writerIndex - 1) }
         context.fireChannelRead(wrapInboundOut(.line(line)))
         return .continue
+    }
+
+    private static func start(of line: ByteBuffer) -> [UInt8] {
+        Array(line.readableBytesView.prefix(OversizedMessage.prefixBytes))
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {

@@ -25,8 +25,10 @@ extension StdioBridge {
     func deliver(_ bytes: [UInt8], from call: BridgeCall) {
         // While a tool list may come, a key named twice must be seen: which of the two a client
         // reads is unknown. The strict parse is the only one then, unless it fails.
-        let filtering = call.toolListFilter?.isDone == false
-        let strict = filtering ? JSONNode.parse(bytes, rejectingDuplicateKeys: true) : nil
+        // Every message of the call is examined: a second answer to a listed id is filtered too.
+        let filtering = call.toolListFilter != nil
+        let strictParse = filtering ? JSONNode.parsing(bytes, rejectingDuplicateKeys: true) : nil
+        let strict = try? strictParse?.get()
         guard let node = strict ?? JSONNode.parse(bytes), case .success = ClientMessage.classify(node) else {
             log(.warning, "stdio_upstream_malformed") { $0.field("bytes", bytes.count) }
             return
@@ -39,15 +41,19 @@ extension StdioBridge {
         } else if case .array(let items) = node {
             for item in items where item["method"] == nil { if let id = item["id"] { call.markAnswered(id) } }
         }
-        if filtering {
+        if var filter = call.toolListFilter {
             // No response that names a key twice passes.
             guard strict != nil || node["method"] != nil else {
                 log(.warning, "stdio_tool_list_unfilterable") { $0.field("bytes", bytes.count) }
-                let answer = call.toolListFilter!.failureResponse(.notJSON, profile: settings.profileName)
+                let failure: JSONNode.ParseFailure
+                if case .failure(let reason) = strictParse { failure = reason } else { failure = .malformed(at: 0) }
+                let answer = filter.failureResponse(.unreadable(failure), profile: settings.profileName)
                 if !answer.isEmpty { writeLine(Array(answer.utf8)) }
                 return
             }
-            if let filtered = call.toolListFilter!.filter(node) {
+            let filtered = filter.filter(node)
+            call.toolListFilter = filter
+            if let filtered {
                 writeLine(Array(filtered.serialized.utf8))
                 return
             }
@@ -57,6 +63,7 @@ extension StdioBridge {
 
     func callEnded(_ call: BridgeCall, body: ByteBuffer) {
         calls[ObjectIdentifier(call)] = nil
+        callFinished(call)
         defer { finishIfIdle() }
         switch call.purpose {
         case .stream:
@@ -93,6 +100,7 @@ extension StdioBridge {
 
     func callFailed(_ call: BridgeCall, reason: String) {
         guard calls.removeValue(forKey: ObjectIdentifier(call)) != nil else { return }
+        callFinished(call)
         defer { finishIfIdle() }
         switch call.purpose {
         case .stream:

@@ -37,6 +37,9 @@ final class StdioBridge: ChannelInboundHandler {
     var initializeID: JSONNode?
 
     var calls: [ObjectIdentifier: BridgeCall] = [:]
+    /// Requests in flight that hold a connection slot, and those waiting for one, in order.
+    var requestsInFlight = 0
+    var queued: [(call: BridgeCall, body: ByteBuffer)] = []
     /// Requests the client cancelled: an unanswered end is expected for them, not an error.
     var cancelledIDs: [JSONNode] = []
     var server = ServerStream()
@@ -63,8 +66,8 @@ final class StdioBridge: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .tooLong:
-            writeError(id: .null, code: -32600, message: "message over max_request_body (\(settings.maximumRequestBytes) bytes) of profile \(settings.profileName)")
+        case .tooLong(let start):
+            writeError(id: OversizedMessage.id(in: start) ?? .null, code: -32600, message: "message over max_request_body (\(settings.maximumRequestBytes) bytes) of profile \(settings.profileName)")
         case .line(let line):
             guard line.readableBytesView.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { return }
             received(line)
@@ -127,13 +130,43 @@ final class StdioBridge: ChannelInboundHandler {
         }
         if let cancelled = message.cancelledRequestID { cancelledIDs.append(cancelled) }
         if message.method == "initialize", case .request(let id) = message.kind { initializeID = id }
+        let call = BridgeCall(purpose: .message(message), bridge: self, maximumMessageBytes: settings.maximumMessageBytes)
+        call.toolListFilter = policy.flatMap { ToolListFilter(request: node, policy: $0) }
+        submit(call, body: line)
+    }
+
+    /// A request waits while `max_upstream_connections` requests are in flight (each holds an
+    /// upstream connection); it is one of `calls` meanwhile, so shutdown and its grace cover it.
+    private func submit(_ call: BridgeCall, body: ByteBuffer) {
+        calls[ObjectIdentifier(call)] = call
+        if call.holdsConnectionSlot, requestsInFlight >= runtime.profile.maxUpstreamConnections {
+            queued.append((call, body))
+            return
+        }
+        send(call, body: body)
+    }
+
+    /// POSTs a client message, with the session's headers as they are now (a queued request
+    /// learns the session that `initialize` opened while it waited).
+    private func send(_ call: BridgeCall, body: ByteBuffer) {
+        guard case .message(let message) = call.purpose else { return }
+        if call.holdsConnectionSlot { requestsInFlight += 1 }
+        call.wasSent = true
         var headers = [("accept", "application/json, text/event-stream"), ("content-type", "application/json")]
         headers += sessionHeaders
         if let method = message.method { headers.append(("mcp-method", HeaderValueEncoding.encode(method))) }
         if let name = message.name { headers.append(("mcp-name", HeaderValueEncoding.encode(name))) }
-        let call = BridgeCall(purpose: .message(message), bridge: self, maximumMessageBytes: settings.maximumMessageBytes)
-        call.toolListFilter = policy.flatMap { ToolListFilter(request: node, policy: $0) }
-        start(call, method: "POST", headers: headers, body: line)
+        start(call, method: "POST", headers: headers, body: body)
+    }
+
+    /// A call is over: its slot goes to the next queued request still wanted.
+    func callFinished(_ call: BridgeCall) {
+        guard call.holdsConnectionSlot, call.wasSent else { return }
+        requestsInFlight -= 1
+        while requestsInFlight < runtime.profile.maxUpstreamConnections, !queued.isEmpty {
+            let (next, body) = queued.removeFirst()
+            if calls[ObjectIdentifier(next)] != nil { send(next, body: body) }
+        }
     }
 
     var sessionHeaders: [(String, String)] {

@@ -30,7 +30,7 @@ actor ServedProfiles {
     struct BindFailed: Error, CustomStringConvertible {
         let profile: Profile
         let underlying: any Error
-        var description: String { "cannot listen on \(profile.listenHost):\(profile.listenPort) for profile `\(profile.name)`: \(underlying)" }
+        var description: String { "cannot listen on \(profile.listenDescription) for profile `\(profile.name)`: \(underlying)" }
     }
 
     private var entries: [String: Entry] = [:]

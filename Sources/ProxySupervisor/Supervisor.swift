@@ -67,7 +67,7 @@ public struct Supervisor: Sendable {
             if let bindFailed = error as? ServedProfiles.BindFailed {
                 var line = LogLine(level: .fatal, event: "bind_failed")
                 line.field("profile", bindFailed.profile.name)
-                line.field("listen", "\(bindFailed.profile.listenHost):\(bindFailed.profile.listenPort)")
+                line.field("listen", bindFailed.profile.listenDescription)
                 line.field("error", "\(bindFailed.underlying)")
                 log.emit(line)
             }
@@ -117,7 +117,8 @@ public struct Supervisor: Sendable {
 
     private func startAdmin(metrics: ProxyMetrics?, engine: ForwardingEngine) async throws -> AdminListener? {
         guard let settings = config.admin, let metrics else { return nil }
-        let endpoints = AdminEndpoints(readiness: readiness, metrics: metrics)
+        let endpoints = AdminEndpoints(readiness: readiness, metrics: metrics,
+                                       hostPolicy: OriginPolicy(listenHost: settings.listenHost, allowRemote: settings.allowRemote, allowedOrigins: []))
         let listener: AdminListener
         do {
             listener = try await AdminListener.bind(host: settings.listenHost, port: settings.listenPort, group: engine.group, endpoints: endpoints)

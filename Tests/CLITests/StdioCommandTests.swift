@@ -71,7 +71,8 @@ struct StdioCommandTests {
         #expect((answered["result"] as? [String: Any])?["method"] as? String == "ping")
         let errors = bridge.messages.compactMap { $0["error"] as? [String: Any] }
         #expect(errors.map { $0["code"] as? Int } == [-32700, -32600, -32600], "\(bridge.stdout.all)")
-        #expect(bridge.messages.prefix(3).allSatisfy { $0["id"] is NSNull || StdioBridgeProcess.idText($0["id"]) == "2" })
+        #expect(bridge.messages.prefix(3).map { $0["id"] is NSNull ? "null" : (StdioBridgeProcess.idText($0["id"]) ?? "?") } == ["null", "2", "3"],
+                "the oversized line is answered with the id its start shows")
         #expect(upstream.received.count == 1, "only the valid ping went upstream")
         bridge.closeInput()
         #expect(await bridge.exitStatus() == 0)

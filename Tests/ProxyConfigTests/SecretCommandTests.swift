@@ -33,10 +33,10 @@ struct SecretCommandTests {
         result.config?.profiles.first.map { String(decoding: $0.secret.bytes, as: UTF8.self) }
     }
 
-    @Test("stdout minus one trailing newline is the secret; spaces and # survive; arguments arrive")
+    @Test("stdout minus one trailing line end (LF or CRLF) is the secret; spaces and # survive; arguments arrive")
     func success() throws {
-        let (result, _) = load(script: #"printf 'my secret # with spaces %s\n\n' "$1""#)
-        #expect(secret(result) == "my secret # with spaces an argument\n")
+        let (result, _) = load(script: #"printf 'my secret # with spaces %s\r\n' "$1""#)
+        #expect(secret(result) == "my secret # with spaces an argument")
         #expect(result.config?.profiles.first?.secret.source == .command(program: "/bin/sh"))
         let settings = result.config?.profiles.first?.effectiveSettings.first { $0.key == "secret" }
         #expect(settings?.value.hasPrefix("command ") == true && settings?.value.contains("value hidden") == true)
@@ -75,6 +75,22 @@ struct SecretCommandTests {
         #expect(result.diagnostics.errors.first?.message.contains("did not finish within 300ms and was killed") == true)
         let pid = try String(contentsOfFile: fixture.path("pid"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!FileManager.default.fileExists(atPath: "/proc/\(pid)"), "killed and reaped: no process, no zombie")
+    }
+
+    @Test("a timed-out command's own children end with it: the whole process group is killed")
+    func timeoutKillsGroup() throws {
+        let (result, fixture) = load(script: "sleep 301 & echo $! > \"$(dirname \"$0\")/child\"; wait", extra: "secret_command_timeout: 300ms")
+        #expect(result.diagnostics.errors.first?.message.contains("was killed") == true)
+        let child = try String(contentsOfFile: fixture.path("child"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The grandchild is killed at once; init reaps it, which can take a moment.
+        let deadline = Date().addingTimeInterval(5)
+        // A container's init may never reap it: a zombie counts as ended.
+        func running() -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8) else { return false }
+            return stat.split(separator: ")").last?.split(separator: " ").first != "Z"
+        }
+        while running(), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(!running(), "the grandchild `sleep 301` is gone, not adopted by init and left running")
     }
 
     @Test("empty output, huge output and a missing program are errors", arguments: [

@@ -9,11 +9,11 @@ import Testing
 @Suite("metric label vocabularies")
 struct MetricLabelTests {
     static let answers: [LocalAnswer] = [
-        .hostNotAllowed, .originNotAllowed, .badTarget("x"), .discoveryProbe, .notFound, .methodNotAllowed("PUT"), .unauthenticated,
-        .toolRefused(ToolCallCheck.Refusal(ids: ["1"], tool: "t", isBatch: false)), .ambiguousToolCall("x"),
+        .hostNotAllowed, .malformedHost, .bodyNotAllowed("GET"), .originNotAllowed, .badTarget("x"), .discoveryProbe, .notFound, .methodNotAllowed("PUT"), .unauthenticated,
+        .toolRefused(ToolCallCheck.Refusal(ids: ["1"], tool: "t", namesTool: true, isBatch: false)), .ambiguousToolCall("x"),
         .bodyTooLarge, .bodyNotJSON, .bodyNotJSONRPC, .headTooLarge, .malformedHTTP("x"), .bodyTimedOut,
         .upstreamFailed(.timedOut),
-        .toolListUnfilterable(ToolListFilter(request: .object([("id", .number("1")), ("method", .string("tools/list"))]), policy: ToolPolicy(allow: nil, deny: []))!, .notJSON),
+        .toolListUnfilterable(ToolListFilter(request: .object([("id", .number("1")), ("method", .string("tools/list"))]), policy: ToolPolicy(allow: nil, deny: []))!, .unreadable(.malformed(at: 0))),
     ]
     static let failures: [UpstreamFailure] = [
         .connectFailed("x"), .tlsFailed("x"), .closedEarly, .timedOut, .malformedResponse, .clientStalled, .unfilterableToolList(.tooLarge),

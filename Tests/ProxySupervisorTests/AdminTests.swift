@@ -79,6 +79,20 @@ struct AdminTests {
         await upstream.stop()
     }
 
+    @Test("a DNS-rebinding page cannot read /metrics: a foreign Host is 403, a bad one 400, a foreign Origin 403")
+    func rebinding() async throws {
+        try await withProxy { running, _ in
+            let foreign = try await running.admin(.get("/metrics", host: "rebind.evil.example:9464"))
+            #expect(foreign?.status == 403 && foreign?.body.contains("proxy_requests_total") == false)
+            let malformed = try await running.admin(.get("/metrics", host: "127.0.0.1:0"))
+            #expect(malformed?.status == 400)
+            let crossSite = try await running.admin(.get("/metrics", headers: ["Origin: http://rebind.evil.example"]))
+            #expect(crossSite?.status == 403)
+            let loopback = try await running.admin(.get("/healthz", host: "localhost:9464"))
+            #expect(loopback?.status == 200)
+        }
+    }
+
     @Test("/healthz and /readyz answer JSON; other paths are 404 and other methods 405")
     func endpoints() async throws {
         try await withProxy { running, _ in

@@ -92,6 +92,46 @@ public final class TestUpstream: Sendable {
         case json, chunked, sse
     }
 
+    /// `/tools-decoy-<kind>`: an event stream that answers `tools/list` twice, a decoy first (a
+    /// client skips it) and then the real list, or one the filter must refuse to read.
+    public enum ToolListDecoy: String, CaseIterable, Sendable {
+        /// The decoy's event type is not `message`: clients ignore the event.
+        case eventFoo = "event-foo"
+        /// Event types are case-sensitive: `Message` is not `message` either.
+        case eventMessageCapitalised = "event-Message"
+        /// No `jsonrpc` member: the SDKs reject the message.
+        case noJSONRPC = "no-jsonrpc"
+        case jsonRPC10 = "jsonrpc-1.0"
+        /// The decoy wrapped in an array.
+        case batch
+        /// The stream starts with a UTF-8 byte order mark, which clients strip.
+        case byteOrderMark = "bom"
+        /// `Content-Encoding: gzip` on the stream (the proxy never asked for it).
+        case gzip
+        /// A second answer to the same id in one event stream, as a plain second event.
+        case secondAnswer = "second-answer"
+
+        public func response(id: String) -> (headers: [(String, String)], body: String) {
+            let real = TestUpstream.toolListResponse(id: id)
+            let decoy = #"{"jsonrpc":"2.0","id":\#(id),"result":{"tools":[{"name":"search_issues","inputSchema":{"type":"object"}}]}}"#
+            var headers = [("content-type", "text/event-stream")]
+            let body: String
+            switch self {
+            case .eventFoo: body = "event: foo\ndata: \(decoy)\n\nevent: message\ndata: \(real)\n\n"
+            case .eventMessageCapitalised: body = "event: Message\ndata: \(decoy)\n\ndata: \(real)\n\n"
+            case .noJSONRPC: body = "data: \(decoy.replacingOccurrences(of: #""jsonrpc":"2.0","#, with: ""))\n\ndata: \(real)\n\n"
+            case .jsonRPC10: body = "data: \(decoy.replacingOccurrences(of: "2.0", with: "1.0"))\n\ndata: \(real)\n\n"
+            case .batch: body = "data: [\(decoy)]\n\ndata: \(real)\n\n"
+            case .byteOrderMark: body = "\u{FEFF}data: \(real)\n\n"
+            case .gzip:
+                headers.append(("content-encoding", "gzip"))
+                body = "data: \(real)\n\n"
+            case .secondAnswer: body = "data: \(decoy)\n\ndata: \(real)\n\n"
+            }
+            return (headers, body)
+        }
+    }
+
     /// The `tools/list` response `/tools-<framing>` sends: four tools, two of them with `delete`
     /// in their name, descriptions with escapes and non-ASCII text, and a `nextCursor`.
     public static func toolListResponse(id: String) -> String {
@@ -182,6 +222,17 @@ private final class UpstreamHandler: ChannelInboundHandler {
             let id = (request?["id"] as? String).map { "\"\($0)\"" } ?? "null"
             let body = #"{"jsonrpc":"2.0","id":\#(id),"result":{"tools":[{"name":"search_issues"}]},"# + TestUpstream.toolListResponse(id: id).dropFirst(#"{"jsonrpc":"2.0","id":\#(id),"#.count)
             return write(context, status: .ok, headers: [("content-type", "application/json")], body: String(body))
+        }
+        if let decoy = TestUpstream.ToolListDecoy.allCases.first(where: { path.hasSuffix("/tools-decoy-\($0.rawValue)") }) {
+            let request = (try? JSONSerialization.jsonObject(with: Data(received.body.utf8))) as? [String: Any]
+            let id = request?["id"].flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.fragmentsAllowed]) }
+            let (headers, body) = decoy.response(id: id.map { String(decoding: $0, as: UTF8.self) } ?? "null")
+            return write(context, status: .ok, headers: headers, body: body)
+        }
+        if path.hasSuffix("/echo-401") {
+            // A debugging gateway's refusal that echoes the request's headers back.
+            let lines = received.headers.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
+            return write(context, status: .unauthorized, headers: [("content-type", "text/plain")], body: "refused; you sent:\n" + lines)
         }
         if let framing = TestUpstream.ToolListFraming.allCases.first(where: { path.hasSuffix("/tools-\($0.rawValue)") }) {
             return toolList(context, received: received, framing: framing)

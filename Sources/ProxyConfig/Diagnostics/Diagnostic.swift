@@ -56,12 +56,21 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
         parts.append(severity.rawValue)
         var text = parts.joined(separator: ": ") + ": "
         if let keyPath { text += "\(keyPath): " }
-        return text + message
+        return text + Self.printable(message)
     }
 
     public var description: String {
         guard let fixIt else { return headline }
-        return headline + "\n    fix: " + fixIt
+        return headline + "\n    fix: " + Self.printable(fixIt)
+    }
+
+    /// A message as one terminal line: a value quoted into it (a URL, a path, stderr of a
+    /// command) may hold CR, LF or escape sequences, which are shown escaped, never acted on.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
+        return text.unicodeScalars.map { scalar in
+            scalar.value < 0x20 || scalar.value == 0x7F ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+        }.joined()
     }
 }
 

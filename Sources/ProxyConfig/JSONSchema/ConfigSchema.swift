@@ -137,6 +137,8 @@ public enum ConfigSchema {
                 .object([("type", .string("integer")), ("minimum", .integer(1)), ("maximum", .integer(65535))]),
                 string(pattern: "^0*(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"),
             ]))])
+        case .count(let maximum):
+            return .object([("type", .string("integer")), ("minimum", .integer(1)), ("maximum", .integer(maximum))])
         case .duration:
             let units = ConfigDuration.units.map(\.suffix).joined(separator: "|")
             return string(pattern: "^0*[1-9][0-9]*(?:\(units))$")

@@ -128,7 +128,13 @@ extension ProfileBuilder {
         }
     }
 
-    private mutating func checked(_ secret: Secret, source: FieldSource?) -> Secret {
+    /// A secret that would break the header line it goes into (or, as an HMAC key, is almost
+    /// surely not the one meant) is an error naming its source, never its bytes.
+    private mutating func checked(_ secret: Secret, source: FieldSource?) -> Secret? {
+        if let problem = HeaderFieldValue.problem(in: secret.bytes) {
+            report(source, "the secret from \(secret.source) \(problem.description)", fix: problem.fix)
+            return nil
+        }
         if secret.bytes.count < 16 {
             report(source, "the secret is only \(secret.bytes.count) bytes long", fix: "use a secret of at least 16 bytes", severity: .warning)
         }

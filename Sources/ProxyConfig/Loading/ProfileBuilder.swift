@@ -57,6 +57,7 @@ struct ProfileBuilder {
         let connectTimeout = duration("connect_timeout", default: .seconds(5))
         let requestTimeout = duration("request_timeout", default: .seconds(300))
         let maxBody = size("max_request_body", default: ByteSize(bytes: 4 << 20))
+        let maxUpstreamConnections = count("max_upstream_connections", default: 32, maximum: Profile.upstreamConnectionsLimit)
         let origins = allowedOrigins()
         let streaming = choice("upstream_streaming", default: Profile.UpstreamStreaming.auto)
         let caFile = readableFile("ca_file")
@@ -81,7 +82,7 @@ struct ProfileBuilder {
         guard isSelected, diagnostics.errors.count == errorsBefore, let upstream, let keyID, let listenHost, let listenPort,
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
               let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader,
-              let clientCertificate, let clientAuth, let listenerTLS, let listenUnix, let toolPolicy else {
+              let clientCertificate, let clientAuth, let listenerTLS, let listenUnix, let toolPolicy, let maxUpstreamConnections else {
             // Every way to fail reports why; a profile must never vanish without a diagnostic.
             if isSelected, diagnostics.errors.count == errorsBefore {
                 report(nil, "the profile could not be built", fix: "please report this with the profile (secrets removed)")
@@ -100,6 +101,7 @@ struct ProfileBuilder {
         profile.listenerTLS = listenerTLS
         profile.listenUnix = listenUnix
         profile.toolPolicy = toolPolicy
+        profile.maxUpstreamConnections = maxUpstreamConnections
         return profile
     }
 
@@ -178,6 +180,13 @@ struct ProfileBuilder {
             return nil
         }
         return port
+    }
+
+    mutating func count(_ key: String, default fallback: Int, maximum: Int) -> Int? {
+        parsed(key, default: fallback, parse: { text in
+            guard !text.isEmpty, text.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(text), (1...maximum).contains(value) else { return nil }
+            return value
+        }, problem: "is not a whole number from 1 to \(maximum)", fix: "write a number such as 32")
     }
 
     mutating func duration(_ key: String, default fallback: ConfigDuration) -> ConfigDuration? {

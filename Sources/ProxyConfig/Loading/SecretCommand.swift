@@ -7,7 +7,7 @@ import Darwin
 
 /// Runs a `secret_command` the way a password manager's CLI expects to be run by a program:
 /// no shell, stdin closed, a minimal environment, a deadline. Its stdout (minus one trailing
-/// newline) is the secret; its stderr may be quoted in a diagnostic, its stdout never is.
+/// line end, LF or CRLF) is the secret; its stderr may be quoted in a diagnostic, its stdout never is.
 /// Plain `posix_spawn` and `poll`, so the proxy does not link Foundation for this.
 enum SecretCommand {
     static let outputLimit = 64 * 1024
@@ -43,6 +43,8 @@ enum SecretCommand {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         c_posix_spawn_close_inherited(&actions, &attributes)
+        // Its own process group: a timeout ends whatever the command started, not only the command.
+        c_posix_spawn_new_process_group(&attributes)
 
         let arguments = argv.map { strdup($0) } + [nil]
         let variables = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -87,13 +89,18 @@ enum SecretCommand {
             }
             if tooLarge { break }
         }
-        if timedOut || tooLarge { kill(pid, SIGKILL) }
+        // The whole group, before the leader is reaped (its id names the group until then): a
+        // child the command started (`sleep 301 &`) would otherwise stay, adopted by init.
+        if timedOut || tooLarge { kill(-pid, SIGKILL) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         let stderrText = String(decoding: errors, as: UTF8.self)
         if timedOut { return .failure(.timedOut(stderr: stderrText)) }
         // A trailing newline in the limit's last byte is still fine: compare after trimming.
-        if output.last == 0x0A { output.removeLast() }
+        if output.last == 0x0A {
+            output.removeLast()
+            if output.last == 0x0D { output.removeLast() }
+        }
         if tooLarge || output.count > outputLimit { return .failure(.tooLarge) }
         let code = c_posix_spawn_exit_code(status)
         if code != 0 { return .failure(.exited(status: code, stderr: stderrText)) }

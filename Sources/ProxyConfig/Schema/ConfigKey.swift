@@ -14,6 +14,8 @@ public struct ConfigKey: Sendable {
         case headerName
         case boolean
         case port
+        /// A whole number from 1 to the given maximum.
+        case count(maximum: Int)
         /// `250ms`, `15s`, `5m`, `1h`.
         case duration
         /// `1048576`, `512KiB`, `4MiB`, `1GB`.
@@ -46,6 +48,7 @@ public struct ConfigKey: Sendable {
             case .headerName: "a header name"
             case .boolean: "true or false"
             case .port: "a port number"
+            case .count(let maximum): "a whole number from 1 to \(maximum)"
             case .duration: "a duration"
             case .size: "a size"
             case .choice(let options): "one of \(options.joined(separator: ", "))"

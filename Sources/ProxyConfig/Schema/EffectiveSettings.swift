@@ -54,6 +54,7 @@ extension Profile {
         add("connect_timeout", connectTimeout.description)
         add("request_timeout", requestTimeout.description)
         add("max_request_body", maxRequestBody.description)
+        add("max_upstream_connections", String(maxUpstreamConnections))
         add("allowed_origins", "[" + allowedOrigins.joined(separator: ", ") + "]")
         add("upstream_streaming", upstreamStreaming.rawValue)
         add("ca_file", caFile ?? "(system trust store)")

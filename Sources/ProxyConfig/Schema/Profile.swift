@@ -38,6 +38,11 @@ public struct Profile: Sendable {
     public var connectTimeout: ConfigDuration
     public var requestTimeout: ConfigDuration
     public var maxRequestBody: ByteSize
+    /// How many requests the stdio bridge has in flight to the upstream at once (each holds a
+    /// connection); later ones queue in order. Notifications, responses, the GET stream and the
+    /// final DELETE are not counted: a cancellation must never wait behind the calls it cancels.
+    public var maxUpstreamConnections = 32
+    public static let upstreamConnectionsLimit = 4096
     /// Extra browser origins (`scheme://host[:port]`, lower-case) allowed besides loopback ones.
     public var allowedOrigins: [String]
     public var upstreamStreaming: UpstreamStreaming

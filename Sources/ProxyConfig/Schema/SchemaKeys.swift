@@ -36,6 +36,8 @@ public enum SchemaKeys {
         ConfigKey("connect_timeout", .duration, "Time allowed to connect to the upstream (default 5s)."),
         ConfigKey("request_timeout", .duration, "Time allowed for a whole upstream exchange; SSE streams are exempt (default 300s)."),
         ConfigKey("max_request_body", .size, "The largest request body accepted (default 4MiB)."),
+        ConfigKey("max_upstream_connections", .count(maximum: Profile.upstreamConnectionsLimit),
+                  "The stdio bridge's bound on requests in flight to the upstream, each on its own connection; more wait their turn (default 32)."),
         ConfigKey("allowed_origins", .origins, "Browser origins allowed besides loopback ones, as scheme://host[:port]."),
         ConfigKey("upstream_streaming", .choice(Profile.UpstreamStreaming.allCases.map(\.rawValue)), "Whether GET streams are forwarded (default auto: forward, local heartbeat on 405)."),
         ConfigKey("ca_file", .filePath, "Extra trusted CA certificates (PEM) for the upstream's TLS."),

@@ -44,20 +44,54 @@ public enum JSONNode: Equatable, Sendable {
     /// JSON string syntax, the log lines' escaper (quotes, backslashes, control characters).
     public static func quoted(_ text: String) -> String { LogLine.jsonQuoted(text) }
 
-    /// Parses one JSON text (RFC 8259); nil when it is not well-formed or nests deeper than 64.
-    /// With `rejectingDuplicateKeys`, an object that names a key twice is nil too: parsers differ
-    /// on which copy wins, so a policy must not decide on such a message.
+    /// How deep arrays and objects may nest: far past real messages and tool schemas (JSON Schema
+    /// documents rarely pass 20 levels), and shallow enough for the recursive parse on an
+    /// event-loop thread's stack. `JSONRPCBodyCheck` allows the same.
+    public static let maximumDepth = 512
+
+    /// Why bytes are not one JSON text the policy may decide on.
+    public enum ParseFailure: Error, Equatable, Sendable, CustomStringConvertible {
+        /// Not JSON syntax at this byte offset (including trailing bytes after the value).
+        case malformed(at: Int)
+        /// A string holds bytes that are not UTF-8, starting at this offset.
+        case invalidUTF8(at: Int)
+        /// A `\u` escape of half a surrogate pair, at this offset.
+        case loneSurrogate(at: Int)
+        /// Arrays and objects nest deeper than `maximumDepth`.
+        case tooDeep
+        /// An object names this key twice (only when duplicates are refused).
+        case duplicateKey(String)
+
+        public var description: String {
+            switch self {
+            case .malformed(let offset): return "is not valid JSON (at byte \(offset))"
+            case .invalidUTF8(let offset): return "holds a string that is not UTF-8 (at byte \(offset))"
+            case .loneSurrogate(let offset): return "holds a \\u escape of half a surrogate pair (at byte \(offset))"
+            case .tooDeep: return "nests deeper than \(JSONNode.maximumDepth) levels"
+            case .duplicateKey(let key): return "names the key \(JSONNode.quoted(String(key.prefix(64)))) twice in one object"
+            }
+        }
+    }
+
+    /// Parses one JSON text (RFC 8259); nil when it is not well-formed or nests deeper than
+    /// `maximumDepth`. With `rejectingDuplicateKeys`, an object that names a key twice is nil
+    /// too: parsers differ on which copy wins, so a policy must not decide on such a message.
     public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes, rejectingDuplicateKeys: Bool = false) -> JSONNode? where Bytes.Index == Int {
+        try? parsing(bytes, rejectingDuplicateKeys: rejectingDuplicateKeys).get()
+    }
+
+    /// As `parse`, with the reason when the bytes are refused.
+    public static func parsing<Bytes: Collection<UInt8>>(_ bytes: Bytes, rejectingDuplicateKeys: Bool = false) -> Result<JSONNode, ParseFailure> where Bytes.Index == Int {
         // Contiguous bytes (an array, a ByteBuffer's view) are read in place, not copied.
         if let parsed = bytes.withContiguousStorageIfAvailable({ parse(UnsafeRawBufferPointer($0), rejectingDuplicateKeys) }) { return parsed }
         return Array(bytes).withUnsafeBytes { parse($0, rejectingDuplicateKeys) }
     }
 
-    private static func parse(_ bytes: UnsafeRawBufferPointer, _ rejectingDuplicateKeys: Bool) -> JSONNode? {
+    private static func parse(_ bytes: UnsafeRawBufferPointer, _ rejectingDuplicateKeys: Bool) -> Result<JSONNode, ParseFailure> {
         var parser = JSONNodeParser(bytes: bytes, rejectsDuplicateKeys: rejectingDuplicateKeys)
-        guard let value = parser.value(depth: 0) else { return nil }
+        guard let value = parser.value(depth: 0) else { return .failure(parser.failure ?? .malformed(at: parser.index)) }
         parser.skipWhitespace()
-        return parser.index == parser.bytes.count ? value : nil
+        return parser.index == parser.bytes.count ? .success(value) : .failure(.malformed(at: parser.index))
     }
 }
 
@@ -65,6 +99,8 @@ private struct JSONNodeParser {
     let bytes: UnsafeRawBufferPointer
     let rejectsDuplicateKeys: Bool
     var index = 0
+    /// Set where the parse fails for a reason other than syntax (a syntax error is at `index`).
+    var failure: JSONNode.ParseFailure?
 
     mutating func skipWhitespace() {
         while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
@@ -79,7 +115,10 @@ private struct JSONNodeParser {
     }
 
     mutating func value(depth: Int) -> JSONNode? {
-        guard depth < 64 else { return nil }
+        guard depth < JSONNode.maximumDepth else {
+            failure = .tooDeep
+            return nil
+        }
         skipWhitespace()
         guard index < bytes.count else { return nil }
         switch bytes[index] {
@@ -91,7 +130,10 @@ private struct JSONNodeParser {
             while true {
                 skipWhitespace()
                 guard let key = string() else { return nil }
-                if rejectsDuplicateKeys, members.contains(where: { $0.0 == key }) { return nil }
+                if rejectsDuplicateKeys, members.contains(where: { $0.0 == key }) {
+                    failure = .duplicateKey(key)
+                    return nil
+                }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
                 index += 1
@@ -195,13 +237,24 @@ private struct JSONNodeParser {
             case UInt8(ascii: "t"): scalars.append("\t")
             case UInt8(ascii: "u"):
                 guard var unit = hex4() else { return nil }
+                let escapeStart = index - 6
                 if (0xD800...0xDBFF).contains(unit) {
-                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { return nil }
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                        failure = .loneSurrogate(at: escapeStart)
+                        return nil
+                    }
                     index += 2
-                    guard let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }
+                    guard let low = hex4() else { return nil }
+                    guard (0xDC00...0xDFFF).contains(low) else {
+                        failure = .loneSurrogate(at: escapeStart)
+                        return nil
+                    }
                     unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
                 }
-                guard let scalar = Unicode.Scalar(unit) else { return nil }
+                guard let scalar = Unicode.Scalar(unit) else {
+                    failure = .loneSurrogate(at: escapeStart)
+                    return nil
+                }
                 scalars.append(scalar)
             default: return nil
             }
@@ -213,10 +266,14 @@ private struct JSONNodeParser {
     /// UTF-8 bytes as a String; nil when they are not valid UTF-8. ASCII, the usual case for the
     /// fields the proxy reads, skips the generic validator, whose metadata lookups cost more per
     /// request than the rest of the parse.
-    func text(_ range: Range<Int>) -> String? {
+    mutating func text(_ range: Range<Int>) -> String? {
         let slice = UnsafeRawBufferPointer(rebasing: bytes[range]).assumingMemoryBound(to: UInt8.self)
         if slice.allSatisfy({ $0 < 0x80 }) { return String(decoding: slice, as: UTF8.self) }
-        return String(validating: slice, as: UTF8.self)
+        guard let text = String(validating: slice, as: UTF8.self) else {
+            failure = .invalidUTF8(at: range.lowerBound)
+            return nil
+        }
+        return text
     }
 
     mutating func hex4() -> UInt32? {

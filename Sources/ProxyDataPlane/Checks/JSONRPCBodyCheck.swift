@@ -12,7 +12,7 @@ public enum JSONRPCBodyVerdict: Equatable, Sendable {
 /// bounded), that the top level is an object or a non-empty array of objects each carrying
 /// `"jsonrpc":"2.0"`, and picks out the `method` of a single message for the request log.
 public struct JSONRPCBodyCheck {
-    public static let maximumDepth = 64
+    public static let maximumDepth = JSONNode.maximumDepth
 
     public static func check(_ body: UnsafeRawBufferPointer) -> JSONRPCBodyVerdict {
         var scanner = Scanner(bytes: body)

@@ -24,6 +24,8 @@ public final class UpstreamCall: UpstreamResponseReceiver {
         public let mediaType: String?
         public let isEventStream: Bool
         public let sessionID: String?
+        /// A `Content-Encoding` other than `identity`, which no caller here can read.
+        public let isContentCoded: Bool
     }
 
     private let runtime: ProfileRuntime
@@ -33,6 +35,9 @@ public final class UpstreamCall: UpstreamResponseReceiver {
     private var connection: UpstreamPool.Connection?
     private var isFinished = false
     private var deadline: Scheduled<Void>?
+    private let method: String
+    private let target: String
+    private let signedAtMilliseconds: Int64
 
     /// Sends `method` to the profile's upstream MCP endpoint with `headers`, signed for the
     /// profile's scheme. `request_timeout` bounds the call until a head arrives and, for a plain
@@ -46,6 +51,9 @@ public final class UpstreamCall: UpstreamResponseReceiver {
         eventLoop.preconditionInEventLoop()
         let endpoint = runtime.endpoint
         let target = endpoint.url.basePath.isEmpty ? "/" : endpoint.url.basePath
+        self.method = method
+        self.target = target
+        signedAtMilliseconds = LogClock.unixMilliseconds()
         var bytes = ByteBufferAllocator().buffer(capacity: 512 + (body?.readableBytes ?? 0))
         bytes.writeString("\(method) \(target) HTTP/1.1\r\n")
         HeaderRewriting.writeField("host", endpoint.authority, into: &bytes)
@@ -55,7 +63,7 @@ public final class UpstreamCall: UpstreamResponseReceiver {
             HeaderRewriting.writeField(name, value, into: &bytes)
         }
         if body != nil || method == "POST" { HeaderRewriting.writeField("content-length", String(body?.readableBytes ?? 0), into: &bytes) }
-        runtime.signer.sign(method: method, target: target, key: runtime.signingKey, unixMilliseconds: LogClock.unixMilliseconds()) { name, value in
+        runtime.signer.sign(method: method, target: target, key: runtime.signingKey, unixMilliseconds: signedAtMilliseconds) { name, value in
             HeaderRewriting.writeField(name, value, into: &bytes)
         }
         bytes.writeStaticString("\r\n")
@@ -82,6 +90,12 @@ public final class UpstreamCall: UpstreamResponseReceiver {
                 connection.handler.send(bytes, to: self)
             }
         }
+    }
+
+    /// `bytes` (the start of the upstream's body, `truncated` when there was more) with every
+    /// credential this call sent replaced by `[redacted]`: for error details shown to a client.
+    public func redactingCredentials(_ bytes: some Collection<UInt8>, truncated: Bool) -> [UInt8] {
+        CredentialRedaction(runtime: runtime, method: method, target: target, unixMilliseconds: signedAtMilliseconds).redact(bytes, truncated: truncated)
     }
 
     /// Stops the call: the upstream connection is closed (its response can no longer be reused)
@@ -126,7 +140,8 @@ public final class UpstreamCall: UpstreamResponseReceiver {
             }
         }
         if head.isEventStream { deadline?.cancel() }
-        delegate?.upstreamCall(self, receivedHead: Head(status: head.status, mediaType: mediaType, isEventStream: head.isEventStream, sessionID: sessionID))
+        delegate?.upstreamCall(self, receivedHead: Head(status: head.status, mediaType: mediaType, isEventStream: head.isEventStream, sessionID: sessionID,
+                                                        isContentCoded: head.isContentCoded))
     }
 
     func upstreamResponseBody(_ buffer: ByteBuffer) {

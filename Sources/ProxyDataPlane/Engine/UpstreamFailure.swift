@@ -36,7 +36,7 @@ enum UpstreamFailure: Error, Equatable {
         case .timedOut: return "upstream did not answer within request_timeout"
         case .malformedResponse: return "upstream sent a malformed HTTP response"
         case .clientStalled: return "the client stopped reading its response"
-        case .unfilterableToolList(let failure): return "the upstream's tools/list response \(failure.rawValue); the tool policy answered with an error"
+        case .unfilterableToolList(let failure): return "the upstream's tools/list response \(failure); the tool policy answered with an error"
         }
     }
 }

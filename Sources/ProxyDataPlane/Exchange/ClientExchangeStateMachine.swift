@@ -243,6 +243,7 @@ struct ClientExchangeStateMachine {
                 exchange.toolList = ToolListResponse(filter: .replayedResponses(policy: policy))
             }
             if let toolList = exchange.toolList, (200..<300).contains(head.status), head.framing != .none {
+                guard !head.isContentCoded else { return refuseToolList(.contentCoded) }
                 guard head.isEventStream else { return collectToolList(head, forwardedAt: forwardedAt) }
                 // Filtered events change length: the client's framing is the proxy's own.
                 toolList.eventStream = EventStreamToolListFilter(filter: toolList.filter, limit: configuration.maxRequestBody, profile: configuration.profileName)
@@ -459,7 +460,11 @@ struct ClientExchangeStateMachine {
         var body = toolList.body ?? ByteBuffer()
         toolList.head = nil
         toolList.body = nil
-        guard let message = JSONNode.parse(body.readableBytesView, rejectingDuplicateKeys: true) else { return refuseToolList(.notJSON) }
+        let message: JSONNode
+        switch JSONNode.parsing(body.readableBytesView, rejectingDuplicateKeys: true) {
+        case .success(let parsed): message = parsed
+        case .failure(let failure): return refuseToolList(.unreadable(failure))
+        }
         if let filtered = toolList.filter.filter(message) { body = ByteBuffer(string: filtered.serialized) }
         exchange.bytesOut = body.readableBytes
         exchange.clientFraming = .rewritten

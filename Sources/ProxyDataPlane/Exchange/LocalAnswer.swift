@@ -7,6 +7,10 @@ import NIOHTTP1
 enum LocalAnswer: Equatable {
     /// The Host header names something other than this proxy (DNS rebinding protection).
     case hostNotAllowed
+    /// No Host, an empty one, or one whose port is not 1–65535 (RFC 9112 §3.2: 400).
+    case malformedHost
+    /// A GET or DELETE to the MCP endpoint that announces a body.
+    case bodyNotAllowed(String)
     /// A browser Origin that `allowed_origins` does not list.
     case originNotAllowed
     /// A request target that could make the proxy sign something other than its endpoint.
@@ -41,7 +45,7 @@ enum LocalAnswer: Equatable {
     var closesConnection: Bool {
         switch self {
         case .badTarget, .bodyTooLarge, .headTooLarge, .malformedHTTP, .bodyTimedOut: return true
-        case .hostNotAllowed, .originNotAllowed, .discoveryProbe, .notFound, .methodNotAllowed, .unauthenticated,
+        case .hostNotAllowed, .malformedHost, .bodyNotAllowed, .originNotAllowed, .discoveryProbe, .notFound, .methodNotAllowed, .unauthenticated,
              .toolRefused, .ambiguousToolCall, .toolListUnfilterable, .bodyNotJSON, .bodyNotJSONRPC, .upstreamFailed:
             return false
         }
@@ -59,7 +63,7 @@ enum LocalAnswer: Equatable {
         case .bodyTimedOut: return 408
         case .bodyTooLarge: return 413
         case .headTooLarge: return 431
-        case .badTarget, .bodyNotJSON, .bodyNotJSONRPC, .malformedHTTP: return 400
+        case .badTarget, .malformedHost, .bodyNotAllowed, .bodyNotJSON, .bodyNotJSONRPC, .malformedHTTP: return 400
         case .upstreamFailed(let failure): return failure.status
         }
     }
@@ -77,6 +81,8 @@ enum LocalAnswer: Equatable {
     var reason: String {
         switch self {
         case .hostNotAllowed: return "host"
+        case .malformedHost: return "bad_host"
+        case .bodyNotAllowed: return "body_not_allowed"
         case .originNotAllowed: return "origin"
         case .badTarget: return "target"
         case .discoveryProbe: return "discovery"
@@ -105,6 +111,10 @@ extension LocalResponse {
         switch answer {
         case .hostNotAllowed:
             self = .jsonRPCError(.forbidden, code: -32600, message: "Host header does not name this proxy (DNS rebinding protection)", profile: profile)
+        case .malformedHost:
+            self = .jsonRPCError(.badRequest, code: -32600, message: "the Host header is missing or malformed (host[:port], port 1-65535)", profile: profile)
+        case .bodyNotAllowed(let method):
+            self = .jsonRPCError(.badRequest, code: -32600, message: "a \(method) request to the MCP endpoint carries no body; send JSON-RPC messages with POST", profile: profile)
         case .originNotAllowed:
             self = .jsonRPCError(.forbidden, code: -32600, message: "Origin not allowed; add it to allowed_origins to permit it", profile: profile)
         case .badTarget(let reason):
@@ -128,7 +138,7 @@ extension LocalResponse {
         case .bodyTooLarge:
             self = .jsonRPCError(.payloadTooLarge, code: -32600, message: "request body exceeds max_request_body (\(runtime.profile.maxRequestBody))", profile: profile)
         case .bodyNotJSON:
-            self = .jsonRPCError(.badRequest, code: -32700, message: "Parse error: the body is not valid JSON", profile: profile)
+            self = .jsonRPCError(.badRequest, code: -32700, message: "Parse error: the body is not valid JSON (or nests deeper than \(JSONNode.maximumDepth) levels)", profile: profile)
         case .bodyNotJSONRPC:
             self = .jsonRPCError(.badRequest, code: -32600, message: "Invalid Request: expected a JSON-RPC 2.0 object or a non-empty batch", profile: profile)
         case .headTooLarge:

@@ -34,14 +34,31 @@ struct RequestAdmission: Sendable {
     }
 
     func verdict(on head: RequestHead) -> Verdict {
-        if !originPolicy.acceptsHost(head.host) { return .refuse(.hostNotAllowed) }
+        switch originPolicy.hostVerdict(head.host) {
+        case .accepted: break
+        case .notThisProxy: return .refuse(.hostNotAllowed)
+        case .malformed: return .refuse(.malformedHost)
+        }
         if !originPolicy.acceptsOrigin(head.origin) { return .refuse(.originNotAllowed) }
         switch router.route(method: head.method, target: head.target) {
         case .badTarget(let reason): return .refuse(.badTarget(reason))
         case .discoveryProbe: return .refuse(.discoveryProbe)
         case .notFound: return .refuse(.notFound)
         case .methodNotAllowed: return .refuse(.methodNotAllowed(head.method))
-        case .forward(let target): return .forward(upstreamTarget: target)
+        case .forward(let target):
+            if Self.refusesBody(head) { return .refuse(.bodyNotAllowed(head.method)) }
+            return .forward(upstreamTarget: target)
+        }
+    }
+
+    /// A GET or DELETE carries no body on the MCP endpoint (the transport defines none), and the
+    /// body check and the tool policy read POST bodies only: a body there would reach the
+    /// upstream, signed, unexamined. Announced by any Content-Length but 0, or by chunking.
+    static func refusesBody(_ head: RequestHead) -> Bool {
+        guard head.method == "GET" || head.method == "DELETE" else { return false }
+        switch head.framing {
+        case .contentLength(let length): return length > 0
+        case .chunked: return true
         }
     }
 }

@@ -22,4 +22,6 @@ struct ResponseHead {
     /// False when the upstream asked to close, spoke HTTP/1.0, or delimits the body by closing.
     let keepAlive: Bool
     let isEventStream: Bool
+    /// A `Content-Encoding` other than `identity`: the body is not the bytes a filter could read.
+    let isContentCoded: Bool
 }

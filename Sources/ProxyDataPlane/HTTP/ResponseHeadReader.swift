@@ -36,7 +36,10 @@ enum ResponseHeadReader {
             framing = .none
         } else if facts.hasTransferEncoding {
             guard facts.contentLength == nil else { throw InvalidHead(reason: "both Transfer-Encoding and Content-Length") }
-            framing = facts.chunkedLast ? .chunked : .untilClose
+            // The body goes to the client de-chunked and framed anew, with Transfer-Encoding
+            // dropped as hop-by-hop: any other coding would reach the client undeclared.
+            guard !facts.otherTransferCoding, facts.chunkedCount == 1 else { throw InvalidHead(reason: "a Transfer-Encoding other than chunked") }
+            framing = .chunked
         } else if let length = facts.contentLength {
             framing = .contentLength(length)
         } else {
@@ -45,7 +48,7 @@ enum ResponseHeadReader {
         return ResponseHead(
             bytes: bytes, status: status, reason: reasonStart..<reasonEnd, fields: fields, framing: framing,
             keepAlive: isHTTP11 && !facts.connectionClose && framing != .untilClose,
-            isEventStream: facts.isEventStream)
+            isEventStream: facts.isEventStream, isContentCoded: facts.isContentCoded)
     }
 
     /// What the head's fields say about framing and connection reuse.
@@ -53,7 +56,9 @@ enum ResponseHeadReader {
         var contentLength: Int?
         var conflictingLength = false
         var hasTransferEncoding = false
-        var chunkedLast = false
+        var chunkedCount = 0
+        var otherTransferCoding = false
+        var isContentCoded = false
         var connectionClose = false
         var isEventStream = false
 
@@ -70,7 +75,13 @@ enum ResponseHeadReader {
                 contentLength = length
             case 17 where ASCII.equalsIgnoringCase(name, "transfer-encoding"):
                 hasTransferEncoding = true
-                chunkedLast = ASCII.lastToken(value).map { ASCII.equalsIgnoringCase($0, "chunked") } ?? false
+                ASCII.forEachToken(value) { token in
+                    if ASCII.equalsIgnoringCase(token, "chunked") { chunkedCount += 1 } else { otherTransferCoding = true }
+                }
+            case 16 where ASCII.equalsIgnoringCase(name, "content-encoding"):
+                ASCII.forEachToken(value) { token in
+                    if !ASCII.equalsIgnoringCase(token, "identity") { isContentCoded = true }
+                }
             case 10 where ASCII.equalsIgnoringCase(name, "connection"):
                 ASCII.forEachToken(value) { token in
                     if ASCII.equalsIgnoringCase(token, "close") { connectionClose = true }

@@ -7,12 +7,14 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         let endpoint = runtime.endpoint
         let runtime = runtime
         var bytes = context.channel.allocator.buffer(capacity: 1024 + (request.body?.readableBytes ?? 0))
+        let signedAt = LogClock.unixMilliseconds()
+        signedAtMilliseconds = signedAt
         HeaderRewriting.writeUpstreamRequest(
             client: request.head, target: request.target, authority: endpoint.authority, body: request.body,
             dropped: request.responseIsFiltered ? runtime.droppedRequestHeadersForFiltering : runtime.droppedRequestHeaders, into: &bytes) { out in
             // A fresh signature per request, written straight into the request buffer.
             runtime.signer.sign(method: request.head.method, target: request.target, key: runtime.signingKey,
-                                unixMilliseconds: LogClock.unixMilliseconds()) { name, value in
+                                unixMilliseconds: signedAt) { name, value in
                 HeaderRewriting.writeField(name, value, into: &out)
             }
         }

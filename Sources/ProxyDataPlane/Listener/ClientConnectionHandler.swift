@@ -32,6 +32,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var streamIsCounted = false
     /// The log line buffer, reused by every request on the connection.
     var logLineStorage: [UInt8] = []
+    /// When the request in progress was signed: enough to name its credentials again, for
+    /// removing them from an upstream error body that is logged (`CredentialRedaction`).
+    var signedAtMilliseconds: Int64 = 0
     /// The client `client_auth: bearer` authenticated for the current request (its log line names
     /// it), as an index into the runtime's client names.
     var client: Int?

@@ -1,10 +1,13 @@
 import NIOCore
 
 /// A `tools/list` response that the upstream sends as an event stream, filtered event by event
-/// as each event completes: an event carrying an awaited response gets its data rewritten, any
-/// other event passes as it arrived. Once every awaited response has passed, the rest of the
-/// stream passes unexamined. An incomplete event is held until its end arrives, up to `limit`
-/// bytes (`max_request_body`); a bigger one fails the stream rather than pass unfiltered.
+/// as each event completes: an event carrying a response to a requested id gets its data
+/// rewritten, whatever its `event:` type, any other event passes as it arrived. Every event is
+/// examined until the stream ends, since a client may ignore the first answer (an event type it
+/// skips, a message it rejects) and take a later one. A leading UTF-8 byte order mark is removed,
+/// as every client's event-stream parser removes it. An incomplete event is held until its end
+/// arrives, up to `limit` bytes (`max_request_body`); a bigger one, or data that is not JSON,
+/// fails the stream rather than pass unfiltered.
 struct EventStreamToolListFilter {
     enum Output {
         /// Bytes to relay now (nil: nothing yet, an event is incomplete).
@@ -23,6 +26,8 @@ struct EventStreamToolListFilter {
     private var afterCR = false
     /// The CR just scanned ended a blank line: the event ends after it, or after an LF next.
     private var blankLineEndedByCR = false
+    /// Nothing of the stream has been scanned yet: a byte order mark may still start it.
+    private var atStreamStart = true
 
     init(filter: ToolListFilter, limit: Int, profile: String) {
         self.filter = filter
@@ -31,32 +36,33 @@ struct EventStreamToolListFilter {
     }
 
     mutating func feed(_ buffer: ByteBuffer) -> Output {
-        if filter.isDone, pending == nil { return .relay(buffer) }
         if pending == nil {
             pending = buffer
         } else {
             var buffer = buffer
             pending!.writeBuffer(&buffer)
         }
+        if atStreamStart {
+            switch Self.byteOrderMark(at: pending!) {
+            case .undecided: return .relay(nil)
+            case .present: pending!.moveReaderIndex(forwardBy: Self.utf8ByteOrderMark.count)
+            case .absent: break
+            }
+            atStreamStart = false
+        }
         let ends = scanForEventEnds()
         var output: ByteBuffer?
         var start = 0
-        for end in ends where !filter.isDone {
+        for end in ends {
             let event = pending!.getSlice(at: pending!.readerIndex + start, length: end - start)!
             start = end
             switch Self.rewrite(event, filter: &filter) {
             case .unchanged: Self.append(event, to: &output)
             case .rewritten(let bytes): Self.append(bytes, to: &output)
-            case .notJSON: return fail(.notJSON)
+            case .unreadable(let failure): return fail(.unreadable(failure))
             }
         }
         let rest = pending!.getSlice(at: pending!.readerIndex + start, length: pending!.readableBytes - start)!
-        if filter.isDone {
-            // Whatever follows the last awaited response streams on untouched.
-            if rest.readableBytes > 0 { Self.append(rest, to: &output) }
-            pending = nil
-            return .relay(output)
-        }
         pending = rest.readableBytes > 0 ? rest : nil
         scanned = rest.readableBytes
         if rest.readableBytes > limit { return fail(.tooLarge) }
@@ -66,12 +72,13 @@ struct EventStreamToolListFilter {
     /// The stream ended: an unterminated last event goes through the same rewrite and out as it
     /// is, so that a lenient client does not see an unfiltered list in it either.
     mutating func finish() -> Output {
-        guard let event = pending, !filter.isDone else { return .relay(pending.take()) }
+        guard var event = pending else { return .relay(nil) }
         pending = nil
+        if atStreamStart, case .present = Self.byteOrderMark(at: event) { event.moveReaderIndex(forwardBy: Self.utf8ByteOrderMark.count) }
         switch Self.rewrite(event, filter: &filter) {
         case .unchanged: return .relay(event)
         case .rewritten(let bytes): return .relay(bytes)
-        case .notJSON: return fail(.notJSON)
+        case .unreadable(let failure): return fail(.unreadable(failure))
         }
     }
 
@@ -121,7 +128,7 @@ struct EventStreamToolListFilter {
     private enum Rewrite {
         case unchanged
         case rewritten(ByteBuffer)
-        case notJSON
+        case unreadable(JSONNode.ParseFailure)
     }
 
     /// One whole event: its `data` lines joined are a JSON-RPC message; when the filter changes
@@ -135,8 +142,11 @@ struct EventStreamToolListFilter {
             data += value
         }
         guard data.contains(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) else { return .unchanged }
-        guard let message = JSONNode.parse(data, rejectingDuplicateKeys: true) else {
-            guard filter.awaitsAnyResponse else { return .notJSON }
+        let message: JSONNode
+        switch JSONNode.parsing(data, rejectingDuplicateKeys: true) {
+        case .success(let parsed): message = parsed
+        case .failure(let failure):
+            guard filter.awaitsAnyResponse else { return .unreadable(failure) }
             // On a GET stream: what no client can read as JSON passes as it came; a message that
             // names a key twice is dropped, since which list a client would read is unknown.
             return JSONNode.parse(data) == nil ? .unchanged : .rewritten(ByteBuffer())
@@ -164,6 +174,18 @@ struct EventStreamToolListFilter {
         return field.named("data") ? field.value : nil
     }
 
+    static let utf8ByteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    private enum ByteOrderMark { case present, absent, undecided }
+
+    /// Whether the stream's first bytes are the UTF-8 byte order mark (undecided while they are
+    /// fewer than its three bytes and match so far).
+    private static func byteOrderMark(at buffer: ByteBuffer) -> ByteOrderMark {
+        let start = buffer.readableBytesView.prefix(utf8ByteOrderMark.count)
+        guard start.elementsEqual(utf8ByteOrderMark.prefix(start.count)) else { return .absent }
+        return start.count == utf8ByteOrderMark.count ? .present : .undecided
+    }
+
     private static func append(_ bytes: ByteBuffer, to output: inout ByteBuffer?) {
         guard output != nil else {
             output = bytes
@@ -171,12 +193,5 @@ struct EventStreamToolListFilter {
         }
         var bytes = bytes
         output!.writeBuffer(&bytes)
-    }
-}
-
-private extension Optional {
-    mutating func take() -> Wrapped? {
-        defer { self = nil }
-        return self
     }
 }

@@ -11,14 +11,21 @@ public enum ToolCallCheck {
         /// The request ids to answer, as JSON text (one for a single message, every request's
         /// for a batch, which is refused whole).
         public let ids: [String]
+        /// The refused tool's name; for a call without a string name, what `params.name` was
+        /// instead, as JSON (`["delete_x"]`, `5`, `null`), or `(none)`.
         public let tool: String
+        /// False when the call named no tool as a string: a server may still turn `["x"]` or a
+        /// missing name into some tool, so under a policy such a call is refused.
+        public let namesTool: Bool
         public let isBatch: Bool
 
         /// The answer, compact JSON on one line: a JSON-RPC error (-32602) for each request id,
         /// naming the tool and the profile; an array for a batch. Empty for a lone notification.
         /// The listener sends it as its HTTP body, the stdio bridge as its stdout line.
         public func response(profile: String) -> String {
-            let message = "tool \(JSONNode.quoted(tool)) is not allowed by the tool policy of profile \(profile)"
+            let message = namesTool
+                ? "tool \(JSONNode.quoted(tool)) is not allowed by the tool policy of profile \(profile)"
+                : "a tools/call must name its tool as a string in params.name (found \(tool)) under the tool policy of profile \(profile)"
             let errors = ids.map { id in
                 #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32602,"message":\#(JSONNode.quoted(message)),"data":{"profile":\#(JSONNode.quoted(profile)),"tool":\#(JSONNode.quoted(tool))}}}"#
             }
@@ -42,8 +49,13 @@ public enum ToolCallCheck {
            !body.readableBytesView.contains(UInt8(ascii: "\\")), !Self.contains(body, "tools/") {
             return .forward(nil)
         }
-        guard let node = JSONNode.parse(body?.readableBytesView ?? ByteBuffer().readableBytesView, rejectingDuplicateKeys: true) else {
-            return .ambiguous("the body names a key twice; the tool policy cannot tell which one the server would read")
+        let node: JSONNode
+        switch JSONNode.parsing(body?.readableBytesView ?? ByteBuffer().readableBytesView, rejectingDuplicateKeys: true) {
+        case .success(let parsed): node = parsed
+        case .failure(.duplicateKey(let key)):
+            return .ambiguous("the body names the key \(JSONNode.quoted(String(key.prefix(64)))) twice; the tool policy cannot tell which one the server would read")
+        case .failure(let failure):
+            return .ambiguous("the body \(failure); the tool policy cannot tell what the server would read")
         }
         let (messages, isBatch) = node.jsonRPCMessages
         if let mismatch = routing.mismatch(messages: messages, isBatch: isBatch) { return .ambiguous(mismatch) }
@@ -55,12 +67,13 @@ public enum ToolCallCheck {
     /// Shared with the stdio bridge, which sends messages upstream without a listener.
     public static func refusal(in node: JSONNode, policy: ToolPolicy) -> Refusal? {
         let (messages, isBatch) = node.jsonRPCMessages
+        let ids = { messages.compactMap { $0["method"] != nil ? $0["id"]?.serialized : nil } }
         for message in messages where message["method"]?.string == "tools/call" {
-            guard let tool = message["params"]?["name"]?.string else { continue }
-            if !policy.allows(tool) {
-                let ids = messages.compactMap { $0["method"] != nil ? $0["id"]?.serialized : nil }
-                return Refusal(ids: ids, tool: tool, isBatch: isBatch)
+            guard let name = message["params"]?["name"] else {
+                return Refusal(ids: ids(), tool: "(none)", namesTool: false, isBatch: isBatch)
             }
+            guard let tool = name.string else { return Refusal(ids: ids(), tool: String(name.serialized.prefix(64)), namesTool: false, isBatch: isBatch) }
+            if !policy.allows(tool) { return Refusal(ids: ids(), tool: tool, namesTool: true, isBatch: isBatch) }
         }
         return nil
     }

@@ -2,23 +2,38 @@ import ProxyConfig
 
 /// The other half of the tool policy: a client is not shown the tools it may not call. One value
 /// per request that asks `tools/list` (alone or in a batch); it knows the ids of those requests,
-/// and removes refused tools from `result.tools` in the responses that carry those ids, leaving
-/// every other field (`nextCursor` included) as it was. Messages are matched on their id rather
-/// than their shape, so a server cannot slip a list past it in a response it labels otherwise,
-/// and nothing else is touched. Ids are matched the way clients match them, not only as written:
+/// and removes refused tools from `result.tools` in every response that carries one of those ids,
+/// leaving every other field (`nextCursor` included) as it was. Messages are matched on their id
+/// rather than their shape, so a server cannot slip a list past it in a response it labels
+/// otherwise, and nothing else is touched. An id stays matched after its first answer: a client
+/// may skip a decoy (an event type it ignores, a message it rejects) and take a second answer to
+/// the same id, so every answer is filtered, for as long as the response lasts. Ids are matched the way clients match them, not only as written:
 /// the TypeScript SDK looks a response up by `Number(id)` and the Python SDK by `==`, so `7.0`
 /// and `"7"` both answer a request `7`; any such answer is filtered (`ClientMatchedID`). Shared
 /// by the listener (JSON and event-stream responses) and the stdio bridge.
 public struct ToolListFilter: Equatable, Sendable {
     /// Why a response to a `tools/list` request cannot be filtered: the client then gets a
     /// JSON-RPC error instead, never the list unfiltered.
-    public enum Failure: String, Equatable, Sendable {
-        case tooLarge = "exceeds max_request_body"
-        case notJSON = "is not JSON the policy can read (malformed, compressed, or naming a key twice)"
+    public enum Failure: Equatable, Sendable, CustomStringConvertible {
+        case tooLarge
+        /// The body, or an event's data, is not JSON the policy can read, and why.
+        case unreadable(JSONNode.ParseFailure)
+        case contentCoded
+
+        public var description: String {
+            switch self {
+            case .tooLarge: return "exceeds max_request_body"
+            case .unreadable(let failure): return "\(failure)"
+            case .contentCoded: return "has a Content-Encoding the policy cannot read"
+            }
+        }
     }
 
     public let policy: ToolPolicy
-    /// The `tools/list` request ids whose responses have not come yet.
+    /// The `tools/list` request ids of the request: every response naming one is filtered.
+    public let requestedIDs: [JSONNode]
+    /// Those of `requestedIDs` no response has named yet (answered with an error if the response
+    /// turns out to be unfilterable).
     public private(set) var awaitedIDs: [JSONNode]
     /// The request was a batch, so an answer in its place is an array.
     public let isBatch: Bool
@@ -27,8 +42,9 @@ public struct ToolListFilter: Equatable, Sendable {
     public init?(request: JSONNode, policy: ToolPolicy) {
         let messages: [JSONNode]
         (messages, isBatch) = request.jsonRPCMessages
-        awaitedIDs = messages.compactMap { $0["method"]?.string == "tools/list" ? $0["id"] : nil }
-        guard !awaitedIDs.isEmpty else { return nil }
+        requestedIDs = messages.compactMap { $0["method"]?.string == "tools/list" ? $0["id"] : nil }
+        guard !requestedIDs.isEmpty else { return nil }
+        awaitedIDs = requestedIDs
         self.policy = policy
         awaitsAnyResponse = false
     }
@@ -46,16 +62,15 @@ public struct ToolListFilter: Equatable, Sendable {
 
     private init(policy: ToolPolicy) {
         self.policy = policy
+        requestedIDs = []
         awaitedIDs = []
         isBatch = false
         awaitsAnyResponse = true
     }
 
-    /// Every awaited response has been seen: the rest of the exchange needs no filtering.
-    public var isDone: Bool { awaitedIDs.isEmpty && !awaitsAnyResponse }
-
-    /// One upstream message, or a batch of them. Responses to awaited ids stop being awaited;
-    /// the result is the message with refused tools removed, or nil when nothing had to change.
+    /// One upstream message, or a batch of them. A response to a requested id is filtered (and
+    /// that id no longer awaited), however many came before it; the result is the message with
+    /// refused tools removed, or nil when nothing had to change.
     public mutating func filter(_ message: JSONNode) -> JSONNode? {
         guard case .array(let items) = message else { return filterResponse(message) }
         var changed = false
@@ -68,14 +83,14 @@ public struct ToolListFilter: Equatable, Sendable {
     }
 
     private mutating func filterResponse(_ message: JSONNode) -> JSONNode? {
-        guard message["method"] == nil, let id = message["id"].map(ClientMatchedID.init) else { return nil }
-        if let index = awaitedIDs.firstIndex(where: { id.answers(ClientMatchedID($0)) }) {
-            awaitedIDs.remove(at: index)
-        } else if !awaitsAnyResponse {
-            return nil
-        }
+        // Whatever else the message says (a `method` too, say): a client that reads it as a
+        // response must not see a refused tool in it.
+        guard let id = message["id"].map(ClientMatchedID.init) else { return nil }
+        guard awaitsAnyResponse || requestedIDs.contains(where: { id.answers(ClientMatchedID($0)) }) else { return nil }
+        if message["method"] == nil { awaitedIDs.removeAll { id.answers(ClientMatchedID($0)) } }
         guard case .array(let tools)? = message["result"]?["tools"] else { return nil }
-        let kept = tools.filter { tool in tool["name"]?.string.map(policy.allows) ?? true }
+        // A tool without a string name cannot be matched against the policy: it is not shown.
+        let kept = tools.filter { tool in tool["name"]?.string.map(policy.allows) ?? false }
         guard kept.count < tools.count else { return nil }
         return message.replacing("result", with: message["result"]!.replacing("tools", with: .array(kept)))
     }
@@ -83,7 +98,7 @@ public struct ToolListFilter: Equatable, Sendable {
     /// The answer in place of an unfilterable response, compact JSON on one line: a JSON-RPC
     /// error (-32603) for each awaited id, naming the profile and the reason; an array for a batch.
     public func failureResponse(_ failure: Failure, profile: String) -> String {
-        let message = "the upstream's tools/list response \(failure.rawValue), so the tool policy of profile \(profile) cannot filter it"
+        let message = "the upstream's tools/list response \(failure), so the tool policy of profile \(profile) cannot filter it"
         let errors = awaitedIDs.map { id in
             #"{"jsonrpc":"2.0","id":\#(id.serialized),"error":{"code":-32603,"message":\#(JSONNode.quoted(message)),"data":{"profile":\#(JSONNode.quoted(profile))}}}"#
         }

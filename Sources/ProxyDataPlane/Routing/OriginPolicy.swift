@@ -22,25 +22,55 @@ public struct OriginPolicy: Sendable {
         self.init(listenHost: profile.listenHost, allowRemote: profile.allowRemote, allowedOrigins: profile.allowedOrigins)
     }
 
-    public func acceptsHost(_ value: String?) -> Bool {
-        guard let value, !value.isEmpty else { return false }
-        if acceptsAnyHost { return true }
-        guard let host = Self.hostPart(value) else { return false }
-        return Self.isLoopbackName(host) || ASCII.equalsIgnoringCase(host, listenHost)
+    public enum HostVerdict: Equatable, Sendable {
+        case accepted
+        /// A well-formed Host that names something other than this proxy (403).
+        case notThisProxy
+        /// No Host, an empty one, or not `host[:port]` with a port of 1–65535 (400, RFC 9112 §3.2).
+        case malformed
     }
 
-    /// The host of `host[:port]` or `[v6]:port` (brackets removed); nil when the port is not digits.
+    public func hostVerdict(_ value: String?) -> HostVerdict {
+        guard let value, let host = Self.hostPart(value) else { return .malformed }
+        if acceptsAnyHost || Self.isLoopbackName(host) || ASCII.equalsIgnoringCase(host, listenHost) { return .accepted }
+        return .notThisProxy
+    }
+
+    public func acceptsHost(_ value: String?) -> Bool { hostVerdict(value) == .accepted }
+
+    /// The host of `host[:port]` or `[v6]:port` (brackets removed); nil when the host is empty or
+    /// a port is given that is not 1–65535 in digits.
     static func hostPart(_ authority: String) -> Substring.UTF8View? {
         let bytes = Substring(authority).utf8
+        let host: Substring.UTF8View
+        let port: Substring.UTF8View?
         if bytes.first == UInt8(ascii: "[") {
             guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
             let after = bytes[bytes.index(after: close)...]
-            guard after.isEmpty || (after.first == UInt8(ascii: ":") && after.dropFirst().allSatisfy(isDigit)) else { return nil }
-            return bytes[bytes.index(after: bytes.startIndex)..<close]
+            guard after.isEmpty || after.first == UInt8(ascii: ":") else { return nil }
+            host = bytes[bytes.index(after: bytes.startIndex)..<close]
+            port = after.isEmpty ? nil : after.dropFirst()
+        } else if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
+            host = bytes[..<colon]
+            port = bytes[bytes.index(after: colon)...]
+        } else {
+            host = bytes
+            port = nil
         }
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return bytes }
-        guard bytes[bytes.index(after: colon)...].allSatisfy(isDigit) else { return nil }
-        return bytes[..<colon]
+        guard !host.isEmpty else { return nil }
+        if let port, !isPort(port) { return nil }
+        return host
+    }
+
+    /// 1–65535 in at most five digits (leading zeros allowed, as in `:08931`).
+    private static func isPort(_ digits: Substring.UTF8View) -> Bool {
+        guard !digits.isEmpty, digits.count <= 5 else { return false }
+        var value = 0
+        for byte in digits {
+            guard isDigit(byte) else { return false }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value >= 1 && value <= 65535
     }
 
     /// `localhost`, `::1` and 127.0.0.0/8 written as a dotted quad, compared as bytes.
