@@ -2,18 +2,26 @@ import ProxyDataPlane
 import NIOCore
 
 /// Splits a `text/event-stream` body into events (the WHATWG rules the MCP transport uses):
-/// `data:` lines joined with newlines, `id:` remembered for `Last-Event-ID`, comments and other
-/// fields ignored, CRLF, LF or CR line ends, events split across reads.
+/// `data:` lines joined with newlines, `id:` remembered for `Last-Event-ID`, `event:` kept for
+/// the event's type, comments and other fields ignored, CRLF, LF or CR line ends, events split
+/// across reads, one leading byte order mark dropped.
 struct EventStreamDecoder {
     struct Event: Equatable {
         var data: String
         var id: String?
+        /// The `event:` field; nil when absent (a `message` event, as clients read it).
+        var type: String? = nil
+
+        /// Whether an MCP client would take the event's data as a message: the SDKs listen for
+        /// `message` events only, and an event of another type is no message of theirs.
+        var isMessage: Bool { type == nil || type == "message" }
     }
 
     private var pending: [UInt8] = []
     private var data: [String] = []
     private var hasData = false
     private var eventID: String?
+    private var eventType: String?
     /// A CR ended the last line; a LF right after it belongs to it.
     private var lastWasCR = false
     /// How many bytes of a leading UTF-8 byte order mark have been skipped; nil once the stream
@@ -58,9 +66,9 @@ struct EventStreamDecoder {
 
     private mutating func line(_ bytes: [UInt8]) -> Event? {
         guard !bytes.isEmpty else {
-            defer { data.removeAll(); hasData = false }
+            defer { data.removeAll(); hasData = false; eventType = nil }
             guard hasData else { return nil }
-            return Event(data: data.joined(separator: "\n"), id: eventID)
+            return Event(data: data.joined(separator: "\n"), id: eventID, type: eventType.flatMap { $0.isEmpty ? nil : $0 })
         }
         let line = EventStreamField(bytes)
         if line.isComment { return nil }
@@ -72,6 +80,8 @@ struct EventStreamDecoder {
             hasData = true
         case "id" where !value.contains("\0"):
             eventID = value
+        case "event":
+            eventType = value
         default:
             break
         }

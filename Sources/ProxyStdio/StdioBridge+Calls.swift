@@ -16,7 +16,8 @@ extension StdioBridge {
             if let id = event.id { server.lastEventID = id }
             server.backoff = ServerStream.initialBackoff
         }
-        guard !event.data.isEmpty else { return }
+        // An HTTP client would not read it: nor does the bridge's client (a decoy cannot pass).
+        guard !event.data.isEmpty, event.isMessage else { return }
         deliver(Array(event.data.utf8), from: call)
     }
 

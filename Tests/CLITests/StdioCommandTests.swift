@@ -200,6 +200,39 @@ struct StdioCommandTests {
         await upstream.stop()
     }
 
+    @Test("decoy answers before the real list, a byte order mark or a coded stream never show the bridge's client a refused tool",
+          arguments: TestUpstream.ToolListDecoy.allCases)
+    func toolListDecoys(_ decoy: TestUpstream.ToolListDecoy) async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port, path: "/tools-decoy-\(decoy.rawValue)", extra: "tools:\n  deny: [\"*delete*\"]"))
+        bridge.send(#"{"jsonrpc":"2.0","id":"l1","method":"tools/list","params":{}}"#)
+        let first = try #require(await bridge.response(id: #""l1""#))
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        #expect(!bridge.stdout.all.joined().contains("delete"), "\(bridge.stdout.all)")
+        let answers = bridge.messages.filter { StdioBridgeProcess.idText($0["id"]) == #""l1""# }
+        if decoy == .gzip {
+            #expect(((first["error"] as? [String: Any])?["message"] as? String)?.contains("Content-Encoding") == true, "\(first)")
+        } else {
+            let names = ((answers.last?["result"] as? [String: Any])?["tools"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+            #expect(names == ["search_issues", "get_issue"], "\(answers)")
+        }
+        await upstream.stop()
+    }
+
+    @Test("requests in flight are bounded by max_upstream_connections; the rest wait their turn and all are answered")
+    func boundedConnections() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port, path: "/delay", extra: "max_upstream_connections: 2"))
+        for id in 1...8 { bridge.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"ping"}"#) }
+        for id in 1...8 { _ = try #require(await bridge.response(id: String(id)), "request \(id) is answered") }
+        #expect(upstream.received.count == 8)
+        #expect(upstream.connectionCount <= 2, "at most two upstream connections at once: \(upstream.connectionCount)")
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        await upstream.stop()
+    }
+
     @Test("a tools/list response that names a key twice gets an error, never the list")
     func toolListNamingAKeyTwice() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)

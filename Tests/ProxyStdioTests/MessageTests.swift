@@ -70,7 +70,16 @@ struct MessageTests {
             var decoder = EventStreamDecoder(maximumLineBytes: 1024)
             var events = try decoder.feed(ByteBuffer(bytes: bytes[..<split]))
             events += try decoder.feed(ByteBuffer(bytes: bytes[split...]))
-            #expect(events == [.init(data: "{\"a\":\n1}", id: "7"), .init(data: "two", id: "7"), .init(data: "three", id: "7")], "split at \(split)")
+            #expect(events == [.init(data: "{\"a\":\n1}", id: "7"), .init(data: "two", id: "7", type: "message"), .init(data: "three", id: "7")], "split at \(split)")
+        }
+        // A leading byte order mark is dropped (split anywhere too); an event's type lasts one event.
+        let marked = Array("\u{FEFF}data: a\n\nevent: foo\ndata: b\n\ndata: c\n\n".utf8)
+        for split in 0...marked.count {
+            var decoder = EventStreamDecoder(maximumLineBytes: 1024)
+            var events = try decoder.feed(ByteBuffer(bytes: marked[..<split]))
+            events += try decoder.feed(ByteBuffer(bytes: marked[split...]))
+            #expect(events == [.init(data: "a"), .init(data: "b", type: "foo"), .init(data: "c")], "split at \(split)")
+            #expect(events.map(\.isMessage) == [true, false, true])
         }
         var bounded = EventStreamDecoder(maximumLineBytes: 8)
         #expect(throws: EventStreamDecoder.Failure.self) { try bounded.feed(ByteBuffer(string: "data: 0123456789")) }
