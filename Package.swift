@@ -87,6 +87,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
+        // The event-stream tool-list filter under libFuzzer (scripts/fuzz); built plainly, it
+        // replays saved inputs.
+        .executableTarget(
+            name: "event-stream-filter-fuzz",
+            dependencies: ["ProxyDataPlane", "ProxyConfig", "ProxyTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/EventStreamFilter"
+        ),
         .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig", "ProxyTestSupport"]),
         .testTarget(name: "ProxySigningTests", dependencies: ["ProxySigning", "ProxyConfig"]),
         .testTarget(name: "ProxyLoggingTests", dependencies: ["ProxyLogging"]),

@@ -26,7 +26,7 @@ class Proxy:
         lines = ["profiles:"]
         env = dict(os.environ)
         for name, p in profiles.items():
-            lines += [f"  {name}:", f"    upstream_url: http://127.0.0.1:{p['upstream']}/mcp", f"    key_id: {p['key_id']}",
+            lines += [f"  {name}:", f"    upstream_url: http://127.0.0.1:{p['upstream']}{p.get('path', '/mcp')}", f"    key_id: {p['key_id']}",
                       f"    secret_env: SECRET_{name.upper()}", f"    listen_port: {p['port']}"]
             lines += [f"    {line}" for line in p.get("extra", [])]
             env[f"SECRET_{name.upper()}"] = p["secret"]
@@ -117,16 +117,18 @@ def make_certificate():
 
 async def main():
     secrets = {"sse": "sse-secret-0123456789abcdef", "json": "json-secret-0123456789abcdef"}
-    ports = {name: free_port() for name in ["sse_up", "json_up", "sse", "json", "wrong", "dead", "dead_up", "team", "policy_sse", "policy_json"]}
+    ports = {name: free_port() for name in ["sse_up", "json_up", "sse", "json", "wrong", "dead", "dead_up", "team", "policy_sse", "policy_json",
+                                            "decoy_up", "decoy"]}
     cert, key = make_certificate()
     team_token = "team-token-" + "0123456789abcdef" * 2
     servers = [
         subprocess.Popen([sys.executable, os.path.join(HERE, "signed_server.py"), "--port", str(ports["sse_up"]), "--key-id", "sse-key", "--secret", secrets["sse"]]),
         subprocess.Popen([sys.executable, os.path.join(HERE, "signed_server.py"), "--port", str(ports["json_up"]), "--key-id", "json-key", "--secret", secrets["json"], "--stateless"]),
+        subprocess.Popen([sys.executable, os.path.join(HERE, "decoy_server.py"), str(ports["decoy_up"])]),
     ]
     proxy = None
     try:
-        for port in (ports["sse_up"], ports["json_up"]):
+        for port in (ports["sse_up"], ports["json_up"], ports["decoy_up"]):
             wait_port(port)
         proxy = Proxy({
             "sse": {"upstream": ports["sse_up"], "key_id": "sse-key", "secret": secrets["sse"], "port": ports["sse"]},
@@ -141,6 +143,8 @@ async def main():
                            "extra": ["tools:", '  deny: ["delete_*"]']},
             "policy_json": {"upstream": ports["json_up"], "key_id": "json-key", "secret": secrets["json"], "port": ports["policy_json"],
                             "extra": ["tools:", '  deny: ["delete_*"]']},
+            "decoy": {"upstream": ports["decoy_up"], "key_id": "decoy-key", "secret": "decoy-secret-0123456789abcdef", "port": ports["decoy"],
+                      "extra": ["tools:", '  deny: ["delete_*"]']},
         })
 
         async def sse_mode():
@@ -196,6 +200,25 @@ async def main():
             assert '"refused_tool":"delete_note"' in proxy.lines()
 
         await step("tool policy (deny delete_*): the SDK client's list lacks delete_note, calling it is an error; SSE and JSON servers", proxy, tool_policy())
+
+        async def decoys():
+            # The upstream path picks the decoy; the proxy forwards /mcp/<kind> to /mcp/<kind>.
+            for kind in ["event-foo", "event-Message", "no-jsonrpc", "jsonrpc-1.0", "batch", "bom", "second-answer", "gzip"]:
+                async with http_client(f"http://127.0.0.1:{ports['decoy']}/mcp/{kind}") as streams:
+                    async with ClientSession(streams[0], streams[1]) as session:
+                        await session.initialize()
+                        try:
+                            names = {tool.name for tool in (await session.list_tools()).tools}
+                        except Exception as error:  # noqa: BLE001 - McpError in SDK 1.x, MCPError in 2.x
+                            # The unfilterable (gzip) list is the proxy's error; SDK 2.x fails a
+                            # request on a message it cannot validate (a decoy without jsonrpc,
+                            # a batch). Neither shows delete_x.
+                            assert kind != "gzip" or "Content-Encoding" in str(error), repr(error)
+                            assert "delete_x" not in str(error), (kind, repr(error))
+                            continue
+                        assert names == {"search_x", "get_x"}, (kind, names)
+
+        await step("decoy answers, a BOM or a coded stream before the real list never show the SDK client delete_x", proxy, decoys())
         log = proxy.lines()
         await step("the proxy logged the session's DELETE and no secret", proxy, check_log(log, {**secrets, "team": team_token}))
     finally:

@@ -57,17 +57,7 @@ struct ToolPolicyRobustnessTests {
 
     // MARK: - The independent reading
 
-    static func jsonObject(_ bytes: [UInt8]) -> Any? {
-        try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-    }
-
-    static func messages(_ bytes: [UInt8]) -> [[String: Any]] {
-        switch jsonObject(bytes) {
-        case let object as [String: Any]: [object]
-        case let batch as [Any]: batch.compactMap { $0 as? [String: Any] }
-        default: []
-        }
-    }
+    static func messages(_ bytes: [UInt8]) -> [[String: Any]] { ClientReading.messages(bytes) }
 
     static func serverSeesRefusedCall(_ bytes: [UInt8]) -> Bool {
         messages(bytes).contains { message in
@@ -77,23 +67,7 @@ struct ToolPolicyRobustnessTests {
     }
 
     static func clientSeesRefusedTool(_ bytes: [UInt8]) -> Bool {
-        messages(bytes).contains { message in
-            guard clientMatches(message["id"]), message["method"] == nil,
-                  let tools = (message["result"] as? [String: Any])?["tools"] as? [Any] else { return false }
-            return tools.contains { (($0 as? [String: Any])?["name"] as? String).map { !policy.allows($0) } ?? false }
-        }
-    }
-
-    /// Whether a client would take `id` for the request's 7: the Python SDK compares numbers
-    /// by value, the TypeScript SDK looks responses up by `Number(id)`.
-    static func clientMatches(_ id: Any?) -> Bool {
-        switch id {
-        case let text as String:
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-            return trimmed.hasPrefix("0x") ? Int(trimmed.dropFirst(2), radix: 16) == 7 : Double(trimmed) == 7
-        case let number as NSNumber: return number.doubleValue == 7
-        default: return false
-        }
+        ClientReading.showsRefusedTool(bytes) { !policy.allows($0) }
     }
 
     // MARK: - Generation
