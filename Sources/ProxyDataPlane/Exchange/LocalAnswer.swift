@@ -22,12 +22,14 @@ enum LocalAnswer: Equatable {
     /// `client_auth: bearer` and no valid client token.
     case unauthenticated
     /// A `tools/call` the profile's tool policy refuses: a JSON-RPC error with the request's id.
-    case toolRefused(ToolCallCheck.Refusal)
+    /// Indirect, like the tool-list case: the machine's state holds a `LocalAnswer`, and copying
+    /// it on every request should not cost what these rare, large payloads would.
+    indirect case toolRefused(ToolCallCheck.Refusal)
     /// The tool policy cannot decide on the message (duplicate keys, headers that contradict it).
     case ambiguousToolCall(String)
     /// The upstream's response to a `tools/list` request cannot be filtered: JSON-RPC errors with
     /// the awaited ids instead (counted as an upstream error, not a rejection).
-    case toolListUnfilterable(ToolListFilter, ToolListFilter.Failure)
+    indirect case toolListUnfilterable(ToolListFilter, ToolListFilter.Failure)
     case bodyTooLarge
     /// The body is not JSON.
     case bodyNotJSON

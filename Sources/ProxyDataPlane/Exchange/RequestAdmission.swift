@@ -46,7 +46,7 @@ struct RequestAdmission: Sendable {
         case .notFound: return .refuse(.notFound)
         case .methodNotAllowed: return .refuse(.methodNotAllowed(head.method))
         case .forward(let target):
-            if Self.refusesBody(head) { return .refuse(.bodyNotAllowed(head.method)) }
+            if Self.refusesBody(method: head.method, framing: head.framing) { return .refuse(.bodyNotAllowed(head.method)) }
             return .forward(upstreamTarget: target)
         }
     }
@@ -54,11 +54,10 @@ struct RequestAdmission: Sendable {
     /// A GET or DELETE carries no body on the MCP endpoint (the transport defines none), and the
     /// body check and the tool policy read POST bodies only: a body there would reach the
     /// upstream, signed, unexamined. Announced by any Content-Length but 0, or by chunking.
-    static func refusesBody(_ head: RequestHead) -> Bool {
-        guard head.method == "GET" || head.method == "DELETE" else { return false }
-        switch head.framing {
-        case .contentLength(let length): return length > 0
-        case .chunked: return true
-        }
+    static func refusesBody(method: String, framing: RequestHead.Framing) -> Bool {
+        // The framing first and one string comparison for POST, the request path's usual case.
+        if case .contentLength(0) = framing { return false }
+        guard method != "POST" else { return false }
+        return method == "GET" || method == "DELETE"
     }
 }

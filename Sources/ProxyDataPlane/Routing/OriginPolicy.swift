@@ -62,13 +62,19 @@ public struct OriginPolicy: Sendable {
         return host
     }
 
-    /// 1–65535 in at most five digits (leading zeros allowed, as in `:08931`).
+    /// 1–65535 in at most five digits (leading zeros allowed, as in `:08931`). One pass, no
+    /// `count`: it runs on every request.
     private static func isPort(_ digits: Substring.UTF8View) -> Bool {
-        guard !digits.isEmpty, digits.count <= 5 else { return false }
+        digits.withContiguousStorageIfAvailable(isPort) ?? isPort(Array(digits))
+    }
+
+    private static func isPort(_ digits: some Collection<UInt8>) -> Bool {
         var value = 0
+        var count = 0
         for byte in digits {
-            guard isDigit(byte) else { return false }
-            value = value * 10 + Int(byte - 0x30)
+            guard isDigit(byte), count < 5 else { return false }
+            value = value &* 10 &+ Int(byte &- 0x30)
+            count &+= 1
         }
         return value >= 1 && value <= 65535
     }

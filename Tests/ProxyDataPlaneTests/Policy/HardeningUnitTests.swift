@@ -77,6 +77,7 @@ struct HardeningUnitTests {
         let call = Array((#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":"# + schema + "}}").utf8)
         #expect(call.withUnsafeBytes { JSONRPCBodyCheck.check($0) } != .parseError)
         #expect("\(JSONNode.ParseFailure.loneSurrogate(at: 6))".contains("surrogate"))
+        #expect(JSONRPCBodyCheck.maximumDepth == JSONNode.maximumDepth, "the body check and the policy's parser nest alike")
     }
 
     @Test("credentials in an error body are replaced, a value cut off at the end of a truncated body too")

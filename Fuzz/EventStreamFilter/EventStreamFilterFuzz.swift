@@ -46,9 +46,15 @@ public func eventStreamFilterFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
     return 0
 }
 #else
-for path in CommandLine.arguments.dropFirst() {
-    guard let data = FileManager.default.contents(atPath: path) else { fatalError("cannot read \(path)") }
-    check(Array(data))
-    print("ok \(path)")
+/// Replays saved inputs (a libFuzzer finding, the corpus): `event-stream-filter-fuzz FILE…`.
+@main
+enum Replay {
+    static func main() {
+        for path in CommandLine.arguments.dropFirst() {
+            guard let data = FileManager.default.contents(atPath: path) else { fatalError("cannot read \(path)") }
+            check(Array(data))
+            print("ok \(path)")
+        }
+    }
 }
 #endif
