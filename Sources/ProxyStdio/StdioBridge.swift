@@ -128,7 +128,11 @@ final class StdioBridge: ChannelInboundHandler {
                 return
             }
         }
-        if let cancelled = message.cancelledRequestID { cancelledIDs.append(cancelled) }
+        if let cancelled = message.cancelledRequestID {
+            // A request still waiting for a connection is simply never sent, nor its cancellation.
+            if dropQueued(requestID: cancelled) { return }
+            cancelledIDs.append(cancelled)
+        }
         if message.method == "initialize", case .request(let id) = message.kind { initializeID = id }
         let call = BridgeCall(purpose: .message(message), bridge: self, maximumMessageBytes: settings.maximumMessageBytes)
         call.toolListFilter = policy.flatMap { ToolListFilter(request: node, policy: $0) }
@@ -157,6 +161,16 @@ final class StdioBridge: ChannelInboundHandler {
         if let method = message.method { headers.append(("mcp-method", HeaderValueEncoding.encode(method))) }
         if let name = message.name { headers.append(("mcp-name", HeaderValueEncoding.encode(name))) }
         start(call, method: "POST", headers: headers, body: body)
+    }
+
+    /// Removes the queued request `id` (not yet sent); false when no queued request has it.
+    private func dropQueued(requestID id: JSONNode) -> Bool {
+        guard let index = queued.firstIndex(where: { $0.call.requestIDs == [id] }) else { return false }
+        let call = queued.remove(at: index).call
+        calls[ObjectIdentifier(call)] = nil
+        log(.info, "stdio_request_cancelled_before_sending")
+        finishIfIdle()
+        return true
     }
 
     /// A call is over: its slot goes to the next queued request still wanted.

@@ -233,6 +233,24 @@ struct StdioCommandTests {
         await upstream.stop()
     }
 
+    @Test("a request cancelled while it waits for a connection is never sent, nor is its cancellation")
+    func cancelledWhileQueued() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port, path: "/delay", extra: "max_upstream_connections: 1"))
+        bridge.send(#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+        bridge.send(#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#)
+        bridge.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2}}"#)
+        bridge.send(#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#)
+        _ = try #require(await bridge.response(id: "1"))
+        _ = try #require(await bridge.response(id: "3"))
+        let sent = upstream.received.map(\.body)
+        #expect(sent.count == 2 && !sent.contains { $0.contains(#""id":2"#) || $0.contains("notifications/cancelled") }, "\(sent)")
+        #expect(bridge.messages.allSatisfy { StdioBridgeProcess.idText($0["id"]) != "2" }, "a cancelled request gets no answer")
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        await upstream.stop()
+    }
+
     @Test("a tools/list response that names a key twice gets an error, never the list")
     func toolListNamingAKeyTwice() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)
