@@ -57,6 +57,18 @@ struct CheckCommandTests {
         #expect(output.stderr.contains("3 error(s)"))
     }
 
+    @Test("a CR or LF in a bad value is printed escaped, never raw; a Unix listener that cannot bind is named by its path")
+    func controlCharactersAndUnixPaths() throws {
+        let config = writeConfig("profiles:\n  prod:\n    upstream_url: \"http://127.0.0.1:1/mcp\\r\\nX-Evil: 1\"\n    key_id: k\n    secret_env: S\n    listen_port: 8931\n")
+        let output = try ProxyProcess.run(["check", "--config", config.path], environment: ["S": "0123456789abcdef"])
+        #expect(output.status == 78)
+        #expect(!output.stderr.contains("\r") && output.stderr.contains("\\u{d}\\u{a}X-Evil"), "\(output.stderr)")
+        let unix = writeConfig("profiles:\n  prod:\n    upstream_url: http://127.0.0.1:1/mcp\n    key_id: k\n    secret_env: S\n    listen_unix: /nonexistent-dir/prod.sock\n")
+        let run = try ProxyProcess.run(["--config", unix.path], environment: ["S": "0123456789abcdef"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains(#""listen":"unix:/nonexistent-dir/prod.sock""#) && !run.stderr.contains("127.0.0.1:0"), "\(run.stderr)")
+    }
+
     @Test("an unknown profile lists the known ones")
     func unknownProfile() throws {
         let output = try ProxyProcess.run(["check", "--config", "profiles/example.yaml", "--profile", "prd"], environment: secrets)

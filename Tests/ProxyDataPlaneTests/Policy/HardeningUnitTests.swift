@@ -80,6 +80,22 @@ struct HardeningUnitTests {
         #expect(JSONRPCBodyCheck.maximumDepth == JSONNode.maximumDepth, "the body check and the policy's parser nest alike")
     }
 
+    @Test("the tool policy names what it could not read: invalid UTF-8 and a lone surrogate are not called duplicate keys")
+    func policyReasons() throws {
+        let head = try ToolPolicyRobustnessTests.postHead()
+        let policy = ToolPolicy(allow: nil, deny: ["*delete*"])
+        let invalid = Array(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"dele"#.utf8) + [0xC0, 0xAF] + Array(#"te"}}"#.utf8)
+        let surrogate = Array(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete\ud800"}}"#.utf8)
+        let twice = Array(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":"delete"}}"#.utf8)
+        for (body, expected) in [(invalid, "not UTF-8"), (surrogate, "surrogate"), (twice, "twice")] {
+            guard case .ambiguous(let reason) = ToolCallCheck.verdict(body: ByteBuffer(bytes: body), head: head, policy: policy) else {
+                Issue.record("not refused: \(expected)")
+                continue
+            }
+            #expect(reason.contains(expected), "\(reason)")
+        }
+    }
+
     @Test("credentials in an error body are replaced, a value cut off at the end of a truncated body too")
     func redaction() {
         var redaction = CredentialRedaction.empty
