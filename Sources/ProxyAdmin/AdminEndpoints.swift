@@ -28,12 +28,16 @@ public struct AdminEndpoints: Sendable {
     }
 
     /// `host` and `origin` are the request's single `Host` and `Origin` values (nil when absent;
-    /// a repeated one is passed as nil for Host, and as a value that no rule accepts for Origin).
+    /// a repeated one is passed as a value that no rule accepts). A request without `Host` is
+    /// answered: HTTP/1.0 health checks (HAProxy's `option httpchk`) send none, and a browser,
+    /// the only client a rebinding attack has, always sends one.
     public func respond(method: String, uri: String, host: String?, origin: String?) -> Response {
-        switch hostPolicy.hostVerdict(host) {
-        case .accepted: break
-        case .notThisProxy: return json(403, #"{"error":"host_not_allowed"}"#)
-        case .malformed: return json(400, #"{"error":"bad_host"}"#)
+        if let host {
+            switch hostPolicy.hostVerdict(host) {
+            case .accepted: break
+            case .notThisProxy: return json(403, #"{"error":"host_not_allowed"}"#)
+            case .malformed: return json(400, #"{"error":"bad_host"}"#)
+            }
         }
         guard hostPolicy.acceptsOrigin(origin) else { return json(403, #"{"error":"origin_not_allowed"}"#) }
         let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri

@@ -61,7 +61,7 @@ final class AdminHandler: ChannelInboundHandler {
     private func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {
         let hosts = request.headers["host"], origins = request.headers["origin"]
         let response = endpoints.respond(method: request.method.rawValue, uri: request.uri,
-                                         host: hosts.count == 1 ? hosts[0] : nil,
+                                         host: hosts.count > 1 ? "" : hosts.first,
                                          origin: origins.count > 1 ? "" : origins.first)
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: response.contentType)

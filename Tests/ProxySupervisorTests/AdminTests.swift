@@ -90,6 +90,9 @@ struct AdminTests {
             #expect(crossSite?.status == 403)
             let loopback = try await running.admin(.get("/healthz", host: "localhost:9464"))
             #expect(loopback?.status == 200)
+            // An HTTP/1.0 health check (HAProxy's httpchk) sends no Host: answered.
+            let probe = try await running.admin("GET /readyz HTTP/1.0\r\n\r\n")
+            #expect(probe?.status == 200)
         }
     }
 
