@@ -7,10 +7,11 @@ import ProxyConfig
 /// rather than their shape, so a server cannot slip a list past it in a response it labels
 /// otherwise, and nothing else is touched. An id stays matched after its first answer: a client
 /// may skip a decoy (an event type it ignores, a message it rejects) and take a second answer to
-/// the same id, so every answer is filtered, for as long as the response lasts. Ids are matched the way clients match them, not only as written:
-/// the TypeScript SDK looks a response up by `Number(id)` and the Python SDK by `==`, so `7.0`
-/// and `"7"` both answer a request `7`; any such answer is filtered (`ClientMatchedID`). Shared
-/// by the listener (JSON and event-stream responses) and the stdio bridge.
+/// the same id, so every answer is filtered, for as long as the response lasts. Ids are matched
+/// the way clients match them, not only as written: the TypeScript SDK looks a response up by
+/// `Number(id)` and the Python SDK by `==`, so `7.0` and `"7"` both answer a request `7`; any
+/// such answer is filtered (`ClientMatchedID`). Shared by the listener (JSON and event-stream
+/// responses) and the stdio bridge.
 public struct ToolListFilter: Equatable, Sendable {
     /// Why a response to a `tools/list` request cannot be filtered: the client then gets a
     /// JSON-RPC error instead, never the list unfiltered.
