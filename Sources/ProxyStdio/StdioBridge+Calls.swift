@@ -44,10 +44,8 @@ extension StdioBridge {
         }
         if var filter = call.toolListFilter {
             // No response that names a key twice passes.
-            guard strict != nil || node["method"] != nil else {
+            if case .failure(let failure)? = strictParse, node["method"] == nil {
                 log(.warning, "stdio_tool_list_unfilterable") { $0.field("bytes", bytes.count) }
-                let failure: JSONNode.ParseFailure
-                if case .failure(let reason) = strictParse { failure = reason } else { failure = .malformed(at: 0) }
                 let answer = filter.failureResponse(.unreadable(failure), profile: settings.profileName)
                 if !answer.isEmpty { writeLine(Array(answer.utf8)) }
                 return

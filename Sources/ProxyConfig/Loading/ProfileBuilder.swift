@@ -57,7 +57,7 @@ struct ProfileBuilder {
         let connectTimeout = duration("connect_timeout", default: .seconds(5))
         let requestTimeout = duration("request_timeout", default: .seconds(300))
         let maxBody = size("max_request_body", default: ByteSize(bytes: 4 << 20))
-        let maxUpstreamConnections = count("max_upstream_connections", default: 32, maximum: Profile.upstreamConnectionsLimit)
+        let maxUpstreamConnections = count("max_upstream_connections", default: Profile.defaultUpstreamConnections, maximum: Profile.upstreamConnectionsLimit)
         let origins = allowedOrigins()
         let streaming = choice("upstream_streaming", default: Profile.UpstreamStreaming.auto)
         let caFile = readableFile("ca_file")
@@ -228,12 +228,13 @@ struct ProfileBuilder {
         return value
     }
 
+    /// A value in a message: quoted, its quotes and control characters escaped.
     func quoted(_ text: String) -> String {
-        let escaped = text.unicodeScalars.map { scalar -> String in
-            if scalar == "\"" { return "\\\"" }
-            if scalar.value < 0x20 || scalar.value == 0x7F { return "\\u{\(String(scalar.value, radix: 16))}" }
-            return String(scalar)
-        }.joined()
-        return "\"\(escaped)\""
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" { escaped.append("\\") }
+            escaped.append(scalar)
+        }
+        return "\"" + Diagnostic.printable(String(escaped)) + "\""
     }
 }

@@ -36,7 +36,7 @@ public enum HeaderFieldValue {
     }
 
     /// The first problem of `bytes` as a header field value, nil when there is none.
-    public static func problem(in bytes: some Collection<UInt8>) -> Problem? {
+    public static func problem(in bytes: some BidirectionalCollection<UInt8>) -> Problem? {
         for (offset, byte) in bytes.enumerated() {
             switch byte {
             case 0x0D, 0x0A: return .lineBreak(at: offset)
@@ -48,7 +48,7 @@ public enum HeaderFieldValue {
         }
         let isBlank = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
         if let first = bytes.first, isBlank(first) { return .surroundingWhitespace }
-        if let last = bytes.reversed().first, isBlank(last) { return .surroundingWhitespace }
+        if let last = bytes.last, isBlank(last) { return .surroundingWhitespace }
         return nil
     }
 }

@@ -41,7 +41,8 @@ public struct Profile: Sendable {
     /// How many requests the stdio bridge has in flight to the upstream at once (each holds a
     /// connection); later ones queue in order. Notifications, responses, the GET stream and the
     /// final DELETE are not counted: a cancellation must never wait behind the calls it cancels.
-    public var maxUpstreamConnections = 32
+    public var maxUpstreamConnections = defaultUpstreamConnections
+    public static let defaultUpstreamConnections = 32
     public static let upstreamConnectionsLimit = 4096
     /// Extra browser origins (`scheme://host[:port]`, lower-case) allowed besides loopback ones.
     public var allowedOrigins: [String]

@@ -70,10 +70,4 @@ extension ASCII {
             start = end + 1
         }
     }
-
-    static func lastToken(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        var last: UnsafeRawBufferPointer?
-        forEachToken(bytes) { last = $0 }
-        return last
-    }
 }

@@ -14,11 +14,7 @@ public struct CredentialRedaction {
     private var values: [[UInt8]] = []
 
     /// Nothing to redact yet (tests, and callers that add their own values).
-    static var empty: CredentialRedaction { CredentialRedaction(values: []) }
-
-    private init(values: [[UInt8]]) {
-        self.values = values
-    }
+    init() {}
 
     /// The profile's secret and every value its signer wrote on the request signed at
     /// `unixMilliseconds` (but the `auth-gateway` key id and timestamp, which are no credentials).

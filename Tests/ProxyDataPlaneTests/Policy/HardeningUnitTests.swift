@@ -98,7 +98,7 @@ struct HardeningUnitTests {
 
     @Test("credentials in an error body are replaced, a value cut off at the end of a truncated body too")
     func redaction() {
-        var redaction = CredentialRedaction.empty
+        var redaction = CredentialRedaction()
         redaction.add(Array("s3cret-token-value".utf8))
         redaction.add(Array("ab/cd+ef==".utf8))
         #expect(String(decoding: redaction.redact(Array("auth: Bearer s3cret-token-value; ok".utf8)), as: UTF8.self) == "auth: Bearer [redacted]; ok")
