@@ -201,7 +201,7 @@ struct StdioCommandTests {
     }
 
     @Test("decoy answers before the real list, a byte order mark or a coded stream never show the bridge's client a refused tool",
-          arguments: TestUpstream.ToolListDecoy.allCases)
+          .serialized, arguments: TestUpstream.ToolListDecoy.allCases)
     func toolListDecoys(_ decoy: TestUpstream.ToolListDecoy) async throws {
         let upstream = try await TestUpstream(secret: Self.secret)
         let bridge = try bridge(config(upstream: upstream.port, path: "/tools-decoy-\(decoy.rawValue)", extra: "tools:\n  deny: [\"*delete*\"]"))

@@ -110,6 +110,19 @@ public final class ChildProcess: Sendable {
 
     public var isRunning: Bool { poll() == nil }
 
+    /// A child a test left behind (an expectation threw before it was stopped) is killed and
+    /// reaped here: an unreaped zombie makes Swift Testing's exit-test monitor, which waits for
+    /// any child, spin on it, and the whole test run then never ends.
+    deinit {
+        guard poll() == nil else { return }
+        kill(processIdentifier, SIGKILL)
+        reaped.withLock { status in
+            var raw: Int32 = 0
+            while waitpid(processIdentifier, &raw, 0) < 0, errno == EINTR {}
+            status = raw
+        }
+    }
+
     /// The exit code, or 128 plus the signal that ended it (as a shell reports it); -1 while it runs.
     public var terminationStatus: Int32 {
         poll().map(c_posix_spawn_exit_code) ?? -1
