@@ -47,10 +47,16 @@ let package = Package(
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
+        // The MCP message layer both transports share: JSON reading, message classification,
+        // SEP-2243 header values, event-stream fields, the tool policy's body checks.
+        .target(name: "MCPMessages", dependencies: [
+            "ProxyConfig", "ProxyLogging",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .target(
             name: "ProxyDataPlane",
             dependencies: [
-                "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics",
+                "MCPMessages", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -77,7 +83,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "ProxyStdio", dependencies: [
-            "ProxyDataPlane", "ProxyConfig", "ProxyLogging",
+            "MCPMessages", "ProxyDataPlane", "ProxyConfig", "ProxyLogging",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -91,7 +97,7 @@ let package = Package(
         // replays saved inputs.
         .executableTarget(
             name: "event-stream-filter-fuzz",
-            dependencies: ["ProxyDataPlane", "ProxyConfig", "ProxyTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["MCPMessages", "ProxyConfig", "ProxyTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             path: "Fuzz/EventStreamFilter"
         ),
         .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig", "ProxyTestSupport"]),
@@ -109,13 +115,17 @@ let package = Package(
             ],
             path: "Tests/ProxyTestSupport"
         ),
+        .testTarget(name: "MCPMessagesTests", dependencies: [
+            "MCPMessages", "ProxyConfig",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "ProxyStdioTests", dependencies: [
-            "ProxyStdio", "ProxyDataPlane",
+            "ProxyStdio", "ProxyDataPlane", "MCPMessages", "ProxyConfig", "ProxyLogging",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "ProxyMetricsTests", dependencies: ["ProxyMetrics", "ProxyTestSupport"]),
         .testTarget(name: "ProxyDataPlaneTests", dependencies: [
-            "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyTestSupport",
+            "MCPMessages", "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

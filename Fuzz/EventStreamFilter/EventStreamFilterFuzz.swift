@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import ProxyConfig
 import ProxyTestSupport
-@testable import ProxyDataPlane
+@testable import MCPMessages
 
 /// The `event-stream-filter` fuzz target: any bytes, as the upstream's event-stream answer to a
 /// `tools/list` request with id 7 under `deny: ["*delete*"]`, fed to the listener's filter in

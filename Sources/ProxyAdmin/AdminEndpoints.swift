@@ -4,24 +4,24 @@ import ProxyMetrics
 
 /// The admin listener's answers, decided without I/O: `/healthz`, `/readyz`, `/metrics`; 405 for
 /// another method on those paths, 404 anywhere else. Query strings are ignored and never echoed.
-public struct AdminEndpoints: Sendable {
-    public struct Response: Equatable {
-        public var status: Int
-        public var contentType: String
-        public var body: [UInt8]
-        public var allow: String?
+package struct AdminEndpoints: Sendable {
+    package struct Response: Equatable {
+        package var status: Int
+        package var contentType: String
+        package var body: [UInt8]
+        package var allow: String?
     }
 
     /// The Prometheus text exposition format the registry writes.
-    public static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+    package static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    public let readiness: Readiness
-    public let metrics: ProxyMetrics
+    package let readiness: Readiness
+    package let metrics: ProxyMetrics
     /// The listeners' DNS-rebinding rule: a page whose host name resolves to 127.0.0.1 could
     /// otherwise read `/metrics` (profile names, client names, traffic) from a browser.
-    public let hostPolicy: OriginPolicy
+    package let hostPolicy: OriginPolicy
 
-    public init(readiness: Readiness, metrics: ProxyMetrics, hostPolicy: OriginPolicy) {
+    package init(readiness: Readiness, metrics: ProxyMetrics, hostPolicy: OriginPolicy) {
         self.readiness = readiness
         self.metrics = metrics
         self.hostPolicy = hostPolicy
@@ -31,7 +31,7 @@ public struct AdminEndpoints: Sendable {
     /// a repeated one is passed as a value that no rule accepts). A request without `Host` is
     /// answered: HTTP/1.0 health checks (HAProxy's `option httpchk`) send none, and a browser,
     /// the only client a rebinding attack has, always sends one.
-    public func respond(method: String, uri: String, host: String?, origin: String?) -> Response {
+    package func respond(method: String, uri: String, host: String?, origin: String?) -> Response {
         if let host {
             switch hostPolicy.hostVerdict(host) {
             case .accepted: break

@@ -5,16 +5,16 @@ import NIOPosix
 /// The admin HTTP server (`admin:` in the config). It runs on the forwarding engine's event loops
 /// on purpose: `/healthz` answering proves those loops turn. Low traffic, so NIO's HTTP/1 codec
 /// is used rather than the data plane's own parser.
-public final class AdminListener: Sendable {
-    public let channel: any Channel
+package final class AdminListener: Sendable {
+    package let channel: any Channel
 
-    public var localPort: Int { channel.localAddress?.port ?? 0 }
+    package var localPort: Int { channel.localAddress?.port ?? 0 }
 
     private init(channel: any Channel) {
         self.channel = channel
     }
 
-    public static func bind(host: String, port: Int, group: any EventLoopGroup, endpoints: AdminEndpoints) async throws -> AdminListener {
+    package static func bind(host: String, port: Int, group: any EventLoopGroup, endpoints: AdminEndpoints) async throws -> AdminListener {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -28,7 +28,7 @@ public final class AdminListener: Sendable {
         return AdminListener(channel: channel)
     }
 
-    public func close() async {
+    package func close() async {
         try? await channel.close()
     }
 }

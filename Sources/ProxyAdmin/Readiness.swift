@@ -4,19 +4,19 @@ import NIOConcurrencyHelpers
 /// profile from `starting` to `ready` once its listener is bound and accepting, and to `draining`
 /// as soon as shutdown begins, so that load balancers and Kubernetes stop sending new clients
 /// before the listeners stop accepting.
-public final class Readiness: Sendable {
-    public enum State: String, Sendable {
+package final class Readiness: Sendable {
+    package enum State: String, Sendable {
         case starting, ready, draining
     }
 
     private let states: NIOLockedValueBox<[(profile: String, state: State)]>
 
-    public init(profiles: [String]) {
+    package init(profiles: [String]) {
         states = NIOLockedValueBox(profiles.map { ($0, .starting) })
     }
 
     /// Sets a profile's state, adding the profile when a reload brought it.
-    public func set(_ state: State, for profile: String) {
+    package func set(_ state: State, for profile: String) {
         states.withLockedValue { states in
             if let index = states.firstIndex(where: { $0.profile == profile }) {
                 states[index].state = state
@@ -27,19 +27,19 @@ public final class Readiness: Sendable {
     }
 
     /// A profile a reload removed (or renamed) no longer counts.
-    public func remove(_ profile: String) {
+    package func remove(_ profile: String) {
         states.withLockedValue { states in states.removeAll { $0.profile == profile } }
     }
 
-    public func setAll(_ state: State) {
+    package func setAll(_ state: State) {
         states.withLockedValue { states in
             for index in states.indices { states[index].state = state }
         }
     }
 
     /// Every profile with its state, in config order.
-    public var snapshot: [(profile: String, state: State)] { states.withLockedValue { $0 } }
+    package var snapshot: [(profile: String, state: State)] { states.withLockedValue { $0 } }
 
     /// Ready only when every profile is.
-    public var isReady: Bool { snapshot.allSatisfy { $0.state == .ready } }
+    package var isReady: Bool { snapshot.allSatisfy { $0.state == .ready } }
 }

@@ -1,5 +1,5 @@
 /// Severity of a log line; `fatal` is used only for start-up failures that end the process.
-public enum LogLevel: String, Sendable, Comparable, CaseIterable {
+package enum LogLevel: String, Sendable, Comparable, CaseIterable {
     case trace, debug, info, warning, error, fatal
 
     private var rank: Int {
@@ -13,5 +13,5 @@ public enum LogLevel: String, Sendable, Comparable, CaseIterable {
         }
     }
 
-    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
+    package static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
 }

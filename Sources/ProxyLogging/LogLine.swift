@@ -6,16 +6,16 @@ import Darwin
 
 /// Builds one JSON object, field by field, straight into bytes: no dictionaries, no Foundation
 /// encoder on the request path. Values are escaped per RFC 8259; keys are trusted literals.
-public struct LogLine: Sendable {
-    public private(set) var bytes: [UInt8]
+package struct LogLine: Sendable {
+    package private(set) var bytes: [UInt8]
 
-    public init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds()) {
+    package init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds()) {
         self.init(level: level, event: event, unixMilliseconds: unixMilliseconds, reusing: [])
     }
 
     /// A line built in `storage`, a finished line's `bytes` handed back: a connection that logs
     /// a line per request then allocates its buffer once rather than per line.
-    public init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds(), reusing storage: [UInt8]) {
+    package init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds(), reusing storage: [UInt8]) {
         bytes = storage
         bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(256)
@@ -28,21 +28,21 @@ public struct LogLine: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    public mutating func field(_ key: StaticString, _ value: String) {
+    package mutating func field(_ key: StaticString, _ value: String) {
         appendKey(key)
         bytes.append(UInt8(ascii: "\""))
         Self.appendEscaped(value, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
-    public mutating func field(_ key: StaticString, bytes value: some Collection<UInt8>) {
+    package mutating func field(_ key: StaticString, bytes value: some Collection<UInt8>) {
         appendKey(key)
         bytes.append(UInt8(ascii: "\""))
         Self.appendEscaped(bytes: value, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
-    public mutating func field(_ key: StaticString, _ value: Int) {
+    package mutating func field(_ key: StaticString, _ value: Int) {
         appendKey(key)
         Self.appendDecimal(value, to: &bytes)
     }
@@ -64,13 +64,13 @@ public struct LogLine: Sendable {
         }
     }
 
-    public mutating func field(_ key: StaticString, _ value: Bool) {
+    package mutating func field(_ key: StaticString, _ value: Bool) {
         appendKey(key)
         bytes += (value ? "true" : "false").utf8
     }
 
     /// Milliseconds with microsecond precision, written as a JSON number.
-    public mutating func field(_ key: StaticString, milliseconds nanoseconds: UInt64) {
+    package mutating func field(_ key: StaticString, milliseconds nanoseconds: UInt64) {
         appendKey(key)
         let micros = Int(nanoseconds / 1000)
         Self.appendDecimal(micros / 1000, to: &bytes)
@@ -82,14 +82,14 @@ public struct LogLine: Sendable {
     }
 
     /// The finished line, newline included.
-    public var finished: [UInt8] {
+    package var finished: [UInt8] {
         var line: [UInt8] = []
         appendFinished(to: &line)
         return line
     }
 
     /// Appends the finished line to `output` without building it separately.
-    public func appendFinished(to output: inout [UInt8]) {
+    package func appendFinished(to output: inout [UInt8]) {
         output.append(contentsOf: bytes)
         output.append(UInt8(ascii: "}"))
         output.append(0x0A)
@@ -106,7 +106,7 @@ public struct LogLine: Sendable {
     }
 
     /// `text` as a quoted JSON string, escaped like every log value; for JSON built outside log lines.
-    public static func jsonQuoted(_ text: String) -> String {
+    package static func jsonQuoted(_ text: String) -> String {
         var bytes: [UInt8] = [UInt8(ascii: "\"")]
         appendEscaped(text, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
@@ -144,8 +144,8 @@ public struct LogLine: Sendable {
 }
 
 /// Wall-clock time for log lines and signatures.
-public enum LogClock {
-    public static func unixMilliseconds() -> Int64 {
+package enum LogClock {
+    package static func unixMilliseconds() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000

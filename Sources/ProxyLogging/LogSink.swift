@@ -10,13 +10,13 @@ import Darwin
 ///
 /// Lines are kept in order; `flush()` writes everything pending and returns only when it is
 /// written, so nothing is lost at shutdown.
-public final class LogSink: Sendable {
+package final class LogSink: Sendable {
     private struct State {
         var pending: [UInt8] = []
         var stopped = false
     }
 
-    public let minimumLevel: LogLevel
+    package let minimumLevel: LogLevel
     private let fileDescriptor: Int32
     private let state = NIOLockedValueBox(State())
     private let wakeUp = ConditionLock(value: 0)
@@ -28,7 +28,7 @@ public final class LogSink: Sendable {
     /// - Parameters:
     ///   - fileDescriptor: where lines go; stderr by default.
     ///   - flushInterval: seconds between batches.
-    public init(minimumLevel: LogLevel = .info, fileDescriptor: Int32 = 2, flushInterval: Double = 0.05) {
+    package init(minimumLevel: LogLevel = .info, fileDescriptor: Int32 = 2, flushInterval: Double = 0.05) {
         self.minimumLevel = minimumLevel
         self.fileDescriptor = fileDescriptor
         SinkThread.start { [weak self] in
@@ -44,19 +44,19 @@ public final class LogSink: Sendable {
     }
 
     @inline(__always)
-    public func isEnabled(_ level: LogLevel) -> Bool { level >= minimumLevel }
+    package func isEnabled(_ level: LogLevel) -> Bool { level >= minimumLevel }
 
-    public func emit(_ line: LogLine) {
+    package func emit(_ line: LogLine) {
         state.withLockedValue { line.appendFinished(to: &$0.pending) }
     }
 
     /// Writes every pending line now, on the caller's thread.
-    public func flush() {
+    package func flush() {
         writePending()
     }
 
     /// Flushes and stops the background thread.
-    public func shutdown() {
+    package func shutdown() {
         state.withLockedValue { $0.stopped = true }
         wakeUp.lock()
         wakeUp.unlock(withValue: 1)

@@ -3,22 +3,22 @@ import Prometheus
 /// One profile's series. Every method is safe from any event loop and, on the request path,
 /// lock-free and allocation-free once a series exists (see `CounterSlots`), except the two
 /// histograms, whose library implementation takes an uncontended lock per observation.
-public final class ProfileMetrics: Sendable {
+package final class ProfileMetrics: Sendable {
     /// Methods the `method` label names; any other method is `other`.
     static let methods = ["GET", "POST", "DELETE", "other"]
     static let statuses = 100...599
     /// The `reason` label of `rejected_requests_total`.
-    public static let rejectionReasons = [
+    package static let rejectionReasons = [
         "host", "bad_host", "origin", "target", "discovery", "not_found", "method", "body_not_allowed", "client_auth", "tool_policy", "tool_ambiguous",
         "body_too_large", "bad_json", "bad_jsonrpc",
         "head_too_large", "malformed_http", "body_timeout",
     ]
     /// The `kind` label of `upstream_errors_total`.
-    public static let upstreamErrorKinds = ["connect", "tls", "timeout", "reset", "malformed", "tool_list"]
+    package static let upstreamErrorKinds = ["connect", "tls", "timeout", "reset", "malformed", "tool_list"]
     /// From 0.5 ms to 5 minutes (the default `request_timeout`).
     static let durationBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
 
-    public let profile: String
+    package let profile: String
     private let registry: PrometheusCollectorRegistry
     private let requests = CounterSlots(count: methods.count * statuses.count)
     private let rpcRequests = CounterSlots(count: MCPMethods.names.count + 1)
@@ -56,7 +56,7 @@ public final class ProfileMetrics: Sendable {
     }
 
     /// A finished exchange: its method and the status the client got (499 when it left first).
-    public func countRequest(method: String, status: Int, seconds: Double) {
+    package func countRequest(method: String, status: Int, seconds: Double) {
         let methodIndex = Self.methods.firstIndex(of: method) ?? Self.methods.count - 1
         let status = Self.statuses.contains(status) ? status : 599
         let index = methodIndex * Self.statuses.count + status - Self.statuses.lowerBound
@@ -68,7 +68,7 @@ public final class ProfileMetrics: Sendable {
     }
 
     /// A request whose body named this JSON-RPC method.
-    public func countRPC(method: String) {
+    package func countRPC(method: String) {
         let index = MCPMethods.index(of: method)
         rpcRequests.counter(at: index) {
             registry.makeCounter(descriptor: Self.name("rpc_requests_total", "JSON-RPC requests by MCP method (other for names outside the spec)."),
@@ -77,7 +77,7 @@ public final class ProfileMetrics: Sendable {
     }
 
     /// A request answered by the proxy itself; `reason` is one of `rejectionReasons`.
-    public func countRejection(reason: String) {
+    package func countRejection(reason: String) {
         guard let index = Self.rejectionReasons.firstIndex(of: reason) else { return }
         rejections.counter(at: index) {
             registry.makeCounter(descriptor: Self.name("rejected_requests_total", "Requests refused before reaching the upstream, by reason."),
@@ -86,7 +86,7 @@ public final class ProfileMetrics: Sendable {
     }
 
     /// An exchange that ended without a usable upstream response; `kind` is one of `upstreamErrorKinds`.
-    public func countUpstreamError(kind: String) {
+    package func countUpstreamError(kind: String) {
         guard let index = Self.upstreamErrorKinds.firstIndex(of: kind) else { return }
         upstreamErrors.counter(at: index) {
             registry.makeCounter(descriptor: Self.name("upstream_errors_total", "Upstream exchanges that failed, by kind."),
@@ -96,28 +96,28 @@ public final class ProfileMetrics: Sendable {
 
     /// The requests one `client_auth: bearer` client made (its token's name as the label). Made
     /// once per client when the profile's runtime is built, so a request only increments.
-    public func clientRequests(client: String) -> ClientRequestCounter {
+    package func clientRequests(client: String) -> ClientRequestCounter {
         ClientRequestCounter(registry.makeCounter(
             descriptor: Self.name("client_requests_total", "Requests of clients authenticated by client_auth: bearer, by client."),
             labels: [("profile", profile), ("client", client)]))
     }
 
     /// What `/readyz` reports for this profile, as a series an alert can watch.
-    public func listenerReady(_ ready: Bool) { listenerReady.set(to: ready ? 1.0 : 0.0) }
-    public func observeUpstreamResponse(seconds: Double) { upstreamResponse.record(seconds) }
-    public func streamOpened() { openStreams.increment() }
-    public func streamClosed() { openStreams.decrement() }
-    public func upstreamConnectionBecameIdle() { idleUpstreamConnections.increment() }
-    public func upstreamConnectionLeftIdle() { idleUpstreamConnections.decrement() }
-    public func upstreamConnectionBecameActive() { activeUpstreamConnections.increment() }
-    public func upstreamConnectionLeftActive() { activeUpstreamConnections.decrement() }
+    package func listenerReady(_ ready: Bool) { listenerReady.set(to: ready ? 1.0 : 0.0) }
+    package func observeUpstreamResponse(seconds: Double) { upstreamResponse.record(seconds) }
+    package func streamOpened() { openStreams.increment() }
+    package func streamClosed() { openStreams.decrement() }
+    package func upstreamConnectionBecameIdle() { idleUpstreamConnections.increment() }
+    package func upstreamConnectionLeftIdle() { idleUpstreamConnections.decrement() }
+    package func upstreamConnectionBecameActive() { activeUpstreamConnections.increment() }
+    package func upstreamConnectionLeftActive() { activeUpstreamConnections.decrement() }
 }
 
 /// One client's request counter (see `ProfileMetrics.clientRequests`).
-public struct ClientRequestCounter: Sendable {
+package struct ClientRequestCounter: Sendable {
     private let counter: Counter
 
     init(_ counter: Counter) { self.counter = counter }
 
-    public func increment() { counter.increment() }
+    package func increment() { counter.increment() }
 }

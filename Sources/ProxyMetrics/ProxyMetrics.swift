@@ -3,15 +3,15 @@ import Prometheus
 
 /// The process's metrics: one Prometheus registry, one `ProfileMetrics` per served profile, the
 /// build and the process. Rendered in the Prometheus text format (0.0.4) by `exposition()`.
-public final class ProxyMetrics: Sendable {
-    public static let version = "0.5.0"
+package final class ProxyMetrics: Sendable {
+    package static let version = "0.5.0"
 
     private let registry = PrometheusCollectorRegistry()
     private let profiles = NIOLockedValueBox<[String: ProfileMetrics]>([:])
     private let reloadsSucceeded: Counter
     private let reloadsFailed: Counter
 
-    public init() {
+    package init() {
         registry.makeGauge(descriptor: ProfileMetrics.name("build_info", "Always 1; the version label names the build."),
                            labels: [("version", Self.version)]).set(to: 1.0)
         let reloads = ProfileMetrics.name("config_reloads_total", "Configuration reloads (SIGHUP or --watch), by result.")
@@ -20,13 +20,13 @@ public final class ProxyMetrics: Sendable {
     }
 
     /// A reload finished: applied, or refused with the old configuration kept.
-    public func countReload(succeeded: Bool) {
+    package func countReload(succeeded: Bool) {
         (succeeded ? reloadsSucceeded : reloadsFailed).increment()
     }
 
     /// The series of profile `name`; the same object for the same name (a profile re-created by a
     /// reload keeps counting where it was).
-    public func profile(_ name: String) -> ProfileMetrics {
+    package func profile(_ name: String) -> ProfileMetrics {
         profiles.withLockedValue { profiles in
             if let existing = profiles[name] { return existing }
             let created = ProfileMetrics(profile: name, registry: registry)
@@ -36,7 +36,7 @@ public final class ProxyMetrics: Sendable {
     }
 
     /// Every series, then the standard `process_*` ones.
-    public func exposition() -> [UInt8] {
+    package func exposition() -> [UInt8] {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 * 1024)
         registry.emit(into: &buffer)

@@ -2,10 +2,10 @@ import ProxyConfig
 
 /// The `auth-gateway` scheme: HMAC over `METHOD "\n" TARGET "\n" TIMESTAMP`, sent as key id,
 /// timestamp and signature headers. See docs/signing.md for the contract and test vectors.
-public struct AuthGatewaySigner: RequestSigner {
-    public init() {}
+package struct AuthGatewaySigner: RequestSigner {
+    package init() {}
 
-    public func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64,
+    package func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64,
                      into field: (_ name: String, _ value: UnsafeRawBufferPointer) -> Void) {
         let timestamp = key.options.timestampUnit == .unixSeconds ? unixMilliseconds / 1000 : unixMilliseconds
         // At most 19 digits: an inline small string, never a heap allocation.

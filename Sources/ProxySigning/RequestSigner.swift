@@ -1,21 +1,21 @@
 import ProxyConfig
 
 /// The three header lines that authenticate one forwarded request.
-public struct SignatureHeaders: Sendable, Equatable {
-    public var keyID: (name: String, value: String)
-    public var timestamp: (name: String, value: String)
-    public var signature: (name: String, value: String)
+package struct SignatureHeaders: Sendable, Equatable {
+    package var keyID: (name: String, value: String)
+    package var timestamp: (name: String, value: String)
+    package var signature: (name: String, value: String)
 
-    public var all: [(name: String, value: String)] { [keyID, timestamp, signature] }
+    package var all: [(name: String, value: String)] { [keyID, timestamp, signature] }
 
-    public static func == (lhs: SignatureHeaders, rhs: SignatureHeaders) -> Bool {
+    package static func == (lhs: SignatureHeaders, rhs: SignatureHeaders) -> Bool {
         lhs.all.elementsEqual(rhs.all) { $0.name == $1.name && $0.value == $1.value }
     }
 }
 
 /// Signs requests for an upstream gateway. One instance serves every profile: the per-profile
 /// state is in the `SigningKey` passed with each request.
-public protocol RequestSigner: Sendable {
+package protocol RequestSigner: Sendable {
     /// Hands each signature header to `field` as soon as it is made, so that the data plane writes
     /// it straight into the outgoing request: no `String` or array is built per request. The
     /// value bytes are valid only during the call.
@@ -29,7 +29,7 @@ public protocol RequestSigner: Sendable {
 
 extension RequestSigner {
     /// The signature headers as values (tests, diagnostics).
-    public func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64) -> SignatureHeaders {
+    package func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64) -> SignatureHeaders {
         var fields: [(name: String, value: String)] = []
         sign(method: method, target: target, key: key, unixMilliseconds: unixMilliseconds) { name, value in
             fields.append((name, String(decoding: value, as: UTF8.self)))

@@ -5,7 +5,7 @@ import ProxyConfig
 /// outer pads already absorbed) is built here and only copied per request.
 ///
 /// The secret lives inside the HMAC state and nowhere else; `description` never shows it.
-public struct SigningKey: Sendable, CustomStringConvertible {
+package struct SigningKey: Sendable, CustomStringConvertible {
     enum KeyedState: @unchecked Sendable {
         // @unchecked: swift-crypto's HMAC is a value type whose digest context is copy-on-write;
         // each copy is used by one thread only, so sharing the prepared original is safe.
@@ -14,11 +14,11 @@ public struct SigningKey: Sendable, CustomStringConvertible {
         case sha512(HMAC<SHA512>)
     }
 
-    public let keyID: String
-    public let options: SigningOptions
+    package let keyID: String
+    package let options: SigningOptions
     let keyed: KeyedState
 
-    public init(keyID: String, secret: Secret, options: SigningOptions) {
+    package init(keyID: String, secret: Secret, options: SigningOptions) {
         self.keyID = keyID
         self.options = options
         let key = SymmetricKey(data: secret.bytes)
@@ -29,11 +29,11 @@ public struct SigningKey: Sendable, CustomStringConvertible {
         }
     }
 
-    public init(profile: Profile) {
+    package init(profile: Profile) {
         self.init(keyID: profile.keyID, secret: profile.secret, options: profile.signing)
     }
 
-    public var description: String { "<signing key \(keyID), \(options.algorithm.rawValue)>" }
+    package var description: String { "<signing key \(keyID), \(options.algorithm.rawValue)>" }
 
     /// The MAC of `message`, computed on a copy of the prepared state and handed to `body`
     /// without being copied out of the digest.

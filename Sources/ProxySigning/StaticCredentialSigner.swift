@@ -2,12 +2,12 @@ import ProxyConfig
 
 /// The `bearer` and `header` schemes: the same credential on every request, prepared once per
 /// profile as a header name and value bytes. The `auth-gateway` key is not used.
-public struct StaticCredentialSigner: RequestSigner {
+package struct StaticCredentialSigner: RequestSigner {
     let name: String
     let value: [UInt8]
 
     /// Nil for a profile whose scheme signs per request (`auth-gateway`) or sends nothing (`none`).
-    public init?(profile: Profile) {
+    package init?(profile: Profile) {
         switch profile.authScheme {
         case .bearer:
             name = "authorization"
@@ -21,23 +21,23 @@ public struct StaticCredentialSigner: RequestSigner {
         }
     }
 
-    public func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64,
+    package func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64,
                      into field: (_ name: String, _ value: UnsafeRawBufferPointer) -> Void) {
         value.withUnsafeBytes { field(name, $0) }
     }
 }
 
 /// `auth_scheme: none`: nothing is added.
-public struct NoCredentialSigner: RequestSigner {
-    public init() {}
+package struct NoCredentialSigner: RequestSigner {
+    package init() {}
 
-    public func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64,
+    package func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64,
                      into field: (_ name: String, _ value: UnsafeRawBufferPointer) -> Void) {}
 }
 
 extension Profile {
     /// The signer for this profile's scheme; `authGateway` is the shared HMAC signer.
-    public func signer(authGateway: any RequestSigner) -> any RequestSigner {
+    package func signer(authGateway: any RequestSigner) -> any RequestSigner {
         switch authScheme {
         case .authGateway: return authGateway
         case .none: return NoCredentialSigner()

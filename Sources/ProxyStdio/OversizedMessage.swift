@@ -1,3 +1,4 @@
+import MCPMessages
 import ProxyDataPlane
 
 /// The id of a stdin message too long to read whole, from its first bytes, so that its error

@@ -1,3 +1,4 @@
+import MCPMessages
 import ProxyDataPlane
 import NIOCore
 

@@ -1,3 +1,4 @@
+import MCPMessages
 import NIOCore
 import ProxyDataPlane
 import ProxyLogging

@@ -8,14 +8,14 @@ import ProxyLogging
 /// Control plane of the stdio bridge: puts the bridge on stdin and stdout and waits until it is
 /// done (stdin ended, or `stop()` after a signal, and in-flight requests finished or the grace
 /// period ran out).
-public final class StdioBridgeRunner: Sendable {
+package final class StdioBridgeRunner: Sendable {
     private let runtime: ProfileRuntime
     private let engine: ForwardingEngine
     private let log: LogSink
     private let grace: TimeAmount
     private let channel: NIOLockedChannel
 
-    public init(runtime: ProfileRuntime, engine: ForwardingEngine, log: LogSink, grace: TimeAmount = .seconds(10)) {
+    package init(runtime: ProfileRuntime, engine: ForwardingEngine, log: LogSink, grace: TimeAmount = .seconds(10)) {
         self.runtime = runtime
         self.engine = engine
         self.log = log
@@ -24,7 +24,7 @@ public final class StdioBridgeRunner: Sendable {
     }
 
     /// Serves `input` and `output` (stdin and stdout by default) until the bridge finishes.
-    public func run(input: Int32 = 0, output: Int32 = 1) async throws {
+    package func run(input: Int32 = 0, output: Int32 = 1) async throws {
         let loop = engine.group.next()
         let finished = loop.makePromise(of: Void.self)
         let profile = runtime.profile
@@ -64,7 +64,7 @@ public final class StdioBridgeRunner: Sendable {
 
     /// Finishes as at the end of stdin: in-flight requests get the grace period, then the session
     /// is deleted and `run` returns.
-    public func stop() {
+    package func stop() {
         guard let channel = channel.get() else { return }
         channel.eventLoop.execute {
             guard let bridge = try? channel.pipeline.syncOperations.handler(type: StdioBridge.self) else { return }

@@ -13,34 +13,34 @@ import ServiceLifecycle
 /// the process lifecycle: fail fast at start-up, reload on SIGHUP (and `--watch`), drain on
 /// SIGINT/SIGTERM. With an `admin:` block it also serves `/healthz`, `/readyz` and `/metrics`, from
 /// before the first listener binds until the last one has drained.
-public struct Supervisor: Sendable {
-    public struct Reloading: Sendable {
+package struct Supervisor: Sendable {
+    package struct Reloading: Sendable {
         /// How the configuration was found at start-up; a reload finds it the same way.
-        public var request: ConfigRequest
+        package var request: ConfigRequest
         /// Also reload when a config or secret file changes (polled every 2 s).
-        public var watch: Bool
+        package var watch: Bool
 
-        public init(request: ConfigRequest, watch: Bool = false) {
+        package init(request: ConfigRequest, watch: Bool = false) {
             self.request = request
             self.watch = watch
         }
     }
 
-    public let config: ValidatedConfig
-    public let threads: Int
-    public let log: LogSink
+    package let config: ValidatedConfig
+    package let threads: Int
+    package let log: LogSink
     /// How long in-flight requests may take to finish after a shutdown signal.
-    public var grace: TimeAmount = .seconds(10)
+    package var grace: TimeAmount = .seconds(10)
     /// See `ListenerService.drainDelay` (`run --drain-delay`).
-    public var drainDelay: TimeAmount = .zero
+    package var drainDelay: TimeAmount = .zero
     /// Nil: no reloads (SIGHUP keeps its default action). The command line always sets it.
-    public var reloading: Reloading?
+    package var reloading: Reloading?
     /// What `/readyz` reports; the supervisor moves it through starting, ready and draining.
-    public let readiness: Readiness
+    package let readiness: Readiness
     /// The admin listener's bound port once it is up (tests bind port 0).
-    public let adminPort = AdminPort()
+    package let adminPort = AdminPort()
 
-    public init(config: ValidatedConfig, threads: Int, log: LogSink) {
+    package init(config: ValidatedConfig, threads: Int, log: LogSink) {
         self.config = config
         self.threads = threads
         self.log = log
@@ -48,7 +48,7 @@ public struct Supervisor: Sendable {
     }
 
     /// Returns when every listener has stopped; throws when one could not start.
-    public func run() async throws {
+    package func run() async throws {
         let engine = ForwardingEngine(threads: threads)
         // Counting costs something per request, so it happens only when someone can read it.
         let metrics = config.admin.map { _ in ProxyMetrics() }
@@ -140,8 +140,8 @@ public struct Supervisor: Sendable {
 }
 
 /// The admin listener's bound port, readable from any thread (0 until bound).
-public final class AdminPort: Sendable {
+package final class AdminPort: Sendable {
     private let port = NIOLockedValueBox(0)
     func set(_ value: Int) { port.withLockedValue { $0 = value } }
-    public var value: Int { port.withLockedValue { $0 } }
+    package var value: Int { port.withLockedValue { $0 } }
 }

@@ -1,3 +1,4 @@
+@testable import MCPMessages
 import ProxyConfig
 import ProxyMetrics
 import Testing

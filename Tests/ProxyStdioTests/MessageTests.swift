@@ -1,3 +1,4 @@
+@testable import MCPMessages
 import NIOCore
 @testable import ProxyStdio
 import ProxyDataPlane

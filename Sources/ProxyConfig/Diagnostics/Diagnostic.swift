@@ -1,11 +1,11 @@
 /// Where a config value came from; every diagnostic and every line of `check` names one.
-public enum ConfigOrigin: Sendable, Hashable, CustomStringConvertible {
+package enum ConfigOrigin: Sendable, Hashable, CustomStringConvertible {
     case file(path: String, mark: SourceMark)
     case environment(variable: String)
     case commandLine(option: String)
     case builtInDefault
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .file(let path, let mark): return "\(path):\(mark.line)"
         case .environment(let variable): return "env \(variable)"
@@ -15,7 +15,7 @@ public enum ConfigOrigin: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The compiler-style prefix of a message: `file:line:column` or `env NAME`.
-    public var messagePrefix: String? {
+    package var messagePrefix: String? {
         switch self {
         case .file(let path, let mark): return "\(path):\(mark.line):\(mark.column)"
         case .environment(let variable): return "env \(variable)"
@@ -27,21 +27,21 @@ public enum ConfigOrigin: Sendable, Hashable, CustomStringConvertible {
 
 /// One problem found in the configuration, with enough context to print a message a user can act on.
 /// Diagnostics are collected, never thrown one by one: a run reports every problem at once.
-public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
-    public enum Severity: String, Sendable, Hashable {
+package struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
+    package enum Severity: String, Sendable, Hashable {
         case error
         case warning
     }
 
-    public var severity: Severity
-    public var origin: ConfigOrigin
+    package var severity: Severity
+    package var origin: ConfigOrigin
     /// Dotted path of the offending key, e.g. `profiles.prod.upstream_url`.
-    public var keyPath: String?
-    public var message: String
+    package var keyPath: String?
+    package var message: String
     /// What to change; printed on its own line under the message.
-    public var fixIt: String?
+    package var fixIt: String?
 
-    public init(_ severity: Severity, at origin: ConfigOrigin, keyPath: String? = nil, _ message: String, fixIt: String? = nil) {
+    package init(_ severity: Severity, at origin: ConfigOrigin, keyPath: String? = nil, _ message: String, fixIt: String? = nil) {
         self.severity = severity
         self.origin = origin
         self.keyPath = keyPath
@@ -50,7 +50,7 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `path:line:col: error: key.path: message` — the first line, without the fix-it.
-    public var headline: String {
+    package var headline: String {
         var parts: [String] = []
         if let prefix = origin.messagePrefix { parts.append(prefix) }
         parts.append(severity.rawValue)
@@ -59,7 +59,7 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
         return text + Self.printable(message)
     }
 
-    public var description: String {
+    package var description: String {
         guard let fixIt else { return headline }
         return headline + "\n    fix: " + Self.printable(fixIt)
     }
@@ -75,11 +75,11 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension Array where Element == Diagnostic {
-    public var errors: [Diagnostic] { filter { $0.severity == .error } }
-    public var warnings: [Diagnostic] { filter { $0.severity == .warning } }
+    package var errors: [Diagnostic] { filter { $0.severity == .error } }
+    package var warnings: [Diagnostic] { filter { $0.severity == .warning } }
 
     /// Most precise location first: file diagnostics by path, line, column, then environment ones.
-    public func sortedForDisplay() -> [Diagnostic] {
+    package func sortedForDisplay() -> [Diagnostic] {
         enumerated().sorted { lhs, rhs in
             let l = lhs.element.sortKey, r = rhs.element.sortKey
             if l != r { return l.lexicographicallyPrecedes(r) }

@@ -5,8 +5,8 @@
 /// one mapping (one secret source, keys that belong to another `auth_scheme`). What needs the
 /// environment, the file system or several files — a secret that is set, a readable certificate, a
 /// port unique across files — only `mcp-auth-proxy check` can tell.
-public enum ConfigSchema {
-    public static var document: JSONValue {
+package enum ConfigSchema {
+    package static var document: JSONValue {
         .object([
             ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
             ("title", .string("mcp-auth-proxy configuration, version 1")),
@@ -36,7 +36,7 @@ public enum ConfigSchema {
         ])
     }
 
-    public static var text: String { document.rendered() + "\n" }
+    package static var text: String { document.rendered() + "\n" }
 
     // MARK: Mappings and rules
 

@@ -1,17 +1,17 @@
 import ProxyLogging
 /// A JSON document built in code and printed with its keys in the order they were written, so
 /// the printed schema reads like the config file it describes and diffs stay small.
-public indirect enum JSONValue: Sendable, Equatable {
+package indirect enum JSONValue: Sendable, Equatable {
     case string(String)
     case integer(Int)
     case bool(Bool)
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.rendered() == rhs.rendered() }
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.rendered() == rhs.rendered() }
 
     /// Two-space indented JSON.
-    public func rendered(indent: String = "") -> String {
+    package func rendered(indent: String = "") -> String {
         let inner = indent + "  "
         switch self {
         case .string(let text): return Self.quoted(text)

@@ -5,13 +5,13 @@ import Foundation
 #endif
 
 /// What the user asked for: where to look and which profiles to serve.
-public struct ConfigRequest: Sendable {
-    public var configPath: String?
-    public var profileNames: [String]
-    public var environment: [String: String]
-    public var workingDirectory: String
+package struct ConfigRequest: Sendable {
+    package var configPath: String?
+    package var profileNames: [String]
+    package var environment: [String: String]
+    package var workingDirectory: String
 
-    public init(configPath: String? = nil, profileNames: [String] = [], environment: [String: String],
+    package init(configPath: String? = nil, profileNames: [String] = [], environment: [String: String],
                 workingDirectory: String = FileManager.default.currentDirectoryPath) {
         self.configPath = configPath
         self.profileNames = profileNames
@@ -21,14 +21,14 @@ public struct ConfigRequest: Sendable {
 }
 
 /// The loader's answer: a config when there were no errors, and every diagnostic in display order.
-public struct ConfigLoadResult: Sendable {
-    public var config: ValidatedConfig?
-    public var diagnostics: [Diagnostic]
+package struct ConfigLoadResult: Sendable {
+    package var config: ValidatedConfig?
+    package var diagnostics: [Diagnostic]
 }
 
 /// Finds, parses and validates the configuration in one pass, collecting every problem.
-public enum ConfigLoader {
-    public static func load(_ request: ConfigRequest) -> ConfigLoadResult {
+package enum ConfigLoader {
+    package static func load(_ request: ConfigRequest) -> ConfigLoadResult {
         var diagnostics: [Diagnostic] = []
         var profiles: [Profile] = []
         var files: [String] = []

@@ -1,7 +1,7 @@
 /// Who may use a profile's listener: anyone who can reach it (`none`), or only clients that
 /// present one of the profile's tokens as `Authorization: Bearer <token>` (`bearer`).
-public enum ClientAuth: Sendable, Hashable {
-    public enum Mode: String, Sendable, CaseIterable {
+package enum ClientAuth: Sendable, Hashable {
+    package enum Mode: String, Sendable, CaseIterable {
         case none
         case bearer
     }
@@ -9,25 +9,25 @@ public enum ClientAuth: Sendable, Hashable {
     case none
     case bearer([ClientToken])
 
-    public var mode: Mode {
+    package var mode: Mode {
         if case .bearer = self { return .bearer }
         return .none
     }
 }
 
 /// One client's token. `name` is what logs show; the token itself is a `Secret` (never printed).
-public struct ClientToken: Sendable, Hashable {
-    public let name: String
-    public let token: Secret
+package struct ClientToken: Sendable, Hashable {
+    package let name: String
+    package let token: Secret
 
-    public init(name: String, token: Secret) {
+    package init(name: String, token: Secret) {
         self.name = name
         self.token = token
     }
 
     /// Shorter tokens can be guessed; `openssl rand -hex 32` gives 64 characters.
-    public static let minimumBytes = 32
-    public static let namePattern = "^[A-Za-z0-9._-]{1,64}$"
+    package static let minimumBytes = 32
+    package static let namePattern = "^[A-Za-z0-9._-]{1,64}$"
 
     static func isValidName(_ name: String) -> Bool {
         (1...64).contains(name.utf8.count) && name.utf8.allSatisfy {

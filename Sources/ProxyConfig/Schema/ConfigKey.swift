@@ -4,8 +4,8 @@
 /// allowed keys and the "expected …" of its type errors from them, and `ConfigSchema` turns the
 /// same tables into the JSON Schema that `mcp-auth-proxy schema` prints, so an editor's checks and
 /// the loader's cannot drift apart key by key.
-public struct ConfigKey: Sendable {
-    public enum Kind: Sendable {
+package struct ConfigKey: Sendable {
+    package enum Kind: Sendable {
         /// `http(s)://host[:port][/path]`.
         case url
         /// Visible ASCII without spaces (it goes into a header value).
@@ -41,7 +41,7 @@ public struct ConfigKey: Sendable {
         case toolPolicy
 
         /// The "expected …" of a type error.
-        public var expectation: String {
+        package var expectation: String {
             switch self {
             case .url: "a URL"
             case .token: "a string"
@@ -67,12 +67,12 @@ public struct ConfigKey: Sendable {
         }
     }
 
-    public let name: String
-    public let kind: Kind
+    package let name: String
+    package let kind: Kind
     /// One sentence, shown by editors when hovering the key.
-    public let summary: String
+    package let summary: String
 
-    public init(_ name: String, _ kind: Kind, _ summary: String) {
+    package init(_ name: String, _ kind: Kind, _ summary: String) {
         self.name = name
         self.kind = kind
         self.summary = summary
@@ -80,7 +80,7 @@ public struct ConfigKey: Sendable {
 }
 
 extension [ConfigKey] {
-    public var names: [String] { map(\.name) }
+    package var names: [String] { map(\.name) }
 
-    public subscript(named name: String) -> ConfigKey? { first { $0.name == name } }
+    package subscript(named name: String) -> ConfigKey? { first { $0.name == name } }
 }

@@ -1,14 +1,14 @@
 /// One line of `check`'s explanation: a key, its effective value as text, and where it came from.
-public struct EffectiveSetting: Sendable, Codable, Equatable {
-    public var key: String
-    public var value: String
-    public var origin: String
+package struct EffectiveSetting: Sendable, Codable, Equatable {
+    package var key: String
+    package var value: String
+    package var origin: String
 }
 
 extension Profile {
     /// Every effective value with its origin, in schema order. The secret appears only as its
     /// source and length: this is what `check` prints, and it must be safe to paste anywhere.
-    public var effectiveSettings: [EffectiveSetting] {
+    package var effectiveSettings: [EffectiveSetting] {
         func origin(_ key: String) -> String { (origins[key] ?? .builtInDefault).description }
         var settings: [EffectiveSetting] = []
         func add(_ key: String, _ value: String, originKey: String? = nil) {

@@ -8,8 +8,8 @@
 /// header value, so the credential it reads would differ from the one configured, and for an
 /// HMAC key they are nearly always a copy-paste slip. A source's trailing line end is removed
 /// before the check (a file's, or a command's last one), never anything else.
-public enum HeaderFieldValue {
-    public enum Problem: Equatable, Sendable {
+package enum HeaderFieldValue {
+    package enum Problem: Equatable, Sendable {
         /// CR or LF at this byte offset.
         case lineBreak(at: Int)
         case nul(at: Int)
@@ -17,7 +17,7 @@ public enum HeaderFieldValue {
         case surroundingWhitespace
 
         /// What is wrong, by position only: never the value.
-        public var description: String {
+        package var description: String {
             switch self {
             case .lineBreak(let offset): return "contains a line break (CR or LF) at byte \(offset)"
             case .nul(let offset): return "contains a NUL byte at byte \(offset)"
@@ -26,7 +26,7 @@ public enum HeaderFieldValue {
             }
         }
 
-        public var fix: String {
+        package var fix: String {
             switch self {
             case .lineBreak: return "a credential is one line: keep only it in the source (a file may hold a second line or a blank first one)"
             case .nul, .controlCharacter: return "the value must be printable text; regenerate it or store it without binary bytes"
@@ -36,7 +36,7 @@ public enum HeaderFieldValue {
     }
 
     /// The first problem of `bytes` as a header field value, nil when there is none.
-    public static func problem(in bytes: some BidirectionalCollection<UInt8>) -> Problem? {
+    package static func problem(in bytes: some BidirectionalCollection<UInt8>) -> Problem? {
         for (offset, byte) in bytes.enumerated() {
             switch byte {
             case 0x0D, 0x0A: return .lineBreak(at: offset)

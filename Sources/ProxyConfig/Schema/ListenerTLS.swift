@@ -1,16 +1,16 @@
 /// TLS on a profile's own listener (`tls_cert_file`, `tls_key_file`): MCP clients then connect
 /// with `https://`. What `check` shows about the certificate is kept beside the paths.
-public struct ListenerTLS: Sendable, Hashable {
-    public let certificateFile: String
-    public let keyFile: String
+package struct ListenerTLS: Sendable, Hashable {
+    package let certificateFile: String
+    package let keyFile: String
     /// `CN=…` and the subject alternative names, for `check`.
-    public let subject: String
+    package let subject: String
     /// Seconds since the epoch.
-    public let notValidAfter: Int
+    package let notValidAfter: Int
     /// `2027-03-01 12:00 UTC`, for `check`.
-    public let expiry: String
+    package let expiry: String
 
-    public init(certificateFile: String, keyFile: String, subject: String, notValidAfter: Int, expiry: String) {
+    package init(certificateFile: String, keyFile: String, subject: String, notValidAfter: Int, expiry: String) {
         self.certificateFile = certificateFile
         self.keyFile = keyFile
         self.subject = subject
@@ -19,5 +19,5 @@ public struct ListenerTLS: Sendable, Hashable {
     }
 
     /// A listener certificate this close to its end earns a warning at `check`, start-up and reload.
-    public static let warningDays = 14
+    package static let warningDays = 14
 }

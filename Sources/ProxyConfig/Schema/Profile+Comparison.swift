@@ -2,7 +2,7 @@ extension Profile {
     /// Whether `other` serves exactly like this profile: every setting and the secret's bytes and
     /// source, but not where each value was written (`origins`), so that a reload after moving a
     /// line or a comment changes nothing.
-    public func hasSameSettings(as other: Profile) -> Bool {
+    package func hasSameSettings(as other: Profile) -> Bool {
         name == other.name && upstream == other.upstream && keyID == other.keyID && secret == other.secret
             && listenHost == other.listenHost && listenPort == other.listenPort && allowRemote == other.allowRemote
             && allowInsecureUpstream == other.allowInsecureUpstream && mcpPath == other.mcpPath
@@ -16,13 +16,13 @@ extension Profile {
     }
 
     /// Whether `other` listens where this profile does (a reload then keeps the listener).
-    public func listensLike(_ other: Profile) -> Bool {
+    package func listensLike(_ other: Profile) -> Bool {
         listenUnix?.path == other.listenUnix?.path && listenHost == other.listenHost && listenPort == other.listenPort
     }
 
     /// The files whose content this profile depends on: its secret file, when it has one (the
     /// `--watch` mode polls them).
-    public var watchedFiles: [String] {
+    package var watchedFiles: [String] {
         var files = [clientCertFile, clientKeyFile, listenerTLS?.certificateFile, listenerTLS?.keyFile].compactMap { $0 }
         if case .file(let path) = secret.source { files.append(path) }
         if case .bearer(let tokens) = clientAuth {

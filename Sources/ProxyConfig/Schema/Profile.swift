@@ -1,7 +1,7 @@
 /// One fully validated profile: everything a listener needs, already typed and checked.
 /// Nothing downstream of the loader sees YAML nodes or raw environment strings.
-public struct Profile: Sendable {
-    public enum UpstreamStreaming: String, Sendable, Hashable, CaseIterable {
+package struct Profile: Sendable {
+    package enum UpstreamStreaming: String, Sendable, Hashable, CaseIterable {
         /// Forward GET; if the upstream answers 405, remember it and serve the local heartbeat.
         case auto
         case on
@@ -9,7 +9,7 @@ public struct Profile: Sendable {
     }
 
     /// How the proxy authenticates to the upstream.
-    public enum AuthScheme: String, Sendable, Hashable, CaseIterable {
+    package enum AuthScheme: String, Sendable, Hashable, CaseIterable {
         /// HMAC signature headers (key id, timestamp, signature), fresh per request.
         case authGateway = "auth-gateway"
         /// `Authorization: Bearer <secret>`.
@@ -20,50 +20,50 @@ public struct Profile: Sendable {
         case none
     }
 
-    public var name: String
-    public var upstream: UpstreamURL
-    public var authScheme: AuthScheme
+    package var name: String
+    package var upstream: UpstreamURL
+    package var authScheme: AuthScheme
     /// The header the `header` scheme writes (lower-case); nil for the other schemes.
-    public var authHeader: String?
+    package var authHeader: String?
     /// The key id of the `auth-gateway` scheme; empty for the others.
-    public var keyID: String
-    public var secret: Secret
-    public var listenHost: String
-    public var listenPort: Int
-    public var allowRemote: Bool
-    public var allowInsecureUpstream: Bool
+    package var keyID: String
+    package var secret: Secret
+    package var listenHost: String
+    package var listenPort: Int
+    package var allowRemote: Bool
+    package var allowInsecureUpstream: Bool
     /// Local MCP endpoint path, without a trailing slash (except "/").
-    public var mcpPath: String
-    public var heartbeatInterval: ConfigDuration
-    public var connectTimeout: ConfigDuration
-    public var requestTimeout: ConfigDuration
-    public var maxRequestBody: ByteSize
+    package var mcpPath: String
+    package var heartbeatInterval: ConfigDuration
+    package var connectTimeout: ConfigDuration
+    package var requestTimeout: ConfigDuration
+    package var maxRequestBody: ByteSize
     /// How many requests the stdio bridge has in flight to the upstream at once (each holds a
     /// connection); later ones queue in order. Notifications, responses, the GET stream and the
     /// final DELETE are not counted: a cancellation must never wait behind the calls it cancels.
-    public var maxUpstreamConnections = defaultUpstreamConnections
-    public static let defaultUpstreamConnections = 32
-    public static let upstreamConnectionsLimit = 4096
+    package var maxUpstreamConnections = defaultUpstreamConnections
+    package static let defaultUpstreamConnections = 32
+    package static let upstreamConnectionsLimit = 4096
     /// Extra browser origins (`scheme://host[:port]`, lower-case) allowed besides loopback ones.
-    public var allowedOrigins: [String]
-    public var upstreamStreaming: UpstreamStreaming
-    public var caFile: String?
+    package var allowedOrigins: [String]
+    package var upstreamStreaming: UpstreamStreaming
+    package var caFile: String?
     /// A client certificate (PEM, leaf first) and its key, presented to an https upstream (mTLS).
-    public var clientCertFile: String?
-    public var clientKeyFile: String?
-    public var signing: SigningOptions
+    package var clientCertFile: String?
+    package var clientKeyFile: String?
+    package var signing: SigningOptions
     /// A Unix-domain socket instead of `listenHost`/`listenPort` (which are then unused, port 0).
-    public var listenUnix: UnixListen?
+    package var listenUnix: UnixListen?
     /// TLS on the listener; nil for plain HTTP.
-    public var listenerTLS: ListenerTLS?
+    package var listenerTLS: ListenerTLS?
     /// Which tools may be called; nil: no policy (nothing is parsed beyond the JSON-RPC check).
-    public var toolPolicy: ToolPolicy?
+    package var toolPolicy: ToolPolicy?
     /// Who may use the listener (inbound client authentication).
-    public var clientAuth: ClientAuth = .none
+    package var clientAuth: ClientAuth = .none
     /// Where each effective value came from, keyed by schema key (`signing.algorithm` for nested ones).
-    public var origins: [String: ConfigOrigin]
+    package var origins: [String: ConfigOrigin]
 
-    public init(
+    package init(
         name: String, upstream: UpstreamURL, keyID: String, secret: Secret,
         listenHost: String = "127.0.0.1", listenPort: Int, allowRemote: Bool = false,
         allowInsecureUpstream: Bool = false, mcpPath: String = "/mcp",
@@ -101,14 +101,14 @@ public struct Profile: Sendable {
 
 extension Profile {
     /// Where the listener is, for logs and `check`: `127.0.0.1:8931` or `unix:/path`.
-    public var listenDescription: String {
+    package var listenDescription: String {
         if let listenUnix { return "unix:\(listenUnix.path)" }
         return "\(listenHost.contains(":") ? "[\(listenHost)]" : listenHost):\(listenPort)"
     }
 
     /// The request headers that carry this profile's credential: the proxy writes them, and a
     /// client's copies are dropped rather than forwarded.
-    public var credentialHeaders: [String] {
+    package var credentialHeaders: [String] {
         switch authScheme {
         case .authGateway: return signing.ownedHeaders
         case .bearer: return ["authorization"]
@@ -120,15 +120,15 @@ extension Profile {
 
 /// The loader's verdict on a valid configuration: the selected profiles, in config order, and
 /// the warnings that did not stop it.
-public struct ValidatedConfig: Sendable {
-    public var profiles: [Profile]
-    public var warnings: [Diagnostic]
+package struct ValidatedConfig: Sendable {
+    package var profiles: [Profile]
+    package var warnings: [Diagnostic]
     /// Files that were read, in order; empty in environment-only mode.
-    public var files: [String]
+    package var files: [String]
     /// The admin listener, when configured.
-    public var admin: AdminSettings?
+    package var admin: AdminSettings?
 
-    public init(profiles: [Profile], warnings: [Diagnostic], files: [String], admin: AdminSettings? = nil) {
+    package init(profiles: [Profile], warnings: [Diagnostic], files: [String], admin: AdminSettings? = nil) {
         self.profiles = profiles
         self.warnings = warnings
         self.files = files

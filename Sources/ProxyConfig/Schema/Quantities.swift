@@ -1,13 +1,13 @@
 /// A duration written as `250ms`, `15s`, `5m` or `1h`, kept in milliseconds.
-public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let milliseconds: Int64
+package struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConvertible {
+    package let milliseconds: Int64
 
-    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
-    public static func seconds(_ value: Int64) -> ConfigDuration { ConfigDuration(milliseconds: value * 1000) }
+    package init(milliseconds: Int64) { self.milliseconds = milliseconds }
+    package static func seconds(_ value: Int64) -> ConfigDuration { ConfigDuration(milliseconds: value * 1000) }
 
-    public static func < (lhs: ConfigDuration, rhs: ConfigDuration) -> Bool { lhs.milliseconds < rhs.milliseconds }
+    package static func < (lhs: ConfigDuration, rhs: ConfigDuration) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
-    public var description: String {
+    package var description: String {
         let units: [(Int64, String)] = [(3_600_000, "h"), (60_000, "m"), (1000, "s")]
         for (size, suffix) in units where milliseconds % size == 0 {
             return "\(milliseconds / size)\(suffix)"
@@ -16,10 +16,10 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConver
     }
 
     /// The units a duration is written in, with their size in milliseconds (`ms` before `s`).
-    public static let units: [(suffix: String, milliseconds: Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+    package static let units: [(suffix: String, milliseconds: Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
 
     /// Parses `<integer><unit>`; nil for anything else, including zero and negative values.
-    public static func parse(_ text: String) -> ConfigDuration? {
+    package static func parse(_ text: String) -> ConfigDuration? {
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
             guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int64(number),
@@ -31,13 +31,13 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConver
 }
 
 /// A byte count written as `1048576`, `512KiB`, `4MiB`, `1GiB` (or decimal `KB`/`MB`/`GB`).
-public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let bytes: Int
+package struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible {
+    package let bytes: Int
 
-    public init(bytes: Int) { self.bytes = bytes }
-    public static func < (lhs: ByteSize, rhs: ByteSize) -> Bool { lhs.bytes < rhs.bytes }
+    package init(bytes: Int) { self.bytes = bytes }
+    package static func < (lhs: ByteSize, rhs: ByteSize) -> Bool { lhs.bytes < rhs.bytes }
 
-    public var description: String {
+    package var description: String {
         let units: [(Int, String)] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
         for (size, suffix) in units where bytes % size == 0 {
             return "\(bytes / size)\(suffix)"
@@ -46,12 +46,12 @@ public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// The units a size is written in, with their size in bytes; "" is a bare byte count.
-    public static let units: [(suffix: String, bytes: Int)] = [
+    package static let units: [(suffix: String, bytes: Int)] = [
         ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),
         ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1), ("", 1),
     ]
 
-    public static func parse(_ text: String) -> ByteSize? {
+    package static func parse(_ text: String) -> ByteSize? {
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
             guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(number),

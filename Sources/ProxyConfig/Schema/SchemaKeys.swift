@@ -1,8 +1,8 @@
 /// The keys of config schema version 1, typed, in the order `check` prints them (see `ConfigKey`).
-public enum SchemaKeys {
-    public static let root = ["version", "defaults", "profiles", "admin"]
+package enum SchemaKeys {
+    package static let root = ["version", "defaults", "profiles", "admin"]
 
-    public static let signingKeys: [ConfigKey] = [
+    package static let signingKeys: [ConfigKey] = [
         ConfigKey("algorithm", .choice(SigningOptions.Algorithm.allCases.map(\.rawValue)), "The HMAC algorithm (default hmac-sha256)."),
         ConfigKey("encoding", .choice(SigningOptions.Encoding.allCases.map(\.rawValue)), "How the signature is written (default hex)."),
         ConfigKey("timestamp", .choice(SigningOptions.TimestampUnit.allCases.map(\.rawValue)), "Timestamp unit: unix seconds (default) or unix-ms."),
@@ -11,7 +11,7 @@ public enum SchemaKeys {
         ConfigKey("timestamp_header", .headerName, "The header carrying the timestamp (default x-timestamp)."),
     ]
 
-    public static let profileKeys: [ConfigKey] = [
+    package static let profileKeys: [ConfigKey] = [
         ConfigKey("upstream_url", .url, "The upstream MCP endpoint, https://host[:port]/path (required; no query, no credentials)."),
         ConfigKey("auth_scheme", .choice(Profile.AuthScheme.allCases.map(\.rawValue)), "How the proxy authenticates to the upstream (default auth-gateway)."),
         ConfigKey("auth_header", .headerName, "The header that carries the secret under `auth_scheme: header`, e.g. x-api-key."),
@@ -48,13 +48,13 @@ public enum SchemaKeys {
     ]
 
     /// The `admin:` block (see `AdminSettings`): the listener keys of a profile.
-    public static let adminKeys: [ConfigKey] = ["listen_host", "listen_port", "allow_remote"].compactMap { profileKeys[named: $0] }
+    package static let adminKeys: [ConfigKey] = ["listen_host", "listen_port", "allow_remote"].compactMap { profileKeys[named: $0] }
 
-    public static let admin = adminKeys.names
-    public static let profile = profileKeys.names
+    package static let admin = adminKeys.names
+    package static let profile = profileKeys.names
     /// `defaults:` takes every profile key but the upstream: two profiles never share an upstream by accident.
-    public static let defaults = profile.filter { $0 != "upstream_url" }
-    public static let signing = signingKeys.names
+    package static let defaults = profile.filter { $0 != "upstream_url" }
+    package static let signing = signingKeys.names
 
     /// The typed key behind a builder field name (`signing.algorithm` for nested keys).
     static func key(_ field: String) -> ConfigKey? {
@@ -66,21 +66,21 @@ public enum SchemaKeys {
     static let inlineSecretKeys: Set<String> = ["secret", "api_secret", "secret_key", "api_key_secret", "password"]
 
     /// Profile names: `[a-z0-9][a-z0-9_-]{0,62}`.
-    public static let profileNamePattern = "^[a-z0-9][a-z0-9_-]{0,62}$"
+    package static let profileNamePattern = "^[a-z0-9][a-z0-9_-]{0,62}$"
 
-    public static func isValidProfileName(_ name: String) -> Bool {
+    package static func isValidProfileName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 63 else { return false }
         func isLowerAlnum(_ s: Unicode.Scalar) -> Bool { ("a"..."z").contains(s) || ("0"..."9").contains(s) }
         return isLowerAlnum(first) && name.unicodeScalars.allSatisfy { isLowerAlnum($0) || $0 == "_" || $0 == "-" }
     }
 
     /// `MCP_<N>_` with N the profile name upper-cased and `-` turned into `_`.
-    public static func environmentPrefix(forProfile name: String) -> String {
+    package static func environmentPrefix(forProfile name: String) -> String {
         "MCP_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 }) + "_"
     }
 
     /// Environment variable suffixes that override a profile key.
-    public static let environmentOverrides: [(suffix: String, key: String)] = [
+    package static let environmentOverrides: [(suffix: String, key: String)] = [
         ("UPSTREAM_URL", "upstream_url"), ("API_KEY", "key_id"), ("API_SECRET", "secret"),
         ("LISTEN_HOST", "listen_host"), ("LISTEN_PORT", "listen_port"),
     ]

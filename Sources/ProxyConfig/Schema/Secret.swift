@@ -1,7 +1,7 @@
 /// A signing secret, held in memory only. Its description never shows the bytes, so that
 /// string interpolation, `dump` or a log call cannot leak it by accident.
-public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public enum Source: Sendable, Hashable, CustomStringConvertible {
+package struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    package enum Source: Sendable, Hashable, CustomStringConvertible {
         case environment(variable: String)
         case file(path: String)
         /// The stdout of `secret_command`; only the program's name is kept (for `check`).
@@ -9,7 +9,7 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
         /// `auth_scheme: none`: there is no secret.
         case none
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .environment(let variable): return "env \(variable)"
             case .file(let path): return "file \(path)"
@@ -20,16 +20,16 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     }
 
     /// The key bytes: the secret's UTF-8 encoding.
-    public let bytes: [UInt8]
-    public let source: Source
+    package let bytes: [UInt8]
+    package let source: Source
 
-    public init(bytes: [UInt8], source: Source) {
+    package init(bytes: [UInt8], source: Source) {
         self.bytes = bytes
         self.source = source
     }
 
-    public var description: String { "<secret from \(source), \(bytes.count) bytes>" }
-    public var debugDescription: String { description }
+    package var description: String { "<secret from \(source), \(bytes.count) bytes>" }
+    package var debugDescription: String { description }
     /// `dump` and debuggers see no children, so the bytes cannot be printed through reflection either.
-    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+    package var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }

@@ -1,30 +1,30 @@
 /// How the `auth-gateway` signature is computed and carried; defaults match the gateway's defaults.
-public struct SigningOptions: Sendable, Hashable {
-    public enum Algorithm: String, Sendable, Hashable, CaseIterable {
+package struct SigningOptions: Sendable, Hashable {
+    package enum Algorithm: String, Sendable, Hashable, CaseIterable {
         case hmacSHA256 = "hmac-sha256"
         case hmacSHA384 = "hmac-sha384"
         case hmacSHA512 = "hmac-sha512"
     }
 
-    public enum Encoding: String, Sendable, Hashable, CaseIterable {
+    package enum Encoding: String, Sendable, Hashable, CaseIterable {
         case hex
         case base64
     }
 
-    public enum TimestampUnit: String, Sendable, Hashable, CaseIterable {
+    package enum TimestampUnit: String, Sendable, Hashable, CaseIterable {
         case unixSeconds = "unix"
         case unixMilliseconds = "unix-ms"
     }
 
-    public var algorithm: Algorithm
-    public var encoding: Encoding
-    public var timestampUnit: TimestampUnit
+    package var algorithm: Algorithm
+    package var encoding: Encoding
+    package var timestampUnit: TimestampUnit
     /// Header names are kept lower-case: HTTP/1.1 compares them case-insensitively.
-    public var keyIDHeader: String
-    public var signatureHeader: String
-    public var timestampHeader: String
+    package var keyIDHeader: String
+    package var signatureHeader: String
+    package var timestampHeader: String
 
-    public init(
+    package init(
         algorithm: Algorithm = .hmacSHA256,
         encoding: Encoding = .hex,
         timestampUnit: TimestampUnit = .unixSeconds,
@@ -41,5 +41,5 @@ public struct SigningOptions: Sendable, Hashable {
     }
 
     /// The three headers the proxy owns: client copies are dropped, fresh values added.
-    public var ownedHeaders: [String] { [keyIDHeader, signatureHeader, timestampHeader] }
+    package var ownedHeaders: [String] { [keyIDHeader, signatureHeader, timestampHeader] }
 }

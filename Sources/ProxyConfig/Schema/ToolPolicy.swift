@@ -2,16 +2,16 @@
 /// matching one of its patterns; `deny` applies after `allow` and wins. Patterns are globs with
 /// `*` (any run of characters, also none) and `?` (exactly one character), compared
 /// case-sensitively on Unicode scalars, as tool names are (MCP names are case-sensitive).
-public struct ToolPolicy: Sendable, Hashable {
-    public let allow: [String]?
-    public let deny: [String]
+package struct ToolPolicy: Sendable, Hashable {
+    package let allow: [String]?
+    package let deny: [String]
 
-    public init(allow: [String]?, deny: [String]) {
+    package init(allow: [String]?, deny: [String]) {
         self.allow = allow
         self.deny = deny
     }
 
-    public func allows(_ tool: String) -> Bool {
+    package func allows(_ tool: String) -> Bool {
         if let allow, !allow.contains(where: { Self.glob($0, matches: tool) }) { return false }
         return !deny.contains { Self.glob($0, matches: tool) }
     }
@@ -19,7 +19,7 @@ public struct ToolPolicy: Sendable, Hashable {
     /// Iterative glob matching with backtracking to the last `*`: linear in practice, and no
     /// pattern can make it exponential. `?` is one Unicode scalar; ASCII names and patterns (the
     /// usual case) are matched on their UTF-8 bytes in place, with nothing allocated.
-    public static func glob(_ pattern: String, matches name: String) -> Bool {
+    package static func glob(_ pattern: String, matches name: String) -> Bool {
         var pattern = pattern, name = name
         if pattern.utf8.allSatisfy({ $0 < 0x80 }), name.utf8.allSatisfy({ $0 < 0x80 }) {
             return pattern.withUTF8 { pattern in

@@ -1,40 +1,40 @@
 /// A checked upstream endpoint. Parsed once at start-up so the data plane never parses URLs.
-public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
-    public enum Scheme: String, Sendable, Hashable {
+package struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
+    package enum Scheme: String, Sendable, Hashable {
         case http
         case https
     }
 
-    public let scheme: Scheme
+    package let scheme: Scheme
     /// Host as written, without IPv6 brackets.
-    public let host: String
-    public let port: Int
+    package let host: String
+    package let port: Int
     /// Base path without a trailing slash ("" for the root), prefixed to every forwarded path.
-    public let basePath: String
+    package let basePath: String
 
-    public init(scheme: Scheme, host: String, port: Int, basePath: String) {
+    package init(scheme: Scheme, host: String, port: Int, basePath: String) {
         self.scheme = scheme
         self.host = host
         self.port = port
         self.basePath = basePath
     }
 
-    public var isDefaultPort: Bool { (scheme == .http && port == 80) || (scheme == .https && port == 443) }
+    package var isDefaultPort: Bool { (scheme == .http && port == 80) || (scheme == .https && port == 443) }
 
     /// The value of the `Host` header sent upstream.
-    public var authority: String {
+    package var authority: String {
         let bracketed = host.contains(":") ? "[\(host)]" : host
         return isDefaultPort ? bracketed : "\(bracketed):\(port)"
     }
 
-    public var isLoopback: Bool { HostName.isLoopback(host) }
+    package var isLoopback: Bool { HostName.isLoopback(host) }
 
-    public var description: String { "\(scheme.rawValue)://\(authority)\(basePath.isEmpty ? "/" : basePath)" }
+    package var description: String { "\(scheme.rawValue)://\(authority)\(basePath.isEmpty ? "/" : basePath)" }
 
     /// Parses `http(s)://host[:port][/path]`; nil when it is not such a URL.
     /// Userinfo, queries and fragments are refused: the proxy signs paths, and credentials in a URL
     /// would end up in logs.
-    public static func parse(_ text: String) -> Result<UpstreamURL, UpstreamURLProblem> {
+    package static func parse(_ text: String) -> Result<UpstreamURL, UpstreamURLProblem> {
         let colon = text.firstIndex(of: ":")
         guard let colon, text[colon...].hasPrefix("://"), let scheme = Scheme(rawValue: text[..<colon].lowercased()) else {
             return .failure(UpstreamURLProblem(message: "\"\(text)\" is not an http(s) URL"))
@@ -62,14 +62,14 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Why a text is not a usable upstream URL, phrased for a config diagnostic.
-public struct UpstreamURLProblem: Error, Sendable {
-    public var message: String
+package struct UpstreamURLProblem: Error, Sendable {
+    package var message: String
 }
 
 /// Host name rules shared by upstream URLs, listen addresses and the Host/Origin checks.
-public enum HostName {
+package enum HostName {
     /// Loopback names: `localhost`, 127.0.0.0/8 and `::1`.
-    public static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         let lower = bare.lowercased()
         if lower == "localhost" || lower.hasSuffix(".localhost") || lower == "::1" || lower == "0:0:0:0:0:0:0:1" { return true }
@@ -77,7 +77,7 @@ public enum HostName {
         return false
     }
 
-    public static func ipv4Octets(_ text: String) -> [Int]? {
+    package static func ipv4Octets(_ text: String) -> [Int]? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
         var octets: [Int] = []
@@ -88,12 +88,12 @@ public enum HostName {
         return octets
     }
 
-    public static func isIPv6Literal(_ text: String) -> Bool {
+    package static func isIPv6Literal(_ text: String) -> Bool {
         text.contains(":") && text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." } && text.count <= 45
     }
 
     /// Splits `host[:port]` or `[v6]:port`; nil for an empty host, a bad port or stray characters.
-    public static func splitAuthority(_ authority: String, defaultPort: Int) -> (host: String, port: Int)? {
+    package static func splitAuthority(_ authority: String, defaultPort: Int) -> (host: String, port: Int)? {
         var host: Substring
         var portText: Substring?
         if authority.hasPrefix("[") {

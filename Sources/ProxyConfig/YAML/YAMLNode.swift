@@ -1,9 +1,9 @@
 /// A position in a source file, 1-based like every editor and compiler message.
-public struct SourceMark: Sendable, Hashable {
-    public var line: Int
-    public var column: Int
+package struct SourceMark: Sendable, Hashable {
+    package var line: Int
+    package var column: Int
 
-    public init(line: Int, column: Int) {
+    package init(line: Int, column: Int) {
         self.line = line
         self.column = column
     }
@@ -14,29 +14,29 @@ public struct SourceMark: Sendable, Hashable {
 ///
 /// Scalars keep their text and whether they were plain: the schema, not YAML 1.1 implicit typing,
 /// decides what a scalar means (`"8080"` is a fine port, `yes` is not a boolean).
-public struct YAMLNode: Sendable {
-    public enum Content: Sendable {
+package struct YAMLNode: Sendable {
+    package enum Content: Sendable {
         case scalar(String, isPlain: Bool)
         case sequence([YAMLNode])
         case mapping([YAMLEntry])
     }
 
-    public var content: Content
-    public var mark: SourceMark
+    package var content: Content
+    package var mark: SourceMark
 
-    public init(_ content: Content, mark: SourceMark) {
+    package init(_ content: Content, mark: SourceMark) {
         self.content = content
         self.mark = mark
     }
 
     /// Scalar text, or nil for collections.
-    public var scalar: String? {
+    package var scalar: String? {
         if case .scalar(let text, _) = content { return text }
         return nil
     }
 
     /// True for an empty value (`key:`), `~` or `null` written plainly.
-    public var isNull: Bool {
+    package var isNull: Bool {
         if case .scalar(let text, true) = content {
             return text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL"
         }
@@ -44,7 +44,7 @@ public struct YAMLNode: Sendable {
     }
 
     /// What a user would call this kind of node, for "expected X, found Y" messages.
-    public var kindDescription: String {
+    package var kindDescription: String {
         switch content {
         case .scalar: return isNull ? "an empty value" : "a scalar"
         case .sequence: return "a list"
@@ -55,12 +55,12 @@ public struct YAMLNode: Sendable {
 
 /// One `key: value` pair. `isMerged` marks entries that came in through a `<<` merge key;
 /// they never count as duplicates and always lose to keys written explicitly.
-public struct YAMLEntry: Sendable {
-    public var key: YAMLNode
-    public var value: YAMLNode
-    public var isMerged: Bool
+package struct YAMLEntry: Sendable {
+    package var key: YAMLNode
+    package var value: YAMLNode
+    package var isMerged: Bool
 
-    public init(key: YAMLNode, value: YAMLNode, isMerged: Bool = false) {
+    package init(key: YAMLNode, value: YAMLNode, isMerged: Bool = false) {
         self.key = key
         self.value = value
         self.isMerged = isMerged

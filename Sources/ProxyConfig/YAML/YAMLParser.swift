@@ -5,16 +5,16 @@ import CYAML
 /// The event API (not libyaml's document loader) is used so that the loader owns every decision
 /// the schema cares about: one document per file, merge keys, and a hard bound on alias expansion
 /// so that a "billion laughs" file is reported as an error instead of exhausting memory or time.
-public struct YAMLParser: Sendable {
+package struct YAMLParser: Sendable {
     /// Upper bound on the nodes that aliases may pull in, summed over the whole document.
-    public var aliasExpansionLimit: Int
+    package var aliasExpansionLimit: Int
 
-    public init(aliasExpansionLimit: Int = 10_000) {
+    package init(aliasExpansionLimit: Int = 10_000) {
         self.aliasExpansionLimit = aliasExpansionLimit
     }
 
     /// Parses one YAML document. Returns nil for a stream with no document (an empty file).
-    public func parse(_ text: String) throws(YAMLParseError) -> YAMLNode? {
+    package func parse(_ text: String) throws(YAMLParseError) -> YAMLNode? {
         var bytes = Array(text.utf8)
         if bytes.isEmpty { bytes = [0x0A] }
         let result: Result<YAMLNode?, YAMLParseError> = bytes.withUnsafeBufferPointer { buffer in

@@ -1,5 +1,5 @@
 /// The verdict on a POST body before it may be forwarded.
-public enum JSONRPCBodyVerdict: Equatable, Sendable {
+package enum JSONRPCBodyVerdict: Equatable, Sendable {
     /// A JSON-RPC object or a non-empty batch; `method` is the top-level object's method, for logs.
     case valid(method: String?)
     /// Not well-formed JSON: JSON-RPC error -32700.
@@ -11,13 +11,13 @@ public enum JSONRPCBodyVerdict: Equatable, Sendable {
 /// One allocation-free pass over the body: checks that it is well-formed JSON (RFC 8259, nesting
 /// bounded), that the top level is an object or a non-empty array of objects each carrying
 /// `"jsonrpc":"2.0"`, and picks out the `method` of a single message for the request log.
-public struct JSONRPCBodyCheck {
+package struct JSONRPCBodyCheck {
     /// The same bound as `JSONNode.maximumDepth` (a test holds them equal), written as a literal:
     /// a static initialised from another type's static is read through a lazy-init check at
     /// every nesting level of every body, which cost about 1% of a request's instructions.
-    public static let maximumDepth = 512
+    package static let maximumDepth = 512
 
-    public static func check(_ body: UnsafeRawBufferPointer) -> JSONRPCBodyVerdict {
+    package static func check(_ body: UnsafeRawBufferPointer) -> JSONRPCBodyVerdict {
         var scanner = Scanner(bytes: body)
         scanner.skipWhitespace()
         guard let first = scanner.peek() else { return .parseError }

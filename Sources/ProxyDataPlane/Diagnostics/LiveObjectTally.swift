@@ -8,8 +8,8 @@ import NIOConcurrencyHelpers
 /// Objects are watched through weak references, so watching never extends a lifetime and needs no
 /// hook in `deinit`. One tally per `ProfileRuntime`, so tests running in parallel in one process
 /// each see only their own listener's objects.
-public final class LiveObjectTally: Sendable {
-    public enum Kind: String, CaseIterable, Sendable {
+package final class LiveObjectTally: Sendable {
+    package enum Kind: String, CaseIterable, Sendable {
         case clientHandler = "client connection handler"
         case clientChannel = "client channel"
         case upstreamHandler = "upstream connection handler"
@@ -17,7 +17,7 @@ public final class LiveObjectTally: Sendable {
     }
 
     /// Whether this build counts anything (debug builds).
-    public static var isCounting: Bool {
+    package static var isCounting: Bool {
         #if DEBUG
         true
         #else
@@ -36,7 +36,7 @@ public final class LiveObjectTally: Sendable {
     private let entries = NIOLockedValueBox<[Entry]>([])
     #endif
 
-    public init() {}
+    package init() {}
 
     /// Starts watching `object`; it counts as live until it is deallocated.
     @inline(__always)
@@ -51,7 +51,7 @@ public final class LiveObjectTally: Sendable {
     }
 
     /// How many watched objects of `kind` are alive now.
-    public func live(_ kind: Kind) -> Int {
+    package func live(_ kind: Kind) -> Int {
         #if DEBUG
         entries.withLockedValue { entries in
             entries.removeAll { $0.object == nil }

@@ -3,12 +3,12 @@ import NIOPosix
 
 /// The one forwarding engine every listener shares: the event loops that run the data plane and a
 /// keep-alive upstream pool per loop.
-public final class ForwardingEngine: Sendable {
-    public let group: MultiThreadedEventLoopGroup
+package final class ForwardingEngine: Sendable {
+    package let group: MultiThreadedEventLoopGroup
     private let pools: [ObjectIdentifier: NIOLoopBoundBox<UpstreamPool>]
 
     /// - Parameter threads: event-loop threads; 1 is the measured sweet spot on a 2-core machine.
-    public init(threads: Int = 1) {
+    package init(threads: Int = 1) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         var pools: [ObjectIdentifier: NIOLoopBoundBox<UpstreamPool>] = [:]
         for loop in group.makeIterator() {
@@ -23,7 +23,7 @@ public final class ForwardingEngine: Sendable {
     }
 
     /// Closes idle upstream connections on every loop; used at shutdown.
-    public func closeIdleConnections() async {
+    package func closeIdleConnections() async {
         for loop in group.makeIterator() {
             let bound = pools[ObjectIdentifier(loop)]!
             try? await loop.submit { bound.value.close() }.get()
@@ -32,7 +32,7 @@ public final class ForwardingEngine: Sendable {
 
     /// Drains a reloaded profile's old upstream: idle connections close now, busy ones when their
     /// request is done (they are not pooled again).
-    public func retire(_ endpoint: UpstreamEndpoint) async {
+    package func retire(_ endpoint: UpstreamEndpoint) async {
         endpoint.retire()
         for loop in group.makeIterator() {
             let bound = pools[ObjectIdentifier(loop)]!
@@ -40,7 +40,7 @@ public final class ForwardingEngine: Sendable {
         }
     }
 
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         try await group.shutdownGracefully()
     }
 }

@@ -4,7 +4,7 @@ import ProxyLogging
 /// What an `UpstreamCall` reports, in order: one head, body bytes as they arrive, then `ended`
 /// or `failed` (exactly one of the two, and nothing after it). Every call happens on the event
 /// loop the call was started on.
-public protocol UpstreamCallDelegate: AnyObject {
+package protocol UpstreamCallDelegate: AnyObject {
     func upstreamCall(_ call: UpstreamCall, receivedHead head: UpstreamCall.Head)
     /// A slice of the de-chunked body.
     func upstreamCall(_ call: UpstreamCall, receivedBody buffer: ByteBuffer)
@@ -16,16 +16,16 @@ public protocol UpstreamCallDelegate: AnyObject {
 /// One request the proxy itself originates to a profile's upstream, through the same pool,
 /// signer, TLS set-up and strict response parser as the listener's forwarded requests. The stdio
 /// bridge is built on it: it has no client connection to relay, only messages to send.
-public final class UpstreamCall: UpstreamResponseReceiver {
+package final class UpstreamCall: UpstreamResponseReceiver {
     /// The parts of the response head a caller acts on.
-    public struct Head {
-        public let status: Int
+    package struct Head {
+        package let status: Int
         /// Lower-cased media type without parameters (`application/json`), when sent.
-        public let mediaType: String?
-        public let isEventStream: Bool
-        public let sessionID: String?
+        package let mediaType: String?
+        package let isEventStream: Bool
+        package let sessionID: String?
         /// A `Content-Encoding` other than `identity`, which no caller here can read.
-        public let isContentCoded: Bool
+        package let isContentCoded: Bool
     }
 
     private let runtime: ProfileRuntime
@@ -42,7 +42,7 @@ public final class UpstreamCall: UpstreamResponseReceiver {
     /// Sends `method` to the profile's upstream MCP endpoint with `headers`, signed for the
     /// profile's scheme. `request_timeout` bounds the call until a head arrives and, for a plain
     /// response, until its end; an event stream runs as long as it lasts (cancel it to stop).
-    public init(method: String, headers: [(String, String)], body: ByteBuffer?, runtime: ProfileRuntime,
+    package init(method: String, headers: [(String, String)], body: ByteBuffer?, runtime: ProfileRuntime,
                 engine: ForwardingEngine, eventLoop: any EventLoop, delegate: any UpstreamCallDelegate) {
         self.runtime = runtime
         self.engine = engine
@@ -94,13 +94,13 @@ public final class UpstreamCall: UpstreamResponseReceiver {
 
     /// `bytes` (the start of the upstream's body, `truncated` when there was more) with every
     /// credential this call sent replaced by `[redacted]`: for error details shown to a client.
-    public func redactingCredentials(_ bytes: some Collection<UInt8>, truncated: Bool) -> [UInt8] {
+    package func redactingCredentials(_ bytes: some Collection<UInt8>, truncated: Bool) -> [UInt8] {
         CredentialRedaction(runtime: runtime, method: method, target: target, unixMilliseconds: signedAtMilliseconds).redact(bytes, truncated: truncated)
     }
 
     /// Stops the call: the upstream connection is closed (its response can no longer be reused)
     /// and the delegate hears nothing more.
-    public func cancel() {
+    package func cancel() {
         guard !isFinished else { return }
         isFinished = true
         deadline?.cancel()
@@ -109,7 +109,7 @@ public final class UpstreamCall: UpstreamResponseReceiver {
     }
 
     /// Backpressure: stop or resume reading the upstream while the consumer is not keeping up.
-    public func setReading(_ reading: Bool) {
+    package func setReading(_ reading: Bool) {
         guard let channel = connection?.channel else { return }
         try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
         if reading { channel.read() }

@@ -5,8 +5,8 @@ import NIOSSL
 import ProxyConfig
 
 /// Where one profile's requests go and how to connect: resolved and TLS-configured once at start-up.
-public final class UpstreamEndpoint: Sendable {
-    public let url: UpstreamURL
+package final class UpstreamEndpoint: Sendable {
+    package let url: UpstreamURL
     /// The `Host` header value, computed once.
     let authority: String
     let tlsContext: NIOSSLContext?

@@ -1,3 +1,4 @@
+import MCPMessages
 /// Why an upstream exchange ended without a complete response. The messages go into the
 /// JSON-RPC error body and the log; they name the upstream, never a credential.
 enum UpstreamFailure: Error, Equatable {

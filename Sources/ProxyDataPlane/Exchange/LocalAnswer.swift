@@ -1,3 +1,4 @@
+import MCPMessages
 import NIOHTTP1
 
 /// Why the proxy answers a request itself instead of relaying the upstream's answer.

@@ -1,3 +1,4 @@
+import MCPMessages
 import NIOCore
 
 /// What an exchange keeps while the tool policy filters a `tools/list` response: the filter, and

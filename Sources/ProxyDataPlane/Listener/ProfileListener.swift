@@ -5,18 +5,18 @@ import NIOPosix
 import NIOSSL
 
 /// One HTTP/1.1 server for one profile, on the shared engine's event loops.
-public final class ProfileListener: Sendable {
+package final class ProfileListener: Sendable {
     /// The runtime new requests use; a reload stores a new one here.
-    public let slot: RuntimeSlot
-    public var runtime: ProfileRuntime { slot.runtime }
+    package let slot: RuntimeSlot
+    package var runtime: ProfileRuntime { slot.runtime }
     let engine: ForwardingEngine
     /// Dropped once shutdown is done: the helper fails an internal promise when it is
     /// deallocated, which must happen while the event loops still run.
     private let quiescing: NIOLockedValueBox<ServerQuiescingHelper?>
-    public let channel: any Channel
+    package let channel: any Channel
 
     /// The address actually bound (useful when the profile asked for port 0 in tests).
-    public var localPort: Int { channel.localAddress?.port ?? 0 }
+    package var localPort: Int { channel.localAddress?.port ?? 0 }
 
     private init(slot: RuntimeSlot, engine: ForwardingEngine, quiescing: ServerQuiescingHelper, channel: any Channel) {
         self.slot = slot
@@ -26,7 +26,7 @@ public final class ProfileListener: Sendable {
     }
 
     /// Binds the listener. Throws when the address cannot be bound (port taken, no such address).
-    public static func bind(runtime: ProfileRuntime, engine: ForwardingEngine, port: Int? = nil) async throws -> ProfileListener {
+    package static func bind(runtime: ProfileRuntime, engine: ForwardingEngine, port: Int? = nil) async throws -> ProfileListener {
         let slot = RuntimeSlot(runtime)
         let quiescing = ServerQuiescingHelper(group: engine.group)
         let bootstrap = ServerBootstrap(group: engine.group)
@@ -61,7 +61,7 @@ public final class ProfileListener: Sendable {
 
     /// Stops accepting, asks every connection to finish (streams end cleanly), and returns when
     /// all are closed or the grace period is over, whichever comes first.
-    public func shutdown(grace: TimeAmount) async {
+    package func shutdown(grace: TimeAmount) async {
         guard let quiescing = quiescing.withLockedValue({ $0 }) else { return }
         let promise = engine.group.next().makePromise(of: Void.self)
         quiescing.initiateShutdown(promise: promise)

@@ -8,18 +8,18 @@ import NIOSSL
 
 /// Everything a listener's connections need about their profile, prepared once and shared
 /// read-only across event loops (except the one learned fact, below, which is locked).
-public final class ProfileRuntime: Sendable {
-    public let profile: Profile
+package final class ProfileRuntime: Sendable {
+    package let profile: Profile
     /// The Host, Origin and route checks on each request head.
     let admission: RequestAdmission
     /// What each connection's `ClientExchangeStateMachine` is built with.
     let exchangeConfiguration: ClientExchangeStateMachine.Configuration
     let signingKey: SigningKey
     let signer: any RequestSigner
-    public let endpoint: UpstreamEndpoint
-    public let log: LogSink
+    package let endpoint: UpstreamEndpoint
+    package let log: LogSink
     /// The profile's series when the admin listener is configured; nil costs nothing per request.
-    public let metrics: ProfileMetrics?
+    package let metrics: ProfileMetrics?
     /// Client header names that never go upstream (see `HeaderRewriting.droppedFromRequests`).
     let droppedRequestHeaders: HeaderNameSet
     /// The same plus Accept-Encoding, for requests whose response the tool policy must read.
@@ -35,11 +35,11 @@ public final class ProfileRuntime: Sendable {
     /// renews the certificate serves new connections with it at once.
     let serverTLSContext: NIOSSLContext?
     /// Debug builds: this profile's connection and exchange objects still alive (see `LiveObjectTally`).
-    public let liveObjects = LiveObjectTally()
+    package let liveObjects = LiveObjectTally()
     /// Learned in `upstream_streaming: auto` mode when the upstream answers GET with 405.
     private let upstreamRefusesGET = NIOLockedValueBox(false)
 
-    public init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits(),
+    package init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits(),
                 metrics: ProfileMetrics? = nil) throws {
         self.profile = profile
         self.metrics = metrics

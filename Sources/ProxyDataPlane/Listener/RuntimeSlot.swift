@@ -4,16 +4,16 @@ import Atomics
 /// connection loads it when a request head arrives, so requests that start after a reload use the
 /// new settings (secret, upstream, timeouts) while requests and streams already in flight finish
 /// on the runtime they started with. One atomic load per request, no lock.
-public final class RuntimeSlot: Sendable {
+package final class RuntimeSlot: Sendable {
     private let current: ManagedAtomic<ProfileRuntime>
 
-    public init(_ runtime: ProfileRuntime) {
+    package init(_ runtime: ProfileRuntime) {
         current = ManagedAtomic(runtime)
     }
 
-    public var runtime: ProfileRuntime { current.load(ordering: .acquiring) }
+    package var runtime: ProfileRuntime { current.load(ordering: .acquiring) }
 
-    public func store(_ runtime: ProfileRuntime) {
+    package func store(_ runtime: ProfileRuntime) {
         current.store(runtime, ordering: .releasing)
     }
 }

@@ -6,7 +6,7 @@ import NIOCore
 /// the proxy sent and the client token it consumed must not reach a log line or the bridge's
 /// client through it. Built only when there is such a body to show (error responses), so the
 /// request path pays nothing for it but keeping the signing time.
-public struct CredentialRedaction {
+package struct CredentialRedaction {
     static let marker = Array("[redacted]".utf8)
     /// Shorter values are not searched for: they would match ordinary text, and reveal nothing.
     static let minimumLength = 4
@@ -50,7 +50,7 @@ public struct CredentialRedaction {
 
     /// `bytes` with every occurrence of a value replaced by `[redacted]`. When `truncated` (the
     /// bytes are the start of a longer body), a value cut off at the end is replaced too.
-    public func redact(_ bytes: some Collection<UInt8>, truncated: Bool = false) -> [UInt8] {
+    package func redact(_ bytes: some Collection<UInt8>, truncated: Bool = false) -> [UInt8] {
         let input = Array(bytes)
         guard !values.isEmpty else { return input }
         var output: [UInt8] = []

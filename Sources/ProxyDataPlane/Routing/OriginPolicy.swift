@@ -6,23 +6,23 @@ import ProxyConfig
 /// with no `Origin` is accepted; one with an `Origin` must be a loopback origin or listed in
 /// `allowed_origins`. `Host` must name the listener itself (a loopback name or its listen host),
 /// which defeats a rebinding page whose `Host` is its own domain.
-public struct OriginPolicy: Sendable {
+package struct OriginPolicy: Sendable {
     let listenHost: String
     let acceptsAnyHost: Bool
     let allowedOrigins: Set<String>
 
-    public init(listenHost: String, allowRemote: Bool, allowedOrigins: [String]) {
+    package init(listenHost: String, allowRemote: Bool, allowedOrigins: [String]) {
         self.listenHost = listenHost.lowercased()
         // A remote listener is reached under names we cannot know; Origin still guards browsers.
         self.acceptsAnyHost = allowRemote
         self.allowedOrigins = Set(allowedOrigins.map { $0.lowercased() })
     }
 
-    public init(profile: Profile) {
+    package init(profile: Profile) {
         self.init(listenHost: profile.listenHost, allowRemote: profile.allowRemote, allowedOrigins: profile.allowedOrigins)
     }
 
-    public enum HostVerdict: Equatable, Sendable {
+    package enum HostVerdict: Equatable, Sendable {
         case accepted
         /// A well-formed Host that names something other than this proxy (403).
         case notThisProxy
@@ -30,13 +30,13 @@ public struct OriginPolicy: Sendable {
         case malformed
     }
 
-    public func hostVerdict(_ value: String?) -> HostVerdict {
+    package func hostVerdict(_ value: String?) -> HostVerdict {
         guard let value, let host = Self.hostPart(value) else { return .malformed }
         if acceptsAnyHost || Self.isLoopbackName(host) || ASCII.equalsIgnoringCase(host, listenHost) { return .accepted }
         return .notThisProxy
     }
 
-    public func acceptsHost(_ value: String?) -> Bool { hostVerdict(value) == .accepted }
+    package func acceptsHost(_ value: String?) -> Bool { hostVerdict(value) == .accepted }
 
     /// The host of `host[:port]` or `[v6]:port` (brackets removed); nil when the host is empty or
     /// a port is given that is not 1–65535 in digits.
@@ -105,7 +105,7 @@ public struct OriginPolicy: Sendable {
     @inline(__always)
     static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
-    public func acceptsOrigin(_ value: String?) -> Bool {
+    package func acceptsOrigin(_ value: String?) -> Bool {
         guard let value else { return true }
         let lower = value.lowercased()
         if allowedOrigins.contains(lower) { return true }

@@ -2,8 +2,8 @@ import ProxyConfig
 
 /// Decides, from the method and request target alone, what a listener does with a request.
 /// Built once per profile; pure, so every routing rule is tested without sockets.
-public struct RequestRouter: Sendable {
-    public enum Route: Equatable, Sendable {
+package struct RequestRouter: Sendable {
+    package enum Route: Equatable, Sendable {
         /// Forward to the upstream with this exact request target (also what gets signed).
         case forward(upstreamTarget: String)
         /// An OAuth discovery or registration probe: answered locally with 404, never forwarded.
@@ -14,27 +14,27 @@ public struct RequestRouter: Sendable {
         case badTarget(String)
     }
 
-    public static let allowedMethods = ["GET", "POST", "DELETE"]
+    package static let allowedMethods = ["GET", "POST", "DELETE"]
     static let discoveryPaths: Set<String> = ["/register", "/authorize", "/token"]
 
     let mcpPath: String
     let upstreamBasePath: String
 
-    public init(mcpPath: String, upstreamBasePath: String) {
+    package init(mcpPath: String, upstreamBasePath: String) {
         self.mcpPath = mcpPath
         self.upstreamBasePath = upstreamBasePath
     }
 
-    public init(profile: Profile) {
+    package init(profile: Profile) {
         self.init(mcpPath: profile.mcpPath, upstreamBasePath: profile.upstream.basePath)
     }
 
     /// The path part of a target, for logs: the query may carry tokens and is never logged.
-    public static func logPath(_ target: String) -> Substring {
+    package static func logPath(_ target: String) -> Substring {
         Substring(target.utf8[..<(target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.utf8.endIndex)])
     }
 
-    public func route(method: String, target: String) -> Route {
+    package func route(method: String, target: String) -> Route {
         if let problem = Self.unsafeTargetReason(target) { return .badTarget(problem) }
         let utf8 = target.utf8
         let queryStart = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex

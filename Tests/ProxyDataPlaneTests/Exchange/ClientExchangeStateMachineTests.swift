@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+@testable import MCPMessages
 @testable import ProxyDataPlane
 
 /// Sequences through `ClientExchangeStateMachine`: keep-alive, pipelining, limits and time,

@@ -1,3 +1,4 @@
+@testable import MCPMessages
 import Foundation
 import NIOCore
 import ProxyConfig

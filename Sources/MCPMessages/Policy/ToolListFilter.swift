@@ -12,16 +12,16 @@ import ProxyConfig
 /// `Number(id)` and the Python SDK by `==`, so `7.0` and `"7"` both answer a request `7`; any
 /// such answer is filtered (`ClientMatchedID`). Shared by the listener (JSON and event-stream
 /// responses) and the stdio bridge.
-public struct ToolListFilter: Equatable, Sendable {
+package struct ToolListFilter: Equatable, Sendable {
     /// Why a response to a `tools/list` request cannot be filtered: the client then gets a
     /// JSON-RPC error instead, never the list unfiltered.
-    public enum Failure: Equatable, Sendable, CustomStringConvertible {
+    package enum Failure: Equatable, Sendable, CustomStringConvertible {
         case tooLarge
         /// The body, or an event's data, is not JSON the policy can read, and why.
         case unreadable(JSONNode.ParseFailure)
         case contentCoded
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .tooLarge: return "exceeds max_request_body"
             case .unreadable(let failure): return "\(failure)"
@@ -30,17 +30,17 @@ public struct ToolListFilter: Equatable, Sendable {
         }
     }
 
-    public let policy: ToolPolicy
+    package let policy: ToolPolicy
     /// The `tools/list` request ids of the request: every response naming one is filtered.
-    public let requestedIDs: [JSONNode]
+    package let requestedIDs: [JSONNode]
     /// Those of `requestedIDs` no response has named yet (answered with an error if the response
     /// turns out to be unfilterable).
-    public private(set) var awaitedIDs: [JSONNode]
+    package private(set) var awaitedIDs: [JSONNode]
     /// The request was a batch, so an answer in its place is an array.
-    public let isBatch: Bool
+    package let isBatch: Bool
 
     /// Nil when `request` (a message or a batch) asks no `tools/list`.
-    public init?(request: JSONNode, policy: ToolPolicy) {
+    package init?(request: JSONNode, policy: ToolPolicy) {
         let messages: [JSONNode]
         (messages, isBatch) = request.jsonRPCMessages
         requestedIDs = messages.compactMap { $0["method"]?.string == "tools/list" ? $0["id"] : nil }
@@ -51,13 +51,13 @@ public struct ToolListFilter: Equatable, Sendable {
     }
 
     /// On a GET stream: every response is filtered, whatever its id (`replayedResponses`).
-    public let awaitsAnyResponse: Bool
+    package let awaitsAnyResponse: Bool
 
     /// The responses a GET stream may carry. A server that resumes a broken POST stream there
     /// (SSE resumption with `Last-Event-ID`) replays that stream's responses, a `tools/list` one
     /// among them, and nothing on the GET request says which ids they answer. So on a GET stream
     /// every response that carries `result.tools` is filtered, and the filter is never done.
-    public static func replayedResponses(policy: ToolPolicy) -> ToolListFilter {
+    package static func replayedResponses(policy: ToolPolicy) -> ToolListFilter {
         ToolListFilter(policy: policy)
     }
 
@@ -72,7 +72,7 @@ public struct ToolListFilter: Equatable, Sendable {
     /// One upstream message, or a batch of them. A response to a requested id is filtered (and
     /// that id no longer awaited), however many came before it; the result is the message with
     /// refused tools removed, or nil when nothing had to change.
-    public mutating func filter(_ message: JSONNode) -> JSONNode? {
+    package mutating func filter(_ message: JSONNode) -> JSONNode? {
         guard case .array(let items) = message else { return filterResponse(message) }
         var changed = false
         let filtered = items.map { item in
@@ -98,7 +98,7 @@ public struct ToolListFilter: Equatable, Sendable {
 
     /// The answer in place of an unfilterable response, compact JSON on one line: a JSON-RPC
     /// error (-32603) for each awaited id, naming the profile and the reason; an array for a batch.
-    public func failureResponse(_ failure: Failure, profile: String) -> String {
+    package func failureResponse(_ failure: Failure, profile: String) -> String {
         let message = "the upstream's tools/list response \(failure), so the tool policy of profile \(profile) cannot filter it"
         let errors = awaitedIDs.map { id in
             #"{"jsonrpc":"2.0","id":\#(id.serialized),"error":{"code":-32603,"message":\#(JSONNode.quoted(message)),"data":{"profile":\#(JSONNode.quoted(profile))}}}"#
@@ -109,7 +109,7 @@ public struct ToolListFilter: Equatable, Sendable {
 
 extension JSONNode {
     /// The object with the first member named `key` given a new value (order kept).
-    func replacing(_ key: String, with value: JSONNode) -> JSONNode {
+    package func replacing(_ key: String, with value: JSONNode) -> JSONNode {
         guard case .object(var members) = self, let index = members.firstIndex(where: { $0.0 == key }) else { return self }
         members[index].1 = value
         return .object(members)

@@ -1,5 +1,6 @@
+@testable import MCPMessages
 import Testing
-@testable import ProxyDataPlane
+
 
 /// The one reading of an event-stream line that the tool-list filter and the stdio bridge share.
 @Suite("event-stream field lines")

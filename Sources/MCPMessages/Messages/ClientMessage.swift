@@ -1,8 +1,7 @@
-import ProxyDataPlane
 /// One line from the client, classified: what the bridge needs to send it upstream and to
 /// answer for it when the upstream cannot.
-struct ClientMessage {
-    enum Kind: Equatable {
+package struct ClientMessage {
+    package enum Kind: Equatable {
         /// Has a `method` and an `id`: the client waits for a response with this id.
         case request(id: JSONNode)
         /// Has a `method`, no `id`.
@@ -13,21 +12,24 @@ struct ClientMessage {
         case batch(requestIDs: [JSONNode])
     }
 
-    let kind: Kind
-    let method: String?
-    /// `params.name` (tools/call, prompts/get), else `params.uri` (resources/*): the `Mcp-Name` header.
-    let name: String?
+    package let kind: Kind
+    package let method: String?
+    /// The parameter `MCPMethod` names for the method: the `Mcp-Name` header.
+    package let name: String?
     /// For `notifications/cancelled`: the request the client gave up on.
-    let cancelledRequestID: JSONNode?
+    package let cancelledRequestID: JSONNode?
+    /// The revision the message names for itself in `params._meta` (2026-07-28 and later);
+    /// nil for messages of a session that `initialize` negotiated.
+    package var declaredRevision: String? = nil
 
-    enum Problem: Error, Equatable {
+    package enum Problem: Error, Equatable {
         /// Not JSON: -32700.
         case parseError
         /// JSON, but not a JSON-RPC message: -32600.
         case invalidRequest
     }
 
-    static func classify(_ node: JSONNode) -> Result<ClientMessage, Problem> {
+    package static func classify(_ node: JSONNode) -> Result<ClientMessage, Problem> {
         switch node {
         case .array(let items):
             guard !items.isEmpty else { return .failure(.invalidRequest) }
@@ -55,10 +57,11 @@ struct ClientMessage {
                 return .success(ClientMessage(kind: .response, method: nil, name: nil, cancelledRequestID: nil))
             }
             let params = node["params"]
-            let name = params?["name"]?.string ?? params?["uri"]?.string
+            let name = MCPMethod.namedParameter(of: method, in: params)
             let cancelled = method == "notifications/cancelled" ? params?["requestId"] : nil
             let kind: Kind = id.map { .request(id: $0) } ?? .notification
-            return .success(ClientMessage(kind: kind, method: method, name: name, cancelledRequestID: cancelled))
+            return .success(ClientMessage(kind: kind, method: method, name: name, cancelledRequestID: cancelled,
+                                          declaredRevision: MCPMethod.declaredRevision(in: node)))
         default:
             return .failure(.invalidRequest)
         }

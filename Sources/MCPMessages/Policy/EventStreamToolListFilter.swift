@@ -8,17 +8,17 @@ import NIOCore
 /// as every client's event-stream parser removes it. An incomplete event is held until its end
 /// arrives, up to `limit` bytes (`max_request_body`); a bigger one, or data that is not JSON,
 /// fails the stream rather than pass unfiltered.
-struct EventStreamToolListFilter {
-    enum Output {
+package struct EventStreamToolListFilter {
+    package enum Output {
         /// Bytes to relay now (nil: nothing yet, an event is incomplete).
         case relay(ByteBuffer?)
         /// The stream cannot be filtered: relay `answer` (error events for the awaited ids) and end it.
         case failed(ToolListFilter.Failure, answer: ByteBuffer)
     }
 
-    private(set) var filter: ToolListFilter
-    let limit: Int
-    let profile: String
+    private(set) package var filter: ToolListFilter
+    package let limit: Int
+    package let profile: String
     /// The start of the incomplete event, and how much of it has been scanned for its end.
     private var pending: ByteBuffer?
     private var scanned = 0
@@ -29,13 +29,13 @@ struct EventStreamToolListFilter {
     /// Nothing of the stream has been scanned yet: a byte order mark may still start it.
     private var atStreamStart = true
 
-    init(filter: ToolListFilter, limit: Int, profile: String) {
+    package init(filter: ToolListFilter, limit: Int, profile: String) {
         self.filter = filter
         self.limit = limit
         self.profile = profile
     }
 
-    mutating func feed(_ buffer: ByteBuffer) -> Output {
+    package mutating func feed(_ buffer: ByteBuffer) -> Output {
         if pending == nil {
             pending = buffer
         } else {
@@ -71,7 +71,7 @@ struct EventStreamToolListFilter {
 
     /// The stream ended: an unterminated last event goes through the same rewrite and out as it
     /// is, so that a lenient client does not see an unfiltered list in it either.
-    mutating func finish() -> Output {
+    package mutating func finish() -> Output {
         guard var event = pending else { return .relay(nil) }
         pending = nil
         if atStreamStart, case .present = Self.byteOrderMark(at: event) { event.moveReaderIndex(forwardBy: Self.utf8ByteOrderMark.count) }
@@ -174,7 +174,7 @@ struct EventStreamToolListFilter {
         return field.named("data") ? field.value : nil
     }
 
-    static let utf8ByteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+    package static let utf8ByteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     private enum ByteOrderMark { case present, absent, undecided }
 

@@ -3,11 +3,11 @@
 /// leading space dropped; a line without a colon is a name with an empty value; a line starting
 /// with a colon is a comment (`name` empty). The listener's tool-list filter and the stdio
 /// bridge's decoder both read lines through this, so that they cannot disagree on a field.
-public struct EventStreamField<Line: Collection<UInt8>> {
-    public let name: Line.SubSequence
-    public let value: Line.SubSequence
+package struct EventStreamField<Line: Collection<UInt8>> {
+    package let name: Line.SubSequence
+    package let value: Line.SubSequence
 
-    public init(_ line: Line) {
+    package init(_ line: Line) {
         let colon = line.firstIndex(of: UInt8(ascii: ":")) ?? line.endIndex
         name = line[..<colon]
         var valueStart = colon == line.endIndex ? colon : line.index(after: colon)
@@ -15,9 +15,9 @@ public struct EventStreamField<Line: Collection<UInt8>> {
         value = line[valueStart...]
     }
 
-    public var isComment: Bool { name.isEmpty }
+    package var isComment: Bool { name.isEmpty }
 
-    public func named(_ text: StaticString) -> Bool {
+    package func named(_ text: StaticString) -> Bool {
         name.elementsEqual(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 }

@@ -4,12 +4,12 @@
 /// with `==`, so `7.0` and `true` answer `7` and `1`. The tool-list filter treats a response as
 /// the answer to an awaited request when any of these readings says so, since filtering one
 /// message too many removes nothing but refused tools, and one too few shows them.
-struct ClientMatchedID {
-    let node: JSONNode
+package struct ClientMatchedID {
+    package let node: JSONNode
     /// The number a client may read the id as; nil when none would (other strings, null).
-    let number: Double?
+    package let number: Double?
 
-    init(_ node: JSONNode) {
+    package init(_ node: JSONNode) {
         self.node = node
         switch node {
         case .number(let text): number = Double(text)
@@ -19,7 +19,7 @@ struct ClientMatchedID {
         }
     }
 
-    func answers(_ request: ClientMatchedID) -> Bool {
+    package func answers(_ request: ClientMatchedID) -> Bool {
         if node == request.node { return true }
         guard let number, let other = request.number else { return false }
         return number == other
@@ -28,7 +28,7 @@ struct ClientMatchedID {
     /// `Number(text)` as JavaScript reads a string: trimmed, empty is 0, `0x`/`0o`/`0b` integers,
     /// decimal literals and `Infinity`. Swift's `Double(_:)` also takes a few forms JavaScript
     /// does not (`inf`, hexadecimal floats); matching those as well only errs toward filtering.
-    static func javaScriptNumber(_ text: String) -> Double? {
+    package static func javaScriptNumber(_ text: String) -> Double? {
         let trimmed = text.trimmingJavaScriptWhitespace()
         if trimmed.isEmpty { return 0 }
         let lower = trimmed.lowercased()

@@ -1,20 +1,19 @@
-import ProxyDataPlane
 import NIOCore
 
 /// Splits a `text/event-stream` body into events (the WHATWG rules the MCP transport uses):
 /// `data:` lines joined with newlines, `id:` remembered for `Last-Event-ID`, `event:` kept for
 /// the event's type, comments and other fields ignored, CRLF, LF or CR line ends, events split
 /// across reads, one leading byte order mark dropped.
-struct EventStreamDecoder {
-    struct Event: Equatable {
-        var data: String
-        var id: String?
+package struct EventStreamDecoder {
+    package struct Event: Equatable {
+        package var data: String
+        package var id: String?
         /// The `event:` field; nil when absent (a `message` event, as clients read it).
-        var type: String? = nil
+        package var type: String? = nil
 
         /// Whether an MCP client would take the event's data as a message: the SDKs listen for
         /// `message` events only, and an event of another type is no message of theirs.
-        var isMessage: Bool { type == nil || type == "message" }
+        package var isMessage: Bool { type == nil || type == "message" }
     }
 
     private var pending: [UInt8] = []
@@ -28,18 +27,18 @@ struct EventStreamDecoder {
     /// is past its start. The WHATWG parser drops one at the start of the stream.
     private var byteOrderMarkSeen: Int? = 0
     /// Bound on a single line, so that a stream without line ends cannot grow memory forever.
-    let maximumLineBytes: Int
+    package let maximumLineBytes: Int
 
-    init(maximumLineBytes: Int) {
+    package init(maximumLineBytes: Int) {
         self.maximumLineBytes = maximumLineBytes
     }
 
-    enum Failure: Error { case lineTooLong }
+    package enum Failure: Error { case lineTooLong }
 
     private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     /// Feeds body bytes; returns the events they complete.
-    mutating func feed(_ buffer: ByteBuffer) throws(Failure) -> [Event] {
+    package mutating func feed(_ buffer: ByteBuffer) throws(Failure) -> [Event] {
         var events: [Event] = []
         for byte in buffer.readableBytesView {
             if let seen = byteOrderMarkSeen {

@@ -2,8 +2,8 @@
 /// leading or trailing whitespace goes as it is; anything else — non-ASCII, control characters,
 /// edge whitespace, or text that itself looks like the sentinel — as `=?base64?<UTF-8, base64>?=`.
 /// So a header never carries a raw CR or LF, whatever a tool is called.
-public enum HeaderValueEncoding {
-    public static func encode(_ value: String) -> String {
+package enum HeaderValueEncoding {
+    package static func encode(_ value: String) -> String {
         let bytes = Array(value.utf8)
         let printable = bytes.allSatisfy { (0x20...0x7E).contains($0) }
         let edgeSpace = bytes.first == 0x20 || bytes.last == 0x20
@@ -12,7 +12,7 @@ public enum HeaderValueEncoding {
         return "=?base64?" + base64(bytes) + "?="
     }
 
-    static func base64(_ bytes: [UInt8]) -> String {
+    package static func base64(_ bytes: [UInt8]) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
@@ -35,7 +35,7 @@ public enum HeaderValueEncoding {
 
     /// A header value in SEP-2243's encoding: as is, or `=?base64?…?=` around UTF-8 in base64.
     /// The inverse of `encode`; nil for a malformed sentinel.
-    public static func decode(_ value: String?) -> String? {
+    package static func decode(_ value: String?) -> String? {
         guard let value else { return nil }
         guard value.hasPrefix("=?base64?"), value.hasSuffix("?="), value.utf8.count >= 11 else { return value }
         let payload = value.utf8.dropFirst(9).dropLast(2)
@@ -43,7 +43,7 @@ public enum HeaderValueEncoding {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    static func base64Decode(_ text: [UInt8]) -> [UInt8]? {
+    package static func base64Decode(_ text: [UInt8]) -> [UInt8]? {
         guard text.count % 4 == 0 else { return nil }
         func value(_ byte: UInt8) -> UInt32? {
             switch byte {

@@ -3,7 +3,7 @@ import ProxyLogging
 /// `method`, `params.name`, `params.uri`, `result.protocolVersion`): the stdio bridge, and the
 /// tool policy. Numbers keep their source text, so an `id` is echoed back exactly as written.
 /// Strings are fully decoded (escapes, surrogate pairs): `"tools\/call"` is `tools/call`.
-public enum JSONNode: Equatable, Sendable {
+package enum JSONNode: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(String)
@@ -11,26 +11,26 @@ public enum JSONNode: Equatable, Sendable {
     case array([JSONNode])
     case object([(String, JSONNode)])
 
-    public static func == (lhs: JSONNode, rhs: JSONNode) -> Bool { lhs.serialized == rhs.serialized }
+    package static func == (lhs: JSONNode, rhs: JSONNode) -> Bool { lhs.serialized == rhs.serialized }
 
-    public subscript(key: String) -> JSONNode? {
+    package subscript(key: String) -> JSONNode? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
     }
 
     /// A JSON-RPC payload as its messages: a batch's members, or the one message.
-    var jsonRPCMessages: (messages: [JSONNode], isBatch: Bool) {
+    package var jsonRPCMessages: (messages: [JSONNode], isBatch: Bool) {
         if case .array(let items) = self { return (items, true) }
         return ([self], false)
     }
 
-    public var string: String? {
+    package var string: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
     /// Compact JSON text: no whitespace, so never a newline.
-    public var serialized: String {
+    package var serialized: String {
         switch self {
         case .null: return "null"
         case .bool(let value): return value ? "true" : "false"
@@ -42,15 +42,15 @@ public enum JSONNode: Equatable, Sendable {
     }
 
     /// JSON string syntax, the log lines' escaper (quotes, backslashes, control characters).
-    public static func quoted(_ text: String) -> String { LogLine.jsonQuoted(text) }
+    package static func quoted(_ text: String) -> String { LogLine.jsonQuoted(text) }
 
     /// How deep arrays and objects may nest: far past real messages and tool schemas (JSON Schema
     /// documents rarely pass 20 levels), and shallow enough for the recursive parse on an
     /// event-loop thread's stack. `JSONRPCBodyCheck` allows the same.
-    public static let maximumDepth = 512
+    package static let maximumDepth = 512
 
     /// Why bytes are not one JSON text the policy may decide on.
-    public enum ParseFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum ParseFailure: Error, Equatable, Sendable, CustomStringConvertible {
         /// Not JSON syntax at this byte offset (including trailing bytes after the value).
         case malformed(at: Int)
         /// A string holds bytes that are not UTF-8, starting at this offset.
@@ -62,7 +62,7 @@ public enum JSONNode: Equatable, Sendable {
         /// An object names this key twice (only when duplicates are refused).
         case duplicateKey(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .malformed(let offset): return "is not valid JSON (at byte \(offset))"
             case .invalidUTF8(let offset): return "holds a string that is not UTF-8 (at byte \(offset))"
@@ -76,12 +76,12 @@ public enum JSONNode: Equatable, Sendable {
     /// Parses one JSON text (RFC 8259); nil when it is not well-formed or nests deeper than
     /// `maximumDepth`. With `rejectingDuplicateKeys`, an object that names a key twice is nil
     /// too: parsers differ on which copy wins, so a policy must not decide on such a message.
-    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes, rejectingDuplicateKeys: Bool = false) -> JSONNode? where Bytes.Index == Int {
+    package static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes, rejectingDuplicateKeys: Bool = false) -> JSONNode? where Bytes.Index == Int {
         try? parsing(bytes, rejectingDuplicateKeys: rejectingDuplicateKeys).get()
     }
 
     /// As `parse`, with the reason when the bytes are refused.
-    public static func parsing<Bytes: Collection<UInt8>>(_ bytes: Bytes, rejectingDuplicateKeys: Bool = false) -> Result<JSONNode, ParseFailure> where Bytes.Index == Int {
+    package static func parsing<Bytes: Collection<UInt8>>(_ bytes: Bytes, rejectingDuplicateKeys: Bool = false) -> Result<JSONNode, ParseFailure> where Bytes.Index == Int {
         // Contiguous bytes (an array, a ByteBuffer's view) are read in place, not copied.
         if let parsed = bytes.withContiguousStorageIfAvailable({ parse(UnsafeRawBufferPointer($0), rejectingDuplicateKeys) }) { return parsed }
         return Array(bytes).withUnsafeBytes { parse($0, rejectingDuplicateKeys) }
@@ -96,17 +96,17 @@ public enum JSONNode: Equatable, Sendable {
 }
 
 private struct JSONNodeParser {
-    let bytes: UnsafeRawBufferPointer
-    let rejectsDuplicateKeys: Bool
-    var index = 0
+    package let bytes: UnsafeRawBufferPointer
+    package let rejectsDuplicateKeys: Bool
+    package var index = 0
     /// Set where the parse fails for a reason other than syntax (a syntax error is at `index`).
-    var failure: JSONNode.ParseFailure?
+    package var failure: JSONNode.ParseFailure?
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
     }
 
-    mutating func literal(_ text: StaticString) -> Bool {
+    package mutating func literal(_ text: StaticString) -> Bool {
         let count = text.utf8CodeUnitCount
         guard index + count <= bytes.count else { return false }
         for offset in 0..<count where bytes[index + offset] != text.utf8Start[offset] { return false }
@@ -114,7 +114,7 @@ private struct JSONNodeParser {
         return true
     }
 
-    mutating func value(depth: Int) -> JSONNode? {
+    package mutating func value(depth: Int) -> JSONNode? {
         guard depth < JSONNode.maximumDepth else {
             failure = .tooDeep
             return nil
@@ -170,7 +170,7 @@ private struct JSONNodeParser {
         }
     }
 
-    mutating func number() -> JSONNode? {
+    package mutating func number() -> JSONNode? {
         let start = index
         func digits() -> Int {
             let from = index
@@ -192,7 +192,7 @@ private struct JSONNodeParser {
         return .number(String(decoding: bytes[start..<index], as: UTF8.self))
     }
 
-    mutating func string() -> String? {
+    package mutating func string() -> String? {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
         index += 1
         // Most strings have no escape: one validation of the bytes as they stand.
@@ -266,7 +266,7 @@ private struct JSONNodeParser {
     /// UTF-8 bytes as a String; nil when they are not valid UTF-8. ASCII, the usual case for the
     /// fields the proxy reads, skips the generic validator, whose metadata lookups cost more per
     /// request than the rest of the parse.
-    mutating func text(_ range: Range<Int>) -> String? {
+    package mutating func text(_ range: Range<Int>) -> String? {
         let slice = UnsafeRawBufferPointer(rebasing: bytes[range]).assumingMemoryBound(to: UInt8.self)
         if slice.allSatisfy({ $0 < 0x80 }) { return String(decoding: slice, as: UTF8.self) }
         guard let text = String(validating: slice, as: UTF8.self) else {
@@ -276,7 +276,7 @@ private struct JSONNodeParser {
         return text
     }
 
-    mutating func hex4() -> UInt32? {
+    package mutating func hex4() -> UInt32? {
         guard index + 4 <= bytes.count else { return nil }
         var value: UInt32 = 0
         for _ in 0..<4 {
