@@ -22,6 +22,11 @@ final class BridgeCall: UpstreamCallDelegate {
     /// The tool policy's filter when the message asks `tools/list`: refused tools are removed
     /// from the list before the client sees it.
     var toolListFilter: ToolListFilter?
+    /// The `Mcp-Param-*` headers of a 2026-07-28 `tools/call`.
+    var paramHeaders: [(String, String)] = []
+    /// Requests of this call the client cancelled: their end without an answer is expected.
+    /// Kept with the call, so they are forgotten with it.
+    var cancelledIDs: [JSONNode] = []
     private(set) var head: UpstreamCall.Head?
     private var body = ByteBuffer()
     /// An error body was cut at its first 512 bytes.
@@ -49,6 +54,17 @@ final class BridgeCall: UpstreamCallDelegate {
     }
 
     var unansweredIDs: [JSONNode] { requestIDs.filter { !answered.contains($0) } }
+
+    var method: String? {
+        guard case .message(let message) = purpose else { return nil }
+        return message.method
+    }
+
+    /// The revision the message named for itself (2026-07-28 and later), nil in a session.
+    var revision: String? {
+        guard case .message(let message) = purpose else { return nil }
+        return message.declaredRevision
+    }
 
     /// Requests count against `max_upstream_connections`; notifications, responses, the GET
     /// stream and the DELETE do not, so that a cancellation never waits behind what it cancels.
@@ -111,6 +127,14 @@ final class BridgeCall: UpstreamCallDelegate {
         upstream?.cancel()
         upstream = nil
         bridge?.callFailed(self, reason: reason)
+    }
+
+    /// Closes the exchange on the client's behalf: the upstream sees its response stream closed
+    /// (2026-07-28's cancellation over HTTP); the client, which cancelled, gets no answer.
+    func close() {
+        upstream?.cancel()
+        upstream = nil
+        bridge?.callClosed(self)
     }
 
     func markAnswered(_ id: JSONNode) {

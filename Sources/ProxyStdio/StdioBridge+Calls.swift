@@ -31,7 +31,7 @@ extension StdioBridge {
         let filtering = call.toolListFilter != nil
         let strictParse = filtering ? JSONNode.parsing(bytes, rejectingDuplicateKeys: true) : nil
         let strict = try? strictParse?.get()
-        guard let node = strict ?? JSONNode.parse(bytes), case .success = ClientMessage.classify(node) else {
+        guard var node = strict ?? JSONNode.parse(bytes), case .success = ClientMessage.classify(node) else {
             log(.warning, "stdio_upstream_malformed") { $0.field("bytes", bytes.count) }
             return
         }
@@ -42,6 +42,15 @@ extension StdioBridge {
             }
         } else if case .array(let items) = node {
             for item in items where item["method"] == nil { if let id = item["id"] { call.markAnswered(id) } }
+        }
+        var bytes = bytes
+        if call.revision != nil, call.method == "tools/list", node["method"] == nil {
+            let (cleaned, dropped) = toolHeaders.learn(fromToolListResponse: node)
+            if let cleaned {
+                log(.warning, "stdio_tools_dropped") { $0.field("reason", "invalid x-mcp-header"); $0.field("tools", dropped.count) }
+                node = cleaned
+                bytes = Array(cleaned.serialized.utf8)
+            }
         }
         if var filter = call.toolListFilter {
             // No response that names a key twice passes.
@@ -78,6 +87,12 @@ extension StdioBridge {
             }
             if call.isSuccess, message.method == "notifications/initialized", settings.opensServerStream {
                 openServerStream()
+            }
+            // A JSON-RPC answer in an error response (a 2026-07-28 server's UnsupportedProtocolVersion,
+            // a 400 naming the request) is the upstream's own word: it reaches the client as it is.
+            if !call.isSuccess, let answer = JSONNode.parse(body.readableBytesView), let id = answer["id"],
+               answer["error"] != nil, call.unansweredIDs.contains(id) {
+                deliver(Array(body.readableBytesView), from: call)
             }
             guard !call.unansweredIDs.isEmpty || !call.isSuccess else { return }
             let cause: String
@@ -123,11 +138,15 @@ extension StdioBridge {
             $0.field("cause", cause)
             if let status = call.head?.status { $0.field("status", status) }
         }
-        for id in call.unansweredIDs where !cancelledIDs.contains(id) {
+        for id in call.unansweredIDs where !call.cancelledIDs.contains(id) {
             writeError(id: id, code: -32000, message: "mcp-auth-proxy (profile \(settings.profileName)): \(cause)", data: data)
         }
-        if case .message(let message) = call.purpose, case .request(let id) = message.kind {
-            cancelledIDs.removeAll { $0 == id }
-        }
+    }
+
+    /// The bridge closed a call the client cancelled or that shutdown ends: no answer is owed.
+    func callClosed(_ call: BridgeCall) {
+        guard calls.removeValue(forKey: ObjectIdentifier(call)) != nil else { return }
+        callFinished(call)
+        finishIfIdle()
     }
 }

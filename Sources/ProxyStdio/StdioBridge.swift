@@ -41,8 +41,8 @@ final class StdioBridge: ChannelInboundHandler {
     /// Requests in flight that hold a connection slot, and those waiting for one, in order.
     var requestsInFlight = 0
     var queued: [(call: BridgeCall, body: ByteBuffer)] = []
-    /// Requests the client cancelled: an unanswered end is expected for them, not an error.
-    var cancelledIDs: [JSONNode] = []
+    /// The `x-mcp-header` annotations of the tools that 2026-07-28 `tools/list` results named.
+    var toolHeaders = ToolHeaderAnnotations()
     var server = ServerStream()
     var isFinishing = false
     var graceTimer: Scheduled<Void>?
@@ -129,15 +129,31 @@ final class StdioBridge: ChannelInboundHandler {
                 return
             }
         }
-        if let cancelled = message.cancelledRequestID {
-            // A request still waiting for a connection is simply never sent, nor its cancellation.
-            if dropQueued(requestID: cancelled) { return }
-            cancelledIDs.append(cancelled)
-        }
+        if let cancelled = message.cancelledRequestID, cancel(requestID: cancelled, by: message) { return }
         if message.method == "initialize", case .request(let id) = message.kind { initializeID = id }
         let call = BridgeCall(purpose: .message(message), bridge: self, maximumMessageBytes: settings.maximumMessageBytes)
         call.toolListFilter = policy.flatMap { ToolListFilter(request: node, policy: $0) }
+        if message.declaredRevision != nil, message.method == "tools/call", let tool = message.name {
+            call.paramHeaders = ParamHeaders.headers(for: toolHeaders.byTool[tool] ?? [], arguments: node["params"]?["arguments"])
+        }
         submit(call, body: line)
+    }
+
+    /// A client's `notifications/cancelled`; true when it is handled here and not forwarded.
+    /// A request still queued is never sent. A 2026-07-28 request in flight is cancelled the way
+    /// that revision cancels over HTTP, by closing its exchange; so is the notification for one
+    /// already answered (the upstream has nothing to cancel). A 2025-era one is forwarded, and
+    /// its request's end without an answer is then expected, not an error.
+    private func cancel(requestID id: JSONNode, by notification: ClientMessage) -> Bool {
+        if dropQueued(requestID: id) { return true }
+        guard let call = calls.values.first(where: { $0.unansweredIDs.contains(id) }) else {
+            return notification.declaredRevision != nil
+        }
+        call.cancelledIDs.append(id)
+        guard call.revision != nil else { return false }
+        log(.info, "stdio_request_cancelled") { $0.field("method", call.method ?? "") }
+        call.close()
+        return true
     }
 
     /// A request waits while `max_upstream_connections` requests are in flight (each holds an
@@ -158,9 +174,15 @@ final class StdioBridge: ChannelInboundHandler {
         if call.holdsConnectionSlot { requestsInFlight += 1 }
         call.wasSent = true
         var headers = [("accept", "application/json, text/event-stream"), ("content-type", "application/json")]
-        headers += sessionHeaders
+        // A message that names its revision is self-contained: that version, no session.
+        if let revision = message.declaredRevision {
+            headers.append(("mcp-protocol-version", HeaderValueEncoding.encode(revision)))
+        } else {
+            headers += sessionHeaders
+        }
         if let method = message.method { headers.append(("mcp-method", HeaderValueEncoding.encode(method))) }
         if let name = message.name { headers.append(("mcp-name", HeaderValueEncoding.encode(name))) }
+        headers += call.paramHeaders
         start(call, method: "POST", headers: headers, body: body)
     }
 
@@ -234,6 +256,8 @@ final class StdioBridge: ChannelInboundHandler {
         guard !isFinishing, let context else { return }
         isFinishing = true
         stopServerStream()
+        // A subscription stream lasts until closed: the bridge closes it, nothing is lost.
+        for call in calls.values where call.method == "subscriptions/listen" { call.close() }
         graceTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.grace) { [weak self] in
             guard let self else { return }
             for call in self.calls.values where !call.isDeletion { call.stop(reason: "the bridge is shutting down and the grace period ended") }

@@ -220,6 +220,76 @@ struct StdioCommandTests {
         await upstream.stop()
     }
 
+    static let modernMeta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}"#
+
+    @Test("a 2026-07-28 message goes out with its revision and no session; Mcp-Param headers from the list; no GET stream")
+    func modernMessages() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port))
+        bridge.send(#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{\#(Self.modernMeta)}}"#)
+        _ = try #require(await bridge.response(id: "1"))
+        bridge.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{\#(Self.modernMeta)}}"#)
+        let listed = try #require(await bridge.response(id: "2"))
+        let tools = ((listed["result"] as? [String: Any])?["tools"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(tools == ["route"], "the tool with an invalid x-mcp-header is dropped: \(listed)")
+        bridge.send(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"route","arguments":{"region":"eu 1 ü"},\#(Self.modernMeta)}}"#)
+        bridge.send(#"{"jsonrpc":"2.0","id":4,"method":"tasks/get","params":{"taskId":"task-7",\#(Self.modernMeta)}}"#)
+        _ = try #require(await bridge.response(id: "3"))
+        _ = try #require(await bridge.response(id: "4"))
+        try await Task.sleep(for: .milliseconds(300))
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+
+        let received = upstream.received
+        #expect(received.map(\.method) == ["POST", "POST", "POST", "POST"], "no GET stream, no DELETE: \(received.map(\.method))")
+        for request in received {
+            #expect(request.headers.contains { $0.0.lowercased() == "mcp-protocol-version" && $0.1 == "2026-07-28" })
+            #expect(!request.headers.contains { $0.0.lowercased() == "mcp-session-id" })
+        }
+        func header(_ name: String, of method: String) -> String? {
+            received.first { $0.body.contains(#""method":"\#(method)""#) }?.headers.first { $0.0.lowercased() == name }?.1
+        }
+        #expect(header("mcp-param-region", of: "tools/call") == "=?base64?ZXUgMSDDvA==?=")
+        #expect(header("mcp-name", of: "tools/call") == "route")
+        #expect(header("mcp-name", of: "tasks/get") == "task-7")
+        #expect(header("mcp-method", of: "server/discover") == "server/discover")
+        await upstream.stop()
+    }
+
+    @Test("a 2026-07-28 cancellation closes the request's exchange and is not forwarded; a 2025 one is, and the id may be reused")
+    func cancellationPerRevision() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let bridge = try bridge(config(upstream: upstream.port, extra: "request_timeout: 1s"))
+        bridge.send(#"{"jsonrpc":"2.0","id":9,"method":"slow","params":{\#(Self.modernMeta)}}"#)
+        try await Task.sleep(for: .milliseconds(300))
+        bridge.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9,\#(Self.modernMeta)}}"#)
+        bridge.send(#"{"jsonrpc":"2.0","id":10,"method":"ping","params":{\#(Self.modernMeta)}}"#)
+        _ = try #require(await bridge.response(id: "10"))
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(bridge.messages.allSatisfy { StdioBridgeProcess.idText($0["id"]) != "9" }, "a cancelled request gets no answer, not even the timeout's")
+        #expect(!upstream.received.contains { $0.body.contains("notifications/cancelled") }, "over HTTP, 2026-07-28 cancels by closing the stream")
+
+        // 2025: the cancellation is forwarded; a request answered after it was cancelled leaves
+        // nothing behind, so a later request with the same id still gets its error.
+        bridge.send(Self.initialize)
+        _ = try #require(await bridge.response(id: "1"))
+        bridge.send(#"{"jsonrpc":"2.0","id":5,"method":"ping"}"#)
+        bridge.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":5}}"#)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(upstream.received.contains { $0.body.contains("notifications/cancelled") })
+        let before = bridge.messages.count
+        bridge.send(#"{"jsonrpc":"2.0","id":5,"method":"slow"}"#)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, !bridge.messages.dropFirst(before).contains(where: { StdioBridgeProcess.idText($0["id"]) == "5" }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let failed = bridge.messages.dropFirst(before).first { StdioBridgeProcess.idText($0["id"]) == "5" }
+        #expect((failed?["error"] as? [String: Any])?["code"] as? Int == -32000, "the reused id gets its timeout error: \(bridge.stdout.all)")
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        await upstream.stop()
+    }
+
     @Test("requests in flight are bounded by max_upstream_connections; the rest wait their turn and all are answered")
     func boundedConnections() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)

@@ -82,7 +82,59 @@ def build(stateless: bool) -> MCPServer:
         result = await ctx.elicit(question, Answer)
         return f"{result.action}:{result.data.ok}" if result.action == "accept" else result.action
 
+    if SDK_LINE == 2:
+        add_modern_tools(server)
     return server
+
+
+# What the 2026-07-28 tests ask of the server: how many calls it saw cancelled (their stream
+# closed), a tool whose argument travels in an Mcp-Param header, a multi round-trip call, and a
+# change a `subscriptions/listen` stream announces.
+cancelled_calls = 0
+
+
+def add_modern_tools(server):
+    from typing import Annotated
+    from pydantic import Field
+    import mcp_types
+
+    @server.tool()
+    async def sleepy(seconds: float) -> str:
+        """Answers after a while, and counts the calls cancelled before that."""
+        global cancelled_calls
+        try:
+            await anyio.sleep(seconds)
+        except anyio.get_cancelled_exc_class():
+            cancelled_calls += 1
+            raise
+        return "slept"
+
+    @server.tool()
+    def cancellations() -> str:
+        """How many sleepy calls were cancelled."""
+        return str(cancelled_calls)
+
+    @server.tool()
+    def route(region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})]) -> str:
+        """Its region argument is mirrored into Mcp-Param-Region, which the server checks."""
+        return f"routed to {region}"
+
+    @server.tool()
+    async def ask(topic: str, ctx: Context) -> str | mcp_types.InputRequiredResult:
+        """Needs the client's answer first: input_required, then the retry."""
+        answers = ctx.input_responses
+        if not answers:
+            request = mcp_types.ElicitRequest(params=mcp_types.ElicitRequestFormParams(
+                message=f"about {topic}?", requested_schema={"type": "object", "properties": {"ok": {"type": "boolean"}}}))
+            return mcp_types.InputRequiredResult(input_requests={"q": request}, request_state="asked")
+        answer = answers["q"]
+        return f"{answer.action}:{answer.content}"
+
+    @server.tool()
+    async def touch(ctx: Context) -> str:
+        """Announces a changed tool list to subscribers."""
+        await ctx.notify_tools_changed()
+        return "touched"
 
 
 if __name__ == "__main__":

@@ -296,6 +296,14 @@ private final class UpstreamHandler: ChannelInboundHandler {
         }
         var result: [String: Any] = ["method": method]
         var headers = [("content-type", "application/json")]
+        if method == "tools/list", head.headers["mcp-protocol-version"].first == "2026-07-28" {
+            // A 2026-07-28 list: one argument mirrored into Mcp-Param-Region, one tool whose
+            // annotation sits off the properties chain (a client must drop it).
+            result["tools"] = [
+                ["name": "route", "inputSchema": ["type": "object", "properties": ["region": ["type": "string", "x-mcp-header": "Region"]]]],
+                ["name": "broken", "inputSchema": ["type": "object", "x-mcp-header": "Root"]],
+            ]
+        }
         if method == "initialize" {
             result["protocolVersion"] = "2025-06-18"
             headers.append(("mcp-session-id", "rpc-session"))
