@@ -3,7 +3,7 @@
 The check is written from docs/signing.md, independently of the proxy's Swift code: a request
 with a missing, stale or wrong signature gets 401 before the SDK sees it.
 """
-import argparse, hashlib, hmac, json, time
+import argparse, hashlib, hmac, json, logging, time
 
 import anyio
 import uvicorn
@@ -137,7 +137,24 @@ def add_modern_tools(server):
         return "touched"
 
 
+class TeardownNoise(logging.Filter):
+    """Drops the SDK's traceback for a stream closed at session teardown (the SDK 1.x standalone
+    SSE writer logs `anyio.ClosedResourceError` when a client ends its session): it is no error."""
+
+    def filter(self, record):
+        return not (record.exc_info and isinstance(record.exc_info[1], anyio.ClosedResourceError))
+
+
+def quiet_sdk_logging():
+    # The SDK logs every request at INFO ("Processing request of type …"); its warnings stay.
+    logging.getLogger("mcp").setLevel(logging.WARNING)
+    # A logger's filter sees only the records logged on it, so each emitting logger gets one.
+    for name in ("mcp.server.streamable_http", "mcp.server.streamable_http_manager"):
+        logging.getLogger(name).addFilter(TeardownNoise())
+
+
 if __name__ == "__main__":
+    quiet_sdk_logging()
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--key-id", required=True)
