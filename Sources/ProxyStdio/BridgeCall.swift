@@ -67,8 +67,10 @@ final class BridgeCall: UpstreamCallDelegate {
     }
 
     /// Requests count against `max_upstream_connections`; notifications, responses, the GET
-    /// stream and the DELETE do not, so that a cancellation never waits behind what it cancels.
-    var holdsConnectionSlot: Bool { !requestIDs.isEmpty }
+    /// stream and the DELETE do not, so that a cancellation never waits behind what it cancels;
+    /// nor does a `subscriptions/listen` stream, which lasts as long as the session and would
+    /// otherwise hold a slot for good.
+    var holdsConnectionSlot: Bool { !requestIDs.isEmpty && method != "subscriptions/listen" }
 
     var isSuccess: Bool { head.map { (200..<300).contains($0.status) } ?? false }
 

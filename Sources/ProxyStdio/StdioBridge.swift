@@ -26,6 +26,8 @@ final class StdioBridge: ChannelInboundHandler {
     }
 
     let runtime: ProfileRuntime
+    /// What each upstream exchange is signed with, taken once.
+    let credentials: UpstreamCredentials
     let engine: ForwardingEngine
     let log: LogSink
     let settings: Settings
@@ -49,6 +51,7 @@ final class StdioBridge: ChannelInboundHandler {
 
     init(runtime: ProfileRuntime, engine: ForwardingEngine, log: LogSink, settings: Settings, finished: EventLoopPromise<Void>) {
         self.runtime = runtime
+        credentials = runtime.upstreamCredentials
         self.engine = engine
         self.log = log
         self.settings = settings
@@ -217,7 +220,7 @@ final class StdioBridge: ChannelInboundHandler {
         guard let context else { return }
         calls[ObjectIdentifier(call)] = call
         call.sentInSession = sessionID != nil
-        call.upstream = UpstreamCall(method: method, headers: headers, body: body, runtime: runtime, engine: engine,
+        call.upstream = UpstreamCall(method: method, headers: headers, body: body, credentials: credentials, engine: engine,
                                      eventLoop: context.eventLoop, delegate: call)
         if !context.channel.isWritable { call.upstream?.setReading(false) }
     }

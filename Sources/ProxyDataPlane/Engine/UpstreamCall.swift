@@ -28,7 +28,7 @@ package final class UpstreamCall: UpstreamResponseReceiver {
         package let isContentCoded: Bool
     }
 
-    private let runtime: ProfileRuntime
+    private let credentials: UpstreamCredentials
     private let engine: ForwardingEngine
     private let eventLoop: any EventLoop
     private weak var delegate: (any UpstreamCallDelegate)?
@@ -42,14 +42,14 @@ package final class UpstreamCall: UpstreamResponseReceiver {
     /// Sends `method` to the profile's upstream MCP endpoint with `headers`, signed for the
     /// profile's scheme. `request_timeout` bounds the call until a head arrives and, for a plain
     /// response, until its end; an event stream runs as long as it lasts (cancel it to stop).
-    package init(method: String, headers: [(String, String)], body: ByteBuffer?, runtime: ProfileRuntime,
+    package init(method: String, headers: [(String, String)], body: ByteBuffer?, credentials: UpstreamCredentials,
                 engine: ForwardingEngine, eventLoop: any EventLoop, delegate: any UpstreamCallDelegate) {
-        self.runtime = runtime
+        self.credentials = credentials
         self.engine = engine
         self.eventLoop = eventLoop
         self.delegate = delegate
         eventLoop.preconditionInEventLoop()
-        let endpoint = runtime.endpoint
+        let endpoint = credentials.endpoint
         let target = endpoint.url.basePath.isEmpty ? "/" : endpoint.url.basePath
         self.method = method
         self.target = target
@@ -63,7 +63,7 @@ package final class UpstreamCall: UpstreamResponseReceiver {
             HeaderRewriting.writeField(name, value, into: &bytes)
         }
         if body != nil || method == "POST" { HeaderRewriting.writeField("content-length", String(body?.readableBytes ?? 0), into: &bytes) }
-        runtime.signer.sign(method: method, target: target, key: runtime.signingKey, unixMilliseconds: signedAtMilliseconds) { name, value in
+        credentials.sign(method: method, target: target, unixMilliseconds: signedAtMilliseconds) { name, value in
             HeaderRewriting.writeField(name, value, into: &bytes)
         }
         bytes.writeStaticString("\r\n")
@@ -95,7 +95,7 @@ package final class UpstreamCall: UpstreamResponseReceiver {
     /// `bytes` (the start of the upstream's body, `truncated` when there was more) with every
     /// credential this call sent replaced by `[redacted]`: for error details shown to a client.
     package func redactingCredentials(_ bytes: some Collection<UInt8>, truncated: Bool) -> [UInt8] {
-        CredentialRedaction(runtime: runtime, method: method, target: target, unixMilliseconds: signedAtMilliseconds).redact(bytes, truncated: truncated)
+        CredentialRedaction(credentials: credentials, method: method, target: target, unixMilliseconds: signedAtMilliseconds).redact(bytes, truncated: truncated)
     }
 
     /// Stops the call: the upstream connection is closed (its response can no longer be reused)

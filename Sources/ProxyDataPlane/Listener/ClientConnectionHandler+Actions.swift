@@ -155,7 +155,7 @@ extension ClientConnectionHandler {
         if let failure = exchange.failure { line.field("error", failure.summary) }
         if let snippet = exchange.errorSnippet {
             // An upstream that echoes the request's headers must not put a credential in the log.
-            var redaction = CredentialRedaction(runtime: runtime, method: exchange.method, target: exchange.upstreamTarget, unixMilliseconds: signedAtMilliseconds)
+            var redaction = CredentialRedaction(credentials: runtime.upstreamCredentials, method: exchange.method, target: exchange.upstreamTarget, unixMilliseconds: signedAtMilliseconds)
             if let head = exchange.head { redaction.addAuthorization(of: head) }
             line.field("upstream_error", bytes: redaction.redact(snippet.readableBytesView, truncated: exchange.errorTruncated))
             if exchange.errorTruncated { line.field("upstream_error_truncated", true) }

@@ -18,11 +18,11 @@ package struct CredentialRedaction {
 
     /// The profile's secret and every value its signer wrote on the request signed at
     /// `unixMilliseconds` (but the `auth-gateway` key id and timestamp, which are no credentials).
-    init(runtime: ProfileRuntime, method: String, target: String, unixMilliseconds: Int64) {
-        add(runtime.profile.secret.bytes)
-        let options = runtime.signingKey.options
-        runtime.signer.sign(method: method, target: target, key: runtime.signingKey, unixMilliseconds: unixMilliseconds) { name, value in
-            guard runtime.profile.authScheme != .authGateway || (name != options.keyIDHeader && name != options.timestampHeader) else { return }
+    init(credentials: UpstreamCredentials, method: String, target: String, unixMilliseconds: Int64) {
+        add(credentials.secret)
+        let options = credentials.signingKey.options
+        credentials.sign(method: method, target: target, unixMilliseconds: unixMilliseconds) { name, value in
+            guard credentials.authScheme != .authGateway || (name != options.keyIDHeader && name != options.timestampHeader) else { return }
             add(value)
         }
     }

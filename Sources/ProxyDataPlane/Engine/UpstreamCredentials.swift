@@ -1,0 +1,25 @@
+import ProxyConfig
+import ProxySigning
+
+/// What a request the proxy sends to a profile's upstream needs to be signed and its echo
+/// redacted: the endpoint, the signer with its key, and the secret. `UpstreamCall` takes this
+/// rather than a whole `ProfileRuntime`, so what the call depends on is what it gets.
+package struct UpstreamCredentials: Sendable {
+    package let endpoint: UpstreamEndpoint
+    let signer: any RequestSigner
+    let signingKey: SigningKey
+    let secret: [UInt8]
+    let authScheme: Profile.AuthScheme
+
+    /// Hands each header the signer writes on the request `method target` signed at
+    /// `unixMilliseconds` to `field` (valid during the call only).
+    func sign(method: String, target: String, unixMilliseconds: Int64, into field: (String, UnsafeRawBufferPointer) -> Void) {
+        signer.sign(method: method, target: target, key: signingKey, unixMilliseconds: unixMilliseconds, into: field)
+    }
+}
+
+extension ProfileRuntime {
+    package var upstreamCredentials: UpstreamCredentials {
+        UpstreamCredentials(endpoint: endpoint, signer: signer, signingKey: signingKey, secret: profile.secret.bytes, authScheme: profile.authScheme)
+    }
+}
