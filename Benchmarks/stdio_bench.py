@@ -7,6 +7,9 @@ against one signature-checking SDK server, three ways in one run:
              mode, with the three signature headers computed once at start (valid for the run)
 
 Prints calls/s, p50 and p99 per way, and the ratios bridge/direct and bridge/mcp-proxy.
+
+With `--revision 2026-07-28` (SDK 2.x) the client is `Client(..., mode=…)`, which speaks that
+revision (no initialize, no session); `mcp-proxy` cannot carry it, so the ways are direct and bridge.
 """
 import argparse, asyncio, hashlib, hmac, os, statistics, subprocess, sys, tempfile, time
 
@@ -71,6 +74,24 @@ async def session_stdio(command, args, env, count, latencies):
                 await run_calls(session, count, latencies)
 
 
+async def run_client_calls(client, count, latencies):
+    for index in range(count):
+        started = time.perf_counter()
+        result = await client.call_tool("echo", {"text": f"call {index}"})
+        latencies.append(time.perf_counter() - started)
+        assert result.content[0].text == f"call {index}", result
+
+
+async def session_revision(target, revision, count, latencies):
+    """A client pinned to `revision`; `target` is StdioServerParameters or a URL (signed here)."""
+    from mcp.client.client import Client
+    async with httpx.AsyncClient(auth=SigningAuth(), timeout=30) as http:
+        server = target if isinstance(target, StdioServerParameters) else http_client(target, http_client=http)
+        async with Client(server, mode=revision) as client:
+            await run_client_calls(client, 3, [])
+            await run_client_calls(client, count, latencies)
+
+
 async def measure(name, make_session, calls, sessions):
     rows = []
     for concurrency in (1, sessions):
@@ -90,6 +111,7 @@ async def main():
     parser.add_argument("--calls", type=int, default=400)
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--mcp-proxy", default=os.environ.get("MCP_PROXY_BIN", "mcp-proxy"))
+    parser.add_argument("--revision", help="pin the client to this protocol revision (SDK 2.x), e.g. 2026-07-28")
     args = parser.parse_args()
     port = free_port()
     server = subprocess.Popen([sys.executable, os.path.join(HERE, "signed_server.py"), "--port", str(port),
@@ -109,6 +131,12 @@ async def main():
             ("bridge", lambda n, lat: session_stdio(BINARY, ["stdio", "--config", config, "--log-level", "warning"], env, n, lat)),
             ("mcp-proxy", lambda n, lat: session_stdio(args.mcp_proxy, ["--transport", "streamablehttp", *headers, url], env, n, lat)),
         ]
+        if args.revision:
+            bridge = StdioServerParameters(command=BINARY, args=["stdio", "--config", config, "--log-level", "warning"], env=env)
+            ways = [
+                ("direct", lambda n, lat: session_revision(url, args.revision, n, lat)),
+                ("bridge", lambda n, lat: session_revision(bridge, args.revision, n, lat)),
+            ]
         rows = []
         for name, make in ways:
             rows += await measure(name, make, args.calls, args.sessions)
@@ -121,8 +149,8 @@ async def main():
     by = {(name, concurrency): rate for name, concurrency, rate, _, _ in rows}
     for concurrency in (1, args.sessions):
         bridge = by[("bridge", concurrency)]
-        print(f"{concurrency} session(s): bridge/direct {bridge / by[('direct', concurrency)]:.2f}x, "
-              f"bridge/mcp-proxy {bridge / by[('mcp-proxy', concurrency)]:.2f}x")
+        peer = f", bridge/mcp-proxy {bridge / by[('mcp-proxy', concurrency)]:.2f}x" if ("mcp-proxy", concurrency) in by else ""
+        print(f"{concurrency} session(s): bridge/direct {bridge / by[('direct', concurrency)]:.2f}x{peer}")
 
 
 if __name__ == "__main__":
