@@ -45,6 +45,7 @@ class SigningAuth(httpx.Auth):
 
 
 async def run_calls(session, count, latencies):
+    """`session`: a ClientSession, or an SDK 2.x Client (the same call_tool)."""
     for index in range(count):
         started = time.perf_counter()
         result = await session.call_tool("echo", {"text": f"call {index}"})
@@ -74,22 +75,14 @@ async def session_stdio(command, args, env, count, latencies):
                 await run_calls(session, count, latencies)
 
 
-async def run_client_calls(client, count, latencies):
-    for index in range(count):
-        started = time.perf_counter()
-        result = await client.call_tool("echo", {"text": f"call {index}"})
-        latencies.append(time.perf_counter() - started)
-        assert result.content[0].text == f"call {index}", result
-
-
 async def session_revision(target, revision, count, latencies):
     """A client pinned to `revision`; `target` is StdioServerParameters or a URL (signed here)."""
     from mcp.client.client import Client
     async with httpx.AsyncClient(auth=SigningAuth(), timeout=30) as http:
         server = target if isinstance(target, StdioServerParameters) else http_client(target, http_client=http)
         async with Client(server, mode=revision) as client:
-            await run_client_calls(client, 3, [])
-            await run_client_calls(client, count, latencies)
+            await run_calls(client, 3, [])
+            await run_calls(client, count, latencies)
 
 
 async def measure(name, make_session, calls, sessions):

@@ -219,7 +219,8 @@ final class StdioBridge: ChannelInboundHandler {
     func start(_ call: BridgeCall, method: String, headers: [(String, String)], body: ByteBuffer?) {
         guard let context else { return }
         calls[ObjectIdentifier(call)] = call
-        call.sentInSession = sessionID != nil
+        // A message that names its revision went without the session, whatever the bridge holds.
+        call.sentInSession = sessionID != nil && call.revision == nil
         call.upstream = UpstreamCall(method: method, headers: headers, body: body, credentials: credentials, engine: engine,
                                      eventLoop: context.eventLoop, delegate: call)
         if !context.channel.isWritable { call.upstream?.setReading(false) }
@@ -259,12 +260,14 @@ final class StdioBridge: ChannelInboundHandler {
         guard !isFinishing, let context else { return }
         isFinishing = true
         stopServerStream()
-        // A subscription stream lasts until closed: the bridge closes it, nothing is lost.
-        for call in calls.values where call.method == "subscriptions/listen" { call.close() }
         graceTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.grace) { [weak self] in
             guard let self else { return }
             for call in self.calls.values where !call.isDeletion { call.stop(reason: "the bridge is shutting down and the grace period ended") }
         }
+        // A subscription stream lasts until closed: the bridge closes it, nothing is lost. Closed
+        // after the grace timer exists, since closing the last call stops the bridge (and that
+        // cancels the timer).
+        for call in calls.values where call.method == "subscriptions/listen" { call.close() }
         finishIfIdle()
     }
 
