@@ -28,20 +28,22 @@ package final class StdioBridgeRunner: Sendable {
         let loop = engine.group.next()
         let finished = loop.makePromise(of: Void.self)
         let profile = runtime.profile
-        let settings = StdioBridge.Settings(
+        let configuration = BridgeStateMachine.Configuration(
             profileName: profile.name, grace: grace, maximumRequestBytes: profile.maxRequestBody.bytes,
-            opensServerStream: profile.upstreamStreaming != .off)
-        let runtime = runtime, engine = engine, log = log
+            maximumConnections: profile.maxUpstreamConnections, opensServerStream: profile.upstreamStreaming != .off,
+            toolPolicy: profile.toolPolicy)
+        let credentials = runtime.upstreamCredentials
+        let engine = engine, log = log
         let channel: any Channel
         do {
             channel = try await NIOPipeBootstrap(group: loop)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let framer = ByteToMessageHandler(LineFramer(maximumLineBytes: settings.maximumRequestBytes))
+                    let framer = ByteToMessageHandler(LineFramer(maximumLineBytes: configuration.maximumRequestBytes))
                     try channel.pipeline.syncOperations.addHandler(framer)
                     try channel.pipeline.syncOperations.addHandler(
-                        StdioBridge(runtime: runtime, engine: engine, log: log, settings: settings, finished: finished))
+                        StdioBridge(configuration: configuration, credentials: credentials, engine: engine, log: log, finished: finished))
                 }
             }
             .takingOwnershipOfDescriptors(input: input, output: output)
@@ -68,7 +70,7 @@ package final class StdioBridgeRunner: Sendable {
         guard let channel = channel.get() else { return }
         channel.eventLoop.execute {
             guard let bridge = try? channel.pipeline.syncOperations.handler(type: StdioBridge.self) else { return }
-            bridge.finish()
+            bridge.stop()
         }
     }
 }
