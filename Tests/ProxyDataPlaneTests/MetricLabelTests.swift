@@ -16,13 +16,14 @@ struct MetricLabelTests {
         .upstreamFailed(.timedOut),
         .toolListUnfilterable(ToolListFilter(request: .object([("id", .number("1")), ("method", .string("tools/list"))]), policy: ToolPolicy(allow: nil, deny: []))!, .unreadable(.malformed(at: 0))),
     ]
-    static let failures: [UpstreamFailure] = [
-        .connectFailed("x"), .tlsFailed("x"), .closedEarly, .timedOut, .malformedResponse, .clientStalled, .unfilterableToolList(.tooLarge),
+    static let failures: [ExchangeFailure] = [
+        .upstream(.connectFailed("x")), .upstream(.tlsFailed("x")), .upstream(.closedEarly), .upstream(.timedOut), .upstream(.malformedResponse),
+        .clientStalled, .unfilterableToolList(.tooLarge),
     ]
 
     @Test("every rejection reason the data plane gives has a rejected_requests_total series")
     func rejectionReasons() {
-        let given = Set(Self.answers.filter(\.isRejection).map(\.reason))
+        let given = Set(Self.answers.filter(\.isRejection).map(\.reason.rawValue))
         #expect(given == Set(ProfileMetrics.rejectionReasons))
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import ProxyTestSupport
 import Testing
 import ProxyConfig
+import ProxyMetrics
 @testable import ProxyDataPlane
 
 /// Requests that must be answered locally and never reach the upstream.
@@ -38,6 +39,9 @@ struct RejectionTests {
             #expect(response?.header("content-type") == "application/json")
             #expect(response?.headers.contains { $0.0.lowercased().hasPrefix("access-control-") } == false, "no CORS permission is ever granted")
             #expect(proxy.upstream.received.isEmpty)
+            let line = await proxy.requestLogLine()
+            let reason = line?["reason"] as? String
+            #expect(reason.map(ProfileMetrics.rejectionReasons.contains) == true, "the log line names the refusal as the metrics do: \(line ?? [:])")
         }
     }
 

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// What `ClientConnectionHandler` does after telling `ClientExchangeStateMachine` about an event.
+/// What `ClientConnectionHandler` does after telling `ClientConnectionStateMachine` about an event.
 /// Every write, flush, timer and close on a client connection is one of these.
 enum ClientExchangeAction {
     case none

@@ -80,28 +80,37 @@ enum LocalAnswer: Equatable {
         }
     }
 
-    /// A short stable name for the reason (the `reason` a log line or a metric label carries).
-    var reason: String {
+    /// The one name of why the proxy answered: the `reason` field of the log line and the
+    /// `reason` label of `rejected_requests_total` both come from here.
+    enum Reason: String {
+        case host, badHost = "bad_host", bodyNotAllowed = "body_not_allowed", origin, target, discovery
+        case notFound = "not_found", method, clientAuth = "client_auth", toolPolicy = "tool_policy"
+        case toolAmbiguous = "tool_ambiguous", toolList = "tool_list", bodyTooLarge = "body_too_large"
+        case badJSON = "bad_json", badJSONRPC = "bad_jsonrpc", headTooLarge = "head_too_large"
+        case malformedHTTP = "malformed_http", bodyTimeout = "body_timeout", upstream
+    }
+
+    var reason: Reason {
         switch self {
-        case .hostNotAllowed: return "host"
-        case .malformedHost: return "bad_host"
-        case .bodyNotAllowed: return "body_not_allowed"
-        case .originNotAllowed: return "origin"
-        case .badTarget: return "target"
-        case .discoveryProbe: return "discovery"
-        case .notFound: return "not_found"
-        case .methodNotAllowed: return "method"
-        case .unauthenticated: return "client_auth"
-        case .toolRefused: return "tool_policy"
-        case .ambiguousToolCall: return "tool_ambiguous"
-        case .toolListUnfilterable: return "tool_list"
-        case .bodyTooLarge: return "body_too_large"
-        case .bodyNotJSON: return "bad_json"
-        case .bodyNotJSONRPC: return "bad_jsonrpc"
-        case .headTooLarge: return "head_too_large"
-        case .malformedHTTP: return "malformed_http"
-        case .bodyTimedOut: return "body_timeout"
-        case .upstreamFailed: return "upstream"
+        case .hostNotAllowed: return .host
+        case .malformedHost: return .badHost
+        case .bodyNotAllowed: return .bodyNotAllowed
+        case .originNotAllowed: return .origin
+        case .badTarget: return .target
+        case .discoveryProbe: return .discovery
+        case .notFound: return .notFound
+        case .methodNotAllowed: return .method
+        case .unauthenticated: return .clientAuth
+        case .toolRefused: return .toolPolicy
+        case .ambiguousToolCall: return .toolAmbiguous
+        case .toolListUnfilterable: return .toolList
+        case .bodyTooLarge: return .bodyTooLarge
+        case .bodyNotJSON: return .badJSON
+        case .bodyNotJSONRPC: return .badJSONRPC
+        case .headTooLarge: return .headTooLarge
+        case .malformedHTTP: return .malformedHTTP
+        case .bodyTimedOut: return .bodyTimeout
+        case .upstreamFailed: return .upstream
         }
     }
 }

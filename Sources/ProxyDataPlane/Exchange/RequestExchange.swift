@@ -1,11 +1,12 @@
 import NIOCore
 
-/// What the proxy knows about the request in progress on a client connection, from its head to
-/// the last byte of its response: what the log line (and later the metrics) report, and what the
-/// upstream request is built from.
+/// What the log line and the metrics report about the request in progress on a client
+/// connection, or the last one: facts gathered as they happen, from its head to the last byte of
+/// its response. No decision reads them (decisions read the machines' states); an optional here
+/// is a thing that did not happen, never an invariant.
 ///
-/// A value kept inside `ClientExchangeStateMachine` and overwritten by the next request's head,
-/// so a keep-alive connection reuses one exchange instead of allocating one per request.
+/// Kept beside `ClientConnectionStateMachine`'s state and overwritten by the next request's
+/// head, so a keep-alive connection reuses one record instead of allocating one per request.
 struct RequestExchange {
     /// Counts the connection's requests; tells a late callback (an upstream connect finishing
     /// after its exchange ended) that the exchange it was for is gone.
@@ -13,23 +14,19 @@ struct RequestExchange {
     private(set) var head: RequestHead?
     private(set) var logPath: Substring = ""
     private(set) var startedAt = NIODeadline.uptimeNanoseconds(0)
+    /// The target the request was (or would have been) signed for.
     var upstreamTarget = ""
-    /// The request body while it is being collected; handed over with the forward action.
-    var body: ByteBuffer?
     var rpcMethod: String?
     /// The tool the tool policy refused (for the log line).
     var refusedTool: String?
-    /// The tool policy at work when the request asks `tools/list`; nil for every other request,
-    /// whose response streams through untouched.
-    var toolList: ToolListResponse?
+    /// Why the proxy answered the request itself; nil when the upstream's response was relayed.
+    var answerReason: LocalAnswer.Reason?
     /// The status sent to the client; 499 when the client left before it got one.
     var status = 0
     var upstreamStatus = 0
     var bytesOut = 0
     var isEventStream = false
-    /// How the response body is framed on the client connection.
-    var clientFraming = HeaderRewriting.ClientFraming.asUpstream
-    var failure: UpstreamFailure?
+    var failure: ExchangeFailure?
     /// When the request went upstream, and when the upstream's response head came back.
     var forwardedAt: NIODeadline?
     var upstreamRespondedAt: NIODeadline?
@@ -40,8 +37,6 @@ struct RequestExchange {
     static let errorSnippetLimit = 512
 
     var method: String { head?.method ?? "" }
-    var isKeepAlive: Bool { head?.isKeepAlive ?? false }
-    var isHTTP11: Bool { head?.isHTTP11 ?? false }
 
     /// Starts the next request on the connection, forgetting everything about the previous one.
     mutating func begin(_ head: RequestHead, at now: NIODeadline) {
@@ -64,8 +59,15 @@ struct RequestExchange {
             errorTruncated = errorTruncated || buffer.readableBytes > 0
             return
         }
-        var slice = buffer.getSlice(at: buffer.readerIndex, length: min(room, buffer.readableBytes))!
+        let slice = buffer.getSlice(at: buffer.readerIndex, length: min(room, buffer.readableBytes)) ?? ByteBuffer()
         if buffer.readableBytes > room { errorTruncated = true }
-        if errorSnippet == nil { errorSnippet = slice } else { errorSnippet!.writeBuffer(&slice) }
+        if var snippet = errorSnippet {
+            var slice = slice
+            errorSnippet = nil
+            snippet.writeBuffer(&slice)
+            errorSnippet = snippet
+        } else {
+            errorSnippet = slice
+        }
     }
 }

@@ -34,7 +34,7 @@ extension ClientConnectionHandler {
             writeBody(Self.heartbeatComment, framing: framing)
             context.flush()
         case .answer(let answer, let keepAlive, let includingBody, let end):
-            if let metrics = runtime.metrics, answer.isRejection { metrics.countRejection(reason: answer.reason) }
+            if let metrics = runtime.metrics, answer.isRejection { metrics.countRejection(reason: answer.reason.rawValue) }
             let response = LocalResponse(answer, runtime: runtime)
             var buffer = context.channel.allocator.buffer(capacity: 256 + response.body.utf8.count)
             response.write(keepAlive: keepAlive, includingBody: includingBody, into: &buffer)
@@ -127,7 +127,7 @@ extension ClientConnectionHandler {
 
     private func log(_ exchange: RequestExchange, event: ExchangeEnd.LogEvent, bytesOut: Int?, now: NIODeadline) {
         // A refused client token is worth a warning: repeated ones are someone guessing.
-        let refusedToken = exchange.status == 401 && client == nil && runtime.admission.authenticator != nil
+        let refusedToken = exchange.answerReason == .clientAuth
         let level: LogLevel = exchange.failure != nil || exchange.status >= 500 || refusedToken || exchange.refusedTool != nil ? .warning : .info
         guard runtime.log.isEnabled(level) else { return }
         // The connection's line buffer, moved out so that it is uniquely referenced and reused.
@@ -136,17 +136,14 @@ extension ClientConnectionHandler {
         var line = LogLine(level: level, event: event.rawValue, reusing: storage)
         line.field("profile", runtime.profile.name)
         if let client, let names = runtime.admission.authenticator?.names, client < names.count { line.field("client", names[client]) }
-        if refusedToken {
-            line.field("client_address", context.channel.remoteAddress?.ipAddress ?? "unix")
-            line.field("reason", "client_auth")
+        if let reason = exchange.answerReason {
+            line.field("reason", reason.rawValue)
+            if refusedToken { line.field("client_address", context.channel.remoteAddress?.ipAddress ?? "unix") }
         }
         line.field("method", exchange.method)
         line.field("path", String(exchange.logPath))
         if let rpcMethod = exchange.rpcMethod { line.field("rpc_method", rpcMethod) }
-        if let tool = exchange.refusedTool {
-            line.field("refused_tool", tool)
-            line.field("reason", "tool_policy")
-        }
+        if let tool = exchange.refusedTool { line.field("refused_tool", tool) }
         line.field("status", exchange.status)
         if exchange.upstreamStatus > 0 { line.field("upstream_status", exchange.upstreamStatus) }
         line.field("duration_ms", milliseconds: UInt64((now - exchange.startedAt).nanoseconds))

@@ -8,7 +8,7 @@ extension ClientConnectionHandler {
     /// Pieces up to this size are copied into their chunk's (or their head's) buffer: one iovec
     /// instead of several.
     static let chunkCopyLimit = 4096
-    static let heartbeatComment = ByteBuffer(string: ClientExchangeStateMachine.heartbeatComment)
+    static let heartbeatComment = ByteBuffer(string: ClientConnectionStateMachine.heartbeatComment)
     private static let crlf = ByteBuffer(staticString: "\r\n")
     private static let lastChunk = ByteBuffer(staticString: "0\r\n\r\n")
 

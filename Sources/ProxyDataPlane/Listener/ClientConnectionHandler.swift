@@ -1,7 +1,7 @@
 import NIOCore
 import NIOExtras
 
-/// Serves one client connection: the shell around `ClientExchangeStateMachine`. It turns bytes
+/// Serves one client connection: the shell around `ClientConnectionStateMachine`. It turns bytes
 /// into parser events, channel and timer callbacks into machine events, and executes the actions
 /// the machine returns (`+Actions`); the upstream side is in `+Upstream`, response framing in
 /// `+Writing`. No decision about the exchange is made here.
@@ -21,7 +21,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// so a context kept past removal is a reference cycle: it once kept every connection's handler,
     /// context, pipeline and last read buffer alive (about 3 KB per connection).
     var context: ChannelHandlerContext!
-    var machine: ClientExchangeStateMachine
+    var machine: ClientConnectionStateMachine
     var parser = RequestParser()
     /// The upstream connection of the exchange in progress, from send to response end.
     var upstream: UpstreamPool.Connection?
@@ -48,12 +48,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         self.runtime = runtime
         self.engine = engine
         // Replaced in `handlerAdded` with the event loop's time (virtual on an `EmbeddedEventLoop`).
-        self.machine = ClientExchangeStateMachine(configuration: runtime.exchangeConfiguration, now: .uptimeNanoseconds(0))
+        self.machine = ClientConnectionStateMachine(configuration: runtime.exchangeConfiguration, now: .uptimeNanoseconds(0))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        machine = ClientExchangeStateMachine(configuration: runtime.exchangeConfiguration, now: context.eventLoop.now)
+        machine = ClientConnectionStateMachine(configuration: runtime.exchangeConfiguration, now: context.eventLoop.now)
         runtime.liveObjects.watch(self, as: .clientHandler)
         runtime.liveObjects.watch(context.channel, as: .clientChannel)
         let interval = runtime.checkInterval

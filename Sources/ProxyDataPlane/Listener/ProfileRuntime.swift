@@ -12,8 +12,8 @@ package final class ProfileRuntime: Sendable {
     package let profile: Profile
     /// The Host, Origin and route checks on each request head.
     let admission: RequestAdmission
-    /// What each connection's `ClientExchangeStateMachine` is built with.
-    let exchangeConfiguration: ClientExchangeStateMachine.Configuration
+    /// What each connection's `ClientConnectionStateMachine` is built with.
+    let exchangeConfiguration: ClientConnectionStateMachine.Configuration
     let signingKey: SigningKey
     let signer: any RequestSigner
     package let endpoint: UpstreamEndpoint
@@ -60,7 +60,7 @@ package final class ProfileRuntime: Sendable {
         droppedRequestHeadersForFiltering = droppedRequestHeaders.union(["accept-encoding"])
         let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)
         checkInterval = min(limits.checkInterval, max(.milliseconds(10), tenthOfRequestTimeout))
-        var configuration = ClientExchangeStateMachine.Configuration(
+        var configuration = ClientConnectionStateMachine.Configuration(
             maxRequestBody: profile.maxRequestBody.bytes, limits: limits, requestTimeout: endpoint.requestTimeout,
             learnsFromRefusedGET: profile.upstreamStreaming == .auto)
         configuration.toolPolicy = profile.toolPolicy

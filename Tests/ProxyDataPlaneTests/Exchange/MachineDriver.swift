@@ -2,7 +2,7 @@ import NIOCore
 import ProxyConfig
 @testable import ProxyDataPlane
 
-/// Builds `ClientExchangeStateMachine`s in every state and names what they return, so the tests
+/// Builds `ClientConnectionStateMachine`s in every state and names what they return, so the tests
 /// read as tables: no socket, no clock, time passed in.
 enum MachineDriver {
     static let start = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
@@ -10,8 +10,8 @@ enum MachineDriver {
     static let requestTimeout = TimeAmount.seconds(10)
     static let limits = ConnectionLimits()
 
-    static func machine(learnsFromRefusedGET: Bool = true, toolPolicy: ToolPolicy? = nil) -> ClientExchangeStateMachine {
-        ClientExchangeStateMachine(
+    static func machine(learnsFromRefusedGET: Bool = true, toolPolicy: ToolPolicy? = nil) -> ClientConnectionStateMachine {
+        ClientConnectionStateMachine(
             configuration: .init(maxRequestBody: maxRequestBody, limits: limits, requestTimeout: requestTimeout,
                                  learnsFromRefusedGET: learnsFromRefusedGET, toolPolicy: toolPolicy),
             now: start)
@@ -44,7 +44,7 @@ enum MachineDriver {
         case heartbeat, heartbeatDraining, closing, lingering, closed
     }
 
-    static func machine(in state: State) -> ClientExchangeStateMachine {
+    static func machine(in state: State) -> ClientConnectionStateMachine {
         var m = machine()
         switch state {
         case .idle:
@@ -97,7 +97,7 @@ enum MachineDriver {
     }
 
     /// Reports `event` and names the outcome.
-    static func apply(_ event: Event, to m: inout ClientExchangeStateMachine) -> String {
+    static func apply(_ event: Event, to m: inout ClientConnectionStateMachine) -> String {
         switch event {
         case .head: return name(m.requestHead(getHead, verdict: forward, now: start))
         case .body: return name(m.requestBody(ByteBuffer(string: "abc")))

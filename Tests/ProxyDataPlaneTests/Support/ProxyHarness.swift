@@ -98,5 +98,6 @@ struct ProxyHarness {
         try? await engine.shutdown()
         await upstream.stop()
         log.shutdown()
+        try? FileManager.default.removeItem(atPath: logPath)
     }
 }

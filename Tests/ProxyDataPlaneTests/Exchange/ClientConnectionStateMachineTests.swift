@@ -3,13 +3,13 @@ import Testing
 @testable import MCPMessages
 @testable import ProxyDataPlane
 
-/// Sequences through `ClientExchangeStateMachine`: keep-alive, pipelining, limits and time,
+/// Sequences through `ClientConnectionStateMachine`: keep-alive, pipelining, limits and time,
 /// backpressure, lingering and the local heartbeat. No sockets; time is passed in.
-@Suite("Client exchange state machine: sequences")
-struct ClientExchangeStateMachineTests {
+@Suite("Client connection state machine: sequences")
+struct ClientConnectionStateMachineTests {
     typealias D = MachineDriver
 
-    private func forwardPing(_ m: inout ClientExchangeStateMachine, head: RequestHead = D.postHead) -> String {
+    private func forwardPing(_ m: inout ClientConnectionStateMachine, head: RequestHead = D.postHead) -> String {
         _ = m.requestHead(head, verdict: D.forward, now: D.start)
         _ = m.requestBody(ByteBuffer(string: D.ping))
         return D.name(m.requestEnd(servesHeartbeat: false, now: D.start))
@@ -72,7 +72,7 @@ struct ClientExchangeStateMachineTests {
         _ = m.requestHead(D.requestHead("POST /mcp HTTP/1.1\nhost: a\ntransfer-encoding: chunked\n"), verdict: D.forward, now: D.start)
         #expect(D.name(m.requestBody(ByteBuffer(repeating: 0x20, count: 60))) == "none")
         #expect(D.name(m.requestBody(ByteBuffer(repeating: 0x20, count: 60))) == "answer 413, log request → close")
-        #expect(m.exchange.body == nil, "the collected body is dropped")
+        #expect(m.exchange.status == 413 && m.exchange.answerReason == .bodyTooLarge, "the answer and its reason are recorded; the collected body went with the collecting state")
         #expect(D.name(m.closeRequested(inputPending: true, now: D.start)) == "linger")
         #expect(m.bytesReceived(D.limits.lingeringByteLimit - 10) == .discard)
         #expect(m.bytesReceived(20) == .close, "no more than lingeringByteLimit is read")
@@ -123,7 +123,7 @@ struct ClientExchangeStateMachineTests {
         var waiting = D.machine(in: .awaitingUpstream)
         #expect(D.name(waiting.limitsCheckDue(now: D.start + D.requestTimeout)) == "none")
         #expect(D.name(waiting.limitsCheckDue(now: D.start + D.requestTimeout + .milliseconds(1))) == "answer 504 keep, log request → next")
-        #expect(waiting.exchange.failure == .timedOut)
+        #expect(waiting.exchange.failure == .upstream(.timedOut))
         #expect(!waiting.awaitsUpstream(forExchange: waiting.exchange.number), "a late connect sends nothing")
         var relaying = D.machine(in: .relaying)
         #expect(D.name(relaying.limitsCheckDue(now: D.start + D.requestTimeout + .milliseconds(1))) == "cut, log request → close")
@@ -183,7 +183,7 @@ struct ClientExchangeStateMachineTests {
         #expect(D.name(m.upstreamResponseEnd()) == "none")
         #expect(D.name(m.heartbeatDue()) == "beat")
         #expect(m.exchange.status == 200 && m.exchange.upstreamStatus == 405)
-        #expect(m.exchange.bytesOut == 2 * ClientExchangeStateMachine.heartbeatComment.utf8.count)
+        #expect(m.exchange.bytesOut == 2 * ClientConnectionStateMachine.heartbeatComment.utf8.count)
 
         var relayed = D.machine(learnsFromRefusedGET: false)
         _ = relayed.requestHead(D.getHead, verdict: D.forward, now: D.start)
@@ -209,11 +209,11 @@ struct ClientExchangeStateMachineTests {
 
 /// The tool policy's `tools/list` path through the machine: which responses are held, rewritten
 /// or refused, and what the exchange records for the log.
-@Suite("Client exchange state machine: tools/list under a tool policy")
+@Suite("Client connection state machine: tools/list under a tool policy")
 struct ClientExchangeToolListTests {
     typealias D = MachineDriver
 
-    private func forwardList(_ m: inout ClientExchangeStateMachine) -> String {
+    private func forwardList(_ m: inout ClientConnectionStateMachine) -> String {
         _ = m.requestHead(D.toolsListHead, verdict: D.forward, now: D.start)
         _ = m.requestBody(ByteBuffer(string: D.toolsList))
         return D.name(m.requestEnd(servesHeartbeat: false, now: D.start))
@@ -258,7 +258,7 @@ struct ClientExchangeToolListTests {
         _ = ping.requestHead(D.postHead, verdict: D.forward, now: D.start)
         _ = ping.requestBody(ByteBuffer(string: D.ping))
         _ = ping.requestEnd(servesHeartbeat: false, now: D.start)
-        #expect(ping.exchange.toolList == nil)
+        #expect(ping.awaitedToolListIDs == nil, "no rewrite for a request that does not ask tools/list")
         #expect(D.name(ping.upstreamResponseHead(D.plainResponse, now: D.start)) == "head 200 asUpstream")
     }
 
@@ -269,7 +269,18 @@ struct ClientExchangeToolListTests {
         #expect(D.name(m.upstreamResponseHead(D.responseHead("HTTP/1.1 200 OK\ncontent-type: text/event-stream\ncontent-length: 500\n"), now: D.start)) == "head 200 chunked stream")
         #expect(D.name(m.upstreamResponseBody(ByteBuffer(string: ": hi\n\ndata: {\"jsonrpc\""))) == "body chunked")
         #expect(D.name(m.upstreamResponseBody(ByteBuffer(string: ":\"2.0\",\"id\":1,\"result\":{\"tools\":[{\"name\":\"delete_x\"}]}}\n\n"))) == "body chunked")
-        #expect(m.exchange.toolList?.eventStream?.filter.awaitedIDs.isEmpty == true)
+        #expect(m.awaitedToolListIDs?.isEmpty == true)
         #expect(D.name(m.upstreamResponseEnd()) == "finish chunked, log request → next")
+    }
+
+    @Test("a copy of a machine filtering a stream shares nothing with the original")
+    func copiesAreIndependent() {
+        var original = D.machine(toolPolicy: D.toolPolicy)
+        _ = forwardList(&original)
+        _ = original.upstreamResponseHead(D.streamResponse, now: D.start)
+        var copy = original
+        #expect(D.name(copy.upstreamResponseBody(ByteBuffer(string: "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"tools\":[]}}\n\n"))) == "body chunked")
+        #expect(copy.awaitedToolListIDs?.isEmpty == true, "the copy saw the answer")
+        #expect(original.awaitedToolListIDs?.count == 1, "the original still waits for it")
     }
 }

@@ -1,10 +1,10 @@
 import Testing
 @testable import ProxyDataPlane
 
-/// Every event in every state of `ClientExchangeStateMachine`: either the action named in the
+/// Every event in every state of `ClientConnectionStateMachine`: either the action named in the
 /// table, or ("invariant") a precondition failure, checked in a child process by an exit test.
-@Suite("Client exchange state machine: every event in every state")
-struct ClientExchangeStateMachineTableTests {
+@Suite("Client connection state machine: every event in every state")
+struct ClientConnectionStateMachineTableTests {
     typealias State = MachineDriver.State
     typealias Event = MachineDriver.Event
     static let invariant = "invariant"

@@ -1,0 +1,271 @@
+import MCPMessages
+import NIOCore
+
+/// One request's life on a client connection, from its head to the end of its response: body
+/// collection and limits, the local answers, forwarding, relaying (as it comes, collected whole
+/// and rewritten, or rewritten event by event) and the local heartbeat stream.
+///
+/// Nested in `ClientConnectionStateMachine`'s `inRequest` case, which owns keep-alive, read
+/// pausing and what follows the end (after async-http-client's `HTTPRequestStateMachine` inside
+/// its `HTTP1ConnectionStateMachine`). Every value lives in the case it belongs to; the facts the
+/// log line reports go into the `RequestExchange` the connection machine passes in.
+struct RequestStateMachine {
+    typealias Configuration = ClientConnectionStateMachine.Configuration
+    typealias Framing = HeaderRewriting.ClientFraming
+
+    enum State {
+        /// Reading the body of a request that will be forwarded to `target`.
+        case collecting(target: String, body: ByteBuffer?)
+        /// Refused at the head; the body is read and dropped, then the answer goes out.
+        case rejecting(LocalAnswer)
+        /// Forwarded; no response head yet.
+        case awaitingUpstream(forwardedAt: NIODeadline, treatment: ResponseTreatment)
+        /// Relaying the upstream's response as it comes (head written or held back).
+        case relaying(forwardedAt: NIODeadline, framing: Framing, isEventStream: Bool)
+        /// Relaying an event stream rewritten event by event (boxed: rare and large).
+        indirect case relayingRewrittenEvents(framing: Framing, events: EventStreamToolListFilter)
+        /// Collecting a JSON response whole, to rewrite it; nothing is written until its end.
+        indirect case collectingWhole(forwardedAt: NIODeadline, CollectedResponse)
+        /// The local heartbeat stream; `drainingUpstream` while the body of the 405 that started
+        /// it is still arriving (and being dropped).
+        case heartbeat(framing: Framing, drainingUpstream: Bool)
+        /// Only while a method mutates a payload, so that it is uniquely referenced.
+        case modifying
+    }
+
+    /// Written only in this file; `+Facts` reads it.
+    private(set) var state: State
+    let head: RequestHead
+
+    /// The request's first step: refused (the body, if any, drained first) or collected for forwarding.
+    init(head: RequestHead, verdict: RequestAdmission.Verdict) {
+        self.head = head
+        switch verdict {
+        case .refuse(let answer): state = .rejecting(answer)
+        case .forward(let target): state = .collecting(target: target, body: nil)
+        }
+    }
+
+    /// What follows the head at once: an answer that cannot wait, `100 Continue`, or nothing.
+    mutating func started(_ configuration: Configuration, _ exchange: inout RequestExchange) -> RequestAction {
+        switch state {
+        case .rejecting(let answer) where answer.closesConnection:
+            return self.answer(answer, &exchange)
+        case .collecting(let target, _):
+            exchange.upstreamTarget = target
+            if let length = head.declaredLength, length > configuration.maxRequestBody { return answer(.bodyTooLarge, &exchange) }
+            return head.expectsContinue ? .sendContinue : .none
+        default:
+            return .none
+        }
+    }
+
+    // MARK: Client input
+
+    mutating func requestBody(_ buffer: ByteBuffer, _ configuration: Configuration, _ exchange: inout RequestExchange) -> RequestAction {
+        switch state {
+        case .collecting(let target, var body):
+            state = .modifying
+            if body == nil {
+                body = buffer
+            } else {
+                var buffer = buffer
+                body?.writeBuffer(&buffer)
+            }
+            let size = body?.readableBytes ?? 0
+            state = .collecting(target: target, body: body)
+            return size > configuration.maxRequestBody ? answer(.bodyTooLarge, &exchange) : .none
+        case .rejecting:
+            return .none
+        default:
+            preconditionFailure("request body while \(state)")
+        }
+    }
+
+    mutating func requestEnd(servesHeartbeat: Bool, now: NIODeadline, _ configuration: Configuration, _ exchange: inout RequestExchange) -> RequestAction {
+        switch state {
+        case .rejecting(let answer):
+            return self.answer(answer, &exchange)
+        case .collecting(let target, let body):
+            state = .modifying
+            if head.method == "POST" {
+                let verdict = body.map { body in body.withUnsafeReadableBytes { JSONRPCBodyCheck.check($0) } }
+                    ?? JSONRPCBodyCheck.check(UnsafeRawBufferPointer(start: nil, count: 0))
+                switch verdict {
+                case .parseError: return answer(.bodyNotJSON, &exchange)
+                case .invalidRequest: return answer(.bodyNotJSONRPC, &exchange)
+                case .valid(let method): exchange.rpcMethod = method
+                }
+            }
+            if head.method == "GET", servesHeartbeat { return startHeartbeat(learnedUpstreamRefusesGET: false, &exchange) }
+            let treatment: ResponseTreatment
+            switch PolicyDecision.on(method: head.method, body: body, head: head, policy: configuration.toolPolicy) {
+            case .forward(let chosen): treatment = chosen
+            case .refuse(let refusal, let tool):
+                exchange.refusedTool = tool
+                return answer(refusal, &exchange)
+            }
+            state = .awaitingUpstream(forwardedAt: now, treatment: treatment)
+            exchange.forwardedAt = now
+            return .forward(UpstreamRequest(head: head, target: target, body: body, exchangeNumber: exchange.number,
+                                            responseIsFiltered: treatment.rewritesBody))
+        default:
+            preconditionFailure("request end while \(state)")
+        }
+    }
+
+    /// Unparseable bytes after the head: 431 or 400; the answer closes the connection.
+    mutating func requestUnreadable(_ answer: LocalAnswer, _ exchange: inout RequestExchange) -> RequestAction {
+        guard wantsRequestParts else { preconditionFailure("unreadable request while \(state)") }
+        return self.answer(answer, &exchange)
+    }
+
+    // MARK: Upstream
+
+    mutating func upstreamResponseHead(_ response: ResponseHead, now: NIODeadline, _ configuration: Configuration, _ exchange: inout RequestExchange) -> RequestAction {
+        switch state {
+        case .awaitingUpstream(let forwardedAt, let treatment):
+            state = .modifying
+            exchange.upstreamStatus = response.status
+            exchange.upstreamRespondedAt = now
+            if configuration.learnsFromRefusedGET, head.method == "GET", response.status == 405 {
+                return startHeartbeat(learnedUpstreamRefusesGET: true, &exchange)
+            }
+            exchange.status = response.status
+            exchange.isEventStream = response.isEventStream
+            switch treatment.application(to: response, limit: configuration.maxRequestBody, profile: configuration.profileName) {
+            case .passThrough:
+                let framing = HeaderRewriting.clientFraming(for: response, clientIsHTTP11: head.isHTTP11)
+                state = .relaying(forwardedAt: forwardedAt, framing: framing, isEventStream: response.isEventStream)
+                return .writeResponseHead(response, framing: framing, isEventStream: response.isEventStream)
+            case .rewriteEvents(let events):
+                // Rewritten events change length: the client's framing is the proxy's own.
+                let framing: Framing = head.isHTTP11 ? .chunked : .untilClose
+                state = .relayingRewrittenEvents(framing: framing, events: events)
+                return .writeResponseHead(response, framing: framing, isEventStream: true)
+            case .collectWhole(let collected):
+                state = .collectingWhole(forwardedAt: forwardedAt, collected)
+                return .none
+            case .refuse(let filter, let failure):
+                return refuseRewrite(filter, failure, &exchange)
+            }
+        case .relaying, .relayingRewrittenEvents, .collectingWhole, .heartbeat(_, drainingUpstream: true), .modifying:
+            preconditionFailure("second upstream response head while \(state)")
+        case .collecting, .rejecting, .heartbeat(_, drainingUpstream: false):
+            return .none
+        }
+    }
+
+    mutating func upstreamResponseBody(_ buffer: ByteBuffer, _ exchange: inout RequestExchange) -> RequestAction {
+        switch state {
+        case .relaying(_, let framing, _):
+            exchange.captureErrorBody(buffer)
+            exchange.bytesOut += buffer.readableBytes
+            return .writeBody(buffer, framing: framing)
+        case .relayingRewrittenEvents(let framing, var events):
+            state = .modifying
+            let output = events.feed(buffer)
+            state = .relayingRewrittenEvents(framing: framing, events: events)
+            switch output {
+            case .relay(let rewritten?):
+                exchange.bytesOut += rewritten.readableBytes
+                return .writeBody(rewritten, framing: framing)
+            case .relay(nil): return .none
+            case .failed(let failure, let answer): return failRewrittenEvents(failure, answer: answer, framing: framing, &exchange)
+            }
+        case .collectingWhole(let forwardedAt, var collected):
+            state = .modifying
+            guard collected.append(buffer) else { return refuseRewrite(collected.filter, .tooLarge, &exchange) }
+            state = .collectingWhole(forwardedAt: forwardedAt, collected)
+            return .none
+        case .awaitingUpstream, .modifying:
+            preconditionFailure("upstream body before its head")
+        case .collecting, .rejecting, .heartbeat:
+            return .none
+        }
+    }
+
+    mutating func upstreamResponseEnd(_ exchange: inout RequestExchange) -> RequestAction {
+        switch state {
+        case .relaying(_, let framing, _):
+            return .end(.finish(framing: framing), log: .request, closes: false)
+        case .relayingRewrittenEvents(let framing, var events):
+            state = .modifying
+            switch events.finish() {
+            case .relay(let last?):
+                exchange.bytesOut += last.readableBytes
+                return .end(.finishWith(last, framing: framing), log: .request, closes: false)
+            case .relay(nil): return .end(.finish(framing: framing), log: .request, closes: false)
+            case .failed(let failure, let answer): return failRewrittenEvents(failure, answer: answer, framing: framing, &exchange)
+            }
+        case .collectingWhole(_, var collected):
+            state = .modifying
+            switch collected.finish() {
+            case .body(let body):
+                exchange.bytesOut = body.readableBytes
+                return .end(.rewritten(collected.head, body: body), log: .request, closes: false)
+            case .failed(let failure):
+                return refuseRewrite(collected.filter, failure, &exchange)
+            }
+        case .heartbeat(let framing, drainingUpstream: true):
+            state = .heartbeat(framing: framing, drainingUpstream: false)
+            return .none
+        case .awaitingUpstream, .modifying:
+            preconditionFailure("upstream response end before its head")
+        case .collecting, .rejecting, .heartbeat(_, drainingUpstream: false):
+            return .none
+        }
+    }
+
+    mutating func upstreamFailed(_ failure: UpstreamFailure, _ exchange: inout RequestExchange) -> RequestAction {
+        switch state {
+        case .awaitingUpstream, .collectingWhole:
+            exchange.failure = .upstream(failure)
+            return answer(.upstreamFailed(failure), &exchange)
+        case .relaying(_, let framing, isEventStream: true), .relayingRewrittenEvents(let framing, _):
+            // An event stream ends cleanly: its events so far were whole.
+            exchange.failure = .upstream(failure)
+            return .end(.finish(framing: framing), log: .request, closes: true)
+        case .relaying:
+            // The status is already sent: cut the body so the client sees it incomplete.
+            exchange.failure = .upstream(failure)
+            return .end(.cut, log: .request, closes: true)
+        case .heartbeat(let framing, drainingUpstream: true):
+            state = .heartbeat(framing: framing, drainingUpstream: false)
+            return .none
+        case .collecting, .rejecting, .heartbeat(_, drainingUpstream: false), .modifying:
+            return .none
+        }
+    }
+
+    // MARK: Time
+
+    /// The body and response time limits.
+    mutating func limitsCheckDue(now: NIODeadline, _ configuration: Configuration, _ exchange: inout RequestExchange) -> RequestAction {
+        switch state {
+        case .collecting, .rejecting:
+            return now - exchange.startedAt > configuration.limits.requestBodyTimeout ? answer(.bodyTimedOut, &exchange) : .none
+        case .awaitingUpstream(let forwardedAt, _), .collectingWhole(let forwardedAt, _):
+            guard now - forwardedAt > configuration.requestTimeout else { return .none }
+            exchange.failure = .upstream(.timedOut)
+            return answer(.upstreamFailed(.timedOut), &exchange)
+        case .relaying(let forwardedAt, _, isEventStream: false):
+            guard now - forwardedAt > configuration.requestTimeout else { return .none }
+            exchange.failure = .upstream(.timedOut)
+            return .end(.cut, log: .request, closes: true)
+        case .relaying, .relayingRewrittenEvents, .heartbeat, .modifying:
+            return .none
+        }
+    }
+
+    // MARK: Transitions shared by several events
+
+    private mutating func startHeartbeat(learnedUpstreamRefusesGET: Bool, _ exchange: inout RequestExchange) -> RequestAction {
+        let framing: Framing = head.isHTTP11 ? .chunked : .untilClose
+        state = .heartbeat(framing: framing, drainingUpstream: learnedUpstreamRefusesGET)
+        exchange.status = 200
+        exchange.isEventStream = true
+        exchange.bytesOut += ClientConnectionStateMachine.heartbeatComment.utf8.count
+        return .startHeartbeat(framing: framing, learnedUpstreamRefusesGET: learnedUpstreamRefusesGET)
+    }
+}
