@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import ProxyAdmin
 import ProxyDataPlane
@@ -13,7 +14,9 @@ struct ListenerService: Service {
     let readiness: Readiness
     /// At shutdown, how long to keep accepting after `/readyz` turned 503, so that a load
     /// balancer's health check takes the replica out of rotation before it stops accepting.
-    var drainDelay: TimeAmount = .zero
+    let drainDelay: TimeAmount
+    /// Shared by every listener: the delay is counted once, from the first listener told to stop.
+    let drain: DrainClock
 
     func run() async {
         let listener = entry.listener
@@ -42,8 +45,8 @@ struct ListenerService: Service {
         case .removed: readiness.remove(name)
         }
         runtime.metrics?.listenerReady(false)
-        if reason == .shutdown, drainDelay > .zero {
-            try? await Task.sleep(for: .nanoseconds(drainDelay.nanoseconds))
+        if reason == .shutdown, let wait = drain.remaining(startingAt: .now(), delay: drainDelay, log: runtime.log) {
+            try? await Task.sleep(for: .nanoseconds(wait.nanoseconds))
         }
         await listener.shutdown(grace: grace)
         if reason == .removed { await engine.retire(runtime.endpoint) }
@@ -51,5 +54,43 @@ struct ListenerService: Service {
         closed.field("profile", name)
         closed.field("reason", reason == .removed ? "removed by reload" : "shutdown")
         runtime.log.emit(closed)
+    }
+}
+
+/// Makes every listener's service, at start-up and for listeners a reload adds, so that both
+/// get the same settings (a reload-added listener once ignored `--drain-delay`).
+struct ListenerServices: Sendable {
+    let engine: ForwardingEngine
+    let grace: TimeAmount
+    let readiness: Readiness
+    let drainDelay: TimeAmount
+    let drain = DrainClock()
+
+    func service(for entry: ServedProfiles.Entry) -> ServiceGroupConfiguration.ServiceConfiguration {
+        .init(service: ListenerService(entry: entry, engine: engine, grace: grace, readiness: readiness, drainDelay: drainDelay, drain: drain),
+              successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup)
+    }
+}
+
+/// When the drain delay ends. A `ServiceGroup` stops its services one after another, so a delay
+/// slept by each listener would add up (two profiles, twice the delay, past a Kubernetes grace
+/// period); the first listener told to stop starts the clock and the others wait out what is left.
+final class DrainClock: Sendable {
+    private let end = NIOLockedValueBox<NIODeadline?>(nil)
+
+    /// The time still to wait, or nil when none is left; the first call starts the delay and logs it.
+    func remaining(startingAt now: NIODeadline, delay: TimeAmount, log: LogSink) -> TimeAmount? {
+        guard delay > .zero else { return nil }
+        let (deadline, started) = end.withLockedValue { end -> (NIODeadline, Bool) in
+            if let end { return (end, false) }
+            end = now + delay
+            return (now + delay, true)
+        }
+        if started {
+            var line = LogLine(level: .info, event: "draining")
+            line.field("drain_delay_ms", milliseconds: UInt64(delay.nanoseconds))
+            log.emit(line)
+        }
+        return deadline > now ? deadline - now : nil
     }
 }

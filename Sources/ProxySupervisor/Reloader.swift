@@ -13,9 +13,9 @@ import ServiceLifecycle
 final class Reloader: Sendable {
     let request: ConfigRequest
     let served: ServedProfiles
-    let readiness: Readiness
-    let engine: ForwardingEngine
-    let grace: TimeAmount
+    /// Builds the services of listeners a reload adds, exactly as start-up built the first ones.
+    let listeners: ListenerServices
+    var readiness: Readiness { listeners.readiness }
     let log: LogSink
     let metrics: ProxyMetrics?
     /// The admin block as started: a reload cannot move the admin listener.
@@ -25,13 +25,11 @@ final class Reloader: Sendable {
     /// The files the current config was read from (for `--watch`).
     let watched: NIOLockedValueBox<[String]>
 
-    init(request: ConfigRequest, config: ValidatedConfig, served: ServedProfiles, readiness: Readiness, engine: ForwardingEngine,
-         grace: TimeAmount, log: LogSink, metrics: ProxyMetrics?) {
+    init(request: ConfigRequest, config: ValidatedConfig, served: ServedProfiles, listeners: ListenerServices,
+         log: LogSink, metrics: ProxyMetrics?) {
         self.request = request
         self.served = served
-        self.readiness = readiness
-        self.engine = engine
-        self.grace = grace
+        self.listeners = listeners
         self.log = log
         self.metrics = metrics
         self.admin = config.admin
@@ -82,9 +80,7 @@ final class Reloader: Sendable {
         watched.withLockedValue { $0 = Self.watchedPaths(config, request: request) }
         if let group = group.withLockedValue({ $0 }) {
             for entry in outcome.added {
-                await group.addServiceUnlessShutdown(.init(
-                    service: ListenerService(entry: entry, engine: engine, grace: grace, readiness: readiness),
-                    successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
+                await group.addServiceUnlessShutdown(listeners.service(for: entry))
             }
         }
         metrics?.countReload(succeeded: true)

@@ -76,15 +76,12 @@ package struct Supervisor: Sendable {
             throw error
         }
 
-        func listenerService(_ entry: ServedProfiles.Entry) -> ServiceGroupConfiguration.ServiceConfiguration {
-            .init(service: ListenerService(entry: entry, engine: engine, grace: grace, readiness: readiness, drainDelay: drainDelay),
-                  successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup)
-        }
-        var services = started.added.map(listenerService)
+        let listeners = ListenerServices(engine: engine, grace: grace, readiness: readiness, drainDelay: drainDelay)
+        var services = started.added.map(listeners.service)
         var reloader: Reloader?
         if let reloading {
-            let created = Reloader(request: reloading.request, config: config, served: served, readiness: readiness,
-                                   engine: engine, grace: grace, log: log, metrics: metrics)
+            let created = Reloader(request: reloading.request, config: config, served: served, listeners: listeners,
+                                   log: log, metrics: metrics)
             reloader = created
             services.append(.init(service: ReloadService(reloader: created, watch: reloading.watch),
                                   successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))

@@ -168,6 +168,34 @@ struct ReloadTests {
         await upstream.stop()
     }
 
+    @Test("--drain-delay is counted once for every listener, a reload's included: all keep serving through it, then the process exits")
+    func addedListenerDrains() async throws {
+        let upstream = try await TestUpstream(secret: Self.first)
+        let (first, added) = (try TestPorts.free(), try TestPorts.free())
+        let delay = 4.0
+        let running = try await start(profiles: [("first", first)], upstream: upstream, arguments: ["--drain-delay", "\(Int(delay))"])
+        defer { running.stop() }
+        try running.write(config: "profiles:\n" + [("first", first), ("added", added)].map {
+            Self.profileYAML($0.0, port: $0.1, upstream: upstream, secretFile: running.secretFile)
+        }.joined(separator: "\n"))
+        let reloaded = try #require(await running.reload())
+        #expect(reloaded.contains(#""added":"added""#), "\(reloaded)")
+        let clients = [try await RawHTTPClient(port: first), try await RawHTTPClient(port: added)]
+        let signalled = Date()
+        kill(running.process.process.processIdentifier, SIGTERM)
+        #expect(await running.log.wait(for: "draining").count == 1)
+        for (client, port) in zip(clients, [first, added]) {
+            try await client.send(.post())
+            #expect(await client.response()?.status == 200, "port \(port) still serves during the delay")
+            await client.close()
+        }
+        #expect(await running.log.wait(for: "listener_closed", count: 2, timeout: 3 * delay).count == 2)
+        // Slept once per listener, the delay would have added up to twice its length.
+        #expect(Date().timeIntervalSince(signalled) < 2 * delay, "the delay is not slept once per listener")
+        #expect(running.log.count("draining") == 1)
+        await upstream.stop()
+    }
+
     @Test("a reload whose new address cannot be bound is rolled back whole: nothing new opens, the old set serves")
     func bindFailureRollsBack() async throws {
         let upstream = try await TestUpstream(secret: Self.first)
