@@ -11,7 +11,19 @@ package enum JSONNode: Equatable, Sendable {
     case array([JSONNode])
     case object([(String, JSONNode)])
 
-    package static func == (lhs: JSONNode, rhs: JSONNode) -> Bool { lhs.serialized == rhs.serialized }
+    /// Equal when they serialise alike (numbers compared as written, object members in order),
+    /// decided by walking both trees: no string is built, since ids are compared in loops.
+    package static func == (lhs: JSONNode, rhs: JSONNode) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a.elementsEqual(b)
+        case (.object(let a), .object(let b)): return a.elementsEqual(b) { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
 
     package subscript(key: String) -> JSONNode? {
         guard case .object(let members) = self else { return nil }
