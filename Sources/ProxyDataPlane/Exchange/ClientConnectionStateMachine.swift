@@ -90,7 +90,7 @@ struct ClientConnectionStateMachine {
         exchange.begin(head, at: now)
         state = .inRequest(RequestStateMachine(head: head, verdict: verdict),
                            Connection(closeAfterResponse: !head.isKeepAlive, unwritableSince: unwritableSince))
-        return withRequest { request, configuration, exchange in request.started(configuration, &exchange) }
+        return withRequest { request, configuration, exchange in request.started(head, configuration, &exchange) }
     }
 
     mutating func requestBody(_ buffer: ByteBuffer) -> ClientExchangeAction {
@@ -263,6 +263,7 @@ struct ClientConnectionStateMachine {
     /// Runs `body` on the request machine, uniquely referenced, and turns its action into the
     /// connection's: the writes get the connection's keep-alive and backpressure facts, and an
     /// end moves the connection to idle or closing.
+    @inline(__always)
     private mutating func withRequest(
         _ body: (inout RequestStateMachine, Configuration, inout RequestExchange) -> RequestAction
     ) -> ClientExchangeAction {

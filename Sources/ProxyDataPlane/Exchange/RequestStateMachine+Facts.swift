@@ -63,7 +63,7 @@ extension RequestStateMachine {
         exchange.status = answer.status
         exchange.answerReason = answer.reason
         // A response to HEAD has a Content-Length but no body (RFC 9110 §9.3.2).
-        return .end(.answer(answer, includingBody: head.method != "HEAD"), log: .request, closes: answer.closesConnection)
+        return .end(.answer(answer, includingBody: method != .head), log: .request, closes: answer.closesConnection)
     }
 
     /// Never a body the treatment could not rewrite: JSON-RPC errors for the awaited ids instead.

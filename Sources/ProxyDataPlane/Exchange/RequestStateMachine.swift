@@ -35,11 +35,15 @@ struct RequestStateMachine {
 
     /// Written only in this file; `+Facts` reads it.
     private(set) var state: State
-    let head: RequestHead
+    /// The head's facts the transitions read; the head itself stays in the `RequestExchange`
+    /// record, so that moving this machine in and out of its case retains nothing of it.
+    let method: RequestMethod
+    let isHTTP11: Bool
 
     /// The request's first step: refused (the body, if any, drained first) or collected for forwarding.
     init(head: RequestHead, verdict: RequestAdmission.Verdict) {
-        self.head = head
+        self.method = RequestMethod(head.method)
+        self.isHTTP11 = head.isHTTP11
         switch verdict {
         case .refuse(let answer): state = .rejecting(answer)
         case .forward(let target): state = .collecting(target: target, body: nil)
@@ -47,7 +51,7 @@ struct RequestStateMachine {
     }
 
     /// What follows the head at once: an answer that cannot wait, `100 Continue`, or nothing.
-    mutating func started(_ configuration: Configuration, _ exchange: inout RequestExchange) -> RequestAction {
+    mutating func started(_ head: RequestHead, _ configuration: Configuration, _ exchange: inout RequestExchange) -> RequestAction {
         switch state {
         case .rejecting(let answer) where answer.closesConnection:
             return self.answer(answer, &exchange)
@@ -88,7 +92,7 @@ struct RequestStateMachine {
             return self.answer(answer, &exchange)
         case .collecting(let target, let body):
             state = .modifying
-            if head.method == "POST" {
+            if method == .post {
                 let verdict = body.map { body in body.withUnsafeReadableBytes { JSONRPCBodyCheck.check($0) } }
                     ?? JSONRPCBodyCheck.check(UnsafeRawBufferPointer(start: nil, count: 0))
                 switch verdict {
@@ -97,8 +101,9 @@ struct RequestStateMachine {
                 case .valid(let method): exchange.rpcMethod = method
                 }
             }
-            if head.method == "GET", servesHeartbeat { return startHeartbeat(learnedUpstreamRefusesGET: false, &exchange) }
+            if method == .get, servesHeartbeat { return startHeartbeat(learnedUpstreamRefusesGET: false, &exchange) }
             let treatment: ResponseTreatment
+            guard let head = exchange.head else { preconditionFailure("a request without its head in the record") }
             switch PolicyDecision.on(method: head.method, body: body, head: head, policy: configuration.toolPolicy) {
             case .forward(let chosen): treatment = chosen
             case .refuse(let refusal, let tool):
@@ -128,19 +133,19 @@ struct RequestStateMachine {
             state = .modifying
             exchange.upstreamStatus = response.status
             exchange.upstreamRespondedAt = now
-            if configuration.learnsFromRefusedGET, head.method == "GET", response.status == 405 {
+            if configuration.learnsFromRefusedGET, method == .get, response.status == 405 {
                 return startHeartbeat(learnedUpstreamRefusesGET: true, &exchange)
             }
             exchange.status = response.status
             exchange.isEventStream = response.isEventStream
             switch treatment.application(to: response, limit: configuration.maxRequestBody, profile: configuration.profileName) {
             case .passThrough:
-                let framing = HeaderRewriting.clientFraming(for: response, clientIsHTTP11: head.isHTTP11)
+                let framing = HeaderRewriting.clientFraming(for: response, clientIsHTTP11: isHTTP11)
                 state = .relaying(forwardedAt: forwardedAt, framing: framing, isEventStream: response.isEventStream)
                 return .writeResponseHead(response, framing: framing, isEventStream: response.isEventStream)
             case .rewriteEvents(let events):
                 // Rewritten events change length: the client's framing is the proxy's own.
-                let framing: Framing = head.isHTTP11 ? .chunked : .untilClose
+                let framing: Framing = isHTTP11 ? .chunked : .untilClose
                 state = .relayingRewrittenEvents(framing: framing, events: events)
                 return .writeResponseHead(response, framing: framing, isEventStream: true)
             case .collectWhole(let collected):
@@ -261,11 +266,25 @@ struct RequestStateMachine {
     // MARK: Transitions shared by several events
 
     private mutating func startHeartbeat(learnedUpstreamRefusesGET: Bool, _ exchange: inout RequestExchange) -> RequestAction {
-        let framing: Framing = head.isHTTP11 ? .chunked : .untilClose
+        let framing: Framing = isHTTP11 ? .chunked : .untilClose
         state = .heartbeat(framing: framing, drainingUpstream: learnedUpstreamRefusesGET)
         exchange.status = 200
         exchange.isEventStream = true
         exchange.bytesOut += ClientConnectionStateMachine.heartbeatComment.utf8.count
         return .startHeartbeat(framing: framing, learnedUpstreamRefusesGET: learnedUpstreamRefusesGET)
+    }
+}
+
+/// The request methods the transitions tell apart, compared as a byte rather than a string.
+enum RequestMethod: Equatable {
+    case get, post, head, other
+
+    init(_ method: String) {
+        switch method {
+        case "GET": self = .get
+        case "POST": self = .post
+        case "HEAD": self = .head
+        default: self = .other
+        }
     }
 }
