@@ -259,13 +259,16 @@ struct StdioCommandTests {
     @Test("a 2026-07-28 cancellation closes the request's exchange and is not forwarded; a 2025 one is, and the id may be reused")
     func cancellationPerRevision() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)
-        let bridge = try bridge(config(upstream: upstream.port, extra: "request_timeout: 1s"))
+        // The slow call never answers: only request_timeout could answer it. The timeout leaves a
+        // loaded machine (CI, a build beside the tests) seconds to deliver the cancellation.
+        let bridge = try bridge(config(upstream: upstream.port, extra: "request_timeout: 2s"))
         bridge.send(#"{"jsonrpc":"2.0","id":9,"method":"slow","params":{\#(Self.modernMeta)}}"#)
+        let sent = ContinuousClock.now
         try await Task.sleep(for: .milliseconds(300))
         bridge.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9,\#(Self.modernMeta)}}"#)
         bridge.send(#"{"jsonrpc":"2.0","id":10,"method":"ping","params":{\#(Self.modernMeta)}}"#)
         _ = try #require(await bridge.response(id: "10"))
-        try await Task.sleep(for: .milliseconds(1500))
+        try await Task.sleep(until: sent + .milliseconds(2800))
         #expect(bridge.messages.allSatisfy { StdioBridgeProcess.idText($0["id"]) != "9" }, "a cancelled request gets no answer, not even the timeout's")
         #expect(!upstream.received.contains { $0.body.contains("notifications/cancelled") }, "over HTTP, 2026-07-28 cancels by closing the stream")
 
