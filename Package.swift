@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "ProxyTestSupport",
             dependencies: [
-                "CPosixSpawn",
+                "CPosixSpawn", "ProxyConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -124,6 +124,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "ProxyMetricsTests", dependencies: ["ProxyMetrics", "ProxyTestSupport"]),
+        .testTarget(name: "ProxyAdminTests", dependencies: [
+            "ProxyAdmin", "ProxyDataPlane", "ProxyMetrics", "ProxyTestSupport",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "ProxyDataPlaneTests", dependencies: [
             "MCPMessages", "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

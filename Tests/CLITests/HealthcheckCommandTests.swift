@@ -28,13 +28,7 @@ struct DrainDelayTests {
     func drainDelay() async throws {
         let upstream = try await TestUpstream(secret: PrometheusScrapeTests.secret)
         let (proxy, proxyPort, adminPort) = try PrometheusScrapeTests().startProxy(upstream: upstream, arguments: ["--drain-delay", "6"])
-        var ready: Int?
-        let started = Date()
-        while ready != 200, Date().timeIntervalSince(started) < 10 {
-            ready = try? await PrometheusScrapeTests.get(port: adminPort, "/readyz")?.status
-            if ready != 200 { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(ready == 200)
+        #expect(await eventually(within: 10, polling: .milliseconds(50)) { (try? await PrometheusScrapeTests.get(port: adminPort, "/readyz"))??.status == 200 })
         // Connected before the signal; the request is sent during the delay (6 s: generous for a
         // loaded CI machine, where one /readyz round trip can take seconds).
         let client = try await RawHTTPClient(port: proxyPort)
@@ -44,8 +38,7 @@ struct DrainDelayTests {
         #expect(await client.response()?.status == 200, "still serving during the delay")
         await client.close()
         #expect(try await PrometheusScrapeTests.get(port: adminPort, "/readyz")?.status == 503, "out of rotation at once")
-        let deadline = Date().addingTimeInterval(15)
-        while proxy.process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        await eventually(within: 15, polling: .milliseconds(50)) { !proxy.process.isRunning }
         #expect(!proxy.process.isRunning && proxy.process.terminationStatus == 0)
         await upstream.stop()
     }

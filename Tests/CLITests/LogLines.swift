@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import ProxyTestSupport
 
 /// Collects a child process's stderr lines on a thread of its own, so that tests can wait for a
 /// line with a timeout instead of blocking in a read.
@@ -37,13 +38,11 @@ final class LogLines: Sendable {
     /// at once when the process has exited without writing them).
     @discardableResult
     func wait(for event: String, count: Int = 1, timeout: Double = 10) async -> [String] {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        let matching = { self.all.filter { $0.contains(#""event":"\#(event)""#) } }
+        return await eventuallyValue(within: timeout, polling: .milliseconds(20)) {
             let finished = ended.withLockedValue { $0 }
-            let matching = all.filter { $0.contains(#""event":"\#(event)""#) }
-            if matching.count >= count || finished { return matching }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return all.filter { $0.contains(#""event":"\#(event)""#) }
+            let found = matching()
+            return found.count >= count || finished ? found : nil
+        } ?? matching()
     }
 }

@@ -82,12 +82,10 @@ struct PrometheusScrapeTests {
 
         var up: String?
         var requests: String?
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
+        await eventually(within: 60, polling: .milliseconds(250)) {
             up = try? await Self.query(#"up{job="mcp-auth-proxy"}"#, port: prometheusPort)
             requests = try? await Self.query(#"mcp_auth_proxy_requests_total{job="mcp-auth-proxy",profile="p",method="POST",code="200"}"#, port: prometheusPort)
-            if up == "1", requests == "7" { break }
-            try await Task.sleep(for: .milliseconds(250))
+            return up == "1" && requests == "7"
         }
         #expect(up == "1")
         #expect(requests == "7")

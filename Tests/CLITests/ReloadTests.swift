@@ -74,7 +74,7 @@ struct ReloadTests {
         defer { running.stop() }
         let inFlight = try await RawHTTPClient(port: port)
         try await inFlight.send(.post("/mcp/delay"))
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await eventually { upstream.received.contains { $0.target.hasSuffix("/delay") } }, "in flight")
         try running.write(secret: Self.second)
         let reloaded = await running.reload()
         #expect(reloaded?.contains(#""changed":"p""#) == true, "\(String(describing: reloaded))")
@@ -148,7 +148,7 @@ struct ReloadTests {
         defer { running.stop() }
         let slow = try await RawHTTPClient(port: drop)
         try await slow.send(.post("/mcp/delay"))
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await eventually { upstream.received.contains { $0.target.hasSuffix("/delay") } }, "in flight")
         try running.write(config: "profiles:\n" + [("keep", keep), ("add", add)].map {
             Self.profileYAML($0.0, port: $0.1, upstream: upstream, secretFile: running.secretFile)
         }.joined(separator: "\n"))

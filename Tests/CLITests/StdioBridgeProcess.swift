@@ -34,12 +34,7 @@ final class StdioBridgeProcess {
 
     /// Waits for the message whose id is `id` (compared as text: 1 and "1" differ).
     func response(id: String, timeout: Double = 10) async -> [String: Any]? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let message = messages.first(where: { Self.idText($0["id"]) == id }) { return message }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return nil
+        await eventuallyValue(within: timeout, polling: .milliseconds(20)) { messages.first { Self.idText($0["id"]) == id } }
     }
 
     static func idText(_ id: Any?) -> String? {

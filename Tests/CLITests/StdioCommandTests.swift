@@ -37,7 +37,8 @@ struct StdioCommandTests {
         bridge.send(#"{"jsonrpc":"2.0","id":"call","method":"tools/call","params":{"name":"evil\r\nX-Injected: 1","arguments":{}}}"#)
         let called = try #require(await bridge.response(id: #""call""#))
         #expect((called["result"] as? [String: Any])?["method"] as? String == "tools/call")
-        try await Task.sleep(for: .seconds(1))
+        // The GET stream's 405 is settled (the bridge will not ask again) before stdin closes.
+        #expect(await bridge.log.wait(for: "stdio_no_server_stream").count == 1)
         bridge.closeInput()
         #expect(await bridge.exitStatus() == 0)
 
@@ -99,9 +100,8 @@ struct StdioCommandTests {
         let error = try #require(unreachable["error"] as? [String: Any])
         #expect(error["code"] as? Int == -32000)
         #expect((error["message"] as? String)?.contains("upstream unreachable") == true, "\(error)")
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(dead.messages.count == 1, "the notification gets no answer, only a log line")
         #expect(await dead.log.wait(for: "stdio_request_failed", count: 2).count == 2)
+        #expect(dead.messages.count == 1, "the notification gets no answer, only a log line")
         dead.closeInput()
         #expect(await dead.exitStatus() == 0)
     }
@@ -134,8 +134,7 @@ struct StdioCommandTests {
         bridge.send(Self.initialize)
         _ = try #require(await bridge.response(id: "1"))
         bridge.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
-        let deadline = Date().addingTimeInterval(10)
-        while upstream.received.filter({ $0.method == "GET" }).count < 3, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        await eventually(within: 10, polling: .milliseconds(50)) { upstream.received.filter { $0.method == "GET" }.count >= 3 }
         let gets = upstream.received.filter { $0.method == "GET" }
         #expect(gets.count >= 3, "reconnected after each drop")
         func lastEventID(_ get: TestUpstream.Received) -> String? { get.headers.first { $0.0.lowercased() == "last-event-id" }?.1 }
@@ -264,7 +263,7 @@ struct StdioCommandTests {
         let bridge = try bridge(config(upstream: upstream.port, extra: "request_timeout: 2s"))
         bridge.send(#"{"jsonrpc":"2.0","id":9,"method":"slow","params":{\#(Self.modernMeta)}}"#)
         let sent = ContinuousClock.now
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(await eventually { upstream.received.contains { $0.body.contains(#""method":"slow""#) } }, "the call is in flight")
         bridge.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9,\#(Self.modernMeta)}}"#)
         bridge.send(#"{"jsonrpc":"2.0","id":10,"method":"ping","params":{\#(Self.modernMeta)}}"#)
         _ = try #require(await bridge.response(id: "10"))
@@ -278,15 +277,12 @@ struct StdioCommandTests {
         _ = try #require(await bridge.response(id: "1"))
         bridge.send(#"{"jsonrpc":"2.0","id":5,"method":"ping"}"#)
         bridge.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":5}}"#)
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(upstream.received.contains { $0.body.contains("notifications/cancelled") })
+        #expect(await eventually { upstream.received.contains { $0.body.contains("notifications/cancelled") } })
         let before = bridge.messages.count
         bridge.send(#"{"jsonrpc":"2.0","id":5,"method":"slow"}"#)
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline, !bridge.messages.dropFirst(before).contains(where: { StdioBridgeProcess.idText($0["id"]) == "5" }) {
-            try await Task.sleep(for: .milliseconds(50))
+        let failed = await eventuallyValue(polling: .milliseconds(50)) {
+            bridge.messages.dropFirst(before).first { StdioBridgeProcess.idText($0["id"]) == "5" }
         }
-        let failed = bridge.messages.dropFirst(before).first { StdioBridgeProcess.idText($0["id"]) == "5" }
         #expect((failed?["error"] as? [String: Any])?["code"] as? Int == -32000, "the reused id gets its timeout error: \(bridge.stdout.all)")
         bridge.closeInput()
         #expect(await bridge.exitStatus() == 0)

@@ -12,16 +12,14 @@ struct ClientAuthTests {
     static let alice = String(repeating: "a1", count: 20)
     static let ci = String(repeating: "c1", count: 20)
 
-    static func bearer(_ profile: inout Profile) {
-        profile.clientAuth = .bearer([
-            ClientToken(name: "alice-laptop", token: Secret(bytes: Array(alice.utf8), source: .environment(variable: "ALICE"))),
-            ClientToken(name: "ci", token: Secret(bytes: Array(ci.utf8), source: .file(path: "/run/secrets/ci"))),
-        ])
-    }
+    static let bearer: LoadedConfig.Keys = [
+        ("client_auth", "bearer"), ("client_tokens", "[{name: alice-laptop, token_env: ALICE_TOKEN}, {name: ci, token_env: CI_TOKEN}]"),
+    ]
+    static let tokens = ["ALICE_TOKEN": alice, "CI_TOKEN": ci]
 
     @Test("a listed token is accepted, named in the log, and consumed: the upstream sees the proxy's signature, not the token")
     func accepted() async throws {
-        try await ProxyHarness.with(configure: Self.bearer) { proxy in
+        try await ProxyHarness.with(profile: Self.bearer, environment: Self.tokens) { proxy in
             let response = try await proxy.exchange(.post(headers: ["Authorization: bearer  \(Self.ci) "]))
             #expect(response?.status == 200)
             let received = try #require(proxy.upstream.received.first)
@@ -39,7 +37,7 @@ struct ClientAuthTests {
         ["Authorization: Bearer \(alice)", "Authorization: Bearer \(ci)"],
     ])
     func refused(_ headers: [String]) async throws {
-        try await ProxyHarness.with(configure: Self.bearer) { proxy in
+        try await ProxyHarness.with(profile: Self.bearer, environment: Self.tokens) { proxy in
             let response = try #require(try await proxy.exchange(.post(headers: headers)))
             #expect(response.status == 401)
             #expect(response.header("www-authenticate") == #"Bearer realm="mcp-auth-proxy""#)
@@ -54,13 +52,15 @@ struct ClientAuthTests {
 
     @Test("the keep-alive connection stays usable after a refusal, and OAuth discovery probes still get their 404")
     func keepAliveAndDiscovery() async throws {
-        try await ProxyHarness.with(configure: Self.bearer) { proxy in
+        try await ProxyHarness.with(profile: Self.bearer, environment: Self.tokens) { proxy in
             let client = try await proxy.client()
             try await client.send(.post())
-            #expect(await client.waitFor { $0.contains("HTTP/1.1 401") }.hasPrefix("HTTP/1.1 401"))
+            // Not inside #expect: a trailing closure there was called again by the next `waitFor`
+            // (Swift 6.3, debug build), which then returned at once.
+            let refused = await client.waitFor { $0.contains("HTTP/1.1 401") }
+            #expect(refused.hasPrefix("HTTP/1.1 401"))
             try await client.send(.post(headers: ["Authorization: Bearer \(Self.alice)"]))
-            let deadline = Date().addingTimeInterval(5)
-            while !client.text.contains("HTTP/1.1 200"), !client.isClosed, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            await client.waitFor { $0.contains("HTTP/1.1 200") }
             #expect(client.text.contains("HTTP/1.1 200") && !client.isClosed, "\(client.text)")
             #expect(try await proxy.exchange(.get("/.well-known/oauth-protected-resource"))?.status == 404)
             await client.close()
@@ -70,7 +70,7 @@ struct ClientAuthTests {
     @Test("each client's requests are counted under its name; refusals under rejected_requests_total")
     func metrics() async throws {
         let metrics = ProxyMetrics()
-        let proxy = try await ProxyHarness.start(configure: Self.bearer, metrics: metrics.profile("test"))
+        let proxy = try await ProxyHarness.start(profile: Self.bearer, environment: Self.tokens, metrics: metrics.profile("test"))
         for _ in 0..<3 { #expect(try await proxy.exchange(.post(headers: ["Authorization: Bearer \(Self.ci)"]))?.status == 200) }
         #expect(try await proxy.exchange(.post(headers: ["Authorization: Bearer \(Self.alice)"]))?.status == 200)
         #expect(try await proxy.exchange(.post())?.status == 401)

@@ -60,7 +60,7 @@ struct ConnectionLifetimeTests {
             #expect(proxy.liveObjects.live(.clientHandler) == 1)
             #expect(proxy.liveObjects.live(.upstreamHandler) == 1, "one pooled upstream connection served all 40")
             try await client.send(.post("/mcp/slow"))
-            try await Task.sleep(for: .milliseconds(100))
+            #expect(await eventually { proxy.upstream.received.contains { $0.target.hasSuffix("/slow") } }, "the request is in flight")
             await client.close()
             #expect(await proxy.settle(Self.clientKinds + Self.upstreamKinds) == Self.zero(Self.clientKinds + Self.upstreamKinds),
                     "the abandoned upstream connection is closed and freed as well")
@@ -70,7 +70,7 @@ struct ConnectionLifetimeTests {
     @Test("event streams cut by the client, relayed or local heartbeat, leave nothing behind")
     func streamsCut() async throws {
         for streaming in [Profile.UpstreamStreaming.on, .off] {
-            try await ProxyHarness.with(configure: { $0.upstreamStreaming = streaming; $0.heartbeatInterval = .seconds(1) }) { proxy in
+            try await ProxyHarness.with(profile: [("upstream_streaming", streaming.rawValue), ("heartbeat_interval", "1s")]) { proxy in
                 for _ in 0..<10 {
                     let client = try await proxy.client()
                     try await client.send(.get("/mcp/sse"))

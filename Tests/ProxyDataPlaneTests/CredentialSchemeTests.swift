@@ -15,7 +15,7 @@ struct CredentialSchemeTests {
 
     @Test("bearer: one Authorization: Bearer <secret>, the client's own dropped")
     func bearer() async throws {
-        try await ProxyHarness.with(configure: { $0.authScheme = .bearer; $0.keyID = "" }, upstreamChecksSignature: false) { proxy in
+        try await ProxyHarness.with(profile: [("auth_scheme", "bearer"), ("key_id", "")], upstreamChecksSignature: false) { proxy in
             #expect(try await proxy.exchange(.post(headers: Self.forged))?.status == 200)
             let received = try #require(proxy.upstream.received.first)
             #expect(headers(received, "authorization") == ["Bearer \(ProxyHarness.secret)"])
@@ -26,7 +26,7 @@ struct CredentialSchemeTests {
 
     @Test("header: <auth_header>: <secret> once, a client's copy dropped even when Connection names it")
     func header() async throws {
-        try await ProxyHarness.with(configure: { $0.authScheme = .header; $0.authHeader = "x-api-key"; $0.keyID = "" },
+        try await ProxyHarness.with(profile: [("auth_scheme", "header"), ("auth_header", "x-api-key"), ("key_id", "")],
                                     upstreamChecksSignature: false) { proxy in
             let forged = ["Authorization: Bearer client-token", "X-Api-Key: client-key", "Connection: x-api-key"]
             #expect(try await proxy.exchange(.post(headers: forged))?.status == 200)
@@ -39,11 +39,7 @@ struct CredentialSchemeTests {
 
     @Test("none: no credential is added; what the client sends passes through")
     func none() async throws {
-        try await ProxyHarness.with(configure: {
-            $0.authScheme = .none
-            $0.keyID = ""
-            $0.secret = Secret(bytes: [], source: .none)
-        }, upstreamChecksSignature: false) { proxy in
+        try await ProxyHarness.with(profile: [("auth_scheme", "none"), ("key_id", ""), ("secret_env", "")], upstreamChecksSignature: false) { proxy in
             #expect(try await proxy.exchange(.post(headers: ["Authorization: Bearer client-token"]))?.status == 200)
             let received = try #require(proxy.upstream.received.first)
             #expect(headers(received, "authorization") == ["Bearer client-token"])

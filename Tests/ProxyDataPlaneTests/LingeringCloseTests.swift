@@ -31,7 +31,7 @@ struct LingeringCloseTests {
 
     @Test("a chunked body counted over the limit mid-upload reads its 413")
     func chunkedOverLimit() async throws {
-        try await ProxyHarness.with(configure: { $0.maxRequestBody = ByteSize(bytes: 64 * 1024) }) { proxy in
+        try await ProxyHarness.with(profile: [("max_request_body", "64KiB")]) { proxy in
             let chunks = String(repeating: "4000\r\n" + String(repeating: "y", count: 0x4000) + "\r\n", count: 128) + "0\r\n\r\n"
             let request = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks
             let outcome = await WriteThenReadClient.exchange(port: proxy.port, request: Array(request.utf8))

@@ -7,17 +7,14 @@ import Testing
 /// TLS on the profile's own listener, over real sockets with a real handshake.
 @Suite("TLS listener")
 struct ListenerTLSTests {
-    static func tls(_ certificate: TestCertificate) -> (inout Profile) -> Void {
-        { profile in
-            profile.listenerTLS = ListenerTLS(certificateFile: certificate.certificatePath, keyFile: certificate.privateKeyPath,
-                                              subject: "CN=localhost", notValidAfter: 0, expiry: "")
-        }
+    static func tls(_ certificate: TestCertificate) -> LoadedConfig.Keys {
+        [("tls_cert_file", certificate.certificatePath), ("tls_key_file", certificate.privateKeyPath)]
     }
 
     @Test("a client that trusts the certificate gets its signed exchange over https")
     func https() async throws {
         let certificate = try TestCertificate.make()
-        try await ProxyHarness.with(configure: Self.tls(certificate)) { proxy in
+        try await ProxyHarness.with(profile: Self.tls(certificate)) { proxy in
             let client = try await RawHTTPClient(port: proxy.port, trusting: certificate)
             try await client.send(.post(host: "localhost"))
             let response = await client.response()
@@ -30,7 +27,7 @@ struct ListenerTLSTests {
     @Test("plain HTTP to a TLS listener gets no HTTP answer and reaches nothing")
     func plainRefused() async throws {
         let certificate = try TestCertificate.make()
-        try await ProxyHarness.with(configure: Self.tls(certificate)) { proxy in
+        try await ProxyHarness.with(profile: Self.tls(certificate)) { proxy in
             let client = try await proxy.client()
             try await client.send(.post())
             let text = await client.waitFor(timeout: 3) { _ in false }
@@ -44,10 +41,8 @@ struct ListenerTLSTests {
     func tlsWithClientAuth() async throws {
         let certificate = try TestCertificate.make()
         let token = String(repeating: "9f", count: 20)
-        try await ProxyHarness.with(configure: { profile in
-            Self.tls(certificate)(&profile)
-            profile.clientAuth = .bearer([ClientToken(name: "ci", token: Secret(bytes: Array(token.utf8), source: .environment(variable: "T")))])
-        }) { proxy in
+        try await ProxyHarness.with(profile: Self.tls(certificate) + [("client_auth", "bearer"), ("client_tokens", "[{name: ci, token_env: CI_TOKEN}]")],
+                                    environment: ["CI_TOKEN": token]) { proxy in
             let anonymous = try await RawHTTPClient(port: proxy.port, trusting: certificate)
             try await anonymous.send(.post(host: "localhost"))
             #expect(await anonymous.response()?.status == 401)

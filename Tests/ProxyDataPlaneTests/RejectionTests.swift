@@ -57,7 +57,7 @@ struct RejectionTests {
 
     @Test("loopback origins and listed origins are allowed")
     func allowedOrigins() async throws {
-        try await ProxyHarness.with(configure: { $0.allowedOrigins = ["https://app.example.com"] }) { proxy in
+        try await ProxyHarness.with(profile: [("allowed_origins", "[https://app.example.com]")]) { proxy in
             for origin in ["http://localhost:6274", "http://127.0.0.1", "http://[::1]:3000", "https://app.example.com"] {
                 let response = try await proxy.exchange(.post(headers: ["Origin: \(origin)"], host: "localhost:8931"))
                 #expect(response?.status == 200, "\(origin)")
@@ -68,7 +68,7 @@ struct RejectionTests {
 
     @Test("a body over max_request_body gets 413, by header or by counting")
     func tooLarge() async throws {
-        try await ProxyHarness.with(configure: { $0.maxRequestBody = ByteSize(bytes: 64) }) { proxy in
+        try await ProxyHarness.with(profile: [("max_request_body", "64B")]) { proxy in
             let big = #"{"jsonrpc":"2.0","id":1,"method":"x","params":""# + String(repeating: "a", count: 100) + #""}"#
             let declared = try await proxy.exchange(.post(body: big))
             #expect(declared?.status == 413)
@@ -126,7 +126,7 @@ struct UpstreamFailureTests {
 
     @Test("a silent upstream gives 504 after request_timeout")
     func timeout() async throws {
-        try await ProxyHarness.with(configure: { $0.requestTimeout = ConfigDuration(milliseconds: 300) }) { proxy in
+        try await ProxyHarness.with(profile: [("request_timeout", "300ms")]) { proxy in
             let response = try await proxy.exchange(.post("/mcp/slow"))
             #expect(response?.status == 504)
             #expect(proxy.upstream.received.count == 1)
@@ -140,7 +140,7 @@ struct UpstreamFailureTests {
         try await ProxyHarness.with { proxy in
             _ = try await proxy.exchange(.post(headers: ["Authorization: Bearer very-private-token"]))
             _ = try await proxy.exchange(.post("/mcp/status/401"))
-            try await Task.sleep(for: .milliseconds(50))
+            await eventually { proxy.logLines().count >= 2 }
             let lines = proxy.logLines()
             #expect(lines.count >= 2)
             #expect(lines.allSatisfy { $0["unparsable"] == nil })

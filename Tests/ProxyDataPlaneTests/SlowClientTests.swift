@@ -62,11 +62,8 @@ struct SlowClientTests {
             // On a loaded machine the proxy may cut the stalled connection before the last sends:
             // a send failing then is the behaviour under test, not a test failure.
             for _ in 0..<8 { try? await client.send(.post("/mcp/big")) }
-            let deadline = Date().addingTimeInterval(30)
-            while proxy.upstream.closedConnectionCount == 0, Date() < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(proxy.upstream.closedConnectionCount >= 1, "the upstream exchange is abandoned")
+            #expect(await eventually(within: 30, polling: .milliseconds(50)) { proxy.upstream.closedConnectionCount >= 1 },
+                    "the upstream exchange is abandoned")
             let after = try await proxy.exchange(.post())
             #expect(after?.status == 200, "the proxy keeps serving others")
             await client.close()
@@ -80,10 +77,7 @@ struct SlowClientTests {
             try await client.send(.post("/mcp/sse"))
             await client.waitFor { $0.contains("data:") }
             await client.close()
-            let deadline = Date().addingTimeInterval(2)
-            while proxy.upstream.closedConnectionCount == 0, Date() < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            await eventually(within: 2) { proxy.upstream.closedConnectionCount > 0 }
             #expect(proxy.upstream.closedConnectionCount == 1)
         }
     }
@@ -100,23 +94,25 @@ struct SlowClientTests {
         }
     }
 
-    @Test("faults leave no file descriptors behind")
+    @Test("faults leave no file descriptors behind: exactly the sockets of before, counted by port")
     func noDescriptorLeak() async throws {
-        func openDescriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
-        try await ProxyHarness.with(configure: { $0.requestTimeout = .init(milliseconds: 200) }) { proxy in
-            _ = try await proxy.exchange(.post())
-            try await Task.sleep(for: .milliseconds(100))
-            let before = openDescriptors()
-            // 30 faulty exchanges: a leak of even one descriptor each stands far above the noise
-            // of other tests opening and closing sockets in the same process meanwhile.
+        try await ProxyHarness.with(profile: [("request_timeout", "200ms")]) { proxy in
+            let ports: Set = [proxy.port, proxy.upstream.port]
+            // A keep-alive exchange first, so that the pool holds one idle connection, as at the end.
+            #expect(try await proxy.exchange(.post())?.status == 200)
+            await eventually { OpenSockets.count(touching: ports) == 4 }
+            let before = OpenSockets.count(touching: ports)
+            #expect(before == 4, "two listeners and both ends of the idle upstream connection")
             for _ in 0..<6 {
                 for path in ["/mcp/cut", "/mcp/slow", "/mcp/sse-cut", "/mcp/status/500", "/mcp/garbage"] {
                     _ = try await proxy.exchange(.post(path))
                 }
             }
-            try await Task.sleep(for: .milliseconds(300))
-            let after = openDescriptors()
-            #expect(after <= before + 16, "descriptors before \(before), after \(after)")
+            #expect(try await proxy.exchange(.post())?.status == 200)
+            // Closes finish on the event loops a moment after the client has its answer.
+            await eventually { OpenSockets.count(touching: ports) == before }
+            let after = OpenSockets.count(touching: ports)
+            #expect(after == before, "descriptors before \(before), after \(after)")
         }
     }
 }

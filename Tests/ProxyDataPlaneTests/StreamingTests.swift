@@ -49,7 +49,7 @@ struct StreamingTests {
 
     @Test("GET falls back to a local heartbeat when the upstream answers 405, and remembers it")
     func heartbeatFallback() async throws {
-        try await ProxyHarness.with(configure: { $0.heartbeatInterval = ConfigDuration(milliseconds: 100) }, refusesGET: true) { proxy in
+        try await ProxyHarness.with(profile: [("heartbeat_interval", "100ms")], refusesGET: true) { proxy in
             let client = try await proxy.client()
             try await client.send(.get())
             let text = await client.waitFor { $0.components(separatedBy: ": heartbeat").count >= 4 }
@@ -67,7 +67,7 @@ struct StreamingTests {
 
     @Test("upstream_streaming: off never sends GET upstream")
     func streamingOff() async throws {
-        try await ProxyHarness.with(configure: { $0.upstreamStreaming = .off }) { proxy in
+        try await ProxyHarness.with(profile: [("upstream_streaming", "off")]) { proxy in
             let client = try await proxy.client()
             try await client.send(.get())
             let text = await client.waitFor { $0.contains(": heartbeat") }
@@ -79,7 +79,7 @@ struct StreamingTests {
 
     @Test("shutdown ends an open stream cleanly and lets a request in flight finish")
     func gracefulShutdown() async throws {
-        let proxy = try await ProxyHarness.start(configure: { $0.upstreamStreaming = .off; $0.heartbeatInterval = .seconds(60) })
+        let proxy = try await ProxyHarness.start(profile: [("upstream_streaming", "off"), ("heartbeat_interval", "60s")])
         let stream = try await proxy.client()
         try await stream.send(.get())
         await stream.waitFor { $0.contains(": heartbeat") }
@@ -107,8 +107,7 @@ struct ShutdownUnderLoadTests {
             try await client.send(.post("/mcp/delay", body: #"{"jsonrpc":"2.0","id":\#(index),"method":"slow"}"#))
             clients.append(client)
         }
-        let deadline = Date().addingTimeInterval(3)
-        while proxy.upstream.received.count < 20, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        await eventually(within: 3) { proxy.upstream.received.count >= 20 }
         await proxy.listener.shutdown(grace: .seconds(5))
         for client in clients {
             let response = await client.response()

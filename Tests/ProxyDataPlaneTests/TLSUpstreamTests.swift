@@ -8,7 +8,7 @@ struct TLSUpstreamTests {
     @Test("an https upstream trusted through ca_file gets signed requests, connections reused")
     func trustedByCAFile() async throws {
         let certificate = try TestCertificate.make()
-        try await ProxyHarness.with(configure: { $0.caFile = certificate.certificatePath }, certificate: certificate) { proxy in
+        try await ProxyHarness.with(profile: [("ca_file", certificate.certificatePath)], certificate: certificate) { proxy in
             let client = try await proxy.client()
             for count in 1...3 {
                 try await client.send(.post())
@@ -28,17 +28,15 @@ struct TLSUpstreamTests {
     func clientCertificate() async throws {
         let server = try TestCertificate.make()
         let client = try TestCertificate.make()
-        try await ProxyHarness.with(configure: {
-            $0.caFile = server.certificatePath
-            $0.clientCertFile = client.certificatePath
-            $0.clientKeyFile = client.privateKeyPath
-        }, certificate: server, requiringClientCertificate: client) { proxy in
+        try await ProxyHarness.with(profile: [
+            ("ca_file", server.certificatePath), ("client_cert_file", client.certificatePath), ("client_key_file", client.privateKeyPath),
+        ], certificate: server, requiringClientCertificate: client) { proxy in
             let status = try await proxy.exchange(.post())?.status
             #expect(status == 200)
             let received = proxy.upstream.received
             #expect(received.count == 1 && received.first?.signatureValid == true)
         }
-        try await ProxyHarness.with(configure: { $0.caFile = server.certificatePath }, certificate: server,
+        try await ProxyHarness.with(profile: [("ca_file", server.certificatePath)], certificate: server,
                                     requiringClientCertificate: client) { proxy in
             let response = try await proxy.exchange(.post())
             #expect(response?.status == 502)

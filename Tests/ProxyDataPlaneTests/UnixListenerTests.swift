@@ -21,7 +21,7 @@ struct UnixListenerTests {
     @Test("requests over the socket are signed and forwarded; the file has the configured mode and is removed at shutdown")
     func serves() async throws {
         let path = Self.socketPath()
-        let proxy = try await ProxyHarness.start(configure: { $0.listenUnix = UnixListen(path: path, mode: 0o600) })
+        let proxy = try await ProxyHarness.start(profile: [("listen_unix", path), ("listen_unix_mode", #""0600""#)])
         #expect(Self.mode(path) == 0o600)
         let client = try await RawHTTPClient(unixPath: path)
         try await client.send(.post(host: "localhost"))
@@ -35,7 +35,7 @@ struct UnixListenerTests {
     @Test("the Host check still applies over the socket")
     func hostCheck() async throws {
         let path = Self.socketPath()
-        try await ProxyHarness.with(configure: { $0.listenUnix = UnixListen(path: path) }) { proxy in
+        try await ProxyHarness.with(profile: [("listen_unix", path)]) { proxy in
             let client = try await RawHTTPClient(unixPath: path)
             try await client.send(.post(host: "evil.example"))
             #expect(await client.response()?.status == 403)
@@ -55,7 +55,7 @@ struct UnixListenerTests {
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         #expect(bound == 0)
         close(descriptor)
-        try await ProxyHarness.with(configure: { $0.listenUnix = UnixListen(path: stale) }) { proxy in
+        try await ProxyHarness.with(profile: [("listen_unix", stale)]) { proxy in
             let client = try await RawHTTPClient(unixPath: stale)
             try await client.send(.post(host: "localhost"))
             #expect(await client.response()?.status == 200)
@@ -63,7 +63,7 @@ struct UnixListenerTests {
 
             // Live: this listener owns the path now; a second one must not take it over.
             await #expect(throws: (any Error).self) {
-                let second = try await ProxyHarness.start(configure: { $0.listenUnix = UnixListen(path: stale) })
+                let second = try await ProxyHarness.start(profile: [("listen_unix", stale)])
                 await second.stop()
             }
             let again = try await RawHTTPClient(unixPath: stale)
@@ -75,7 +75,7 @@ struct UnixListenerTests {
         let regular = Self.socketPath()
         _ = FileManager.default.createFile(atPath: regular, contents: Data("keep me".utf8))
         await #expect(throws: (any Error).self) {
-            let proxy = try await ProxyHarness.start(configure: { $0.listenUnix = UnixListen(path: regular) })
+            let proxy = try await ProxyHarness.start(profile: [("listen_unix", regular)])
             await proxy.stop()
         }
         #expect(FileManager.default.contents(atPath: regular) == Data("keep me".utf8))

@@ -36,23 +36,19 @@ struct AdminTests {
     /// admin listener on an ephemeral port; returns once /readyz says ready.
     func start(upstream: TestUpstream, log: LogSink) async throws -> Running {
         for _ in 0..<3 {
-            let ports = try [TestPorts.free(), TestPorts.free()]
+            let ports = try [TestPorts.free(), TestPorts.free(), TestPorts.free()]
             let refused = try TestPorts.free()
-            func profile(_ name: String, port: Int, upstreamPort: Int) -> Profile {
-                Profile(name: name, upstream: UpstreamURL(scheme: .http, host: "127.0.0.1", port: upstreamPort, basePath: "/\(name)"),
-                        keyID: "\(name)-key", secret: Secret(bytes: Array(Self.secret.utf8), source: .environment(variable: "S")),
-                        listenPort: port, upstreamStreaming: .on)
+            func profile(_ name: String, port: Int, upstreamPort: Int) -> (String, LoadedConfig.Keys) {
+                (name, [("upstream_url", "http://127.0.0.1:\(upstreamPort)/\(name)"), ("key_id", "\(name)-key"), ("secret_env", "S"),
+                        ("listen_port", "\(port)"), ("upstream_streaming", "on")])
             }
-            let config = ValidatedConfig(profiles: [profile("p", port: ports[0], upstreamPort: upstream.port), profile("down", port: ports[1], upstreamPort: refused)],
-                                         warnings: [], files: [], admin: AdminSettings(listenPort: 0))
+            let yaml = LoadedConfig.yaml(profiles: [profile("p", port: ports[0], upstreamPort: upstream.port), profile("down", port: ports[1], upstreamPort: refused)],
+                                         admin: [("listen_port", "\(ports[2])")])
+            let config = try LoadedConfig.load(yaml, environment: ["S": Self.secret])
             let supervisor = Supervisor(config: config, threads: 1, log: log)
             let task = Task { try await supervisor.run() }
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline, !task.isCancelled {
-                if supervisor.adminPort.value != 0, supervisor.readiness.isReady {
-                    return Running(task: task, proxyPort: ports[0], downPort: ports[1], adminPort: supervisor.adminPort.value)
-                }
-                try await Task.sleep(for: .milliseconds(20))
+            if await eventually(within: 10, polling: .milliseconds(20), { supervisor.adminPort.value != 0 && supervisor.readiness.isReady }) {
+                return Running(task: task, proxyPort: ports[0], downPort: ports[1], adminPort: supervisor.adminPort.value)
             }
             task.cancel()
             try? await task.value
@@ -134,7 +130,8 @@ struct AdminTests {
             var samples = try await running.samples()
             #expect(samples[#"mcp_auth_proxy_open_streams{profile="p"}"#] == 1, "the stream is open")
             await stream.close()
-            try await Task.sleep(for: .milliseconds(200))
+            // Waits for the proxy to see the close (the gauge drops), not for a time.
+            #expect(await eventually { (try? await running.samples())?[#"mcp_auth_proxy_open_streams{profile="p"}"#] == 0 })
             // The cut stream closed its upstream connection; one more request leaves one idle.
             let last = try await RawHTTPClient(port: running.proxyPort)
             try await last.send(.post())
@@ -175,19 +172,13 @@ struct AdminTests {
 
     @Test("/readyz turns 503 draining as soon as shutdown begins, while a request still drains")
     func drainingIsNotReady() async throws {
-        try await withProxy { running, _ in
+        try await withProxy { running, upstream in
             let slow = try await RawHTTPClient(port: running.proxyPort)
             try await slow.send(.post("/mcp/delay"))
-            try await Task.sleep(for: .milliseconds(50))
+            #expect(await eventually { upstream.received.contains { $0.target.hasSuffix("/delay") } }, "the request is in flight")
             running.task.cancel()
-            var drained: ParsedResponse?
-            let deadline = Date().addingTimeInterval(5)
-            while Date() < deadline {
-                if let response = try? await running.admin(.get("/readyz")), response.status == 503 {
-                    drained = response
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(10))
+            let drained = await eventuallyValue {
+                (try? await running.admin(.get("/readyz"))).flatMap { $0?.status == 503 ? $0 : nil }
             }
             #expect(drained?.body.contains(#""status":"draining""#) == true, "\(String(describing: drained))")
             #expect(await slow.response()?.status == 200, "the request in flight still completes")

@@ -11,9 +11,13 @@ import Testing
 struct SupervisorTests {
     static let secret = "supervisor-secret-0123456789"
 
-    func profile(_ name: String, upstream: TestUpstream, port: Int) -> Profile {
-        Profile(name: name, upstream: UpstreamURL(scheme: .http, host: "127.0.0.1", port: upstream.port, basePath: "/\(name)"),
-                keyID: "\(name)-key", secret: Secret(bytes: Array(Self.secret.utf8), source: .environment(variable: "S")), listenPort: port)
+    /// Profiles `a` and `b` on `ports`, each mapped below its own path of `upstream`, loaded from YAML.
+    func config(upstream: TestUpstream, ports: [Int]) throws -> ValidatedConfig {
+        let profiles = zip(["a", "b"], ports).map { name, port in
+            (name, [("upstream_url", "http://127.0.0.1:\(upstream.port)/\(name)"), ("key_id", "\(name)-key"), ("secret_env", "S"),
+                    ("listen_port", "\(port)")] as LoadedConfig.Keys)
+        }
+        return try LoadedConfig.load(LoadedConfig.yaml(profiles: profiles), environment: ["S": Self.secret])
     }
 
     func sink() -> LogSink {
@@ -46,8 +50,7 @@ struct SupervisorTests {
         let upstream = try await TestUpstream(secret: Self.secret)
         let taken = try await RawHTTPClient.listeningSocket()
         let free = try TestPorts.free()
-        let config = ValidatedConfig(profiles: [profile("a", upstream: upstream, port: free), profile("b", upstream: upstream, port: taken.localAddress!.port!)],
-                                     warnings: [], files: [])
+        let config = try config(upstream: upstream, ports: [free, taken.localAddress!.port!])
         let log = sink()
         await #expect(throws: (any Error).self) { try await Supervisor(config: config, threads: 1, log: log).run() }
         await #expect(throws: (any Error).self) { _ = try await RawHTTPClient(port: free) }
@@ -64,8 +67,7 @@ struct SupervisorTests {
     func startServing(upstream: TestUpstream, log: LogSink) async throws -> (Task<Void, any Error>, [Int]) {
         for _ in 0..<3 {
             let ports = try [TestPorts.free(), TestPorts.free()]
-            let config = ValidatedConfig(profiles: [profile("a", upstream: upstream, port: ports[0]), profile("b", upstream: upstream, port: ports[1])],
-                                         warnings: [], files: [])
+            let config = try config(upstream: upstream, ports: ports)
             let running = Task { try await Supervisor(config: config, threads: 1, log: log).run() }
             if await listening(ports, within: 10) { return (running, ports) }
             running.cancel()
@@ -78,16 +80,13 @@ struct SupervisorTests {
 
     /// Whether every port accepts a connection before `seconds` pass.
     func listening(_ ports: [Int], within seconds: Double) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
         var waiting = ports
-        while !waiting.isEmpty, Date() < deadline {
-            if let client = try? await RawHTTPClient(port: waiting[0]) {
+        return await eventually(within: seconds, polling: .milliseconds(20)) {
+            while let port = waiting.first, let client = try? await RawHTTPClient(port: port) {
                 await client.close()
                 waiting.removeFirst()
-            } else {
-                try? await Task.sleep(for: .milliseconds(20))
             }
+            return waiting.isEmpty
         }
-        return waiting.isEmpty
     }
 }

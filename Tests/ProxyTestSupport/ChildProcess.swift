@@ -143,8 +143,7 @@ public final class ChildProcess: Sendable {
 
     /// Waits without holding a thread of the test pool; nil if it still runs after `timeout`.
     public func exitStatus(timeout: Double) async -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        await eventually(within: timeout, polling: .milliseconds(20)) { !isRunning }
         return isRunning ? nil : terminationStatus
     }
 }

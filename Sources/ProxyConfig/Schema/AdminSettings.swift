@@ -6,13 +6,14 @@ package struct AdminSettings: Sendable, Equatable {
     package static let hostVariable = "MCP_AUTH_PROXY_ADMIN_HOST"
     package static let portVariable = "MCP_AUTH_PROXY_ADMIN_PORT"
 
-    package var listenHost: String
-    package var listenPort: Int
-    package var allowRemote: Bool
+    package internal(set) var listenHost: String
+    package internal(set) var listenPort: Int
+    package internal(set) var allowRemote: Bool
     /// Where each key's value came from, for `check`.
-    package var origins: [String: ConfigOrigin]
+    package internal(set) var origins: [String: ConfigOrigin]
 
-    package init(listenHost: String = "127.0.0.1", listenPort: Int = defaultPort, allowRemote: Bool = false, origins: [String: ConfigOrigin] = [:]) {
+    /// Made by the loader only (`ConfigLoader+Admin`).
+    init(listenHost: String = "127.0.0.1", listenPort: Int = defaultPort, allowRemote: Bool = false, origins: [String: ConfigOrigin] = [:]) {
         self.listenHost = listenHost
         self.listenPort = listenPort
         self.allowRemote = allowRemote

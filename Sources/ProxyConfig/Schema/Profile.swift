@@ -20,50 +20,52 @@ package struct Profile: Sendable {
         case none
     }
 
-    package var name: String
-    package var upstream: UpstreamURL
-    package var authScheme: AuthScheme
+    package internal(set) var name: String
+    package internal(set) var upstream: UpstreamURL
+    package internal(set) var authScheme: AuthScheme
     /// The header the `header` scheme writes (lower-case); nil for the other schemes.
-    package var authHeader: String?
+    package internal(set) var authHeader: String?
     /// The key id of the `auth-gateway` scheme; empty for the others.
-    package var keyID: String
-    package var secret: Secret
-    package var listenHost: String
-    package var listenPort: Int
-    package var allowRemote: Bool
-    package var allowInsecureUpstream: Bool
+    package internal(set) var keyID: String
+    package internal(set) var secret: Secret
+    package internal(set) var listenHost: String
+    package internal(set) var listenPort: Int
+    package internal(set) var allowRemote: Bool
+    package internal(set) var allowInsecureUpstream: Bool
     /// Local MCP endpoint path, without a trailing slash (except "/").
-    package var mcpPath: String
-    package var heartbeatInterval: ConfigDuration
-    package var connectTimeout: ConfigDuration
-    package var requestTimeout: ConfigDuration
-    package var maxRequestBody: ByteSize
+    package internal(set) var mcpPath: String
+    package internal(set) var heartbeatInterval: ConfigDuration
+    package internal(set) var connectTimeout: ConfigDuration
+    package internal(set) var requestTimeout: ConfigDuration
+    package internal(set) var maxRequestBody: ByteSize
     /// How many requests the stdio bridge has in flight to the upstream at once (each holds a
     /// connection); later ones queue in order. Notifications, responses, the GET stream and the
     /// final DELETE are not counted: a cancellation must never wait behind the calls it cancels.
-    package var maxUpstreamConnections = defaultUpstreamConnections
+    package internal(set) var maxUpstreamConnections = defaultUpstreamConnections
     package static let defaultUpstreamConnections = 32
     package static let upstreamConnectionsLimit = 4096
     /// Extra browser origins (`scheme://host[:port]`, lower-case) allowed besides loopback ones.
-    package var allowedOrigins: [String]
-    package var upstreamStreaming: UpstreamStreaming
-    package var caFile: String?
+    package internal(set) var allowedOrigins: [String]
+    package internal(set) var upstreamStreaming: UpstreamStreaming
+    package internal(set) var caFile: String?
     /// A client certificate (PEM, leaf first) and its key, presented to an https upstream (mTLS).
-    package var clientCertFile: String?
-    package var clientKeyFile: String?
-    package var signing: SigningOptions
+    package internal(set) var clientCertFile: String?
+    package internal(set) var clientKeyFile: String?
+    package internal(set) var signing: SigningOptions
     /// A Unix-domain socket instead of `listenHost`/`listenPort` (which are then unused, port 0).
-    package var listenUnix: UnixListen?
+    package internal(set) var listenUnix: UnixListen?
     /// TLS on the listener; nil for plain HTTP.
-    package var listenerTLS: ListenerTLS?
+    package internal(set) var listenerTLS: ListenerTLS?
     /// Which tools may be called; nil: no policy (nothing is parsed beyond the JSON-RPC check).
-    package var toolPolicy: ToolPolicy?
+    package internal(set) var toolPolicy: ToolPolicy?
     /// Who may use the listener (inbound client authentication).
-    package var clientAuth: ClientAuth = .none
+    package internal(set) var clientAuth: ClientAuth = .none
     /// Where each effective value came from, keyed by schema key (`signing.algorithm` for nested ones).
-    package var origins: [String: ConfigOrigin]
+    package internal(set) var origins: [String: ConfigOrigin]
 
-    package init(
+    /// Only the loader makes a profile (`ProfileBuilder`): a value of this type has passed every
+    /// check, so nothing downstream re-checks it. Tests load theirs from YAML text too.
+    init(
         name: String, upstream: UpstreamURL, keyID: String, secret: Secret,
         listenHost: String = "127.0.0.1", listenPort: Int, allowRemote: Bool = false,
         allowInsecureUpstream: Bool = false, mcpPath: String = "/mcp",
@@ -121,14 +123,15 @@ extension Profile {
 /// The loader's verdict on a valid configuration: the selected profiles, in config order, and
 /// the warnings that did not stop it.
 package struct ValidatedConfig: Sendable {
-    package var profiles: [Profile]
-    package var warnings: [Diagnostic]
+    package internal(set) var profiles: [Profile]
+    package internal(set) var warnings: [Diagnostic]
     /// Files that were read, in order; empty in environment-only mode.
-    package var files: [String]
+    package internal(set) var files: [String]
     /// The admin listener, when configured.
-    package var admin: AdminSettings?
+    package internal(set) var admin: AdminSettings?
 
-    package init(profiles: [Profile], warnings: [Diagnostic], files: [String], admin: AdminSettings? = nil) {
+    /// Made by `ConfigLoader` only.
+    init(profiles: [Profile], warnings: [Diagnostic], files: [String], admin: AdminSettings? = nil) {
         self.profiles = profiles
         self.warnings = warnings
         self.files = files

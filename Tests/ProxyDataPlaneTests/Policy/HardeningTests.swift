@@ -11,9 +11,7 @@ import Testing
 /// reach went upstream.
 @Suite("hardening: the tool policy and the credential")
 struct HardeningTests {
-    static func allowOnlySearch(_ profile: inout Profile) {
-        profile.toolPolicy = ToolPolicy(allow: ["search_*"], deny: ["*delete*"])
-    }
+    static let allowOnlySearch: LoadedConfig.Keys = [("tools", #"{allow: ["search_*"], deny: ["*delete*"]}"#)]
 
     static func listRequest(path: String) -> String {
         .post(path, body: #"{"jsonrpc":"2.0","id":7,"method":"tools/list","params":{}}"#)
@@ -22,7 +20,7 @@ struct HardeningTests {
     @Test("a decoy answer before the real list (another event type, no jsonrpc, jsonrpc 1.0, a batch, a second answer) never lets a refused tool through",
           arguments: [TestUpstream.ToolListDecoy.eventFoo, .eventMessageCapitalised, .noJSONRPC, .jsonRPC10, .batch, .secondAnswer, .byteOrderMark])
     func decoys(_ decoy: TestUpstream.ToolListDecoy) async throws {
-        try await ProxyHarness.with(configure: ToolPolicyEnforcementTests.policy) { proxy in
+        try await ProxyHarness.with(profile: ToolPolicyEnforcementTests.policy) { proxy in
             let response = try #require(try await proxy.exchange(Self.listRequest(path: "/mcp/tools-decoy-\(decoy.rawValue)")))
             #expect(response.status == 200 && response.isComplete)
             #expect(!response.body.contains("delete"), "\(response.body)")
@@ -34,7 +32,7 @@ struct HardeningTests {
 
     @Test("an event stream with a Content-Encoding is answered with a JSON-RPC error for the id, never relayed")
     func contentCodedList() async throws {
-        try await ProxyHarness.with(configure: ToolPolicyEnforcementTests.policy) { proxy in
+        try await ProxyHarness.with(profile: ToolPolicyEnforcementTests.policy) { proxy in
             let response = try #require(try await proxy.exchange(Self.listRequest(path: "/mcp/tools-decoy-gzip")))
             #expect(!response.body.contains("delete"))
             let body = try #require(JSONNode.parse(Array(response.body.utf8)))
@@ -47,7 +45,7 @@ struct HardeningTests {
           arguments: ["GET", "DELETE"], [true, false])
     func bodyOnBodilessMethod(method: String, withPolicy: Bool) async throws {
         let call = ToolPolicyEnforcementTests.call("delete_repo")
-        try await ProxyHarness.with(configure: { if withPolicy { ToolPolicyEnforcementTests.policy(&$0) } }) { proxy in
+        try await ProxyHarness.with(profile: withPolicy ? ToolPolicyEnforcementTests.policy : []) { proxy in
             for framing in ["Content-Length: \(call.utf8.count)\r\n\r\n\(call)", "Transfer-Encoding: chunked\r\n\r\n\(String(call.utf8.count, radix: 16))\r\n\(call)\r\n0\r\n\r\n"] {
                 let request = "\(method) /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json, text/event-stream\r\nMcp-Method: tools/call\r\nMcp-Name: delete_repo\r\n" + framing
                 let response = try #require(try await proxy.exchange(request))
@@ -64,7 +62,7 @@ struct HardeningTests {
     @Test("under an allowlist, a tools/call without a string params.name is refused, never forwarded",
           arguments: [#""name":["search_x"]"#, #""name":5"#, #""name":null"#, #""name":{}"#, #""arguments":{}"#])
     func unnamedCall(params: String) async throws {
-        try await ProxyHarness.with(configure: Self.allowOnlySearch) { proxy in
+        try await ProxyHarness.with(profile: Self.allowOnlySearch) { proxy in
             let body = #"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{\#(params)}}"#
             let response = try #require(try await proxy.exchange(.post(body: body)))
             let answer = try #require(JSONNode.parse(Array(response.body.utf8)))
@@ -72,7 +70,7 @@ struct HardeningTests {
             #expect(answer["error"]?["message"]?.string?.contains("must name its tool as a string") == true)
             #expect(proxy.upstream.received.isEmpty)
         }
-        try await ProxyHarness.with(configure: Self.allowOnlySearch) { proxy in
+        try await ProxyHarness.with(profile: Self.allowOnlySearch) { proxy in
             for params in [#"["delete_x"]"#, #""delete_x""#] {
                 let response = try #require(try await proxy.exchange(.post(body: #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":\#(params)}"#)))
                 #expect(response.body.contains("must name its tool as a string"))
@@ -84,10 +82,8 @@ struct HardeningTests {
     @Test("an upstream error body that echoes the request's headers is logged with every credential redacted",
           arguments: [Profile.AuthScheme.bearer, .header, .authGateway])
     func redactedErrorBody(scheme: Profile.AuthScheme) async throws {
-        try await ProxyHarness.with(configure: { profile in
-            profile.authScheme = scheme
-            if scheme == .header { profile.authHeader = "x-api-key" }
-        }, upstreamChecksSignature: false) { proxy in
+        try await ProxyHarness.with(profile: [("auth_scheme", scheme.rawValue), ("key_id", scheme == .authGateway ? "key-1" : ""),
+                                             ("auth_header", scheme == .header ? "x-api-key" : "")], upstreamChecksSignature: false) { proxy in
             let clientToken = "client-token-that-must-not-be-logged"
             let response = try #require(try await proxy.exchange(.post("/mcp/echo-401", headers: ["Authorization: Bearer \(clientToken)"])))
             #expect(response.status == 401)

@@ -23,7 +23,7 @@ struct ToolListFilteringTests {
 
     @Test("the list is filtered in JSON, chunked JSON and an event stream, each split across reads", arguments: TestUpstream.ToolListFraming.allCases)
     func filtered(_ framing: TestUpstream.ToolListFraming) async throws {
-        try await ProxyHarness.with(configure: ToolPolicyEnforcementTests.policy) { proxy in
+        try await ProxyHarness.with(profile: ToolPolicyEnforcementTests.policy) { proxy in
             let response = try #require(try await proxy.exchange(Self.list(headers: ["Accept-Encoding: gzip"], framing: framing)))
             #expect(response.status == 200 && response.isComplete)
             let message = try Self.message(response)
@@ -43,7 +43,7 @@ struct ToolListFilteringTests {
 
     @Test("a GET stream that replays a tools/list response (SSE resumption) has it filtered too")
     func replayedOnGETStream() async throws {
-        try await ProxyHarness.with(configure: ToolPolicyEnforcementTests.policy) { proxy in
+        try await ProxyHarness.with(profile: ToolPolicyEnforcementTests.policy) { proxy in
             let response = try #require(try await proxy.exchange(.get("/mcp/tools-sse", headers: ["Accept-Encoding: gzip", "Last-Event-ID: ev-1"])))
             #expect(response.status == 200 && response.isComplete)
             let message = try Self.message(response)
@@ -62,7 +62,7 @@ struct ToolListFilteringTests {
             let response = try #require(try await proxy.exchange(Self.list(framing: .json)))
             #expect(response.body == expected)
         }
-        try await ProxyHarness.with(configure: ToolPolicyEnforcementTests.policy) { proxy in
+        try await ProxyHarness.with(profile: ToolPolicyEnforcementTests.policy) { proxy in
             let call = #"{"jsonrpc":"2.0","id":"abc","method":"tools/call","params":{"name":"search_issues"}}"#
             let response = try #require(try await proxy.exchange(.post("/mcp/tools-json", body: call, headers: ["Accept-Encoding: gzip"])))
             #expect(response.body == expected, "only responses to tools/list requests are rewritten")
@@ -72,7 +72,7 @@ struct ToolListFilteringTests {
 
     @Test("a filtered response keeps the connection usable: a pipelined request after it gets its own response")
     func keepAlive() async throws {
-        try await ProxyHarness.with(configure: ToolPolicyEnforcementTests.policy) { proxy in
+        try await ProxyHarness.with(profile: ToolPolicyEnforcementTests.policy) { proxy in
             let client = try await proxy.client()
             try await client.send(Self.list(framing: .json) + Self.list(id: "2", framing: .sse))
             let text = await client.waitFor { $0.components(separatedBy: "HTTP/1.1 200").count == 3 && $0.hasSuffix("0\r\n\r\n") }
@@ -88,10 +88,7 @@ struct ToolListFilteringTests {
 
     @Test("a list over max_request_body is answered with a JSON-RPC error for its id, never passed unfiltered", arguments: TestUpstream.ToolListFraming.allCases)
     func tooLarge(_ framing: TestUpstream.ToolListFraming) async throws {
-        try await ProxyHarness.with(configure: { profile in
-            ToolPolicyEnforcementTests.policy(&profile)
-            profile.maxRequestBody = ByteSize(bytes: 300)
-        }) { proxy in
+        try await ProxyHarness.with(profile: ToolPolicyEnforcementTests.policy + [("max_request_body", "300B")]) { proxy in
             let response = try #require(try await proxy.exchange(Self.list(framing: framing)))
             #expect(response.status == 200)
             #expect(!response.body.contains("delete_repo"))

@@ -10,9 +10,7 @@ import Testing
 /// whatever encoding tricks the body uses; headers that contradict the body are refused.
 @Suite("tool policy enforcement")
 struct ToolPolicyEnforcementTests {
-    static func policy(_ profile: inout Profile) {
-        profile.toolPolicy = ToolPolicy(allow: nil, deny: ["*delete*"])
-    }
+    static let policy: LoadedConfig.Keys = [("tools", #"{deny: ["*delete*"]}"#)]
 
     static func call(_ tool: String, id: String = "7") -> String {
         #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"\#(tool)","arguments":{}}}"#
@@ -20,7 +18,7 @@ struct ToolPolicyEnforcementTests {
 
     @Test("a refused call gets a JSON-RPC error with its id (HTTP 200), is never forwarded, and is logged and counted")
     func refused() async throws {
-        try await ProxyHarness.with(configure: Self.policy) { proxy in
+        try await ProxyHarness.with(profile: Self.policy) { proxy in
             let response = try #require(try await proxy.exchange(.post(body: Self.call("delete_repo", id: #""abc""#))))
             #expect(response.status == 200)
             let body = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
@@ -43,7 +41,7 @@ struct ToolPolicyEnforcementTests {
         #"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x_delete"}}]"#,
     ])
     func tricks(_ body: String) async throws {
-        try await ProxyHarness.with(configure: Self.policy) { proxy in
+        try await ProxyHarness.with(profile: Self.policy) { proxy in
             let response = try #require(try await proxy.exchange(.post(body: body)))
             #expect(response.status == 200 || response.status == 400, "\(response.status)")
             #expect(proxy.upstream.received.isEmpty, "nothing reaches the upstream")
@@ -52,7 +50,7 @@ struct ToolPolicyEnforcementTests {
 
     @Test("a batch with one refused call is refused whole: an error for each request in it")
     func batch() async throws {
-        try await ProxyHarness.with(configure: Self.policy) { proxy in
+        try await ProxyHarness.with(profile: Self.policy) { proxy in
             let body = "[" + Self.call("search", id: "1") + "," + #"{"jsonrpc":"2.0","method":"notifications/x"}"# + "," + Self.call("delete_all", id: "2") + "]"
             let response = try #require(try await proxy.exchange(.post(body: body)))
             let errors = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [[String: Any]])
@@ -63,7 +61,7 @@ struct ToolPolicyEnforcementTests {
 
     @Test("allowed calls and other methods are forwarded; matching Mcp-Method/Mcp-Name headers pass")
     func allowed() async throws {
-        try await ProxyHarness.with(configure: Self.policy) { proxy in
+        try await ProxyHarness.with(profile: Self.policy) { proxy in
             let allowed = try await proxy.exchange(.post(body: Self.call("search")))
             #expect(allowed?.status == 200)
             let other = try await proxy.exchange(.post())
@@ -79,12 +77,12 @@ struct ToolPolicyEnforcementTests {
         ["Mcp-Method: tools/list"], ["Mcp-Name: search"], ["Mcp-Name: =?base64?c2VhcmNo?="], ["Mcp-Name: delete_repo", "Mcp-Name: delete_repo"],
     ])
     func headerMismatch(_ headers: [String]) async throws {
-        try await ProxyHarness.with(configure: Self.policy) { proxy in
+        try await ProxyHarness.with(profile: Self.policy) { proxy in
             let response = try #require(try await proxy.exchange(.post(body: Self.call("delete_repo"), headers: headers)))
             #expect(response.status == 400 || response.status == 200)
             #expect(proxy.upstream.received.isEmpty)
         }
-        try await ProxyHarness.with(configure: Self.policy) { proxy in
+        try await ProxyHarness.with(profile: Self.policy) { proxy in
             let response = try #require(try await proxy.exchange(.post(body: Self.call("other_tool"), headers: headers)))
             #expect(response.status == 400, "an allowed call with contradicting headers is refused too")
             #expect(proxy.upstream.received.isEmpty)

@@ -20,17 +20,33 @@ struct ProxyHarness {
 
     var port: Int { listener.localPort }
 
+    /// The harness profile's keys before a test's own: a loopback upstream, an auth-gateway key and
+    /// `TEST_SECRET`. The listen port is a placeholder (the listener binds an ephemeral one).
+    static func baseKeys(upstreamURL: String) -> LoadedConfig.Keys {
+        [("upstream_url", upstreamURL), ("key_id", "key-1"), ("secret_env", "TEST_SECRET"), ("listen_port", "8931")]
+    }
+
+    /// - Parameters:
+    ///   - profile: YAML keys of the profile under test, after the harness's own (`baseKeys`);
+    ///     the profile is loaded from YAML through `ConfigLoader`, as the program loads it.
+    ///   - environment: variables the profile's `*_env` keys name, besides `TEST_SECRET`.
     static func start(
-        configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, certificate: TestCertificate? = nil,
+        profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
         requiringClientCertificate: TestCertificate? = nil, metrics: ProfileMetrics? = nil
     ) async throws -> ProxyHarness {
         let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate, checksSignature: upstreamChecksSignature,
                                               requiringClientCertificate: requiringClientCertificate)
-        var profile = Profile(
-            name: "test", upstream: UpstreamURL(scheme: certificate == nil ? .http : .https, host: "127.0.0.1", port: upstreamPort ?? upstream.port, basePath: "/up"),
-            keyID: "key-1", secret: Secret(bytes: Array(secret.utf8), source: .environment(variable: "TEST_SECRET")), listenPort: 0)
-        configure(&profile)
+        let url = "\(certificate == nil ? "http" : "https")://127.0.0.1:\(upstreamPort ?? upstream.port)/up"
+        var all = baseKeys(upstreamURL: url)
+        if keys.contains(where: { $0.key == "listen_unix" }) { all.append(("listen_port", "")) }
+        let profile: Profile
+        do {
+            profile = try LoadedConfig.profile("test", all + keys, environment: environment.merging(["TEST_SECRET": secret]) { $1 })
+        } catch {
+            await upstream.stop()
+            throw error
+        }
         let logPath = NSTemporaryDirectory() + "proxy-log-" + UUID().uuidString
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let descriptor = open(logPath, O_WRONLY | O_APPEND)
@@ -43,11 +59,11 @@ struct ProxyHarness {
 
     /// Runs `body` against a fresh proxy and upstream, and always tears both down.
     static func with(
-        configure: (inout Profile) -> Void = { _ in }, refusesGET: Bool = false, certificate: TestCertificate? = nil,
+        profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
         requiringClientCertificate: TestCertificate? = nil, _ body: (ProxyHarness) async throws -> Void
     ) async throws {
-        let proxy = try await start(configure: configure, refusesGET: refusesGET, certificate: certificate, upstreamPort: upstreamPort,
+        let proxy = try await start(profile: keys, environment: environment, refusesGET: refusesGET, certificate: certificate, upstreamPort: upstreamPort,
                                     limits: limits, upstreamChecksSignature: upstreamChecksSignature,
                                     requiringClientCertificate: requiringClientCertificate)
         do {
@@ -84,12 +100,7 @@ struct ProxyHarness {
     /// The `request` log line of the exchange that just ended. The line is written on the event
     /// loop just after the response, so a client can see its answer first: this waits for it.
     func requestLogLine(timeout: Double = 5) async -> [String: Any]? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let line = logLines().last(where: { $0["event"] as? String == "request" }) { return line }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return nil
+        await eventuallyValue(within: timeout) { logLines().last { $0["event"] as? String == "request" } }
     }
 
     func stop() async {
