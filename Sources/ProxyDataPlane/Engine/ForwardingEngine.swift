@@ -3,7 +3,7 @@ import NIOPosix
 
 /// The one forwarding engine every listener shares: the event loops that run the data plane and a
 /// keep-alive upstream pool per loop.
-package final class ForwardingEngine: Sendable {
+package final class ForwardingEngine: Sendable, UpstreamPools {
     package let group: MultiThreadedEventLoopGroup
     private let pools: [ObjectIdentifier: NIOLoopBoundBox<UpstreamPool>]
 

@@ -71,25 +71,7 @@ package final class UpstreamCall: UpstreamResponseReceiver {
         deadline = eventLoop.assumeIsolated().scheduleTask(in: endpoint.requestTimeout) { [weak self] in
             self?.fail("upstream did not answer within request_timeout", timedOut: true)
         }
-        let pool = engine.pool(for: eventLoop)
-        if let idle = pool.idleConnection(for: endpoint) {
-            connection = idle
-            idle.handler.send(bytes, to: self)
-            return
-        }
-        pool.connect(endpoint) { [weak self] result in
-            guard let self, !self.isFinished else {
-                if case .success(let connection) = result { pool.release(connection, to: endpoint, reusable: true) }
-                return
-            }
-            switch result {
-            case .failure(let failure):
-                self.upstreamFailed(failure)
-            case .success(let connection):
-                self.connection = connection
-                connection.handler.send(bytes, to: self)
-            }
-        }
+        engine.pool(for: eventLoop).send(bytes, to: endpoint, forExchange: 0, from: self)
     }
 
     /// `bytes` (the start of the upstream's body, `truncated` when there was more) with every
@@ -110,9 +92,7 @@ package final class UpstreamCall: UpstreamResponseReceiver {
 
     /// Backpressure: stop or resume reading the upstream while the consumer is not keeping up.
     package func setReading(_ reading: Bool) {
-        guard let channel = connection?.channel else { return }
-        try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
-        if reading { channel.read() }
+        connection?.setReading(reading)
     }
 
     private func fail(_ reason: String, timedOut: Bool) {
@@ -123,6 +103,13 @@ package final class UpstreamCall: UpstreamResponseReceiver {
     }
 
     // MARK: UpstreamResponseReceiver
+
+    /// A call has one exchange: it wants its upstream until it is finished (ended, failed, cancelled).
+    func wantsUpstream(forExchange number: Int) -> Bool { !isFinished }
+
+    func upstreamAttached(_ connection: UpstreamPool.Connection) {
+        self.connection = connection
+    }
 
     func upstreamResponseHead(_ head: ResponseHead) {
         guard !isFinished else { return }

@@ -5,6 +5,11 @@ import NIOSSL
 /// Receives one upstream response as it arrives. Implemented by the client connection's handler;
 /// every call happens on the event loop both channels share.
 protocol UpstreamResponseReceiver: AnyObject {
+    /// Asked when a connect completes: whether exchange `number` still waits for its upstream.
+    func wantsUpstream(forExchange number: Int) -> Bool
+    /// The connection the request is about to be written on, kept for backpressure and for
+    /// abandoning the exchange.
+    func upstreamAttached(_ connection: UpstreamPool.Connection)
     func upstreamResponseHead(_ head: ResponseHead)
     func upstreamResponseBody(_ buffer: ByteBuffer)
     func upstreamResponseEnd()
@@ -26,10 +31,9 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     /// `ClientConnectionHandler.context`); kept, it leaked every upstream connection.
     private var context: ChannelHandlerContext?
     private var parser = ResponseParser()
-    private var isActive = false
-    /// Between `send` and the exchange's end (response complete, failure or abandon); the end
-    /// returns the connection to `pool`, exactly once.
-    private var inExchange = false
+    /// Between `send` and the exchange's end (response complete, failure or abandon) it is
+    /// `exchanging`; the end returns the connection to `pool`, exactly once.
+    private var life = UpstreamConnectionLife(isActive: false)
     /// The pool this connection returns to. The reference cycle (pool → idle connection →
     /// handler → pool) ends when the connection closes or the pool closes its idle connections.
     private let pool: UpstreamPool
@@ -40,13 +44,13 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
         self.endpoint = endpoint
     }
 
-    var isIdle: Bool { !inExchange && isActive }
+    var isIdle: Bool { life.state == .idle }
 
     var endpointMetrics: ProfileMetrics? { endpoint.metrics }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        isActive = context.channel.isActive
+        life = UpstreamConnectionLife(isActive: context.channel.isActive)
         endpoint.liveObjects.watch(self, as: .upstreamHandler)
         endpoint.liveObjects.watch(context.channel, as: .upstreamChannel)
     }
@@ -56,18 +60,17 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        isActive = true
+        life.activated()
         context.fireChannelActive()
     }
 
     /// Writes the whole request (head and body, already in one buffer) with a single flush.
     func send(_ request: ByteBuffer, to receiver: any UpstreamResponseReceiver) {
-        guard let context else {
+        guard let context, life.startExchange() else {
             receiver.upstreamFailed(.closedEarly)
             return
         }
         self.receiver = receiver
-        inExchange = true
         endpoint.metrics?.upstreamConnectionBecameActive()
         parser = ResponseParser()
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
@@ -82,14 +85,14 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard inExchange else {
+        guard life.state == .exchanging else {
             // Bytes nobody asked for: the connection's framing can no longer be trusted.
             context.close(promise: nil)
             return
         }
         parser.feed(unwrapInboundIn(data))
         do {
-            while inExchange, let event = try parser.next() {
+            while life.state == .exchanging, let event = try parser.next() {
                 switch event {
                 case .head:
                     receiver?.upstreamResponseHead(parser.head!)
@@ -122,15 +125,15 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        isActive = false
-        if inExchange {
+        if life.state == .exchanging {
             if case .end? = try? parser.inputClosed() {
                 responseEnded(context: context, reusable: false)
             } else {
                 fail(.closedEarly)
             }
             finish(reusable: false)
-        } else {
+        }
+        if life.closed() != .closed {
             // Closed while idle (the upstream's keep-alive timeout): leave the pool now rather
             // than when a request next looks for an idle connection.
             pool.discardIdle(self, of: endpoint)
@@ -159,8 +162,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     private func finish(reusable: Bool) {
-        guard inExchange, let channel = context?.channel else { return }
-        inExchange = false
+        guard let channel = context?.channel, life.endExchange(reusable: reusable) else { return }
         endpoint.metrics?.upstreamConnectionLeftActive()
         pool.release(UpstreamPool.Connection(channel: channel, handler: self), to: endpoint, reusable: reusable)
     }

@@ -9,6 +9,14 @@ final class UpstreamPool {
     struct Connection {
         let channel: any Channel
         let handler: UpstreamConnectionHandler
+
+        /// The one backpressure rule, for listeners and the bridge alike: while the consumer
+        /// cannot take more, the upstream is not read. Resuming also asks for a read through the
+        /// pipeline, so that a TLS handler holding decrypted bytes passes them on at once.
+        func setReading(_ reading: Bool) {
+            try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
+            if reading { channel.read() }
+        }
     }
 
     /// One endpoint's idle connections. A class, so that taking one mutates the stack in place:
@@ -18,13 +26,15 @@ final class UpstreamPool {
     }
 
     let eventLoop: any EventLoop
+    private let dialer: any UpstreamDialer
     private var idle: [ObjectIdentifier: IdleStack] = [:]
     private var isClosed = false
     /// Idle connections kept per endpoint; more are closed when they come back.
     let idleLimit = 1024
 
-    init(eventLoop: any EventLoop) {
+    init(eventLoop: any EventLoop, dialer: any UpstreamDialer = SocketDialer()) {
         self.eventLoop = eventLoop
+        self.dialer = dialer
     }
 
     /// An idle live connection of `endpoint`, if there is one: the fast path, with no callback.
@@ -37,6 +47,31 @@ final class UpstreamPool {
         return nil
     }
 
+    /// The one way an exchange reaches its upstream (a listener's forwarded request and the
+    /// bridge's `UpstreamCall` alike): over an idle connection of `endpoint` at once, or a new
+    /// one. A connect that completes after exchange `number` stopped wanting it (timed out, client
+    /// gone, call cancelled) sends nothing, and its connection is pooled unused.
+    func send(_ request: ByteBuffer, to endpoint: UpstreamEndpoint, forExchange number: Int, from receiver: any UpstreamResponseReceiver) {
+        if let connection = idleConnection(for: endpoint) {
+            receiver.upstreamAttached(connection)
+            connection.handler.send(request, to: receiver)
+            return
+        }
+        connect(endpoint) { [weak receiver] result in
+            guard let receiver, receiver.wantsUpstream(forExchange: number) else {
+                if case .success(let connection) = result { self.release(connection, to: endpoint, reusable: true) }
+                return
+            }
+            switch result {
+            case .failure(let failure):
+                receiver.upstreamFailed(failure)
+            case .success(let connection):
+                receiver.upstreamAttached(connection)
+                connection.handler.send(request, to: receiver)
+            }
+        }
+    }
+
     /// Opens a new connection to `endpoint`. Exactly one attempt is made.
     func connect(_ endpoint: UpstreamEndpoint, _ completion: @escaping (Result<Connection, UpstreamFailure>) -> Void) {
         guard !isClosed else {
@@ -44,22 +79,13 @@ final class UpstreamPool {
             return
         }
         let pool = NIOLoopBound(self, eventLoop: eventLoop)
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(endpoint.connectTimeout)
-            .channelOption(.socketOption(.so_keepalive), value: 1)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                do {
-                    if let tls = endpoint.tlsContext {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: endpoint.serverHostname))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler(pool: pool.value, endpoint: endpoint))
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                } catch {
-                    return channel.eventLoop.makeFailedFuture(error)
-                }
+        let dialed = dialer.dial(endpoint, on: eventLoop) { channel in
+            if let tls = endpoint.tlsContext {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: endpoint.serverHostname))
             }
-        bootstrap.connect(host: endpoint.url.host, port: endpoint.url.port).assumeIsolated().whenComplete { result in
+            try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler(pool: pool.value, endpoint: endpoint))
+        }
+        dialed.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):
                 guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self) else {
@@ -81,7 +107,8 @@ final class UpstreamPool {
             connection.channel.close(promise: nil)
             return
         }
-        // The last exchange may have paused reading for backpressure; an idle connection reads again.
+        // The last exchange may have paused reading for backpressure; an idle connection reads
+        // again (no read is asked for: nothing is expected until the next request).
         try? connection.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
         stack.connections.append(connection)
         endpoint.metrics?.upstreamConnectionBecameIdle()

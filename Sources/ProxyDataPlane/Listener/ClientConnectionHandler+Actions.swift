@@ -103,8 +103,7 @@ extension ClientConnectionHandler {
     }
 
     private func setUpstreamReading(_ on: Bool) {
-        guard let channel = upstream?.channel else { return }
-        try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: on)
+        upstream?.setReading(on)
     }
 
     /// One JSON object per request; built only when the level is enabled.

@@ -18,27 +18,16 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
                 HeaderRewriting.writeField(name, value, into: &out)
             }
         }
-        let pool = engine.pool(for: context.eventLoop)
-        if let connection = pool.idleConnection(for: endpoint) {
-            upstream = connection
-            connection.handler.send(bytes, to: self)
-            return
-        }
-        let exchangeNumber = request.exchangeNumber
-        pool.connect(endpoint) { [weak self] result in
-            // The exchange may have ended (timeout, client gone) while connecting.
-            guard let self, self.context != nil, self.machine.awaitsUpstream(forExchange: exchangeNumber) else {
-                if case .success(let connection) = result { pool.release(connection, to: endpoint, reusable: true) }
-                return
-            }
-            switch result {
-            case .failure(let failure):
-                self.execute(self.machine.upstreamFailed(failure))
-            case .success(let connection):
-                self.upstream = connection
-                connection.handler.send(bytes, to: self)
-            }
-        }
+        upstreams.pool(for: context.eventLoop).send(bytes, to: endpoint, forExchange: request.exchangeNumber, from: self)
+    }
+
+    /// The exchange may have ended (timeout, client gone) while connecting.
+    func wantsUpstream(forExchange number: Int) -> Bool {
+        context != nil && machine.awaitsUpstream(forExchange: number)
+    }
+
+    func upstreamAttached(_ connection: UpstreamPool.Connection) {
+        upstream = connection
     }
 
     func upstreamResponseHead(_ head: ResponseHead) {

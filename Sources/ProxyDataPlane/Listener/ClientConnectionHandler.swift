@@ -16,7 +16,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// The runtime of the request in progress (or the last one): taken from `slot` at each request
     /// head, so an exchange keeps the settings it started with.
     private(set) var runtime: ProfileRuntime
-    let engine: ForwardingEngine
+    /// The pool of this connection's loop is `upstreams.pool(for: context.eventLoop)`: the
+    /// engine's in the program, a test's own on an `EmbeddedEventLoop`.
+    let upstreams: any UpstreamPools
     /// Set in `handlerAdded`, cleared in `handlerRemoved`. The context holds this handler strongly,
     /// so a context kept past removal is a reference cycle: it once kept every connection's handler,
     /// context, pipeline and last read buffer alive (about 3 KB per connection).
@@ -42,11 +44,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Set while `processInput` runs, so that ending an exchange inside it does not recurse.
     private var isProcessingInput = false
 
-    init(slot: RuntimeSlot, engine: ForwardingEngine) {
+    init(slot: RuntimeSlot, upstreams: any UpstreamPools) {
         self.slot = slot
         let runtime = slot.runtime
         self.runtime = runtime
-        self.engine = engine
+        self.upstreams = upstreams
         // Replaced in `handlerAdded` with the event loop's time (virtual on an `EmbeddedEventLoop`).
         self.machine = ClientConnectionStateMachine(configuration: runtime.exchangeConfiguration, now: .uptimeNanoseconds(0))
     }

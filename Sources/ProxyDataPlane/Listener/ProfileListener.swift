@@ -43,7 +43,7 @@ package final class ProfileListener: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls = slot.runtime.serverTLSContext { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try sync.addHandler(ClientConnectionHandler(slot: slot, engine: engine))
+                    try sync.addHandler(ClientConnectionHandler(slot: slot, upstreams: engine))
                 }
             }
         let channel: any Channel

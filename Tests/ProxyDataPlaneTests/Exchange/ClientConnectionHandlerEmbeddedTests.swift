@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import ProxyTestSupport
 import Testing
 @testable import ProxyConfig
 @testable import ProxyDataPlane
@@ -16,14 +17,12 @@ struct ClientConnectionHandlerEmbeddedTests {
         let engine = ForwardingEngine(threads: 1)
         let log = LogSink(minimumLevel: .error, fileDescriptor: 2)
 
-        init(configure: (inout Profile) -> Void = { _ in }) throws {
-            var profile = Profile(
-                name: "embedded", upstream: UpstreamURL(scheme: .http, host: "127.0.0.1", port: 9, basePath: "/up"),
-                keyID: "key-1", secret: Secret(bytes: Array("embedded-secret-0123456789".utf8), source: .environment(variable: "S")),
-                listenPort: 0)
-            configure(&profile)
+        /// `keys`: the profile's YAML keys besides a never-contacted upstream and its credential.
+        init(_ keys: LoadedConfig.Keys = []) throws {
+            let base: LoadedConfig.Keys = [("upstream_url", "http://127.0.0.1:9/up"), ("key_id", "key-1"), ("secret_env", "S"), ("listen_port", "8931")]
+            let profile = try LoadedConfig.profile("embedded", base + keys, environment: ["S": "embedded-secret-0123456789"])
             let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log)
-            try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(slot: RuntimeSlot(runtime), engine: engine))
+            try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(slot: RuntimeSlot(runtime), upstreams: engine))
             try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 1)).wait()
         }
 
@@ -99,7 +98,7 @@ struct ClientConnectionHandlerEmbeddedTests {
 
     @Test("the local heartbeat stream: a comment at once, one per interval, a clean end at shutdown")
     func heartbeatStream() throws {
-        let shell = try Shell { $0.upstreamStreaming = .off; $0.heartbeatInterval = .seconds(1) }
+        let shell = try Shell([("upstream_streaming", "off"), ("heartbeat_interval", "1s")])
         try shell.send("GET /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: text/event-stream\r\n\r\n")
         let opening = try shell.written()
         #expect(opening.hasPrefix("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"))
