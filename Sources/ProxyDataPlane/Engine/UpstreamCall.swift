@@ -55,19 +55,17 @@ package final class UpstreamCall: UpstreamResponseReceiver {
         self.target = target
         signedAtMilliseconds = LogClock.unixMilliseconds()
         var bytes = ByteBufferAllocator().buffer(capacity: 512 + (body?.readableBytes ?? 0))
-        bytes.writeString("\(method) \(target) HTTP/1.1\r\n")
-        HeaderRewriting.writeField("host", endpoint.authority, into: &bytes)
-        for (name, value) in headers {
-            // Header values come from messages; the caller encodes them, this is the last guard.
-            precondition(!value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }, "a header value with CR, LF or NUL")
-            HeaderRewriting.writeField(name, value, into: &bytes)
-        }
-        if body != nil || method == "POST" { HeaderRewriting.writeField("content-length", String(body?.readableBytes ?? 0), into: &bytes) }
-        credentials.sign(method: method, target: target, unixMilliseconds: signedAtMilliseconds) { name, value in
-            HeaderRewriting.writeField(name, value, into: &bytes)
-        }
-        bytes.writeStaticString("\r\n")
-        if var body { bytes.writeBuffer(&body) }
+        HeaderRewriting.writeRequest(method: method, target: target, authority: endpoint.authority, body: body, into: &bytes, fields: { out in
+            for (name, value) in headers {
+                // Header values come from messages; the caller encodes them, this is the last guard.
+                precondition(!value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }, "a header value with CR, LF or NUL")
+                HeaderRewriting.writeField(name, value, into: &out)
+            }
+        }, credential: { out in
+            credentials.sign(method: method, target: target, unixMilliseconds: signedAtMilliseconds) { name, value in
+                HeaderRewriting.writeField(name, value, into: &out)
+            }
+        })
         deadline = eventLoop.assumeIsolated().scheduleTask(in: endpoint.requestTimeout) { [weak self] in
             self?.fail("upstream did not answer within request_timeout", timedOut: true)
         }

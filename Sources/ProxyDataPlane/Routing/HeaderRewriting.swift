@@ -37,33 +37,45 @@ enum HeaderRewriting {
         return names
     }
 
-    /// The whole upstream request, head and body, in one buffer: the client's end-to-end field
-    /// lines copied as they arrived, then Host, Content-Length and the fresh signature, added
-    /// after every removal so that no client header can displace them.
-    static func writeUpstreamRequest(
-        client: RequestHead, target: String, authority: String, body: ByteBuffer?,
-        dropped: HeaderNameSet, into out: inout ByteBuffer, signature: (inout ByteBuffer) -> Void
+    /// The one writer of upstream requests, for forwarded and originated ones alike: the request
+    /// line and Host, then `fields`, then Content-Length and `credential`, added after the
+    /// caller's fields so that none of them can displace these, the blank line and the body, all
+    /// in one buffer for a single write.
+    static func writeRequest(
+        method: String, target: String, authority: String, body: ByteBuffer?, into out: inout ByteBuffer,
+        fields: (inout ByteBuffer) -> Void, credential: (inout ByteBuffer) -> Void
     ) {
-        out.writeString(client.method)
+        out.writeString(method)
         out.writeInteger(UInt8(ascii: " "))
         out.writeString(target)
         out.writeStaticString(" HTTP/1.1\r\nhost: ")
         out.writeString(authority)
         out.writeStaticString("\r\n")
-        client.bytes.withUnsafeReadableBytes { raw in
-            let named = connectionNamed(client.fields, raw)
-            for field in client.fields {
-                let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
-                if dropped.contains(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, $0) }) { continue }
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]))
-                out.writeStaticString("\r\n")
-            }
-        }
+        fields(&out)
         let bodyLength = body?.readableBytes ?? 0
-        if bodyLength > 0 || client.method == "POST" { writeField("content-length", String(bodyLength), into: &out) }
-        signature(&out)
+        if bodyLength > 0 || method == "POST" { writeField("content-length", String(bodyLength), into: &out) }
+        credential(&out)
         out.writeStaticString("\r\n")
         if var body { out.writeBuffer(&body) }
+    }
+
+    /// A forwarded request: the client's end-to-end field lines copied as they arrived, less
+    /// `dropped` and what its `Connection` names.
+    static func writeUpstreamRequest(
+        client: RequestHead, target: String, authority: String, body: ByteBuffer?,
+        dropped: HeaderNameSet, into out: inout ByteBuffer, signature: (inout ByteBuffer) -> Void
+    ) {
+        writeRequest(method: client.method, target: target, authority: authority, body: body, into: &out, fields: { out in
+            client.bytes.withUnsafeReadableBytes { raw in
+                let named = connectionNamed(client.fields, raw)
+                for field in client.fields {
+                    let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
+                    if dropped.contains(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, $0) }) { continue }
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]))
+                    out.writeStaticString("\r\n")
+                }
+            }
+        }, credential: signature)
     }
 
     /// How the client receives a relayed body.
