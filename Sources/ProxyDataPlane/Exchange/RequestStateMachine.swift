@@ -68,8 +68,8 @@ struct RequestStateMachine {
 
     mutating func requestBody(_ buffer: ByteBuffer, _ configuration: Configuration, _ exchange: inout RequestExchange) -> RequestAction {
         switch state {
-        case .collecting(let target, var body):
-            state = .modifying
+        case .collecting:
+            guard case .collecting(let target, var body) = takeState() else { preconditionFailure() }
             if body == nil {
                 body = buffer
             } else {
@@ -90,8 +90,8 @@ struct RequestStateMachine {
         switch state {
         case .rejecting(let answer):
             return self.answer(answer, &exchange)
-        case .collecting(let target, let body):
-            state = .modifying
+        case .collecting:
+            guard case .collecting(let target, let body) = takeState() else { preconditionFailure() }
             if method == .post {
                 let verdict = body.map { body in body.withUnsafeReadableBytes { JSONRPCBodyCheck.check($0) } }
                     ?? JSONRPCBodyCheck.check(UnsafeRawBufferPointer(start: nil, count: 0))
@@ -129,8 +129,8 @@ struct RequestStateMachine {
 
     mutating func upstreamResponseHead(_ response: ResponseHead, now: NIODeadline, _ configuration: Configuration, _ exchange: inout RequestExchange) -> RequestAction {
         switch state {
-        case .awaitingUpstream(let forwardedAt, let treatment):
-            state = .modifying
+        case .awaitingUpstream:
+            guard case .awaitingUpstream(let forwardedAt, let treatment) = takeState() else { preconditionFailure() }
             exchange.upstreamStatus = response.status
             exchange.upstreamRespondedAt = now
             if configuration.learnsFromRefusedGET, method == .get, response.status == 405 {
@@ -167,8 +167,8 @@ struct RequestStateMachine {
             exchange.captureErrorBody(buffer)
             exchange.bytesOut += buffer.readableBytes
             return .writeBody(buffer, framing: framing)
-        case .relayingRewrittenEvents(let framing, var events):
-            state = .modifying
+        case .relayingRewrittenEvents:
+            guard case .relayingRewrittenEvents(let framing, var events) = takeState() else { preconditionFailure() }
             let output = events.feed(buffer)
             state = .relayingRewrittenEvents(framing: framing, events: events)
             switch output {
@@ -178,8 +178,8 @@ struct RequestStateMachine {
             case .relay(nil): return .none
             case .failed(let failure, let answer): return failRewrittenEvents(failure, answer: answer, framing: framing, &exchange)
             }
-        case .collectingWhole(let forwardedAt, var collected):
-            state = .modifying
+        case .collectingWhole:
+            guard case .collectingWhole(let forwardedAt, var collected) = takeState() else { preconditionFailure() }
             guard collected.append(buffer) else { return refuseRewrite(collected.filter, .tooLarge, &exchange) }
             state = .collectingWhole(forwardedAt: forwardedAt, collected)
             return .none
@@ -194,8 +194,8 @@ struct RequestStateMachine {
         switch state {
         case .relaying(_, let framing, _):
             return .end(.finish(framing: framing), log: .request, closes: false)
-        case .relayingRewrittenEvents(let framing, var events):
-            state = .modifying
+        case .relayingRewrittenEvents:
+            guard case .relayingRewrittenEvents(let framing, var events) = takeState() else { preconditionFailure() }
             switch events.finish() {
             case .relay(let last?):
                 exchange.bytesOut += last.readableBytes
@@ -203,8 +203,8 @@ struct RequestStateMachine {
             case .relay(nil): return .end(.finish(framing: framing), log: .request, closes: false)
             case .failed(let failure, let answer): return failRewrittenEvents(failure, answer: answer, framing: framing, &exchange)
             }
-        case .collectingWhole(_, var collected):
-            state = .modifying
+        case .collectingWhole:
+            guard case .collectingWhole(_, var collected) = takeState() else { preconditionFailure() }
             switch collected.finish() {
             case .body(let body):
                 exchange.bytesOut = body.readableBytes
@@ -265,6 +265,16 @@ struct RequestStateMachine {
 
     // MARK: Transitions shared by several events
 
+    /// The state moved out, `.modifying` left in its place: a branch that replaces the state
+    /// takes its payload this way, because binding it from `state` copies it (retaining every
+    /// reference inside, to release them again when the state is overwritten).
+    @inline(__always)
+    private mutating func takeState() -> State {
+        var taken = State.modifying
+        swap(&taken, &state)
+        return taken
+    }
+
     private mutating func startHeartbeat(learnedUpstreamRefusesGET: Bool, _ exchange: inout RequestExchange) -> RequestAction {
         let framing: Framing = isHTTP11 ? .chunked : .untilClose
         state = .heartbeat(framing: framing, drainingUpstream: learnedUpstreamRefusesGET)
@@ -272,19 +282,5 @@ struct RequestStateMachine {
         exchange.isEventStream = true
         exchange.bytesOut += ClientConnectionStateMachine.heartbeatComment.utf8.count
         return .startHeartbeat(framing: framing, learnedUpstreamRefusesGET: learnedUpstreamRefusesGET)
-    }
-}
-
-/// The request methods the transitions tell apart, compared as a byte rather than a string.
-enum RequestMethod: Equatable {
-    case get, post, head, other
-
-    init(_ method: String) {
-        switch method {
-        case "GET": self = .get
-        case "POST": self = .post
-        case "HEAD": self = .head
-        default: self = .other
-        }
     }
 }
