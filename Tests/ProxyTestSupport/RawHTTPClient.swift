@@ -66,12 +66,11 @@ public final class RawHTTPClient: Sendable {
     /// Waits until the received text satisfies `condition`, the connection closes, or time runs out.
     @discardableResult
     public func waitFor(timeout: Double = 5, _ condition: (String) -> Bool) async -> String {
-        let deadline = Deadline(timeout)
-        while true {
+        let satisfied = await eventuallyValue(within: timeout) { () -> String? in
             let current = text
-            if condition(current) || isClosed || deadline.hasPassed { return current }
-            try? await Task.sleep(for: .milliseconds(10))
+            return condition(current) || isClosed ? current : nil
         }
+        return satisfied ?? text
     }
 
     /// Waits for one complete response (content-length or chunked) and parses it.

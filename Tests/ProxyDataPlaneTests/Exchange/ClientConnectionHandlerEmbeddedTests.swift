@@ -19,8 +19,7 @@ struct ClientConnectionHandlerEmbeddedTests {
 
         /// `keys`: the profile's YAML keys besides a never-contacted upstream and its credential.
         init(_ keys: LoadedConfig.Keys = []) throws {
-            let base: LoadedConfig.Keys = [("upstream_url", "http://127.0.0.1:9/up"), ("key_id", "key-1"), ("secret_env", "S"), ("listen_port", "8931")]
-            let profile = try LoadedConfig.profile("embedded", base + keys, environment: ["S": "embedded-secret-0123456789"])
+            let profile = try ProxyHarness.embeddedProfile(keys)
             let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log)
             try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(slot: RuntimeSlot(runtime), upstreams: engine))
             try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 1)).wait()

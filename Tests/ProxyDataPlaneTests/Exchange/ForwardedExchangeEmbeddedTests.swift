@@ -66,8 +66,7 @@ struct ForwardedExchangeEmbeddedTests {
 
         init(_ keys: LoadedConfig.Keys = [], limits: ConnectionLimits) throws {
             dialer = EmbeddedDialer(loop: client.embeddedEventLoop)
-            let base: LoadedConfig.Keys = [("upstream_url", "http://127.0.0.1:9/up"), ("key_id", "key-1"), ("secret_env", "S"), ("listen_port", "8931")]
-            let profile = try LoadedConfig.profile("embedded", base + keys, environment: ["S": "embedded-secret-0123456789"])
+            let profile = try ProxyHarness.embeddedProfile(keys)
             let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, limits: limits)
             let upstreams = EmbeddedUpstreams(pool: UpstreamPool(eventLoop: client.embeddedEventLoop, dialer: dialer))
             try client.pipeline.syncOperations.addHandler(ClientConnectionHandler(slot: RuntimeSlot(runtime), upstreams: upstreams))

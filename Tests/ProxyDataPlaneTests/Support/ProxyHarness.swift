@@ -26,6 +26,12 @@ struct ProxyHarness {
         [("upstream_url", upstreamURL), ("key_id", "key-1"), ("secret_env", "TEST_SECRET"), ("listen_port", "8931")]
     }
 
+    /// A profile whose upstream (port 9 on loopback) is never contacted over a socket, loaded with
+    /// the harness's base keys and `keys`: for the `EmbeddedChannel` tests.
+    static func embeddedProfile(_ keys: LoadedConfig.Keys = []) throws -> Profile {
+        try LoadedConfig.profile("embedded", baseKeys(upstreamURL: "http://127.0.0.1:9/up") + keys, environment: ["TEST_SECRET": secret])
+    }
+
     /// - Parameters:
     ///   - profile: YAML keys of the profile under test, after the harness's own (`baseKeys`);
     ///     the profile is loaded from YAML through `ConfigLoader`, as the program loads it.
