@@ -38,7 +38,7 @@ final class UpstreamPool {
     }
 
     /// An idle live connection of `endpoint`, if there is one: the fast path, with no callback.
-    func idleConnection(for endpoint: UpstreamEndpoint) -> Connection? {
+    private func idleConnection(for endpoint: UpstreamEndpoint) -> Connection? {
         guard let stack = idle[ObjectIdentifier(endpoint)] else { return nil }
         while let connection = stack.connections.popLast() {
             endpoint.metrics?.upstreamConnectionLeftIdle()

@@ -267,11 +267,9 @@ struct ClientConnectionStateMachine {
     private mutating func withRequest(
         _ body: (inout RequestStateMachine, Configuration, inout RequestExchange) -> RequestAction
     ) -> ClientExchangeAction {
-        // Moved out, not copied: a copy would retain every reference in the request's state
-        // and release it again when the state is written back.
-        var taken = State.modifying
-        swap(&taken, &state)
-        guard case .inRequest(var request, var connection) = consume taken else { preconditionFailure("no request in progress") }
+        guard case .inRequest(var request, var connection) = moveOut(&state, leaving: .modifying) else {
+            preconditionFailure("no request in progress")
+        }
         let action = body(&request, configuration, &exchange)
         guard case .end(let end, let log, let closes) = action else {
             let mapped = Self.connectionAction(for: action, on: &connection)

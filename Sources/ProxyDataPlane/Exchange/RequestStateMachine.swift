@@ -265,14 +265,10 @@ struct RequestStateMachine {
 
     // MARK: Transitions shared by several events
 
-    /// The state moved out, `.modifying` left in its place: a branch that replaces the state
-    /// takes its payload this way, because binding it from `state` copies it (retaining every
-    /// reference inside, to release them again when the state is overwritten).
+    /// The state moved out (`moveOut`), `.modifying` in its place until the branch writes the next.
     @inline(__always)
     private mutating func takeState() -> State {
-        var taken = State.modifying
-        swap(&taken, &state)
-        return taken
+        moveOut(&state, leaving: .modifying)
     }
 
     private mutating func startHeartbeat(learnedUpstreamRefusesGET: Bool, _ exchange: inout RequestExchange) -> RequestAction {
