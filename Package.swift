@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "ProxySigning", dependencies: [
             "ProxyConfig",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "ProxyLogging", dependencies: [
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -66,6 +67,16 @@ let package = Package(
             ],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        // OAuth 2.1 toward the upstream, on the control plane: discovery, registration, login,
+        // the token file, and the sessions that keep each profile's token fresh.
+        .target(name: "ProxyOAuth", dependencies: [
+            "ProxyConfig", "ProxySigning", "ProxyLogging",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .target(name: "ProxyAdmin", dependencies: [
             "ProxyMetrics", "ProxyLogging", "ProxyDataPlane",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -74,7 +85,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "ProxySupervisor", dependencies: [
-            "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyDataPlane", "ProxyMetrics", "ProxyAdmin",
+            "ProxyConfig", "ProxySigning", "ProxyOAuth", "ProxyLogging", "ProxyDataPlane", "ProxyMetrics", "ProxyAdmin",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,7 +100,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "mcp-auth-proxy", dependencies: [
-            "ProxyConfig", "ProxySupervisor", "ProxyLogging", "ProxyStdio", "ProxyDataPlane", "ProxySigning",
+            "ProxyConfig", "ProxySupervisor", "ProxyLogging", "ProxyStdio", "ProxyDataPlane", "ProxySigning", "ProxyOAuth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
@@ -123,6 +134,7 @@ let package = Package(
             "ProxyStdio", "ProxyDataPlane", "MCPMessages", "ProxyConfig", "ProxyLogging",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
+        .testTarget(name: "ProxyOAuthTests", dependencies: ["ProxyOAuth"]),
         .testTarget(name: "ProxyMetricsTests", dependencies: ["ProxyMetrics", "ProxyTestSupport"]),
         .testTarget(name: "ProxyAdminTests", dependencies: [
             "ProxyAdmin", "ProxyDataPlane", "ProxyMetrics", "ProxyTestSupport",

@@ -16,7 +16,7 @@ package struct StaticCredentialSigner: RequestSigner {
             guard let header = profile.authHeader else { return nil }
             name = header
             value = profile.secret.bytes
-        case .authGateway, .none:
+        case .authGateway, .none, .oauth:
             return nil
         }
     }
@@ -36,11 +36,13 @@ package struct NoCredentialSigner: RequestSigner {
 }
 
 extension Profile {
-    /// The signer for this profile's scheme; `authGateway` is the shared HMAC signer.
-    package func signer(authGateway: any RequestSigner) -> any RequestSigner {
+    /// The signer for this profile's scheme; `authGateway` is the shared HMAC signer, `accessToken`
+    /// the slot the control plane keeps an OAuth profile's token in.
+    package func signer(authGateway: any RequestSigner, accessToken: AccessTokenSlot? = nil) -> any RequestSigner {
         switch authScheme {
         case .authGateway: return authGateway
         case .none: return NoCredentialSigner()
+        case .oauth: return accessToken.map(OAuthBearerSigner.init) ?? NoCredentialSigner()
         case .bearer, .header: return StaticCredentialSigner(profile: self) ?? NoCredentialSigner()
         }
     }

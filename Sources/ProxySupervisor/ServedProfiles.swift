@@ -4,6 +4,7 @@ import ProxyConfig
 import ProxyDataPlane
 import ProxyLogging
 import ProxyMetrics
+import ProxyOAuth
 import ProxySigning
 
 /// The listeners being served, keyed by address, and the one place that changes them: at start-up
@@ -38,6 +39,9 @@ actor ServedProfiles {
     private let signer: any RequestSigner
     private let log: LogSink
     private let metrics: ProxyMetrics?
+    /// One OAuth session per `auth_scheme: oauth` profile, kept across reloads that leave its
+    /// upstream and `oauth:` block alone (its token stays in memory and keeps being refreshed).
+    private var sessions: [String: OAuthSession] = [:]
 
     init(engine: ForwardingEngine, signer: any RequestSigner, log: LogSink, metrics: ProxyMetrics?) {
         self.engine = engine
@@ -60,9 +64,9 @@ actor ServedProfiles {
         for (key, profile) in wanted {
             if let entry = entries[key] {
                 guard !entry.profile.hasSameSettings(as: profile) else { continue }
-                changes.append((key, try runtime(for: profile), profile))
+                changes.append((key, try await runtime(for: profile), profile))
             } else {
-                additions.append((profile, try runtime(for: profile)))
+                additions.append((profile, try await runtime(for: profile)))
             }
         }
 
@@ -105,6 +109,11 @@ actor ServedProfiles {
             entries[Self.address(profile)] = entry
             outcome.added.append(entry)
         }
+        let oauthProfiles = Set(profiles.filter { $0.oauth != nil }.map(\.name))
+        for (name, session) in sessions where !oauthProfiles.contains(name) {
+            await session.stop()
+            sessions[name] = nil
+        }
         return outcome
     }
 
@@ -113,8 +122,37 @@ actor ServedProfiles {
         for entry in entries.values { entry.stop.fire(.shutdown) }
     }
 
-    private func runtime(for profile: Profile) throws -> ProfileRuntime {
-        try ProfileRuntime(profile: profile, signer: signer, log: log, metrics: metrics?.profile(profile.name))
+    /// Stops refreshing tokens (at shutdown).
+    func stopSessions() async {
+        for session in sessions.values { await session.stop() }
+        sessions = [:]
+    }
+
+    /// The OAuth sessions' states, for `/readyz` and logs.
+    func oauthStates() async -> [(profile: String, state: OAuthSession.State)] {
+        var states: [(profile: String, state: OAuthSession.State)] = []
+        for (name, session) in sessions.sorted(by: { $0.key < $1.key }) { states.append((name, await session.state)) }
+        return states
+    }
+
+    private func runtime(for profile: Profile) async throws -> ProfileRuntime {
+        try ProfileRuntime(profile: profile, signer: signer, log: log, metrics: metrics?.profile(profile.name),
+                           accessToken: await session(for: profile)?.slot)
+    }
+
+    /// The profile's OAuth session: the running one when its settings are unchanged, else a new one
+    /// that has installed its token (or its login error) before the listener serves.
+    private func session(for profile: Profile) async -> OAuthSession? {
+        guard let settings = profile.oauth else { return nil }
+        if let existing = sessions[profile.name], existing.settings == settings, existing.profile.upstream == profile.upstream,
+           existing.profile.caFile == profile.caFile {
+            return existing
+        }
+        let session = OAuthSession(profile: profile, settings: settings, group: engine.group, log: log)
+        await session.start()
+        if let old = sessions[profile.name] { await old.stop() }
+        sessions[profile.name] = session
+        return session
     }
 
     private static func address(_ profile: Profile) -> String {

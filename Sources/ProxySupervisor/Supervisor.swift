@@ -71,6 +71,7 @@ package struct Supervisor: Sendable {
                 line.field("error", "\(bindFailed.underlying)")
                 log.emit(line)
             }
+            await served.stopSessions()
             try? await engine.shutdown()
             stopped(failure: error)
             throw error
@@ -99,6 +100,7 @@ package struct Supervisor: Sendable {
             failure = error
         }
         await admin?.close()
+        await served.stopSessions()
         await engine.closeIdleConnections()
         try? await engine.shutdown()
         stopped(failure: failure)

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ProxyConfig
+import ProxyOAuth
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -75,7 +76,7 @@ struct CheckReport: Encodable {
     init(_ result: ConfigLoadResult) {
         valid = result.config != nil
         files = result.config?.files ?? []
-        profiles = (result.config?.profiles ?? []).map { ProfileReport(name: $0.name, settings: $0.effectiveSettings) }
+        profiles = (result.config?.profiles ?? []).map { ProfileReport(name: $0.name, settings: $0.checkedSettings) }
         admin = result.config?.admin.map { AdminReport(listen_host: $0.listenHost, listen_port: $0.listenPort, allow_remote: $0.allowRemote) }
         let problems = result.diagnostics.map {
             Problem(severity: $0.severity.rawValue, location: $0.origin.messagePrefix, key: $0.keyPath, message: $0.message, fix: $0.fixIt)
@@ -97,7 +98,7 @@ struct CheckReport: Encodable {
             lines.append("")
             let scheme = profile.listenerTLS == nil ? "http" : "https"
             lines.append("profile \(profile.name): \(scheme)://\(profile.listenDescription)\(profile.mcpPath) -> \(profile.upstream)")
-            let settings = profile.effectiveSettings
+            let settings = profile.checkedSettings
             let keyWidth = settings.map(\.key.count).max() ?? 0
             let valueWidth = min(48, settings.map(\.value.count).max() ?? 0)
             for setting in settings {
@@ -138,3 +139,16 @@ private let systemWrite = Glibc.write
 #else
 private let systemWrite = Darwin.write
 #endif
+
+extension Profile {
+    /// The effective settings plus, for an OAuth profile, the stored token's state (valid until …,
+    /// refreshable, login needed) — never the token.
+    var checkedSettings: [EffectiveSetting] {
+        var settings = effectiveSettings
+        if let oauth {
+            settings.append(EffectiveSetting(key: "oauth.token", value: OAuthSession.storedState(profile: self, settings: oauth).description,
+                                             origin: oauth.tokenFile))
+        }
+        return settings
+    }
+}

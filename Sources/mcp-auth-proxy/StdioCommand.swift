@@ -12,6 +12,7 @@ import Darwin
 import ProxyConfig
 import ProxyDataPlane
 import ProxyLogging
+import ProxyOAuth
 import ProxySigning
 import ProxyStdio
 import UnixSignals
@@ -53,8 +54,12 @@ struct StdioCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let engine = ForwardingEngine(threads: 1)
         let runner: StdioBridgeRunner
+        // An OAuth profile's token is kept fresh on the control plane, in the shared token file.
+        let session = profile.oauth.map { OAuthSession(profile: profile, settings: $0, group: engine.group, log: log) }
+        await session?.start()
+        defer { if let session { Task { await session.stop() } } }
         do {
-            let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log)
+            let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, accessToken: session?.slot)
             runner = StdioBridgeRunner(runtime: runtime, engine: engine, log: log)
         } catch {
             var line = LogLine(level: .fatal, event: "start_failed")

@@ -1,4 +1,5 @@
 import ProxyConfig
+import ProxySigning
 import ProxyTestSupport
 import Testing
 @testable import ProxyDataPlane
@@ -54,6 +55,40 @@ struct CredentialSchemeTests {
             let received = try #require(proxy.upstream.received.first)
             #expect(received.signatureValid)
             #expect(headers(received, "authorization") == ["Bearer client-token"])
+        }
+    }
+
+    static let oauthKeys: LoadedConfig.Keys = [("auth_scheme", "oauth"), ("key_id", ""), ("secret_env", "")]
+
+    @Test("oauth: the slot's access token as Authorization: Bearer, a client's dropped; a new token is used at once")
+    func oauth() async throws {
+        let slot = AccessTokenSlot(problem: "unused")
+        slot.store(accessToken: "first-access-token")
+        try await ProxyHarness.with(profile: Self.oauthKeys, upstreamChecksSignature: false, accessToken: slot) { proxy in
+            let first = try await proxy.exchange(.post(headers: Self.forged))
+            slot.store(accessToken: "second-access-token")
+            let second = try await proxy.exchange(.post())
+            #expect(first?.status == 200 && second?.status == 200)
+            let received = proxy.upstream.received
+            #expect(received.count == 2)
+            #expect(received.map { headers($0, "authorization") } == [["Bearer first-access-token"], ["Bearer second-access-token"]])
+            #expect(!proxy.logLines().description.contains("access-token"), "a token never reaches the log")
+        }
+    }
+
+    @Test("oauth without a token: 503 with a JSON-RPC error naming the login command; nothing reaches the upstream")
+    func oauthWithoutToken() async throws {
+        let slot = AccessTokenSlot(problem: "profile `test` has no OAuth access token (not logged in): run `mcp-auth-proxy login --profile test`")
+        try await ProxyHarness.with(profile: Self.oauthKeys, upstreamChecksSignature: false, accessToken: slot) { proxy in
+            let answered = try await proxy.exchange(.post())
+            let response = try #require(answered)
+            #expect(response.status == 503)
+            #expect(response.body.contains("run `mcp-auth-proxy login --profile test`") && response.body.contains("\"code\":-32603"))
+            #expect(response.header("www-authenticate") == nil)
+            #expect(proxy.upstream.received.isEmpty)
+            slot.store(accessToken: "after-login")
+            let later = try await proxy.exchange(.post())
+            #expect(later?.status == 200, "a token stored later is used without a restart")
         }
     }
 }

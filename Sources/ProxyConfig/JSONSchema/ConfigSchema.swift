@@ -67,15 +67,34 @@ package enum ConfigSchema {
         ])
     }
 
+    /// At most one client secret source in the `oauth:` block.
+    static var oneClientSecretSource: JSONValue {
+        let sources = ["client_secret_env", "client_secret_file", "client_secret_command"]
+        var pairs: [JSONValue] = []
+        for (index, first) in sources.enumerated() {
+            for second in sources[(index + 1)...] { pairs.append(required([first, second])) }
+        }
+        return .object([
+            ("description", .string("At most one client secret source.")),
+            ("not", .object([("anyOf", .array(pairs))])),
+        ])
+    }
+
     /// Keys that belong to one `auth_scheme`, written in a profile that chooses another.
     static var schemeRules: [JSONValue] {
         let gateway = Profile.AuthScheme.authGateway.rawValue
         let header = Profile.AuthScheme.header.rawValue
         let none = Profile.AuthScheme.none.rawValue
+        let oauth = Profile.AuthScheme.oauth.rawValue
         return [
             rule("key_id and signing belong to auth_scheme: auth-gateway.",
                  when: schemeOtherThan(gateway), forbid: ["key_id", "signing"]),
             rule("auth_header belongs to auth_scheme: header.", when: schemeOtherThan(header), forbid: ["auth_header"]),
+            rule("oauth belongs to auth_scheme: oauth.", when: schemeOtherThan(oauth), forbid: ["oauth"]),
+            rule("auth_scheme: oauth takes its client secret under oauth:, and no profile secret.",
+                 when: .object([("required", .array([.string("auth_scheme")])),
+                                ("properties", .object([("auth_scheme", .object([("const", .string(oauth))]))]))]),
+                 forbid: ["secret_env", "secret_file", "secret_command"]),
             rule("client_tokens belong to client_auth: bearer.",
                  when: .object([("required", .array([.string("client_auth")])),
                                 ("properties", .object([("client_auth", .object([("const", .string(ClientAuth.Mode.none.rawValue))]))]))]),
@@ -179,7 +198,7 @@ package enum ConfigSchema {
         case .origins:
             return .object([("type", .string("array")), ("items", string(pattern: "^[A-Za-z0-9+.-]+://[^/@\\s]+/?$"))])
         case .mapping(let keys):
-            return mapping(keys, rules: [])
+            return mapping(keys, rules: keys.names.contains("client_secret_env") ? [oneClientSecretSource] : [])
         case .toolPolicy:
             let patterns = JSONValue.object([("type", .string("array")), ("items", .object([("type", .string("string")), ("minLength", .integer(1))]))])
             return .object([
@@ -188,6 +207,16 @@ package enum ConfigSchema {
                 ("minProperties", .integer(1)),
                 ("properties", .object([("allow", patterns), ("deny", patterns)])),
             ])
+        case .scopes:
+            return .object([("type", .string("array")), ("items", string(pattern: "^[!#-\\[\\]-~]+$"))])
+        case .parameters:
+            return .object([
+                ("type", .string("object")),
+                ("propertyNames", .object([("pattern", .string("^[A-Za-z0-9_.-]+$"))])),
+                ("additionalProperties", .object([("type", .array([.string("string"), .string("number"), .string("boolean")]))])),
+            ])
+        case .redirectPort:
+            return .object([("type", .string("integer")), ("minimum", .integer(0)), ("maximum", .integer(65535))])
         case .fileMode:
             // YAML 1.2 reads a plain 0600 as the integer 600: the digits are what the loader reads.
             return .object([("anyOf", .array([

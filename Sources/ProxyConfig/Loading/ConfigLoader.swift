@@ -135,24 +135,27 @@ package enum ConfigLoader {
         func source(_ node: YAMLNode, _ path: String) -> FieldSource {
             FieldSource(value: .node(node), origin: .file(path: file.path, mark: node.mark), keyPath: path)
         }
-        for (key, entry) in file.defaults where key != "signing" { fields[key] = source(entry.value, "defaults.\(key)") }
-        for (key, entry) in own where key != "signing" { fields[key] = source(entry.value, "\(keyPath).\(key)") }
+        let blocks = SchemaKeys.nestedBlocks.map(\.name)
+        for (key, entry) in file.defaults where !blocks.contains(key) { fields[key] = source(entry.value, "defaults.\(key)") }
+        for (key, entry) in own where !blocks.contains(key) { fields[key] = source(entry.value, "\(keyPath).\(key)") }
         // A profile naming any secret source replaces all of the defaults' ones.
         let secretSources = ["secret_env", "secret_file", "secret_command"]
         if secretSources.contains(where: { own[$0] != nil }) {
             for key in secretSources where own[key] == nil { fields[key] = nil }
         }
-        for (layer, prefix) in [(file.defaults["signing"], "defaults.signing"), (own["signing"], "\(keyPath).signing")] {
-            guard let node = layer?.value else { continue }
-            guard case .mapping = node.content else {
-                if !node.isNull {
-                    diagnostics.append(Diagnostic(.error, at: .file(path: file.path, mark: node.mark), keyPath: prefix,
-                                                  "expected a mapping of signing options, found \(node.kindDescription)"))
+        for (block, allowed) in SchemaKeys.nestedBlocks {
+            for (layer, prefix) in [(file.defaults[block], "defaults.\(block)"), (own[block], "\(keyPath).\(block)")] {
+                guard let node = layer?.value else { continue }
+                guard case .mapping = node.content else {
+                    if !node.isNull {
+                        diagnostics.append(Diagnostic(.error, at: .file(path: file.path, mark: node.mark), keyPath: prefix,
+                                                      "expected a mapping of \(block) options, found \(node.kindDescription)"))
+                    }
+                    continue
                 }
-                continue
+                let entries = MappingReader.entries(of: node, keyPath: prefix, allowed: allowed, path: file.path, into: &diagnostics)
+                for (key, entry) in entries { fields["\(block).\(key)"] = source(entry.value, "\(prefix).\(key)") }
             }
-            let signing = MappingReader.entries(of: node, keyPath: prefix, allowed: SchemaKeys.signing, path: file.path, into: &diagnostics)
-            for (key, entry) in signing { fields["signing.\(key)"] = source(entry.value, "\(prefix).\(key)") }
         }
         return fields
     }

@@ -41,13 +41,28 @@ extension ProfileBuilder {
         }
     }
 
-    /// `auth_scheme: none` sends no credential, so a secret source is a mistake worth naming.
-    mutating func rejectSecretKeys() {
+    /// `auth_scheme: none` sends no credential, and `oauth` gets its token by OAuth, so a profile
+    /// secret source is a mistake worth naming.
+    mutating func rejectSecretKeys(scheme: Profile.AuthScheme) {
         for key in ["secret", "secret_env", "secret_file", "secret_command"] {
             guard let source = setHere(key) else { continue }
-            report(source, "`auth_scheme: none` sends no credential, so this profile takes no secret",
-                   fix: "remove `\(key == "secret" ? "the secret override" : key)`, or choose the scheme that uses it (bearer, header, auth-gateway)")
+            let written = key == "secret" ? "the secret override" : key
+            if scheme == .oauth {
+                report(source, "`auth_scheme: oauth` gets its access token by OAuth, so this profile takes no secret",
+                       fix: "remove `\(written)`; a confidential client's secret goes under `oauth:` as client_\(key == "secret" ? "secret_env" : key)")
+            } else {
+                report(source, "`auth_scheme: none` sends no credential, so this profile takes no secret",
+                       fix: "remove `\(written)`, or choose the scheme that uses it (bearer, header, auth-gateway)")
+            }
         }
+    }
+
+    /// `oauth:` written for a profile of another scheme.
+    mutating func rejectOAuthKeys(scheme: Profile.AuthScheme) {
+        guard let key = fields.keys.filter({ $0.hasPrefix("oauth.") }).sorted().first(where: { setHere($0) != nil }),
+              let source = setHere(key) else { return }
+        report(source, "`oauth:` belongs to `auth_scheme: oauth`, and this profile uses \(scheme.rawValue)",
+               fix: "remove `oauth:`, or set `auth_scheme: oauth`")
     }
 
     /// The key's source when the profile itself (or an override) sets it, not `defaults:`.

@@ -6,8 +6,26 @@ import Foundation
 
 /// Secrets come from the environment or a file, never from the config text, and are read once.
 extension ProfileBuilder {
-    mutating func secretValue() -> Secret? {
-        if let override = fields["secret"], case .text(let text) = override.value, case .environment(let variable) = override.origin {
+    /// The keys that name one secret's sources: the profile's own, or the OAuth client secret's.
+    struct SecretKeys {
+        var env = "secret_env"
+        var file = "secret_file"
+        var command = "secret_command"
+        /// The key `check` shows the secret's origin under.
+        var shownAs = "secret"
+
+        static let profile = SecretKeys()
+        static let oauthClient = SecretKeys(env: "oauth.client_secret_env", file: "oauth.client_secret_file",
+                                            command: "oauth.client_secret_command", shownAs: "oauth.client_secret")
+        var all: [String] { [env, file, command] }
+        /// How the key is written in messages: `client_secret_env`, not `oauth.client_secret_env`.
+        func written(_ key: String) -> String { key.split(separator: ".").last.map(String.init) ?? key }
+    }
+
+    /// The secret named by `keys`; nil and a diagnostic when it cannot be read, or (with
+    /// `required: false`) nil and no diagnostic when no source is written.
+    mutating func secretValue(_ keys: SecretKeys = .profile, required: Bool = true) -> Secret? {
+        if keys.env == SecretKeys.profile.env, let override = fields["secret"], case .text(let text) = override.value, case .environment(let variable) = override.origin {
             origins["secret"] = override.origin
             guard !text.isEmpty else {
                 report(override, "is set but empty", fix: "export the secret in \(variable) or unset it")
@@ -15,25 +33,25 @@ extension ProfileBuilder {
             }
             return checked(Secret(bytes: Array(text.utf8), source: .environment(variable: variable)), source: override)
         }
-        let fromEnv = written("secret_env")
-        let fromFile = written("secret_file")
-        let fromCommand = written("secret_command")
+        let fromEnv = written(keys.env)
+        let fromFile = written(keys.file)
+        let fromCommand = written(keys.command)
         if fromEnv != nil, let fromFile {
-            report(fromFile, "both `secret_env` and `secret_file` are set", fix: "keep exactly one source for the secret")
+            report(fromFile, "both `\(keys.written(keys.env))` and `\(keys.written(keys.file))` are set", fix: "keep exactly one source for the secret")
             return nil
         }
         if let fromCommand {
             guard fromEnv == nil, fromFile == nil else {
-                report(fromCommand, "`secret_command` is set together with `\(fromEnv != nil ? "secret_env" : "secret_file")`",
-                       fix: "keep exactly one of secret_env, secret_file and secret_command")
+                report(fromCommand, "`\(keys.written(keys.command))` is set together with `\(keys.written(fromEnv != nil ? keys.env : keys.file))`",
+                       fix: "keep exactly one of \(keys.all.map(keys.written).joined(separator: ", "))")
                 return nil
             }
-            return commandSecret(fromCommand)
+            return commandSecret(fromCommand, shownAs: keys.shownAs)
         }
         if fromEnv != nil {
-            guard let variable = text("secret_env", required: false, check: { !$0.isEmpty && !$0.contains("=") && TokenRules.isVisibleASCII($0) },
+            guard let variable = text(keys.env, required: false, check: { !$0.isEmpty && !$0.contains("=") && TokenRules.isVisibleASCII($0) },
                                       problem: "is not an environment variable name", fix: "write the variable's name, e.g. PROD_MCP_SECRET") else { return nil }
-            origins["secret"] = fields["secret_env"]?.origin
+            origins[keys.shownAs] = fields[keys.env]?.origin
             guard let value = environment[variable], !value.isEmpty else {
                 report(fromEnv, "the environment variable \(variable) is \(environment[variable] == nil ? "not set" : "empty")",
                        fix: "export \(variable) with the secret before starting the proxy")
@@ -42,8 +60,8 @@ extension ProfileBuilder {
             return checked(Secret(bytes: Array(value.utf8), source: .environment(variable: variable)), source: fromEnv)
         }
         if fromFile != nil {
-            guard let path = text("secret_file", required: false, check: { !$0.isEmpty }, problem: "is not a path", fix: "write the path of the secret file") else { return nil }
-            origins["secret"] = fields["secret_file"]?.origin
+            guard let path = text(keys.file, required: false, check: { !$0.isEmpty }, problem: "is not a path", fix: "write the path of the secret file") else { return nil }
+            origins[keys.shownAs] = fields[keys.file]?.origin
             guard let bytes = FileContents.readSecret(path) else {
                 report(fromFile, "cannot read the secret file \(quoted(path))", fix: "check that the file exists and this user may read it")
                 return nil
@@ -55,14 +73,15 @@ extension ProfileBuilder {
             warnIfShared(path, at: fromFile, label: "secret file")
             return checked(Secret(bytes: bytes, source: .file(path: path)), source: fromFile)
         }
-        missing("secret_env", fix: "add `secret_env: VARIABLE` (or `secret_file: PATH`, or `secret_command: [program, args…]`) naming where the secret comes from")
+        guard required else { return nil }
+        missing(keys.env, fix: "add `secret_env: VARIABLE` (or `secret_file: PATH`, or `secret_command: [program, args…]`) naming where the secret comes from")
         return nil
     }
 
     /// Runs `secret_command` (see `SecretCommand`); every failure is a diagnostic at the key,
     /// quoting the command's stderr but never its output.
-    private mutating func commandSecret(_ source: FieldSource) -> Secret? {
-        origins["secret"] = source.origin
+    private mutating func commandSecret(_ source: FieldSource, shownAs: String) -> Secret? {
+        origins[shownAs] = source.origin
         guard let node = source.node, case .sequence(let items) = node.content, !items.isEmpty,
               let argv = Optional(items.compactMap(\.scalar)), argv.count == items.count, !argv[0].isEmpty else {
             report(source, "expected \(ConfigKey.Kind.command.expectation), found \(source.foundDescription)",

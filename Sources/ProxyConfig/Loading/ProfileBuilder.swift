@@ -64,15 +64,18 @@ struct ProfileBuilder {
         let clientCertificate = clientCertificateFiles(upstream: upstream)
         let signing = scheme == .authGateway ? signingOptions() : SigningOptions()
         let secret: Secret?
-        if scheme == Profile.AuthScheme.none {
-            rejectSecretKeys()
+        var oauth: OAuthSettings?? = .some(nil)
+        if let scheme, scheme != .oauth { rejectOAuthKeys(scheme: scheme) }
+        if scheme == Profile.AuthScheme.none || scheme == .oauth {
+            rejectSecretKeys(scheme: scheme ?? .none)
             secret = Secret(bytes: [], source: .none)
+            if scheme == .oauth { oauth = oauthSettings(upstream: upstream) }
         } else {
             secret = isSelected ? secretValue() : nil
         }
 
         if let upstream, upstream.scheme == .http, !upstream.isLoopback, allowInsecure == false {
-            report(fields["upstream_url"], "plain http to the non-loopback host \(upstream.host) would send signed requests in the clear",
+            report(fields["upstream_url"], "plain http to the non-loopback host \(upstream.host) would send \(scheme == .oauth ? "access tokens" : "signed requests") in the clear",
                    fix: "use https://, or set `allow_insecure_upstream: true` if the network path is trusted")
         }
         if let listenHost, !HostName.isLoopback(listenHost), allowRemote == false {
@@ -82,7 +85,8 @@ struct ProfileBuilder {
         guard isSelected, diagnostics.errors.count == errorsBefore, let upstream, let keyID, let listenHost, let listenPort,
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
               let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader,
-              let clientCertificate, let clientAuth, let listenerTLS, let listenUnix, let toolPolicy, let maxUpstreamConnections else {
+              let clientCertificate, let clientAuth, let listenerTLS, let listenUnix, let toolPolicy, let maxUpstreamConnections,
+              let oauth else {
             // Every way to fail reports why; a profile must never vanish without a diagnostic.
             if isSelected, diagnostics.errors.count == errorsBefore {
                 report(nil, "the profile could not be built", fix: "please report this with the profile (secrets removed)")
@@ -102,6 +106,7 @@ struct ProfileBuilder {
         profile.listenUnix = listenUnix
         profile.toolPolicy = toolPolicy
         profile.maxUpstreamConnections = maxUpstreamConnections
+        profile.oauth = oauth
         return profile
     }
 

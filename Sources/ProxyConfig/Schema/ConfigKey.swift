@@ -39,6 +39,12 @@ package struct ConfigKey: Sendable {
         case fileMode
         /// `{allow: [globs], deny: [globs]}`.
         case toolPolicy
+        /// A list of OAuth scope tokens.
+        case scopes
+        /// A mapping of parameter names to string values.
+        case parameters
+        /// A port number, or 0 for any free one.
+        case redirectPort
 
         /// The "expected …" of a type error.
         package var expectation: String {
@@ -63,6 +69,9 @@ package struct ConfigKey: Sendable {
             case .clientTokens: "a list of client tokens"
             case .fileMode: "a file mode"
             case .toolPolicy: "a mapping with allow and deny lists"
+            case .scopes: "a list of scopes"
+            case .parameters: "a mapping of parameter names to values"
+            case .redirectPort: "a port number, or 0"
             }
         }
     }

@@ -3,6 +3,12 @@ package struct EffectiveSetting: Sendable, Codable, Equatable {
     package var key: String
     package var value: String
     package var origin: String
+
+    package init(key: String, value: String, origin: String) {
+        self.key = key
+        self.value = value
+        self.origin = origin
+    }
 }
 
 extension Profile {
@@ -21,11 +27,13 @@ extension Profile {
             add("key_id", keyID)
         case .header:
             add("auth_header", authHeader ?? "")
-        case .bearer, .none:
+        case .bearer, .none, .oauth:
             break
         }
         if authScheme == .none {
             add("secret", "none (auth_scheme: none sends no credential)")
+        } else if let oauth {
+            addOAuth(oauth, add)
         } else {
             add("secret", "\(secret.source) (\(secret.bytes.count) bytes, value hidden)")
         }
@@ -74,5 +82,28 @@ extension Profile {
         add("signing.signature_header", signing.signatureHeader)
         add("signing.timestamp_header", signing.timestampHeader)
         return settings
+    }
+}
+
+extension Profile {
+    /// The `oauth.*` lines of `check`: the settings only; the token's state is the OAuth layer's.
+    private func addOAuth(_ oauth: OAuthSettings, _ add: (String, String, String?) -> Void) {
+        add("oauth.grant", oauth.grant.rawValue, "oauth.grant")
+        add("oauth.client_id", oauth.clientID ?? (oauth.clientMetadataURL.map { "(client ID metadata document \($0), else dynamic registration)" } ?? "(dynamic registration)"), "oauth.client_id")
+        if let secret = oauth.clientSecret {
+            add("oauth.client_secret", "\(secret.source) (\(secret.bytes.count) bytes, value hidden)", "oauth.client_secret")
+        }
+        add("oauth.scopes", oauth.scopes.map { "[" + $0.joined(separator: ", ") + "]" } ?? "(the server's challenge, else scopes_supported)", "oauth.scopes")
+        add("oauth.issuer", oauth.issuer ?? "(discovered from the upstream)", "oauth.issuer")
+        switch oauth.resource {
+        case .auto: add("oauth.resource", "auto (\(upstream.description))", "oauth.resource")
+        case .none: add("oauth.resource", "none", "oauth.resource")
+        case .uri(let uri): add("oauth.resource", uri, "oauth.resource")
+        }
+        if !oauth.extraAuthorizeParameters.isEmpty {
+            add("oauth.extra_authorize_params", oauth.extraAuthorizeParameters.map { "\($0.key)=\($0.value)" }.joined(separator: " "), "oauth.extra_authorize_params")
+        }
+        add("oauth.redirect_port", oauth.redirectPort == 0 ? "0 (any free port)" : String(oauth.redirectPort), "oauth.redirect_port")
+        add("oauth.token_file", oauth.tokenFile, "oauth.token_file")
     }
 }

@@ -18,6 +18,8 @@ package struct Profile: Sendable {
         case header
         /// No credential (an upstream that needs none, or only TLS).
         case none
+        /// `Authorization: Bearer <access token>`, the token obtained and refreshed by OAuth 2.1 (`oauth:`).
+        case oauth
     }
 
     package internal(set) var name: String
@@ -58,6 +60,8 @@ package struct Profile: Sendable {
     package internal(set) var listenerTLS: ListenerTLS?
     /// Which tools may be called; nil: no policy (nothing is parsed beyond the JSON-RPC check).
     package internal(set) var toolPolicy: ToolPolicy?
+    /// How the OAuth access token is obtained; set exactly when `authScheme` is `.oauth`.
+    package internal(set) var oauth: OAuthSettings?
     /// Who may use the listener (inbound client authentication).
     package internal(set) var clientAuth: ClientAuth = .none
     /// Where each effective value came from, keyed by schema key (`signing.algorithm` for nested ones).
@@ -113,7 +117,7 @@ extension Profile {
     package var credentialHeaders: [String] {
         switch authScheme {
         case .authGateway: return signing.ownedHeaders
-        case .bearer: return ["authorization"]
+        case .bearer, .oauth: return ["authorization"]
         case .header: return authHeader.map { [$0] } ?? []
         case .none: return []
         }

@@ -11,6 +11,22 @@ package enum SchemaKeys {
         ConfigKey("timestamp_header", .headerName, "The header carrying the timestamp (default x-timestamp)."),
     ]
 
+    /// The `oauth:` block of `auth_scheme: oauth` (see `OAuthSettings`, docs/oauth.md).
+    package static let oauthKeys: [ConfigKey] = [
+        ConfigKey("grant", .choice(OAuthSettings.Grant.allCases.map(\.rawValue)), "authorization_code (default: `mcp-auth-proxy login` once) or client_credentials (a confidential client, no login)."),
+        ConfigKey("client_id", .token, "A client registered by hand; else a client ID metadata document, else dynamic registration."),
+        ConfigKey("client_metadata_url", .url, "The https URL where you host this client's ID metadata document (`mcp-auth-proxy oauth client-metadata`)."),
+        ConfigKey("client_secret_env", .environmentName, "The environment variable holding the client secret (confidential clients; one of the three sources)."),
+        ConfigKey("client_secret_file", .filePath, "A file holding the client secret, readable only by its owner."),
+        ConfigKey("client_secret_command", .command, "A program and its arguments whose stdout is the client secret, run without a shell."),
+        ConfigKey("scopes", .scopes, "The scopes to ask for; default: the server's challenge, else its scopes_supported."),
+        ConfigKey("issuer", .url, "The authorization server to use, skipping discovery through the upstream."),
+        ConfigKey("resource", .token, "The RFC 8707 resource: auto (the upstream URL, default), none (servers that reject it), or a URI."),
+        ConfigKey("extra_authorize_params", .parameters, "Extra parameters of the authorization request, e.g. {prompt: consent}."),
+        ConfigKey("redirect_port", .redirectPort, "The port of the loopback redirect during login; 0 (default): any free port."),
+        ConfigKey("token_file", .filePath, "Where tokens are kept (default $XDG_STATE_HOME/mcp-auth-proxy/oauth/<profile>.json); written 0600."),
+    ]
+
     package static let profileKeys: [ConfigKey] = [
         ConfigKey("upstream_url", .url, "The upstream MCP endpoint, https://host[:port]/path (required; no query, no credentials)."),
         ConfigKey("auth_scheme", .choice(Profile.AuthScheme.allCases.map(\.rawValue)), "How the proxy authenticates to the upstream (default auth-gateway)."),
@@ -45,6 +61,7 @@ package enum SchemaKeys {
         ConfigKey("client_key_file", .filePath, "The private key (PEM) of client_cert_file."),
         ConfigKey("tools", .toolPolicy, "Which tools the profile may call: allow and deny lists of glob patterns (* and ?), deny wins."),
         ConfigKey("signing", .mapping(signingKeys), "How the auth-gateway signature is computed and carried."),
+        ConfigKey("oauth", .mapping(oauthKeys), "How the OAuth 2.1 access token of `auth_scheme: oauth` is obtained (docs/oauth.md)."),
     ]
 
     /// The `admin:` block (see `AdminSettings`): the listener keys of a profile.
@@ -55,10 +72,14 @@ package enum SchemaKeys {
     /// `defaults:` takes every profile key but the upstream: two profiles never share an upstream by accident.
     package static let defaults = profile.filter { $0 != "upstream_url" }
     package static let signing = signingKeys.names
+    package static let oauth = oauthKeys.names
+    /// Nested blocks whose keys the loader flattens to `block.key` fields.
+    package static let nestedBlocks: [(name: String, keys: [String])] = [("signing", signing), ("oauth", oauth)]
 
     /// The typed key behind a builder field name (`signing.algorithm` for nested keys).
     static func key(_ field: String) -> ConfigKey? {
         if field.hasPrefix("signing.") { return signingKeys[named: String(field.dropFirst("signing.".count))] }
+        if field.hasPrefix("oauth.") { return oauthKeys[named: String(field.dropFirst("oauth.".count))] }
         return profileKeys[named: field]
     }
 

@@ -54,6 +54,11 @@ package final class UpstreamCall: UpstreamResponseReceiver {
         self.method = method
         self.target = target
         signedAtMilliseconds = LogClock.unixMilliseconds()
+        if let problem = credentials.accessToken?.problem {
+            // Reported after `init` returns, like every other outcome.
+            eventLoop.assumeIsolated().execute { [weak self] in self?.fail(problem, timedOut: false) }
+            return
+        }
         var bytes = ByteBufferAllocator().buffer(capacity: 512 + (body?.readableBytes ?? 0))
         HeaderRewriting.writeRequest(method: method, target: target, authority: endpoint.authority, body: body, into: &bytes, fields: { out in
             for (name, value) in headers {

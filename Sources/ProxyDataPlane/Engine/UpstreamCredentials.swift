@@ -10,6 +10,8 @@ package struct UpstreamCredentials: Sendable {
     let signingKey: SigningKey
     let secret: [UInt8]
     let authScheme: Profile.AuthScheme
+    /// `auth_scheme: oauth`: nothing is sent while the slot holds no token.
+    let accessToken: AccessTokenSlot?
 
     /// Hands each header the signer writes on the request `method target` signed at
     /// `unixMilliseconds` to `field` (valid during the call only).
@@ -20,6 +22,7 @@ package struct UpstreamCredentials: Sendable {
 
 extension ProfileRuntime {
     package var upstreamCredentials: UpstreamCredentials {
-        UpstreamCredentials(endpoint: endpoint, signer: signer, signingKey: signingKey, secret: profile.secret.bytes, authScheme: profile.authScheme)
+        UpstreamCredentials(endpoint: endpoint, signer: signer, signingKey: signingKey, secret: profile.secret.bytes, authScheme: profile.authScheme,
+                            accessToken: accessToken)
     }
 }

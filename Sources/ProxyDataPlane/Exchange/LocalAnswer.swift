@@ -160,7 +160,7 @@ extension LocalResponse {
         case .bodyTimedOut:
             self = .jsonRPCError(.requestTimeout, code: -32600, message: "request body not received within \(runtime.limits.requestBodyTimeout.nanoseconds / 1_000_000_000)s", profile: profile)
         case .upstreamFailed(let failure):
-            let status: HTTPResponseStatus = failure.status == 504 ? .gatewayTimeout : .badGateway
+            let status = HTTPResponseStatus(statusCode: failure.status)
             self = .jsonRPCError(status, code: -32603, message: "\(failure.summary) (profile \(profile))", profile: profile)
         }
     }

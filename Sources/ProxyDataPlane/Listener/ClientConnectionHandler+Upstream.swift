@@ -6,6 +6,11 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     func forward(_ request: UpstreamRequest) {
         let endpoint = runtime.endpoint
         let runtime = runtime
+        if let accessToken = runtime.accessToken, let problem = accessToken.problem {
+            // No OAuth token: the upstream would only answer 401, and its challenge must not reach the client.
+            execute(machine.upstreamFailed(.credentialUnavailable(problem)))
+            return
+        }
         var bytes = context.channel.allocator.buffer(capacity: 1024 + (request.body?.readableBytes ?? 0))
         let signedAt = LogClock.unixMilliseconds()
         signedAtMilliseconds = signedAt

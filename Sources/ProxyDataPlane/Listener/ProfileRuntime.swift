@@ -16,6 +16,9 @@ package final class ProfileRuntime: Sendable {
     let exchangeConfiguration: ClientConnectionStateMachine.Configuration
     let signingKey: SigningKey
     let signer: any RequestSigner
+    /// `auth_scheme: oauth`: the slot the control plane keeps the access token in. While it is
+    /// empty, requests are answered locally (503, the login command) instead of forwarded.
+    package let accessToken: AccessTokenSlot?
     package let endpoint: UpstreamEndpoint
     package let log: LogSink
     /// The profile's series when the admin listener is configured; nil costs nothing per request.
@@ -40,7 +43,7 @@ package final class ProfileRuntime: Sendable {
     private let upstreamRefusesGET = NIOLockedValueBox(false)
 
     package init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits(),
-                metrics: ProfileMetrics? = nil) throws {
+                metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil) throws {
         self.profile = profile
         self.metrics = metrics
         self.limits = limits
@@ -48,7 +51,9 @@ package final class ProfileRuntime: Sendable {
         self.admission = admission
         signingKey = SigningKey(profile: profile)
         // The scheme decides: the shared HMAC signer, a prepared static credential, or nothing.
-        self.signer = profile.signer(authGateway: signer)
+        self.signer = profile.signer(authGateway: signer, accessToken: accessToken)
+        // An oauth profile without a slot could only send requests without their token.
+        self.accessToken = profile.authScheme == .oauth ? (accessToken ?? AccessTokenSlot(problem: "profile `\(profile.name)` has no OAuth session")) : nil
         endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects, metrics: metrics)
         serverTLSContext = try profile.listenerTLS.map(Self.serverTLSContext)
         let clientNames = admission.authenticator?.names ?? []

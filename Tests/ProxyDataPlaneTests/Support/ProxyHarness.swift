@@ -2,6 +2,7 @@ import Foundation
 import ProxyTestSupport
 import NIOCore
 import ProxyConfig
+import ProxySigning
 import ProxyMetrics
 import ProxyDataPlane
 import ProxyLogging
@@ -39,7 +40,7 @@ struct ProxyHarness {
     static func start(
         profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
-        requiringClientCertificate: TestCertificate? = nil, metrics: ProfileMetrics? = nil
+        requiringClientCertificate: TestCertificate? = nil, metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil
     ) async throws -> ProxyHarness {
         let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate, checksSignature: upstreamChecksSignature,
                                               requiringClientCertificate: requiringClientCertificate)
@@ -58,7 +59,8 @@ struct ProxyHarness {
         let descriptor = open(logPath, O_WRONLY | O_APPEND)
         let log = LogSink(minimumLevel: .trace, fileDescriptor: descriptor, flushInterval: 0.01)
         let engine = ForwardingEngine(threads: 1)
-        let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, limits: limits, metrics: metrics)
+        let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, limits: limits, metrics: metrics,
+                                         accessToken: accessToken)
         let listener = try await ProfileListener.bind(runtime: runtime, engine: engine, port: 0)
         return ProxyHarness(upstream: upstream, engine: engine, listener: listener, log: log, logPath: logPath)
     }
@@ -67,11 +69,11 @@ struct ProxyHarness {
     static func with(
         profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
-        requiringClientCertificate: TestCertificate? = nil, _ body: (ProxyHarness) async throws -> Void
+        requiringClientCertificate: TestCertificate? = nil, accessToken: AccessTokenSlot? = nil, _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         let proxy = try await start(profile: keys, environment: environment, refusesGET: refusesGET, certificate: certificate, upstreamPort: upstreamPort,
                                     limits: limits, upstreamChecksSignature: upstreamChecksSignature,
-                                    requiringClientCertificate: requiringClientCertificate)
+                                    requiringClientCertificate: requiringClientCertificate, accessToken: accessToken)
         do {
             try await body(proxy)
         } catch {

@@ -1,0 +1,182 @@
+"""An OAuth-protected MCP server for the proxy's OAuth tests, built from the official MCP Python
+SDK's own authorization-server support (mcp.server.auth: metadata, /authorize, /token, /register,
+/revoke with PKCE and client authentication) and a FastMCP resource server that checks tokens,
+their scopes and their RFC 8707 resource.
+
+Only the provider's storage is ours (in memory, as the SDK leaves it to applications), plus:
+- /authorize approves at once (a test stands in for the person at the browser);
+- `--token-lifetime` seconds per access token; refresh tokens rotate on every use;
+- `--iss present|absent|wrong` for the RFC 9207 `iss` authorization response parameter;
+- `--resource-path` for a protected resource whose metadata names another resource;
+- POST /test/revoke-refresh-tokens and GET /test/stats on the authorization server, for tests.
+
+Prints `READY <as_port> <rs_port>` once both servers listen.
+"""
+
+import argparse
+import asyncio
+import secrets
+import sys
+import time
+
+import uvicorn
+from pydantic import AnyHttpUrl
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from mcp.server.auth.provider import (
+    AccessToken,
+    AuthorizationCode,
+    AuthorizationParams,
+    RefreshToken,
+    TokenError,
+    construct_redirect_uri,
+)
+from mcp.server.auth.routes import create_auth_routes
+from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
+from mcp.server.fastmcp import Context, FastMCP
+from mcp.shared.auth import OAuthToken
+
+SCOPES = ["mcp:tools", "mcp:admin"]
+
+
+class MemoryProvider:
+    def __init__(self, issuer, lifetime, iss_mode):
+        self.issuer = issuer
+        self.lifetime = lifetime
+        self.iss_mode = iss_mode
+        self.clients = {}
+        self.codes = {}
+        self.access = {}
+        self.refresh = {}
+        self.stats = {"authorization_code": 0, "refresh_token": 0, "refresh_rejected": 0, "registrations": 0}
+
+    async def get_client(self, client_id):
+        return self.clients.get(client_id)
+
+    async def register_client(self, client_info):
+        self.stats["registrations"] += 1
+        self.clients[client_info.client_id] = client_info
+
+    async def authorize(self, client, params: AuthorizationParams):
+        code = secrets.token_urlsafe(24)
+        self.codes[code] = AuthorizationCode(
+            code=code, scopes=params.scopes or [], expires_at=time.time() + 300, client_id=client.client_id,
+            code_challenge=params.code_challenge, redirect_uri=params.redirect_uri,
+            redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly, resource=params.resource)
+        extra = {}
+        if self.iss_mode == "present":
+            extra["iss"] = self.issuer
+        elif self.iss_mode == "wrong":
+            extra["iss"] = "https://attacker.example"
+        return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state, **extra)
+
+    async def load_authorization_code(self, client, code):
+        return self.codes.get(code)
+
+    def issue(self, client_id, scopes, resource):
+        access = secrets.token_urlsafe(24)
+        refresh = secrets.token_urlsafe(24)
+        expires = int(time.time() + self.lifetime)
+        self.access[access] = AccessToken(token=access, client_id=client_id, scopes=scopes, expires_at=expires, resource=resource)
+        self.refresh[refresh] = RefreshToken(token=refresh, client_id=client_id, scopes=scopes, resource=resource)
+        return OAuthToken(access_token=access, token_type="Bearer", expires_in=self.lifetime, refresh_token=refresh,
+                          scope=" ".join(scopes) or None)
+
+    async def exchange_authorization_code(self, client, code):
+        self.codes.pop(code.code, None)
+        self.stats["authorization_code"] += 1
+        return self.issue(client.client_id, code.scopes, code.resource)
+
+    async def load_refresh_token(self, client, token):
+        found = self.refresh.get(token)
+        if found is None:
+            self.stats["refresh_rejected"] += 1
+        return found
+
+    async def exchange_refresh_token(self, client, refresh, scopes):
+        if self.refresh.pop(refresh.token, None) is None:
+            self.stats["refresh_rejected"] += 1
+            raise TokenError("invalid_grant", "refresh token already used")
+        self.stats["refresh_token"] += 1
+        return self.issue(client.client_id, scopes or refresh.scopes, refresh.resource)
+
+    async def load_access_token(self, token):
+        found = self.access.get(token)
+        if found is None or (found.expires_at and found.expires_at < time.time()):
+            return None
+        return found
+
+    async def revoke_token(self, token):
+        self.access.pop(token.token, None)
+        self.refresh.pop(token.token, None)
+
+
+class ProviderVerifier:
+    def __init__(self, provider):
+        self.provider = provider
+
+    async def verify_token(self, token):
+        return await self.provider.load_access_token(token)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rs-port", type=int, required=True)
+    parser.add_argument("--token-lifetime", type=int, default=3600)
+    parser.add_argument("--iss", choices=["present", "absent", "wrong"], default="present")
+    parser.add_argument("--as-port", type=int, required=True)
+    parser.add_argument("--resource-path", default="/mcp", help="the resource its metadata names (another path: a mismatch)")
+    args = parser.parse_args()
+
+    issuer = f"http://127.0.0.1:{args.as_port}"
+    resource = f"http://127.0.0.1:{args.rs_port}{args.resource_path}"
+    provider = MemoryProvider(issuer, args.token_lifetime, args.iss)
+
+    async def revoke_refresh(request):
+        count = len(provider.refresh)
+        provider.refresh.clear()
+        return JSONResponse({"revoked": count})
+
+    async def stats(request):
+        return JSONResponse(provider.stats)
+
+    routes = create_auth_routes(
+        provider, AnyHttpUrl(issuer),
+        client_registration_options=ClientRegistrationOptions(enabled=True, valid_scopes=SCOPES, default_scopes=["mcp:tools"]),
+        revocation_options=RevocationOptions(enabled=True))
+    routes += [Route("/test/revoke-refresh-tokens", revoke_refresh, methods=["POST"]), Route("/test/stats", stats)]
+    authorization_server = Starlette(routes=routes)
+
+    mcp = FastMCP(
+        "oauth-upstream", stateless_http=True, json_response=True,
+        token_verifier=ProviderVerifier(provider),
+        auth=AuthSettings(issuer_url=AnyHttpUrl(issuer), resource_server_url=AnyHttpUrl(resource),
+                          required_scopes=["mcp:tools"], validate_token_resource=True))
+
+    @mcp.tool()
+    def whoami(ctx: Context) -> str:
+        """The client the access token was issued to."""
+        from mcp.server.auth.middleware.auth_context import get_access_token
+        token = get_access_token()
+        return f"client={token.client_id if token else None} scopes={' '.join(token.scopes) if token else ''}"
+
+    resource_server = mcp.streamable_http_app()
+
+    async def serve():
+        servers = [
+            uvicorn.Server(uvicorn.Config(authorization_server, host="127.0.0.1", port=args.as_port, log_level="warning")),
+            uvicorn.Server(uvicorn.Config(resource_server, host="127.0.0.1", port=args.rs_port, log_level="warning")),
+        ]
+        tasks = [asyncio.create_task(server.serve()) for server in servers]
+        while not all(server.started for server in servers):
+            await asyncio.sleep(0.05)
+        print(f"READY {args.as_port} {args.rs_port}", flush=True)
+        await asyncio.gather(*tasks)
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
