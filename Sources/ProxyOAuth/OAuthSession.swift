@@ -36,6 +36,8 @@ package actor OAuthSession {
     private var current: StoredToken?
     private var refreshing: Task<StoredToken, any Error>?
     private var maintenance: Task<Void, Never>?
+    /// When the current token was installed: a 401 right after a refresh is not worth another.
+    private var lastInstalled: Double = 0
     package private(set) var state: State
 
     package init(profile: Profile, settings: OAuthSettings, group: any EventLoopGroup, log: LogSink) {
@@ -60,9 +62,27 @@ package actor OAuthSession {
     /// Installs a usable token (stored, refreshed, or fetched by client credentials) and starts
     /// keeping it fresh. Never throws: a profile without a token serves the login error instead.
     package func start() async {
+        slot.onRejected { [weak self] in
+            // Only on an upstream 401: a control-plane task, never one per request.
+            Task { await self?.tokenRejected() }
+        }
         await ensureToken()
         guard maintenance == nil else { return }
         maintenance = Task { [weak self] in await self?.maintain() }
+    }
+
+    /// An upstream answered 401 to the current token: refresh it now unless a refresh is under
+    /// way or just happened (several requests in flight may all be refused at once).
+    func tokenRejected() async {
+        guard refreshing == nil, current != nil, Date().timeIntervalSince1970 - lastInstalled > 2 else { return }
+        var line = LogLine(level: .info, event: "oauth_token_rejected")
+        line.field("profile", profile.name)
+        log.emit(line)
+        do {
+            install(try await refresh())
+        } catch {
+            failed(error)
+        }
     }
 
     package func stop() {
@@ -229,6 +249,7 @@ package actor OAuthSession {
         let wasValid = { if case .valid = state { return true } else { return false } }()
         let refreshed = current != nil
         current = token
+        lastInstalled = Date().timeIntervalSince1970
         slot.store(accessToken: token.accessToken)
         state = .valid(until: token.expiresAt, refreshable: token.refreshToken != nil || settings.grant == .clientCredentials)
         var line = LogLine(level: wasValid ? .debug : .info, event: refreshed ? "oauth_token_refreshed" : "oauth_token_ready")

@@ -14,9 +14,21 @@ package final class AccessTokenSlot: Sendable, CustomStringConvertible {
     }
 
     private let state: NIOLockedValueBox<State>
+    /// Told when an upstream answered 401 to the current token (set by the control plane).
+    private let rejected = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
 
     package init(problem: String) {
         state = NIOLockedValueBox(State(header: nil, problem: problem))
+    }
+
+    /// Called by whoever keeps the token, once.
+    package func onRejected(_ action: @escaping @Sendable () -> Void) {
+        rejected.withLockedValue { $0 = action }
+    }
+
+    /// The upstream refused the token (401): the keeper refreshes it (one refresh at a time).
+    package func reportRejected() {
+        rejected.withLockedValue { $0 }?()
     }
 
     /// Installs a new access token.

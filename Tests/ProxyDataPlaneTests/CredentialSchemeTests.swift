@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import ProxyConfig
 import ProxySigning
 import ProxyTestSupport
@@ -91,4 +92,29 @@ struct CredentialSchemeTests {
             #expect(later?.status == 200, "a token stored later is used without a restart")
         }
     }
+
+    @Test("oauth: an upstream 401 reaches the client without its WWW-Authenticate, and tells the token's keeper")
+    func oauthUpstreamRefusal() async throws {
+        let slot = AccessTokenSlot(problem: "unused")
+        slot.store(accessToken: "refused-token")
+        let reports = ReportCounter()
+        slot.onRejected { reports.add() }
+        try await ProxyHarness.with(profile: Self.oauthKeys, upstreamChecksSignature: false, accessToken: slot) { proxy in
+            let answered = try await proxy.exchange(.post("/mcp/status/401"))
+            let response = try #require(answered)
+            #expect(response.status == 401)
+            #expect(response.header("www-authenticate") == nil, "the upstream's challenge would send the client into OAuth against the proxy")
+            #expect(response.headers("x-multi") == ["a", "b"], "every other header passes")
+            #expect(reports.count == 1)
+            let ok = try await proxy.exchange(.post())
+            #expect(ok?.status == 200 && reports.count == 1)
+        }
+    }
+}
+
+/// Counts calls from any thread.
+final class ReportCounter: Sendable {
+    private let value = NIOLockedValueBox(0)
+    func add() { value.withLockedValue { $0 += 1 } }
+    var count: Int { value.withLockedValue { $0 } }
 }

@@ -116,6 +116,7 @@ package final class UpstreamCall: UpstreamResponseReceiver {
 
     func upstreamResponseHead(_ head: ResponseHead) {
         guard !isFinished else { return }
+        if head.status == 401 { credentials.accessToken?.reportRejected() }
         var mediaType: String?
         var sessionID: String?
         head.bytes.withUnsafeReadableBytes { raw in

@@ -102,9 +102,11 @@ enum HeaderRewriting {
     /// The client response head from the upstream's bytes: end-to-end fields copied as they
     /// arrived; for event streams, the headers that stop a reverse proxy in front of us from
     /// buffering events.
+    /// - Parameter dropsChallenge: an OAuth profile's upstream challenge (`WWW-Authenticate`) is
+    ///   not passed on: the client would start OAuth against the proxy for the upstream's tokens.
     static func writeClientResponseHead(
         _ head: ResponseHead, framing: ClientFraming, isEventStream: Bool, closeAfter: Bool, rewrittenLength: Int = 0,
-        into out: inout ByteBuffer
+        dropsChallenge: Bool = false, into out: inout ByteBuffer
     ) {
         var hasCacheControl = false
         head.bytes.withUnsafeReadableBytes { raw in
@@ -119,6 +121,7 @@ enum HeaderRewriting {
                 let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
                 if isHopByHop(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, $0) }) { continue }
                 if framing != .asUpstream, ASCII.equalsIgnoringCase(name, "content-length") { continue }
+                if dropsChallenge, ASCII.equalsIgnoringCase(name, "www-authenticate") { continue }
                 if isEventStream {
                     if ASCII.equalsIgnoringCase(name, "cache-control") { hasCacheControl = true }
                     if ASCII.equalsIgnoringCase(name, "x-accel-buffering") { continue }
