@@ -252,7 +252,9 @@ package actor OAuthSession {
         lastInstalled = Date().timeIntervalSince1970
         slot.store(accessToken: token.accessToken)
         state = .valid(until: token.expiresAt, refreshable: token.refreshToken != nil || settings.grant == .clientCredentials)
-        var line = LogLine(level: wasValid ? .debug : .info, event: refreshed ? "oauth_token_refreshed" : "oauth_token_ready")
+        let level: LogLevel = wasValid ? .debug : .info
+        guard log.isEnabled(level) else { return }
+        var line = LogLine(level: level, event: refreshed ? "oauth_token_refreshed" : "oauth_token_ready")
         line.field("profile", profile.name)
         if let expiresAt = token.expiresAt { line.field("expires_in_s", String(Int(expiresAt - Date().timeIntervalSince1970))) }
         log.emit(line)
