@@ -36,8 +36,9 @@ package actor OAuthSession {
     private var current: StoredToken?
     private var refreshing: Task<StoredToken, any Error>?
     private var maintenance: Task<Void, Never>?
-    /// When the current token was installed: a 401 right after a refresh is not worth another.
-    private var lastInstalled: Double = 0
+    /// When a refusal last started a refresh, and whether one waits for its turn.
+    private var lastRejectionRefresh: Double = 0
+    private var rejectionRefreshPending = false
     package private(set) var state: State
 
     package init(profile: Profile, settings: OAuthSettings, group: any EventLoopGroup, log: LogSink) {
@@ -62,19 +63,30 @@ package actor OAuthSession {
     /// Installs a usable token (stored, refreshed, or fetched by client credentials) and starts
     /// keeping it fresh. Never throws: a profile without a token serves the login error instead.
     package func start() async {
-        slot.onRejected { [weak self] in
+        slot.onRejected { [weak self] generation in
             // Only on an upstream 401: a control-plane task, never one per request.
-            Task { await self?.tokenRejected() }
+            Task { await self?.tokenRejected(generation: generation) }
         }
         await ensureToken()
         guard maintenance == nil else { return }
         maintenance = Task { [weak self] in await self?.maintain() }
     }
 
-    /// An upstream answered 401 to the current token: refresh it now unless a refresh is under
-    /// way or just happened (several requests in flight may all be refused at once).
-    func tokenRejected() async {
-        guard refreshing == nil, current != nil, Date().timeIntervalSince1970 - lastInstalled > 2 else { return }
+    /// An upstream answered 401 to the token of `generation`: refresh now, once per token. The
+    /// refused requests wait in the slot and go again with the new token (or get the login error).
+    /// Refreshes started this way are at least a second apart, so a server that refuses every
+    /// token cannot drive a refresh per request; the requests wait that second instead.
+    func tokenRejected(generation: UInt64) async {
+        // Already renewed (the waiters went at once), or a refresh is coming (its store releases them).
+        guard slot.generation == generation, refreshing == nil, !rejectionRefreshPending else { return }
+        let wait = lastRejectionRefresh + 1 - Date().timeIntervalSince1970
+        if wait > 0 {
+            rejectionRefreshPending = true
+            try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
+            rejectionRefreshPending = false
+            guard slot.generation == generation, refreshing == nil else { return }
+        }
+        lastRejectionRefresh = Date().timeIntervalSince1970
         var line = LogLine(level: .info, event: "oauth_token_rejected")
         line.field("profile", profile.name)
         log.emit(line)
@@ -82,6 +94,11 @@ package actor OAuthSession {
             install(try await refresh())
         } catch {
             failed(error)
+            if slot.generation == generation {
+                // The server refuses the token and no other can be had: waiting requests get the error.
+                current = nil
+                slot.clear(problem: Self.loginProblem(profile: profile.name, why: "the upstream refused the token and refreshing failed: \(error)"))
+            }
         }
     }
 
@@ -249,7 +266,6 @@ package actor OAuthSession {
         let wasValid = { if case .valid = state { return true } else { return false } }()
         let refreshed = current != nil
         current = token
-        lastInstalled = Date().timeIntervalSince1970
         slot.store(accessToken: token.accessToken)
         state = .valid(until: token.expiresAt, refreshable: token.refreshToken != nil || settings.grant == .clientCredentials)
         let level: LogLevel = wasValid ? .debug : .info

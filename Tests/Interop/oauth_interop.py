@@ -131,6 +131,23 @@ async def main():
         assert after["refresh_token"] - before["refresh_token"] >= 2, (before, after)
         assert after["refresh_rejected"] == before["refresh_rejected"], (before, after)
 
+    async def revoked_access_token_under_load():
+        """The server stops accepting the access token mid-load: each refused request waits for the
+        refresh and goes once more, so wrk sees no failure at all."""
+        script = os.path.join(directory, "post.lua")
+        before = httpx.get(f"http://127.0.0.1:{as_port}/test/stats").json()
+        load = subprocess.Popen(["wrk", "-t2", "-c8", "-d6s", "-s", script, f"http://127.0.0.1:{listen_port}/mcp"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        await asyncio.sleep(2)
+        revoked = httpx.post(f"http://127.0.0.1:{as_port}/test/revoke-access-tokens").json()
+        out, _ = load.communicate(timeout=60)
+        after = httpx.get(f"http://127.0.0.1:{as_port}/test/stats").json()
+        print(out)
+        assert revoked["revoked"] >= 1, revoked
+        assert "Non-2xx" not in out and "Socket errors" not in out, out
+        assert after["refresh_token"] > before["refresh_token"], (before, after)
+        assert "oauth_token_rejected" in proxy_log(), "the refusal was not what renewed the token"
+
     async def bridges_and_listener_share_one_store():
         env = dict(os.environ)
         params = StdioServerParameters(command=BINARY, args=["stdio", "--config", config], env=env)
@@ -217,6 +234,7 @@ async def main():
             ("oauth: login by following the authorization URL", login_by_following_the_url, 40),
             ("oauth: SDK client through the listener", sdk_client_through_the_listener, 20),
             ("oauth: 5-second tokens under wrk, zero failed requests", expiry_under_load, 60),
+            ("oauth: access tokens revoked under wrk: refused requests go again, zero failed", revoked_access_token_under_load, 60),
             ("oauth: two bridges and a listener share one token file", bridges_and_listener_share_one_store, 60),
             ("oauth: a revoked refresh token, then a new login", revoked_refresh_token, 60),
             ("oauth: logout revokes and forgets", logout, 20),

@@ -8,7 +8,8 @@ Only the provider's storage is ours (in memory, as the SDK leaves it to applicat
 - `--token-lifetime` seconds per access token; refresh tokens rotate on every use;
 - `--iss present|absent|wrong` for the RFC 9207 `iss` authorization response parameter;
 - `--resource-path` for a protected resource whose metadata names another resource;
-- POST /test/revoke-refresh-tokens and GET /test/stats on the authorization server, for tests.
+- POST /test/revoke-refresh-tokens, POST /test/revoke-access-tokens and GET /test/stats on the
+  authorization server, for tests.
 
 Prints `READY <as_port> <rs_port>` once both servers listen.
 """
@@ -139,6 +140,11 @@ def main():
         provider.refresh.clear()
         return JSONResponse({"revoked": count})
 
+    async def revoke_access(request):
+        count = len(provider.access)
+        provider.access.clear()
+        return JSONResponse({"revoked": count})
+
     async def stats(request):
         return JSONResponse(provider.stats)
 
@@ -146,7 +152,8 @@ def main():
         provider, AnyHttpUrl(issuer),
         client_registration_options=ClientRegistrationOptions(enabled=True, valid_scopes=SCOPES, default_scopes=["mcp:tools"]),
         revocation_options=RevocationOptions(enabled=True))
-    routes += [Route("/test/revoke-refresh-tokens", revoke_refresh, methods=["POST"]), Route("/test/stats", stats)]
+    routes += [Route("/test/revoke-refresh-tokens", revoke_refresh, methods=["POST"]),
+               Route("/test/revoke-access-tokens", revoke_access, methods=["POST"]), Route("/test/stats", stats)]
     authorization_server = Starlette(routes=routes)
 
     mcp = FastMCP(

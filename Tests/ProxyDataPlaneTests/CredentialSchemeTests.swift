@@ -93,21 +93,70 @@ struct CredentialSchemeTests {
         }
     }
 
-    @Test("oauth: an upstream 401 reaches the client without its WWW-Authenticate, and tells the token's keeper")
-    func oauthUpstreamRefusal() async throws {
+    /// A slot holding `token` whose keeper, told of a refusal (counted), stores `renewed`: the
+    /// part `OAuthSession` plays in the program.
+    static func keptSlot(holding token: String, renewedTo renewed: String) -> (AccessTokenSlot, ReportCounter) {
         let slot = AccessTokenSlot(problem: "unused")
-        slot.store(accessToken: "refused-token")
+        slot.store(accessToken: token)
         let reports = ReportCounter()
-        slot.onRejected { reports.add() }
+        slot.onRejected { _ in
+            reports.add()
+            slot.store(accessToken: renewed)
+        }
+        return (slot, reports)
+    }
+
+    @Test("oauth: an upstream 401 waits for a fresh token and sends the request once more, body intact; the client sees only the answer")
+    func oauthResendAfterRefusal() async throws {
+        let (slot, reports) = Self.keptSlot(holding: "stale", renewedTo: "fresh")
         try await ProxyHarness.with(profile: Self.oauthKeys, upstreamChecksSignature: false, accessToken: slot) { proxy in
-            let answered = try await proxy.exchange(.post("/mcp/status/401"))
+            let body = #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"once"}}}"#
+            let answered = try await proxy.exchange(.post("/mcp/refuse-bearer/stale", body: body))
+            let response = try #require(answered)
+            #expect(response.status == 200)
+            let received = proxy.upstream.received
+            #expect(received.map { headers($0, "authorization") } == [["Bearer stale"], ["Bearer fresh"]])
+            #expect(received.map(\.body) == [body, body], "the same request, body and all")
+            #expect(reports.count == 1)
+        }
+    }
+
+    @Test("oauth: the resent request refused again reaches the client as 401 without the upstream's WWW-Authenticate; no second resend")
+    func oauthRefusedTwice() async throws {
+        let (slot, reports) = Self.keptSlot(holding: "refused-token", renewedTo: "refused-token")
+        try await ProxyHarness.with(profile: Self.oauthKeys, upstreamChecksSignature: false, accessToken: slot) { proxy in
+            let answered = try await proxy.exchange(.post("/mcp/refuse-bearer/refused-token"))
             let response = try #require(answered)
             #expect(response.status == 401)
             #expect(response.header("www-authenticate") == nil, "the upstream's challenge would send the client into OAuth against the proxy")
-            #expect(response.headers("x-multi") == ["a", "b"], "every other header passes")
-            #expect(reports.count == 1)
-            let ok = try await proxy.exchange(.post())
-            #expect(ok?.status == 200 && reports.count == 1)
+            #expect(proxy.upstream.received.count == 2 && reports.count == 1)
+            let after = try await proxy.exchange(.post())
+            #expect(after?.status == 200, "the connection and the profile carry on")
+        }
+    }
+
+    @Test("oauth: a refusal after which no token can be had ends in the 503 naming the login command")
+    func oauthRefusedThenLoggedOut() async throws {
+        let slot = AccessTokenSlot(problem: "unused")
+        slot.store(accessToken: "revoked")
+        slot.onRejected { _ in slot.clear(problem: "profile `test` has no OAuth access token (refresh refused): run `mcp-auth-proxy login --profile test`") }
+        try await ProxyHarness.with(profile: Self.oauthKeys, upstreamChecksSignature: false, accessToken: slot) { proxy in
+            let answered = try await proxy.exchange(.post("/mcp/refuse-bearer/revoked"))
+            let response = try #require(answered)
+            #expect(response.status == 503 && response.body.contains("mcp-auth-proxy login --profile test"))
+            #expect(proxy.upstream.received.count == 1)
+        }
+    }
+
+    @Test("oauth: a request waiting for a fresh token that never comes ends at request_timeout with 504")
+    func oauthNoRenewal() async throws {
+        let slot = AccessTokenSlot(problem: "unused")
+        slot.store(accessToken: "stale")
+        try await ProxyHarness.with(profile: Self.oauthKeys + [("request_timeout", "300ms")], upstreamChecksSignature: false, accessToken: slot) { proxy in
+            let answered = try await proxy.exchange(.post("/mcp/refuse-bearer/stale"))
+            let response = try #require(answered)
+            #expect(response.status == 504)
+            #expect(proxy.upstream.received.count == 1)
         }
     }
 }

@@ -202,6 +202,12 @@ private final class UpstreamHandler: ChannelInboundHandler {
         if checksSignature, !received.signatureValid {
             return write(context, status: .unauthorized, headers: [("content-type", "application/json")], body: #"{"error":"bad signature"}"#)
         }
+        // `/refuse-bearer/<token>`: an OAuth resource server that no longer accepts that one access token.
+        if let range = path.range(of: "/refuse-bearer/"), head.headers["authorization"].first == "Bearer " + path[range.upperBound...] {
+            return write(context, status: .unauthorized, headers: [("content-type", "application/json"),
+                         ("www-authenticate", #"Bearer error="invalid_token", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource""#)],
+                         body: #"{"error":"invalid_token"}"#)
+        }
         if head.method == .GET, refusesGET {
             return write(context, status: .methodNotAllowed, headers: [("allow", "POST")], body: "no streams here")
         }

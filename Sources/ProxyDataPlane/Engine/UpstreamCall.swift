@@ -38,6 +38,8 @@ package final class UpstreamCall: UpstreamResponseReceiver {
     private let method: String
     private let target: String
     private let signedAtMilliseconds: Int64
+    /// `auth_scheme: oauth`: the generation of the token this call went with.
+    private let signedTokenGeneration: UInt64
 
     /// Sends `method` to the profile's upstream MCP endpoint with `headers`, signed for the
     /// profile's scheme. `request_timeout` bounds the call until a head arrives and, for a plain
@@ -54,7 +56,9 @@ package final class UpstreamCall: UpstreamResponseReceiver {
         self.method = method
         self.target = target
         signedAtMilliseconds = LogClock.unixMilliseconds()
-        if let problem = credentials.accessToken?.problem {
+        let token = credentials.accessToken?.current
+        signedTokenGeneration = token?.generation ?? 0
+        if let problem = token?.problem {
             // Reported after `init` returns, like every other outcome.
             eventLoop.assumeIsolated().execute { [weak self] in self?.fail(problem, timedOut: false) }
             return
@@ -116,7 +120,8 @@ package final class UpstreamCall: UpstreamResponseReceiver {
 
     func upstreamResponseHead(_ head: ResponseHead) {
         guard !isFinished else { return }
-        if head.status == 401 { credentials.accessToken?.reportRejected() }
+        // The bridge does not send again yet; the keeper refreshes for the next request.
+        if head.status == 401 { credentials.accessToken?.reportRejected(generation: signedTokenGeneration) }
         var mediaType: String?
         var sessionID: String?
         head.bytes.withUnsafeReadableBytes { raw in

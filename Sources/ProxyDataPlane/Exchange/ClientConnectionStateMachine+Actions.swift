@@ -16,6 +16,8 @@ extension ClientConnectionStateMachine {
         var toolPolicy: ToolPolicy?
         /// Named in the JSON-RPC errors the tool policy writes into an event stream.
         var profileName = ""
+        /// `auth_scheme: oauth`: a request the upstream refuses with 401 goes once more with a fresh token.
+        var resendsOnRefusedToken = false
     }
 
     /// What the connection knows while a request is in progress.
@@ -41,6 +43,7 @@ extension ClientConnectionStateMachine {
         case .none: return .none
         case .sendContinue: return .sendContinue
         case .forward(let request): return .forward(request)
+        case .awaitFreshToken: return .awaitFreshToken
         case .writeResponseHead(let head, let framing, let isEventStream):
             // A body delimited by closing means closing after it.
             if framing == .untilClose { connection.closeAfterResponse = true }

@@ -169,6 +169,12 @@ struct ClientConnectionStateMachine {
         return withRequest { request, _, exchange in request.upstreamFailed(failure, &exchange) }
     }
 
+    /// The OAuth token is newer than the one exchange `number` was refused with.
+    mutating func tokenRenewed(forExchange number: Int) -> ClientExchangeAction {
+        guard case .inRequest = state, exchange.number == number else { return .none }
+        return withRequest { request, _, _ in request.tokenRenewed() }
+    }
+
     // MARK: Connection and time
 
     /// Backpressure: while the client cannot take more, the upstream is not read.

@@ -8,6 +8,9 @@ enum ClientExchangeAction {
     case sendContinue
     /// Sign the request and send it upstream over an idle pooled connection or a new one.
     case forward(UpstreamRequest)
+    /// The upstream refused the OAuth token this request was signed with: report it to the token's
+    /// keeper and wait for a newer token (`ClientConnectionStateMachine.tokenRenewed`).
+    case awaitFreshToken
     /// Write the relayed response head: at once for an event stream, otherwise held back so that
     /// it leaves in one write with the body's first bytes.
     case writeResponseHead(ResponseHead, framing: HeaderRewriting.ClientFraming, isEventStream: Bool, connectionClose: Bool)

@@ -7,6 +7,9 @@ enum RequestAction {
     case none
     case sendContinue
     case forward(UpstreamRequest)
+    /// The upstream refused the OAuth token: tell its keeper, and report back (`tokenRenewed`)
+    /// once the token is newer than the one the request was sent with.
+    case awaitFreshToken
     case writeResponseHead(ResponseHead, framing: HeaderRewriting.ClientFraming, isEventStream: Bool)
     case writeBody(ByteBuffer, framing: HeaderRewriting.ClientFraming)
     case flush

@@ -28,7 +28,7 @@ extension RequestStateMachine {
     /// response is not rewritten.
     var awaitedToolListIDs: [JSONNode]? {
         switch state {
-        case .awaitingUpstream(_, .rewritten(let filter)), .awaitingUpstream(_, .eventsRewritten(let filter)): return filter.awaitedIDs
+        case .awaitingUpstream(_, .rewritten(let filter), _), .awaitingUpstream(_, .eventsRewritten(let filter), _): return filter.awaitedIDs
         case .relayingRewrittenEvents(_, let events): return events.filter.awaitedIDs
         case .collectingWhole(_, let collected): return collected.filter.awaitedIDs
         default: return nil

@@ -18,8 +18,14 @@ struct RequestStateMachine {
         case collecting(target: String, body: ByteBuffer?)
         /// Refused at the head; the body is read and dropped, then the answer goes out.
         case rejecting(LocalAnswer)
-        /// Forwarded; no response head yet.
-        case awaitingUpstream(forwardedAt: NIODeadline, treatment: ResponseTreatment)
+        /// Forwarded; no response head yet. `resend`: under `auth_scheme: oauth`, the request kept
+        /// for one more attempt should the upstream refuse the token (nil once used, or elsewhere).
+        case awaitingUpstream(forwardedAt: NIODeadline, treatment: ResponseTreatment, resend: UpstreamRequest?)
+        /// The upstream refused the OAuth token (401): its answer is dropped (`drainingUpstream`
+        /// while its body still arrives) and a fresh token awaited (`renewed` once it is there);
+        /// then `request` goes once more. Boxed: rare.
+        indirect case resendingWithFreshToken(forwardedAt: NIODeadline, treatment: ResponseTreatment, request: UpstreamRequest,
+                                              drainingUpstream: Bool, renewed: Bool)
         /// Relaying the upstream's response as it comes (head written or held back).
         case relaying(forwardedAt: NIODeadline, framing: Framing, isEventStream: Bool)
         /// Relaying an event stream rewritten event by event (boxed: rare and large).
@@ -110,10 +116,11 @@ struct RequestStateMachine {
                 exchange.refusedTool = tool
                 return answer(refusal, &exchange)
             }
-            state = .awaitingUpstream(forwardedAt: now, treatment: treatment)
+            let request = UpstreamRequest(head: head, target: target, body: body, exchangeNumber: exchange.number,
+                                          responseIsFiltered: treatment.rewritesBody)
+            state = .awaitingUpstream(forwardedAt: now, treatment: treatment, resend: configuration.resendsOnRefusedToken ? request : nil)
             exchange.forwardedAt = now
-            return .forward(UpstreamRequest(head: head, target: target, body: body, exchangeNumber: exchange.number,
-                                            responseIsFiltered: treatment.rewritesBody))
+            return .forward(request)
         default:
             preconditionFailure("request end while \(state)")
         }
@@ -130,9 +137,15 @@ struct RequestStateMachine {
     mutating func upstreamResponseHead(_ response: ResponseHead, now: NIODeadline, _ configuration: Configuration, _ exchange: inout RequestExchange) -> RequestAction {
         switch state {
         case .awaitingUpstream:
-            guard case .awaitingUpstream(let forwardedAt, let treatment) = takeState() else { preconditionFailure() }
+            guard case .awaitingUpstream(let forwardedAt, let treatment, let resend) = takeState() else { preconditionFailure() }
             exchange.upstreamStatus = response.status
             exchange.upstreamRespondedAt = now
+            if response.status == 401, let resend {
+                // The server did not act on a request it refused: it may go again, once, with a fresh token.
+                state = .resendingWithFreshToken(forwardedAt: forwardedAt, treatment: treatment, request: resend,
+                                                 drainingUpstream: true, renewed: false)
+                return .awaitFreshToken
+            }
             if configuration.learnsFromRefusedGET, method == .get, response.status == 405 {
                 return startHeartbeat(learnedUpstreamRefusesGET: true, &exchange)
             }
@@ -154,9 +167,10 @@ struct RequestStateMachine {
             case .refuse(let filter, let failure):
                 return refuseRewrite(filter, failure, &exchange)
             }
-        case .relaying, .relayingRewrittenEvents, .collectingWhole, .heartbeat(_, drainingUpstream: true), .modifying:
+        case .relaying, .relayingRewrittenEvents, .collectingWhole, .heartbeat(_, drainingUpstream: true), .modifying,
+             .resendingWithFreshToken(_, _, _, drainingUpstream: true, _):
             preconditionFailure("second upstream response head while \(state)")
-        case .collecting, .rejecting, .heartbeat(_, drainingUpstream: false):
+        case .collecting, .rejecting, .heartbeat(_, drainingUpstream: false), .resendingWithFreshToken:
             return .none
         }
     }
@@ -185,7 +199,7 @@ struct RequestStateMachine {
             return .none
         case .awaitingUpstream, .modifying:
             preconditionFailure("upstream body before its head")
-        case .collecting, .rejecting, .heartbeat:
+        case .collecting, .rejecting, .heartbeat, .resendingWithFreshToken:
             return .none
         }
     }
@@ -215,9 +229,11 @@ struct RequestStateMachine {
         case .heartbeat(let framing, drainingUpstream: true):
             state = .heartbeat(framing: framing, drainingUpstream: false)
             return .none
+        case .resendingWithFreshToken(_, _, _, drainingUpstream: true, _):
+            return refusedAnswerDrained()
         case .awaitingUpstream, .modifying:
             preconditionFailure("upstream response end before its head")
-        case .collecting, .rejecting, .heartbeat(_, drainingUpstream: false):
+        case .collecting, .rejecting, .heartbeat(_, drainingUpstream: false), .resendingWithFreshToken:
             return .none
         }
     }
@@ -238,9 +254,34 @@ struct RequestStateMachine {
         case .heartbeat(let framing, drainingUpstream: true):
             state = .heartbeat(framing: framing, drainingUpstream: false)
             return .none
-        case .collecting, .rejecting, .heartbeat(_, drainingUpstream: false), .modifying:
+        case .resendingWithFreshToken(_, _, _, drainingUpstream: true, _):
+            // The refused answer's connection broke: its body was not wanted anyway.
+            return refusedAnswerDrained()
+        case .collecting, .rejecting, .heartbeat(_, drainingUpstream: false), .modifying, .resendingWithFreshToken:
             return .none
         }
+    }
+
+    /// The slot holds a token newer than the refused one (or none at all): the request goes again.
+    mutating func tokenRenewed() -> RequestAction {
+        guard case .resendingWithFreshToken(let forwardedAt, let treatment, let request, let draining, _) = state else { return .none }
+        guard !draining else {
+            state = .resendingWithFreshToken(forwardedAt: forwardedAt, treatment: treatment, request: request, drainingUpstream: true, renewed: true)
+            return .none
+        }
+        state = .awaitingUpstream(forwardedAt: forwardedAt, treatment: treatment, resend: nil)
+        return .forward(request)
+    }
+
+    /// The refused answer has been read to its end (or its connection is gone).
+    private mutating func refusedAnswerDrained() -> RequestAction {
+        guard case .resendingWithFreshToken(let forwardedAt, let treatment, let request, _, let renewed) = takeState() else { preconditionFailure() }
+        guard renewed else {
+            state = .resendingWithFreshToken(forwardedAt: forwardedAt, treatment: treatment, request: request, drainingUpstream: false, renewed: false)
+            return .none
+        }
+        state = .awaitingUpstream(forwardedAt: forwardedAt, treatment: treatment, resend: nil)
+        return .forward(request)
     }
 
     // MARK: Time
@@ -250,7 +291,8 @@ struct RequestStateMachine {
         switch state {
         case .collecting, .rejecting:
             return now - exchange.startedAt > configuration.limits.requestBodyTimeout ? answer(.bodyTimedOut, &exchange) : .none
-        case .awaitingUpstream(let forwardedAt, _), .collectingWhole(let forwardedAt, _):
+        case .awaitingUpstream(let forwardedAt, _, _), .collectingWhole(let forwardedAt, _),
+             .resendingWithFreshToken(let forwardedAt, _, _, _, _):
             guard now - forwardedAt > configuration.requestTimeout else { return .none }
             exchange.failure = .upstream(.timedOut)
             return answer(.upstreamFailed(.timedOut), &exchange)

@@ -12,6 +12,8 @@ extension ClientConnectionHandler {
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         case .forward(let request):
             forward(request)
+        case .awaitFreshToken:
+            awaitFreshToken()
         case .writeResponseHead(let head, let framing, let isEventStream, let connectionClose):
             if isEventStream { streamOpened() }
             writeResponseHead(head, framing: framing, isEventStream: isEventStream, connectionClose: connectionClose)

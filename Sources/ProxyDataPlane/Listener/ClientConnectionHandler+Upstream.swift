@@ -6,10 +6,14 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     func forward(_ request: UpstreamRequest) {
         let endpoint = runtime.endpoint
         let runtime = runtime
-        if let accessToken = runtime.accessToken, let problem = accessToken.problem {
-            // No OAuth token: the upstream would only answer 401, and its challenge must not reach the client.
-            execute(machine.upstreamFailed(.credentialUnavailable(problem)))
-            return
+        if let accessToken = runtime.accessToken {
+            let current = accessToken.current
+            if let problem = current.problem {
+                // No OAuth token: the upstream would only answer 401, and its challenge must not reach the client.
+                execute(machine.upstreamFailed(.credentialUnavailable(problem)))
+                return
+            }
+            signedTokenGeneration = current.generation
         }
         var bytes = context.channel.allocator.buffer(capacity: 1024 + (request.body?.readableBytes ?? 0))
         let signedAt = LogClock.unixMilliseconds()
@@ -24,6 +28,24 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             }
         }
         upstreams.pool(for: context.eventLoop).send(bytes, to: endpoint, forExchange: request.exchangeNumber, from: self)
+    }
+
+    /// The upstream refused the OAuth token this exchange was sent with: the keeper refreshes, and
+    /// the machine hears (on this loop) once the token is newer, to send the request once more.
+    func awaitFreshToken() {
+        guard let accessToken = runtime.accessToken else { return }
+        let generation = signedTokenGeneration
+        let number = machine.exchange.number
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        accessToken.whenRenewed(after: generation) {
+            loop.execute {
+                let handler = bound.value
+                guard handler.context != nil else { return }
+                handler.execute(handler.machine.tokenRenewed(forExchange: number))
+            }
+        }
+        accessToken.reportRejected(generation: generation)
     }
 
     /// The exchange may have ended (timeout, client gone) while connecting.

@@ -15,11 +15,8 @@ extension ClientConnectionHandler {
     func writeResponseHead(_ head: ResponseHead, framing: HeaderRewriting.ClientFraming, isEventStream: Bool, connectionClose: Bool,
                            rewrittenLength: Int = 0) {
         var clientHead = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 64)
-        let accessToken = runtime.accessToken
-        // An OAuth upstream that refuses the token: refresh now, on the control plane.
-        if let accessToken, head.status == 401 { accessToken.reportRejected() }
         HeaderRewriting.writeClientResponseHead(head, framing: framing, isEventStream: isEventStream, closeAfter: connectionClose,
-                                                rewrittenLength: rewrittenLength, dropsChallenge: accessToken != nil, into: &clientHead)
+                                                rewrittenLength: rewrittenLength, dropsChallenge: runtime.accessToken != nil, into: &clientHead)
         if isEventStream {
             // An event stream's head goes out at once, before any event.
             context.writeAndFlush(wrapOutboundOut(clientHead), promise: nil)

@@ -37,6 +37,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// When the request in progress was signed: enough to name its credentials again, for
     /// removing them from an upstream error body that is logged (`CredentialRedaction`).
     var signedAtMilliseconds: Int64 = 0
+    /// `auth_scheme: oauth`: the generation of the token the request in progress went with.
+    var signedTokenGeneration: UInt64 = 0
     /// The client `client_auth: bearer` authenticated for the current request (its log line names
     /// it), as an index into the runtime's client names.
     var client: Int?

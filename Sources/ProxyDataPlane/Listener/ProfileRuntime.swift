@@ -70,6 +70,7 @@ package final class ProfileRuntime: Sendable {
             learnsFromRefusedGET: profile.upstreamStreaming == .auto)
         configuration.toolPolicy = profile.toolPolicy
         configuration.profileName = profile.name
+        configuration.resendsOnRefusedToken = profile.authScheme == .oauth
         exchangeConfiguration = configuration
     }
 

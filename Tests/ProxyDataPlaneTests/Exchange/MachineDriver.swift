@@ -10,11 +10,12 @@ enum MachineDriver {
     static let requestTimeout = TimeAmount.seconds(10)
     static let limits = ConnectionLimits()
 
-    static func machine(learnsFromRefusedGET: Bool = true, toolPolicy: ToolPolicy? = nil) -> ClientConnectionStateMachine {
-        ClientConnectionStateMachine(
-            configuration: .init(maxRequestBody: maxRequestBody, limits: limits, requestTimeout: requestTimeout,
-                                 learnsFromRefusedGET: learnsFromRefusedGET, toolPolicy: toolPolicy),
-            now: start)
+    static func machine(learnsFromRefusedGET: Bool = true, toolPolicy: ToolPolicy? = nil, resendsOnRefusedToken: Bool = false) -> ClientConnectionStateMachine {
+        var configuration = ClientConnectionStateMachine.Configuration(
+            maxRequestBody: maxRequestBody, limits: limits, requestTimeout: requestTimeout,
+            learnsFromRefusedGET: learnsFromRefusedGET, toolPolicy: toolPolicy)
+        configuration.resendsOnRefusedToken = resendsOnRefusedToken
+        return ClientConnectionStateMachine(configuration: configuration, now: start)
     }
 
     static func requestHead(_ text: String) -> RequestHead {
@@ -126,6 +127,7 @@ enum MachineDriver {
         switch action {
         case .none: return "none"
         case .sendContinue: return "continue"
+        case .awaitFreshToken: return "await-fresh-token"
         case .forward(let request): return "forward \(request.head.method) \(request.target)"
         case .writeResponseHead(let head, let framing, let isEventStream, let close):
             return "head \(head.status) \(framing)" + (isEventStream ? " stream" : "") + (close ? " close" : "")
