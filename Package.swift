@@ -70,7 +70,7 @@ let package = Package(
         // OAuth 2.1 toward the upstream, on the control plane: discovery, registration, login,
         // the token file, and the sessions that keep each profile's token fresh.
         .target(name: "ProxyOAuth", dependencies: [
-            "ProxyConfig", "ProxySigning", "ProxyLogging",
+            "MCPMessages", "ProxyConfig", "ProxySigning", "ProxyLogging",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -134,7 +134,7 @@ let package = Package(
             "ProxyStdio", "ProxyDataPlane", "MCPMessages", "ProxyConfig", "ProxyLogging",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "ProxyOAuthTests", dependencies: ["ProxyOAuth"]),
+        .testTarget(name: "ProxyOAuthTests", dependencies: ["ProxyOAuth", "MCPMessages"]),
         .testTarget(name: "ProxyMetricsTests", dependencies: ["ProxyMetrics", "ProxyTestSupport"]),
         .testTarget(name: "ProxyAdminTests", dependencies: [
             "ProxyAdmin", "ProxyDataPlane", "ProxyMetrics", "ProxyTestSupport",

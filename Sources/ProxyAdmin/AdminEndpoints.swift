@@ -57,7 +57,10 @@ package struct AdminEndpoints: Sendable {
             let ready = snapshot.allSatisfy { $0.state == .ready }
             let overall = ready ? "ready" : snapshot.contains { $0.state == .draining } ? "draining" : "starting"
             let profiles = snapshot.map { "\(LogLine.jsonQuoted($0.profile)):\"\($0.state.rawValue)\"" }.joined(separator: ",")
-            return json(ready ? 200 : 503, #"{"status":"\#(overall)","profiles":{\#(profiles)}}"#)
+            let problems = readiness.credentialProblemsSnapshot
+            let credentials = problems.isEmpty ? ""
+                : #","credentials":{"# + problems.map { "\(LogLine.jsonQuoted($0.profile)):\(LogLine.jsonQuoted($0.problem))" }.joined(separator: ",") + "}"
+            return json(ready ? 200 : 503, #"{"status":"\#(overall)","profiles":{\#(profiles)}\#(credentials)}"#)
         default:
             return Response(status: 200, contentType: Self.metricsContentType, body: metrics.exposition())
         }

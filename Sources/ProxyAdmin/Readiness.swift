@@ -10,6 +10,8 @@ package final class Readiness: Sendable {
     }
 
     private let states: NIOLockedValueBox<[(profile: String, state: State)]>
+    /// Profiles whose upstream credential cannot be had (an OAuth profile not logged in), and why.
+    private let credentialProblems = NIOLockedValueBox<[String: String]>([:])
 
     package init(profiles: [String]) {
         states = NIOLockedValueBox(profiles.map { ($0, .starting) })
@@ -35,6 +37,17 @@ package final class Readiness: Sendable {
         states.withLockedValue { states in
             for index in states.indices { states[index].state = state }
         }
+    }
+
+    /// Records why a profile has no upstream credential (nil: it has one). `/readyz` shows it
+    /// without turning 503: the profile's requests are answered (with the login command), and
+    /// every replica sharing the credential would fail alike.
+    package func setCredentialProblem(_ problem: String?, for profile: String) {
+        credentialProblems.withLockedValue { $0[profile] = problem }
+    }
+
+    package var credentialProblemsSnapshot: [(profile: String, problem: String)] {
+        credentialProblems.withLockedValue { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
     }
 
     /// Every profile with its state, in config order.

@@ -15,6 +15,12 @@ package actor OAuthSession {
         case loginNeeded(String)
         case failing(String)
 
+        /// Whether requests get a token (a failing refresh may still have one that lasts).
+        package var hasToken: Bool {
+            if case .valid = self { return true }
+            return false
+        }
+
         package var description: String {
             switch self {
             case .valid(let until, let refreshable):
@@ -39,7 +45,10 @@ package actor OAuthSession {
     /// When a refusal last started a refresh, and whether one waits for its turn.
     private var lastRejectionRefresh: Double = 0
     private var rejectionRefreshPending = false
-    package private(set) var state: State
+    package private(set) var state: State {
+        didSet { if state != oldValue { stateObserver?(state) } }
+    }
+    private var stateObserver: (@Sendable (State) -> Void)?
 
     package init(profile: Profile, settings: OAuthSettings, group: any EventLoopGroup, log: LogSink) {
         self.profile = profile
@@ -100,6 +109,12 @@ package actor OAuthSession {
                 slot.clear(problem: Self.loginProblem(profile: profile.name, why: "the upstream refused the token and refreshing failed: \(error)"))
             }
         }
+    }
+
+    /// `observer` hears the state now and at each change (for `/readyz`).
+    package func observeState(_ observer: @escaping @Sendable (State) -> Void) {
+        stateObserver = observer
+        observer(state)
     }
 
     package func stop() {

@@ -42,6 +42,8 @@ actor ServedProfiles {
     /// One OAuth session per `auth_scheme: oauth` profile, kept across reloads that leave its
     /// upstream and `oauth:` block alone (its token stays in memory and keeps being refreshed).
     private var sessions: [String: OAuthSession] = [:]
+    /// Where sessions report their token's state (the latest `apply`'s).
+    private var readiness: Readiness?
 
     init(engine: ForwardingEngine, signer: any RequestSigner, log: LogSink, metrics: ProxyMetrics?) {
         self.engine = engine
@@ -55,6 +57,7 @@ actor ServedProfiles {
     /// Makes `profiles` the served set. Throws (changing nothing) when a runtime cannot be built
     /// or an address cannot be bound.
     func apply(_ profiles: [Profile], readiness: Readiness) async throws -> Outcome {
+        self.readiness = readiness
         var wanted: [(key: String, profile: Profile)] = []
         for profile in profiles { wanted.append((Self.address(profile), profile)) }
         let wantedKeys = Set(wanted.map(\.key))
@@ -113,6 +116,7 @@ actor ServedProfiles {
         for (name, session) in sessions where !oauthProfiles.contains(name) {
             await session.stop()
             sessions[name] = nil
+            readiness.setCredentialProblem(nil, for: name)
         }
         return outcome
     }
@@ -149,6 +153,10 @@ actor ServedProfiles {
             return existing
         }
         let session = OAuthSession(profile: profile, settings: settings, group: engine.group, log: log)
+        if let readiness {
+            let name = profile.name
+            await session.observeState { state in readiness.setCredentialProblem(state.hasToken ? nil : state.description, for: name) }
+        }
         await session.start()
         if let old = sessions[profile.name] { await old.stop() }
         sessions[profile.name] = session

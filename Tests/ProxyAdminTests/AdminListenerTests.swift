@@ -60,6 +60,20 @@ struct AdminListenerTests {
         }
     }
 
+    @Test("/readyz names an OAuth profile that has no token, and stays 200: its requests are answered with the login command")
+    func credentialProblems() async throws {
+        try await withListener { served in
+            served.readiness.set(.ready, for: "a")
+            served.readiness.set(.ready, for: "b")
+            served.readiness.setCredentialProblem("login needed: not logged in", for: "b")
+            let ready = try #require(try await served.ask(.get("/readyz")))
+            #expect(ready.status == 200)
+            #expect(ready.body == #"{"status":"ready","profiles":{"a":"ready","b":"ready"},"credentials":{"b":"login needed: not logged in"}}"#)
+            served.readiness.setCredentialProblem(nil, for: "b")
+            #expect(try await served.ask(.get("/readyz"))?.body == #"{"status":"ready","profiles":{"a":"ready","b":"ready"}}"#)
+        }
+    }
+
     @Test("/healthz, /metrics with its content type, 405 with Allow, 404 naming the endpoints, queries never echoed")
     func endpoints() async throws {
         try await withListener { served in

@@ -148,6 +148,22 @@ struct CredentialSchemeTests {
         }
     }
 
+    @Test("oauth: a 403 insufficient_scope reaches the client without its challenge, and the log names the scopes and the login command")
+    func oauthInsufficientScope() async throws {
+        let slot = AccessTokenSlot(problem: "unused")
+        slot.store(accessToken: "narrow")
+        try await ProxyHarness.with(profile: Self.oauthKeys, upstreamChecksSignature: false, accessToken: slot) { proxy in
+            let answered = try await proxy.exchange(.post("/mcp/insufficient-scope/repo+admin:org"))
+            let response = try #require(answered)
+            #expect(response.status == 403 && response.header("www-authenticate") == nil)
+            #expect(proxy.upstream.received.count == 1, "a 403 is not sent again")
+            let found = await eventuallyValue { proxy.logLines().first { $0["event"] as? String == "oauth_insufficient_scope" } }
+            let logged = try #require(found)
+            #expect(logged["scope"] as? String == "repo admin:org")
+            #expect(logged["fix"] as? String == #"mcp-auth-proxy login --profile test --scope "repo admin:org""#)
+        }
+    }
+
     @Test("oauth: a request waiting for a fresh token that never comes ends at request_timeout with 504")
     func oauthNoRenewal() async throws {
         let slot = AccessTokenSlot(problem: "unused")

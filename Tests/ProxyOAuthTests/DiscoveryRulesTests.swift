@@ -1,4 +1,5 @@
 import Foundation
+import MCPMessages
 import Testing
 @testable import ProxyOAuth
 

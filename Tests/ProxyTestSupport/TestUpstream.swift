@@ -208,6 +208,12 @@ private final class UpstreamHandler: ChannelInboundHandler {
                          ("www-authenticate", #"Bearer error="invalid_token", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource""#)],
                          body: #"{"error":"invalid_token"}"#)
         }
+        // `/insufficient-scope/<scopes>`: a resource server that wants more scopes (+ for spaces).
+        if let range = path.range(of: "/insufficient-scope/") {
+            let scope = path[range.upperBound...].replacingOccurrences(of: "+", with: " ")
+            return write(context, status: .forbidden, headers: [("content-type", "application/json"),
+                         ("www-authenticate", #"Bearer error="insufficient_scope", scope="\#(scope)""#)], body: #"{"error":"insufficient_scope"}"#)
+        }
         if head.method == .GET, refusesGET {
             return write(context, status: .methodNotAllowed, headers: [("allow", "POST")], body: "no streams here")
         }

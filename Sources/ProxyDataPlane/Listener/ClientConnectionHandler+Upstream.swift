@@ -30,24 +30,6 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         upstreams.pool(for: context.eventLoop).send(bytes, to: endpoint, forExchange: request.exchangeNumber, from: self)
     }
 
-    /// The upstream refused the OAuth token this exchange was sent with: the keeper refreshes, and
-    /// the machine hears (on this loop) once the token is newer, to send the request once more.
-    func awaitFreshToken() {
-        guard let accessToken = runtime.accessToken else { return }
-        let generation = signedTokenGeneration
-        let number = machine.exchange.number
-        let loop = context.eventLoop
-        let bound = NIOLoopBound(self, eventLoop: loop)
-        accessToken.whenRenewed(after: generation) {
-            loop.execute {
-                let handler = bound.value
-                guard handler.context != nil else { return }
-                handler.execute(handler.machine.tokenRenewed(forExchange: number))
-            }
-        }
-        accessToken.reportRejected(generation: generation)
-    }
-
     /// The exchange may have ended (timeout, client gone) while connecting.
     func wantsUpstream(forExchange number: Int) -> Bool {
         context != nil && machine.awaitsUpstream(forExchange: number)

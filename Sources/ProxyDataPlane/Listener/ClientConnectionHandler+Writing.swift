@@ -15,8 +15,10 @@ extension ClientConnectionHandler {
     func writeResponseHead(_ head: ResponseHead, framing: HeaderRewriting.ClientFraming, isEventStream: Bool, connectionClose: Bool,
                            rewrittenLength: Int = 0) {
         var clientHead = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 64)
+        let isOAuth = runtime.accessToken != nil
+        if isOAuth, head.status == 403 { logInsufficientScope(head) }
         HeaderRewriting.writeClientResponseHead(head, framing: framing, isEventStream: isEventStream, closeAfter: connectionClose,
-                                                rewrittenLength: rewrittenLength, dropsChallenge: runtime.accessToken != nil, into: &clientHead)
+                                                rewrittenLength: rewrittenLength, dropsChallenge: isOAuth, into: &clientHead)
         if isEventStream {
             // An event stream's head goes out at once, before any event.
             context.writeAndFlush(wrapOutboundOut(clientHead), promise: nil)

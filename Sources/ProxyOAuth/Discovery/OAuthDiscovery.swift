@@ -1,4 +1,5 @@
 import Foundation
+import MCPMessages
 import ProxyConfig
 
 /// Finds the authorization server of an upstream exactly as the MCP specification's client

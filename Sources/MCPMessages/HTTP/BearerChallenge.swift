@@ -17,7 +17,7 @@ package struct BearerChallenge: Sendable, Equatable {
         return nil
     }
 
-    init(resourceMetadata: String? = nil, scope: String? = nil, error: String? = nil, errorDescription: String? = nil) {
+    package init(resourceMetadata: String? = nil, scope: String? = nil, error: String? = nil, errorDescription: String? = nil) {
         self.resourceMetadata = resourceMetadata
         self.scope = scope
         self.error = error
@@ -25,7 +25,7 @@ package struct BearerChallenge: Sendable, Equatable {
     }
 
     /// `Bearer realm="x", scope="a b", error="invalid_token"`; tolerant of other schemes before it.
-    static func parse(_ header: String) -> BearerChallenge? {
+    package static func parse(_ header: String) -> BearerChallenge? {
         let scalars = Array(header.unicodeScalars)
         var index = 0
         // Find the `Bearer` token at a scheme position.
