@@ -18,6 +18,10 @@ LOGS = []
 
 def start_server(*extra, lifetime=5):
     as_port, rs_port = free_port(), free_port()
+    if "--rs-port-fixed" in extra:
+        index = extra.index("--rs-port-fixed")
+        rs_port = int(extra[index + 1])
+        extra = extra[:index] + extra[index + 2:]
     process = subprocess.Popen([PYTHON, os.path.join(HERE, "oauth_server.py"), "--as-port", str(as_port), "--rs-port", str(rs_port),
                                 "--token-lifetime", str(lifetime), *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
@@ -50,7 +54,7 @@ def login(config, expect_success=True):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = None
     for line in process.stderr:
-        match = re.search(r"(http://127\.0\.0\.1:\d+/authorize\S+)", line)
+        match = re.search(r"(http://127\.0\.0\.1:\d+/\S*authorize\?\S+)", line)
         if match:
             url = match.group(1)
             break
@@ -146,6 +150,7 @@ async def main():
         assert revoked["revoked"] >= 1, revoked
         assert "Non-2xx" not in out and "Socket errors" not in out, out
         assert after["refresh_token"] > before["refresh_token"], (before, after)
+        await asyncio.sleep(0.2)  # the log is written in batches
         assert "oauth_token_rejected" in proxy_log(), "the refusal was not what renewed the token"
 
     async def bridges_and_listener_share_one_store():
@@ -184,7 +189,11 @@ async def main():
                 break
             await asyncio.sleep(0.1)
         assert message and "mcp-auth-proxy login --profile demo" in message, message
-        assert "oauth_token_unavailable" in proxy_log(), proxy_log()
+        for _ in range(50):  # the log is written in batches
+            if "oauth_token_unavailable" in proxy_log():
+                break
+            await asyncio.sleep(0.05)
+        assert "oauth_token_unavailable" in proxy_log(), proxy_log()[-3000:]
         check = subprocess.run([BINARY, "check", "--config", config], capture_output=True, text=True)
         assert "login needed" in check.stdout, check.stdout
         # Logging in again brings the listener back without a restart.
@@ -250,4 +259,5 @@ async def main():
     sys.exit(1 if failed else 0)
 
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())

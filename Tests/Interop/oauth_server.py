@@ -8,6 +8,12 @@ Only the provider's storage is ours (in memory, as the SDK leaves it to applicat
 - `--token-lifetime` seconds per access token; refresh tokens rotate on every use;
 - `--iss present|absent|wrong` for the RFC 9207 `iss` authorization response parameter;
 - `--resource-path` for a protected resource whose metadata names another resource;
+- `--issuer-path /t` and `--metadata-at oauth|oidc|oidc-suffix`: an issuer with a path whose
+  metadata sits at one RFC 8414 / OpenID Connect location only;
+- `--prm-at root`: the protected-resource metadata only at the root, the challenge without
+  `resource_metadata`; `--challenge-scope`: a `scope` in the challenge;
+- `--preregistered ID:SECRET:PORT`: a client registered by hand (dynamic registration off);
+- `--admin-tool`: `admin_tool` answers 403 insufficient_scope unless the token has mcp:admin;
 - POST /test/revoke-refresh-tokens, POST /test/revoke-access-tokens and GET /test/stats on the
   authorization server, for tests.
 
@@ -24,7 +30,7 @@ import uvicorn
 from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -34,12 +40,13 @@ from mcp.server.auth.provider import (
     TokenError,
     construct_redirect_uri,
 )
-from mcp.server.auth.routes import create_auth_routes
+from mcp.server.auth.handlers.metadata import MetadataHandler
+from mcp.server.auth.routes import build_metadata, create_auth_routes
 from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
 from mcp.server.fastmcp import Context, FastMCP
-from mcp.shared.auth import OAuthToken
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
-SCOPES = ["mcp:tools", "mcp:admin"]
+SCOPES = ["mcp:tools", "mcp:admin", "mcp:extra"]
 
 
 class MemoryProvider:
@@ -114,6 +121,63 @@ class MemoryProvider:
         self.refresh.pop(token.token, None)
 
 
+class ResourceServerVariant:
+    """The SDK's resource server, varied by the command line: protected-resource metadata at the
+    root only, a scope in the challenge, a 403 step-up for admin_tool."""
+
+    def __init__(self, app, args, resource, provider):
+        self.app, self.args, self.resource, self.provider = app, args, resource, provider
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        if self.args.prm_at == "root" and path.startswith("/.well-known/oauth-protected-resource"):
+            if path != "/.well-known/oauth-protected-resource":
+                return await JSONResponse({"error": "not here"}, status_code=404)(scope, receive, send)
+            body = {"resource": self.resource, "authorization_servers": [self.provider.issuer], "scopes_supported": ["mcp:tools"]}
+            return await JSONResponse(body)(scope, receive, send)
+        if self.args.admin_tool and scope["method"] == "POST":
+            chunks = []
+            while True:
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    break
+            raw = b"".join(chunks)
+            token = dict(scope["headers"]).get(b"authorization", b"").decode().removeprefix("Bearer ")
+            found = await self.provider.load_access_token(token)
+            if b'"admin_tool"' in raw and found is not None and "mcp:admin" not in found.scopes:
+                response = JSONResponse({"error": "insufficient_scope"}, status_code=403, headers={
+                    "www-authenticate": 'Bearer error="insufficient_scope", scope="mcp:tools mcp:admin"'})
+                return await response(scope, receive, send)
+            replayed = False
+
+            async def receive_again():
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": raw, "more_body": False}
+                return await receive()
+            receive = receive_again
+
+        async def send_varied(message):
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                headers = []
+                for name, value in message["headers"]:
+                    if name.lower() == b"www-authenticate":
+                        text = value.decode()
+                        if self.args.prm_at == "root":
+                            text = ", ".join(part for part in text.split(", ") if not part.startswith("resource_metadata="))
+                        if self.args.challenge_scope:
+                            text += f', scope="{self.args.challenge_scope}"'
+                        value = text.encode()
+                    headers.append((name, value))
+                message = dict(message, headers=headers)
+            await send(message)
+        return await self.app(scope, receive, send_varied)
+
+
 class ProviderVerifier:
     def __init__(self, provider):
         self.provider = provider
@@ -129,9 +193,15 @@ def main():
     parser.add_argument("--iss", choices=["present", "absent", "wrong"], default="present")
     parser.add_argument("--as-port", type=int, required=True)
     parser.add_argument("--resource-path", default="/mcp", help="the resource its metadata names (another path: a mismatch)")
+    parser.add_argument("--issuer-path", default="")
+    parser.add_argument("--metadata-at", choices=["oauth", "oidc", "oidc-suffix"], default="oauth")
+    parser.add_argument("--prm-at", choices=["path", "root"], default="path")
+    parser.add_argument("--challenge-scope")
+    parser.add_argument("--preregistered")
+    parser.add_argument("--admin-tool", action="store_true")
     args = parser.parse_args()
 
-    issuer = f"http://127.0.0.1:{args.as_port}"
+    issuer = f"http://127.0.0.1:{args.as_port}{args.issuer_path}"
     resource = f"http://127.0.0.1:{args.rs_port}{args.resource_path}"
     provider = MemoryProvider(issuer, args.token_lifetime, args.iss)
 
@@ -148,13 +218,29 @@ def main():
     async def stats(request):
         return JSONResponse(provider.stats)
 
-    routes = create_auth_routes(
-        provider, AnyHttpUrl(issuer),
-        client_registration_options=ClientRegistrationOptions(enabled=True, valid_scopes=SCOPES, default_scopes=["mcp:tools"]),
-        revocation_options=RevocationOptions(enabled=True))
-    routes += [Route("/test/revoke-refresh-tokens", revoke_refresh, methods=["POST"]),
-               Route("/test/revoke-access-tokens", revoke_access, methods=["POST"]), Route("/test/stats", stats)]
-    authorization_server = Starlette(routes=routes)
+    registration = ClientRegistrationOptions(enabled=args.preregistered is None, valid_scopes=SCOPES, default_scopes=["mcp:tools"])
+    if args.preregistered:
+        client_id, secret, port = args.preregistered.split(":")
+        provider.clients[client_id] = OAuthClientInformationFull(
+            client_id=client_id, client_secret=secret, redirect_uris=[f"http://127.0.0.1:{port}/callback"],
+            token_endpoint_auth_method="client_secret_post", grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"], scope=" ".join(SCOPES))
+    auth_routes = create_auth_routes(provider, AnyHttpUrl(issuer), client_registration_options=registration,
+                                     revocation_options=RevocationOptions(enabled=True))
+    test_routes = [Route("/test/revoke-refresh-tokens", revoke_refresh, methods=["POST"]),
+                   Route("/test/revoke-access-tokens", revoke_access, methods=["POST"]), Route("/test/stats", stats)]
+    if args.issuer_path:
+        # The SDK serves its endpoints under the issuer's path; its metadata goes to one of the
+        # places a client must look for an issuer with a path, and nowhere else.
+        metadata = MetadataHandler(build_metadata(AnyHttpUrl(issuer), None, registration, RevocationOptions(enabled=True))).handle
+        place = {"oauth": f"/.well-known/oauth-authorization-server{args.issuer_path}",
+                 "oidc": f"/.well-known/openid-configuration{args.issuer_path}",
+                 "oidc-suffix": f"{args.issuer_path}/.well-known/openid-configuration"}[args.metadata_at]
+        endpoints = [route for route in auth_routes if not route.path.startswith("/.well-known")]
+        authorization_server = Starlette(routes=[Route(place, metadata, methods=["GET"])] + test_routes
+                                         + [Mount(args.issuer_path, routes=endpoints)])
+    else:
+        authorization_server = Starlette(routes=auth_routes + test_routes)
 
     mcp = FastMCP(
         "oauth-upstream", stateless_http=True, json_response=True,
@@ -169,7 +255,12 @@ def main():
         token = get_access_token()
         return f"client={token.client_id if token else None} scopes={' '.join(token.scopes) if token else ''}"
 
-    resource_server = mcp.streamable_http_app()
+    @mcp.tool()
+    def admin_tool() -> str:
+        """Needs mcp:admin (see --admin-tool)."""
+        return "admin ok"
+
+    resource_server = ResourceServerVariant(mcp.streamable_http_app(), args, resource, provider)
 
     async def serve():
         servers = [

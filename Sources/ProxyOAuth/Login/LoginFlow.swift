@@ -56,12 +56,16 @@ package struct LoginFlow: Sendable {
                            redirect: LoopbackRedirect, store: TokenStore, present: @Sendable (String) -> Void) async throws -> StoredToken {
         let registration = ClientRegistration(http: http, settings: settings, profileName: profile.name, redirectPort: redirect.port)
         var stored = try store.read().registration(issuer: server.issuer)
-        // A dynamic registration made for another redirect URI cannot be used with this one.
-        if let existing = stored, settings.clientID == nil, !existing.redirectURIs.contains(redirect.uri) { stored = nil }
-        let client = try await registration.client(for: server, stored: stored)
+        let scopes = (settings.scopes ?? outcome.defaultScopes ?? []) + extraScopes
+        // A dynamic registration made for another redirect URI, or for fewer scopes (a step-up with
+        // `--scope`), cannot be used for this request: register anew.
+        if let existing = stored, settings.clientID == nil {
+            let registeredScopes = existing.scope.map { Set($0.split(separator: " ").map(String.init)) }
+            if !existing.redirectURIs.contains(redirect.uri) || registeredScopes.map({ !Set(scopes).isSubset(of: $0) }) == true { stored = nil }
+        }
+        let client = try await registration.client(for: server, stored: stored, scopes: Self.unique(scopes))
         let pkce = PKCE()
         let state = Base64URL.encode(RandomBytes.make(24))
-        let scopes = (settings.scopes ?? outcome.defaultScopes ?? []) + extraScopes
         var query = [("response_type", "code"), ("client_id", client.clientID), ("redirect_uri", redirect.uri), ("state", state),
                      ("code_challenge", pkce.challenge), ("code_challenge_method", "S256")]
         if !scopes.isEmpty { query.append(("scope", Self.unique(scopes).joined(separator: " "))) }

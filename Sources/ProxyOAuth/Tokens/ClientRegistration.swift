@@ -31,7 +31,9 @@ package struct ClientRegistration: Sendable {
     }
 
     /// A stored registration for `server` when still usable, else a new one (stored by the caller).
-    package func client(for server: AuthorizationServerMetadata, stored: StoredRegistration?) async throws -> StoredRegistration {
+    /// `scopes`: what the client will ask for; a new registration names them, since servers
+    /// (the SDKs' among them) refuse scopes a client was not registered with.
+    package func client(for server: AuthorizationServerMetadata, stored: StoredRegistration?, scopes: [String]? = nil) async throws -> StoredRegistration {
         let secret = settings.clientSecret.map { String(decoding: $0.bytes, as: UTF8.self) }
         if let clientID = settings.clientID {
             return StoredRegistration(issuer: server.issuer, clientID: clientID, clientSecret: secret, redirectURIs: redirectURIs,
@@ -42,16 +44,16 @@ package struct ClientRegistration: Sendable {
                                       tokenEndpointAuthMethod: "none")
         }
         if let stored, stored.issuer == server.issuer { return stored }
-        return try await register(with: server)
+        return try await register(with: server, scopes: settings.scopes ?? scopes)
     }
 
     /// RFC 7591 dynamic registration of a public native client.
-    func register(with server: AuthorizationServerMetadata) async throws -> StoredRegistration {
+    func register(with server: AuthorizationServerMetadata, scopes: [String]?) async throws -> StoredRegistration {
         guard let endpoint = server.registrationEndpoint, let url = URL(string: endpoint) else {
             throw Failure(description: "the authorization server \(server.issuer) offers no dynamic registration; register a client there and set `oauth.client_id`")
         }
         let document = Self.metadataDocument(clientName: "mcp-auth-proxy (\(profileName))", redirectURIs: redirectURIs,
-                                             scopes: settings.scopes, clientID: nil)
+                                             scopes: scopes, clientID: nil)
         let response = try await http.postJSON(url, Array(document.utf8))
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         guard (200...201).contains(response.status), let object, let clientID = object["client_id"] as? String else {
@@ -60,7 +62,8 @@ package struct ClientRegistration: Sendable {
         }
         return StoredRegistration(issuer: server.issuer, clientID: clientID, clientSecret: object["client_secret"] as? String,
                                   redirectURIs: (object["redirect_uris"] as? [String]) ?? redirectURIs,
-                                  tokenEndpointAuthMethod: (object["token_endpoint_auth_method"] as? String) ?? "none")
+                                  tokenEndpointAuthMethod: (object["token_endpoint_auth_method"] as? String) ?? "none",
+                                  scope: (object["scope"] as? String) ?? scopes?.joined(separator: " "))
     }
 
     /// The client metadata (RFC 7591 §2): what dynamic registration sends and what a client ID
@@ -80,9 +83,11 @@ package struct ClientRegistration: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// `client_secret_post` where the server lists it (the MCP SDKs' servers read `client_id`
+    /// from the form whatever the method), else HTTP Basic, RFC 6749's default.
     static func authMethod(server: AuthorizationServerMetadata, hasSecret: Bool) -> String {
         guard hasSecret else { return "none" }
         let supported = server.tokenEndpointAuthMethodsSupported ?? ["client_secret_basic"]
-        return supported.contains("client_secret_basic") ? "client_secret_basic" : (supported.contains("client_secret_post") ? "client_secret_post" : "client_secret_basic")
+        return supported.contains("client_secret_post") ? "client_secret_post" : "client_secret_basic"
     }
 }

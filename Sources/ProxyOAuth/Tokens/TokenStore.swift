@@ -40,6 +40,8 @@ package struct StoredRegistration: Sendable, Codable, Equatable {
     package var redirectURIs: [String]
     /// How the token endpoint wants the client to authenticate (RFC 7591 `token_endpoint_auth_method`).
     package var tokenEndpointAuthMethod: String?
+    /// The scopes a dynamic registration was made for (space-separated), when the server said.
+    package var scope: String?
 
     enum CodingKeys: String, CodingKey {
         case issuer
@@ -47,6 +49,7 @@ package struct StoredRegistration: Sendable, Codable, Equatable {
         case clientSecret = "client_secret"
         case redirectURIs = "redirect_uris"
         case tokenEndpointAuthMethod = "token_endpoint_auth_method"
+        case scope
     }
 }
 

@@ -1,0 +1,134 @@
+"""OAuth discovery and registration, case by case, against the MCP Python SDK's authorization
+server (oauth_server.py) varied the way real servers differ: the conformance suite's client auth
+scenarios, written as tests against real parts. Each case logs in with `mcp-auth-proxy login`
+(following the authorization URL as a browser would) and checks what was asked for and stored."""
+import asyncio, json, os, subprocess, sys, tempfile
+
+import httpx
+
+from interop_common import BINARY, free_port, run_step, wait_port
+from oauth_interop import login, post_call, start_server, write_profile
+
+DIRECTORY = tempfile.mkdtemp(prefix="oauth-discovery-")
+LOG = []
+
+
+def stored(name):
+    return json.load(open(os.path.join(DIRECTORY, "state", f"{name}.json")))
+
+
+def logged_in(name, *server_args, extra_oauth=""):
+    server, as_port, rs_port = start_server(*server_args)
+    try:
+        config = write_profile(DIRECTORY, name, rs_port, free_port())
+        if extra_oauth:
+            with open(config, "a") as file:
+                file.write("".join(f"      {line}\n" for line in extra_oauth.strip().split("\n")))
+        code, output = login(config)
+        LOG.append(output)
+        assert code == 0, output
+        return stored(name), as_port, rs_port
+    finally:
+        server.terminate()
+
+
+async def main():
+    results = []
+
+    async def metadata_variants():
+        # An issuer with a path: its metadata at each of the three places the specification lists.
+        for place in ["oauth", "oidc", "oidc-suffix"]:
+            contents, as_port, _ = logged_in(f"variant-{place}", "--issuer-path", "/tenant1", "--metadata-at", place)
+            assert contents["servers"][0]["issuer"] == f"http://127.0.0.1:{as_port}/tenant1", contents["servers"]
+            assert contents["tokens"][0]["issuer"] == f"http://127.0.0.1:{as_port}/tenant1"
+
+    async def resource_metadata_at_the_root():
+        contents, _, rs_port = logged_in("prm-root", "--prm-at", "root")
+        assert contents["tokens"][0]["resource"] == f"http://127.0.0.1:{rs_port}/mcp", contents["tokens"][0]
+
+    async def scope_from_the_challenge_then_scopes_supported():
+        with_challenge, _, _ = logged_in("scope-challenge", "--challenge-scope", "mcp:tools mcp:extra")
+        assert with_challenge["tokens"][0]["scope"] == "mcp:tools mcp:extra", with_challenge["tokens"][0]
+        without, _, _ = logged_in("scope-supported")
+        assert without["tokens"][0]["scope"] == "mcp:tools", without["tokens"][0]
+
+    async def preregistered_client():
+        port = free_port()
+        os.environ["OAUTH_TEST_CLIENT_SECRET"] = "preregistered-secret-0123456789"
+        contents, _, _ = logged_in("prereg", "--preregistered", f"hand-made:preregistered-secret-0123456789:{port}",
+                                   extra_oauth=f"client_id: hand-made\nclient_secret_env: OAUTH_TEST_CLIENT_SECRET\nredirect_port: {port}")
+        assert contents["tokens"][0]["client_id"] == "hand-made", contents["tokens"][0]
+        assert all(r["client_id"] == "hand-made" for r in contents["registrations"])
+
+    async def authorization_server_change_registers_anew():
+        rs_port = free_port()
+        name = "moved"
+        first, first_as, _ = logged_in(name, "--rs-port-fixed", str(rs_port))
+        second, second_as, _ = logged_in(name, "--rs-port-fixed", str(rs_port))
+        issuers = sorted(r["issuer"] for r in second["registrations"])
+        assert issuers == sorted([f"http://127.0.0.1:{first_as}/", f"http://127.0.0.1:{second_as}/"]), issuers
+        assert second["tokens"][0]["issuer"] == f"http://127.0.0.1:{second_as}/"
+        assert len(second["tokens"]) == 1, "the old server's token is replaced, not kept beside"
+
+    async def step_up_on_403():
+        server, as_port, rs_port = start_server("--admin-tool")
+        listen_port = free_port()
+        config = write_profile(DIRECTORY, "stepup", rs_port, listen_port)
+        log_path = os.path.join(DIRECTORY, "stepup.log")
+        proxy = subprocess.Popen([BINARY, "--config", config], stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+        try:
+            wait_port(listen_port)
+            code, output = login(config)
+            assert code == 0, output
+            call = lambda: httpx.post(f"http://127.0.0.1:{listen_port}/mcp", headers={"accept": "application/json, text/event-stream"},
+                                      json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "admin_tool", "arguments": {}}}, timeout=10)
+            for _ in range(100):
+                refused = call()
+                if refused.status_code != 503:
+                    break
+                await asyncio.sleep(0.1)
+            assert refused.status_code == 403 and "www-authenticate" not in refused.headers, refused
+            fix = 'mcp-auth-proxy login --profile stepup --scope \\"mcp:tools mcp:admin\\"'
+            for _ in range(100):
+                if fix in open(log_path).read():
+                    break
+                await asyncio.sleep(0.05)
+            assert fix in open(log_path).read(), open(log_path).read()
+            # What the log says to run, run: the new token carries the scope.
+            process = subprocess.Popen([BINARY, "login", "--config", config, "--no-browser", "--scope", "mcp:tools mcp:admin"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            url = None
+            for line in process.stderr:
+                if "/authorize?" in line:
+                    url = line.strip()
+                    break
+            assert url and "scope=mcp%3Atools+mcp%3Aadmin" in url.replace("%20", "+"), url
+            redirect = httpx.get(url, follow_redirects=False)
+            httpx.get(redirect.headers["location"])
+            assert process.wait(timeout=30) == 0
+            for _ in range(100):
+                allowed = call()
+                if allowed.status_code == 200:
+                    break
+                await asyncio.sleep(0.1)
+            assert allowed.status_code == 200 and "admin ok" in allowed.text, allowed.text
+        finally:
+            proxy.terminate()
+            server.terminate()
+
+    for name, step, timeout in [
+        ("oauth discovery: authorization server metadata under each URL variant (issuer with a path)", metadata_variants, 90),
+        ("oauth discovery: protected-resource metadata at the root, no resource_metadata in the challenge", resource_metadata_at_the_root, 40),
+        ("oauth discovery: scope from the challenge, else scopes_supported", scope_from_the_challenge_then_scopes_supported, 60),
+        ("oauth registration: a pre-registered confidential client", preregistered_client, 40),
+        ("oauth registration: a changed authorization server means a new registration", authorization_server_change_registers_anew, 60),
+        ("oauth: step-up after 403 insufficient_scope with login --scope", step_up_on_403, 60),
+    ]:
+        await run_step(results, name, step(), timeout, "login output", lambda: "\n".join(LOG[-2:]))
+    failed = [name for name, ok in results if not ok]
+    print(f"{len(results) - len(failed)}/{len(results)} OAuth discovery steps passed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
