@@ -55,3 +55,14 @@ async def check_tool_policy(session):
         raise AssertionError(f"the refused tool answered: {result}")
     echoed = await session.call_tool("echo", {"text": "after the refusal"})
     assert echoed.content[0].text == "after the refusal", echoed
+
+
+async def run_steps(label, steps, log_title, log_text):
+    """Runs (name, coroutine function, timeout) steps in order, prints the tally, and returns
+    whether all passed."""
+    results = []
+    for name, step, timeout in steps:
+        await run_step(results, name, step(), timeout, log_title, log_text)
+    failed = [name for name, ok in results if not ok]
+    print(f"{len(results) - len(failed)}/{len(results)} {label} steps passed")
+    return not failed

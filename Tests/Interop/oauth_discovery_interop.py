@@ -6,7 +6,7 @@ import asyncio, json, os, subprocess, sys, tempfile
 
 import httpx
 
-from interop_common import BINARY, free_port, run_step, wait_port
+from interop_common import BINARY, free_port, run_steps, wait_port
 from oauth_interop import login, post_call, start_server, write_profile
 
 DIRECTORY = tempfile.mkdtemp(prefix="oauth-discovery-")
@@ -33,8 +33,6 @@ def logged_in(name, *server_args, extra_oauth=""):
 
 
 async def main():
-    results = []
-
     async def metadata_variants():
         # An issuer with a path: its metadata at each of the three places the specification lists.
         for place in ["oauth", "oidc", "oidc-suffix"]:
@@ -116,18 +114,15 @@ async def main():
             proxy.terminate()
             server.terminate()
 
-    for name, step, timeout in [
+    passed = await run_steps("OAuth discovery", [
         ("oauth discovery: authorization server metadata under each URL variant (issuer with a path)", metadata_variants, 90),
         ("oauth discovery: protected-resource metadata at the root, no resource_metadata in the challenge", resource_metadata_at_the_root, 40),
         ("oauth discovery: scope from the challenge, else scopes_supported", scope_from_the_challenge_then_scopes_supported, 60),
         ("oauth registration: a pre-registered confidential client", preregistered_client, 40),
         ("oauth registration: a changed authorization server means a new registration", authorization_server_change_registers_anew, 60),
         ("oauth: step-up after 403 insufficient_scope with login --scope", step_up_on_403, 60),
-    ]:
-        await run_step(results, name, step(), timeout, "login output", lambda: "\n".join(LOG[-2:]))
-    failed = [name for name, ok in results if not ok]
-    print(f"{len(results) - len(failed)}/{len(results)} OAuth discovery steps passed")
-    sys.exit(1 if failed else 0)
+    ], "login output", lambda: "\n".join(LOG[-2:]))
+    sys.exit(0 if passed else 1)
 
 
 if __name__ == "__main__":
