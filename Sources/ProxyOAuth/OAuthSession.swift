@@ -56,7 +56,7 @@ package actor OAuthSession {
         self.http = OAuthHTTPClient(group: group, caFile: profile.caFile)
         self.store = TokenStore(path: settings.tokenFile)
         self.log = log
-        let problem = Self.loginProblem(profile: profile.name, why: "not logged in")
+        let problem = Self.loginProblem(profile: profile.name, grant: settings.grant, why: settings.grant == .clientCredentials ? "none fetched yet" : "not logged in")
         self.slot = AccessTokenSlot(problem: problem)
         self.state = .loginNeeded("not logged in")
     }
@@ -64,9 +64,15 @@ package actor OAuthSession {
     /// The upstream URL tokens are stored under.
     package nonisolated var upstream: String { OAuthDiscovery.uri(of: profile.upstream) }
 
-    /// The message a client gets while there is no token, with the command that fixes it.
-    static func loginProblem(profile: String, why: String) -> String {
-        "profile `\(profile)` has no OAuth access token (\(why)): run `mcp-auth-proxy login --profile \(profile)`"
+    /// The message a client gets while there is no token, with what fixes it: the login command,
+    /// or for client credentials (no person involved) the client's settings.
+    static func loginProblem(profile: String, grant: OAuthSettings.Grant = .authorizationCode, why: String) -> String {
+        switch grant {
+        case .authorizationCode:
+            return "profile `\(profile)` has no OAuth access token (\(why)): run `mcp-auth-proxy login --profile \(profile)`"
+        case .clientCredentials:
+            return "profile `\(profile)` has no OAuth access token (\(why)): check its oauth client_id and client secret, then run `mcp-auth-proxy check --profile \(profile)`"
+        }
     }
 
     /// Installs a usable token (stored, refreshed, or fetched by client credentials) and starts
@@ -106,7 +112,7 @@ package actor OAuthSession {
             if slot.generation == generation {
                 // The server refuses the token and no other can be had: waiting requests get the error.
                 current = nil
-                slot.clear(problem: Self.loginProblem(profile: profile.name, why: "the upstream refused the token and refreshing failed: \(error)"))
+                slot.clear(problem: Self.loginProblem(profile: profile.name, grant: settings.grant, why: "the upstream refused the token and refreshing failed: \(error)"))
             }
         }
     }
@@ -191,7 +197,7 @@ package actor OAuthSession {
                 // Keep the current token while it lasts; drop it once it has expired.
                 if let current, !current.isValid(at: Date().timeIntervalSince1970) {
                     self.current = nil
-                    slot.clear(problem: Self.loginProblem(profile: profile.name, why: "the token expired and refreshing failed: \(error)"))
+                    slot.clear(problem: Self.loginProblem(profile: profile.name, grant: settings.grant, why: "the token expired and refreshing failed: \(error)"))
                 }
             }
         }
@@ -297,11 +303,11 @@ package actor OAuthSession {
         if let loginNeeded = error as? LoginNeeded {
             next = .loginNeeded(loginNeeded.why)
             current = nil
-            slot.clear(problem: Self.loginProblem(profile: profile.name, why: loginNeeded.why))
+            slot.clear(problem: Self.loginProblem(profile: profile.name, grant: settings.grant, why: loginNeeded.why))
         } else {
             next = .failing("\(error)")
             if current == nil {
-                slot.clear(problem: Self.loginProblem(profile: profile.name, why: "\(error)"))
+                slot.clear(problem: Self.loginProblem(profile: profile.name, grant: settings.grant, why: "\(error)"))
             }
         }
         guard next != state else { return }
@@ -309,7 +315,7 @@ package actor OAuthSession {
         var line = LogLine(level: .warning, event: "oauth_token_unavailable")
         line.field("profile", profile.name)
         line.field("state", next.description)
-        if case .loginNeeded = next { line.field("fix", "mcp-auth-proxy login --profile \(profile.name)") }
+        if case .loginNeeded = next, settings.grant == .authorizationCode { line.field("fix", "mcp-auth-proxy login --profile \(profile.name)") }
         log.emit(line)
     }
 }

@@ -68,6 +68,37 @@ async def main():
         assert second["tokens"][0]["issuer"] == f"http://127.0.0.1:{second_as}/"
         assert len(second["tokens"]) == 1, "the old server's token is replaced, not kept beside"
 
+    async def client_credentials_without_login():
+        """A confidential client against authlib's authorization server: no login, 5-second tokens
+        fetched again under wrk load, zero failed requests."""
+        server, _, rs_port = start_server("--client-credentials", "robot:robot-secret-0123456789")
+        listen_port = free_port()
+        config = write_profile(DIRECTORY, "robot", rs_port, listen_port)
+        with open(config, "a") as file:
+            file.write(f"      grant: client_credentials\n      client_id: robot\n      client_secret_env: ROBOT_SECRET\n"
+                       f"      issuer: http://127.0.0.1:{server.client_credentials_port}\n")
+        log_path = os.path.join(DIRECTORY, "robot.log")
+        proxy = subprocess.Popen([BINARY, "--config", config], stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
+                                 env=dict(os.environ, ROBOT_SECRET="robot-secret-0123456789"))
+        try:
+            wait_port(listen_port)
+            first = post_call(listen_port)
+            assert first.status_code == 200 and "client=robot" in first.text, first.text
+            script = os.path.join(DIRECTORY, "robot.lua")
+            body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}})
+            with open(script, "w") as file:
+                file.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                           'wrk.headers["Accept"] = "application/json, text/event-stream"\n' f"wrk.body = {json.dumps(body)}\n")
+            run = subprocess.run(["wrk", "-t2", "-c8", "-d8s", "-s", script, f"http://127.0.0.1:{listen_port}/mcp"],
+                                 capture_output=True, text=True, timeout=60)
+            print(run.stdout)
+            assert "Non-2xx" not in run.stdout and "Socket errors" not in run.stdout, run.stdout
+            issued = httpx.get(f"http://127.0.0.1:{server.as_port}/test/stats").json().get("client_credentials", 0)
+            assert issued >= 3, f"8 s of 5-second tokens should have taken at least 3, took {issued}"
+        finally:
+            proxy.terminate()
+            server.terminate()
+
     async def step_up_on_403():
         server, as_port, rs_port = start_server("--admin-tool")
         listen_port = free_port()
@@ -121,6 +152,7 @@ async def main():
         ("oauth registration: a pre-registered confidential client", preregistered_client, 40),
         ("oauth registration: a changed authorization server means a new registration", authorization_server_change_registers_anew, 60),
         ("oauth: step-up after 403 insufficient_scope with login --scope", step_up_on_403, 60),
+        ("oauth: client credentials (authlib), no login, 5-second tokens under wrk, zero failed", client_credentials_without_login, 60),
     ], "login output", lambda: "\n".join(LOG[-2:]))
     sys.exit(0 if passed else 1)
 

@@ -30,6 +30,10 @@ def start_server(*extra, lifetime=5):
         if line.startswith("READY"):
             # Keep draining its output so that the server never blocks on a full pipe.
             threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
+            process.as_port = as_port
+            words = line.split()
+            if len(words) > 3:
+                process.client_credentials_port = int(words[3])
             return process, as_port, rs_port
     raise AssertionError("the OAuth test server did not start: " + "".join(seen))
 

@@ -14,16 +14,21 @@ Only the provider's storage is ours (in memory, as the SDK leaves it to applicat
   `resource_metadata`; `--challenge-scope`: a `scope` in the challenge;
 - `--preregistered ID:SECRET:PORT`: a client registered by hand (dynamic registration off);
 - `--admin-tool`: `admin_tool` answers 403 insufficient_scope unless the token has mcp:admin;
+- `--client-credentials ID:SECRET`: a second authorization server, authlib's (Flask), for the
+  client credentials grant the SDK's server does not offer; its tokens are good at the same
+  resource server. Its port is the fourth word of the READY line.
 - POST /test/revoke-refresh-tokens, POST /test/revoke-access-tokens and GET /test/stats on the
   authorization server, for tests.
 
-Prints `READY <as_port> <rs_port>` once both servers listen.
+Prints `READY <as_port> <rs_port> [<cc_port>]` once the servers listen.
 """
 
 import argparse
 import asyncio
 import secrets
+import socket
 import sys
+import threading
 import time
 
 import uvicorn
@@ -178,6 +183,70 @@ class ResourceServerVariant:
         return await self.app(scope, receive, send_varied)
 
 
+def client_credentials_server(provider, client_id, secret, port, lifetime, resource):
+    """authlib's authorization server with the client credentials grant: a confidential client,
+    HTTP Basic or form authentication, tokens saved where the resource server looks them up."""
+    from authlib.integrations.flask_oauth2 import AuthorizationServer
+    from authlib.oauth2.rfc6749 import ClientMixin, grants
+    from authlib.oauth2.rfc6750 import BearerTokenGenerator
+    from flask import Flask, jsonify, request
+    from werkzeug.serving import make_server
+
+    class Client(ClientMixin):
+        def get_client_id(self):
+            return client_id
+
+        def get_default_redirect_uri(self):
+            return None
+
+        def get_allowed_scope(self, scope):
+            return " ".join(s for s in (scope or "mcp:tools").split() if s in SCOPES)
+
+        def check_redirect_uri(self, redirect_uri):
+            return False
+
+        def check_client_secret(self, client_secret):
+            return secrets.compare_digest(client_secret, secret)
+
+        def check_endpoint_auth_method(self, method, endpoint):
+            return method in ("client_secret_basic", "client_secret_post")
+
+        def check_response_type(self, response_type):
+            return False
+
+        def check_grant_type(self, grant_type):
+            return grant_type == "client_credentials"
+
+    issuer = f"http://127.0.0.1:{port}"
+    app = Flask("client-credentials")
+
+    def save_token(token, oauth_request):
+        provider.stats["client_credentials"] = provider.stats.get("client_credentials", 0) + 1
+        provider.access[token["access_token"]] = AccessToken(
+            token=token["access_token"], client_id=client_id, scopes=token.get("scope", "").split(),
+            expires_at=int(time.time() + lifetime), resource=request.form.get("resource"))
+
+    server = AuthorizationServer(app, query_client=lambda cid: Client() if cid == client_id else None, save_token=save_token)
+    class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+        TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    server.register_grant(ClientCredentialsGrant)
+    server.register_token_generator("default", BearerTokenGenerator(
+        access_token_generator=lambda *args, **kwargs: secrets.token_urlsafe(30), expires_generator=lambda client, grant_type: lifetime))
+
+    @app.post("/token")
+    def token():
+        return server.create_token_response()
+
+    @app.get("/.well-known/oauth-authorization-server")
+    def metadata():
+        return jsonify(issuer=issuer, token_endpoint=f"{issuer}/token", grant_types_supported=["client_credentials"],
+                       token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"], scopes_supported=SCOPES)
+
+    http = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+
+
 class ProviderVerifier:
     def __init__(self, provider):
         self.provider = provider
@@ -199,6 +268,7 @@ def main():
     parser.add_argument("--challenge-scope")
     parser.add_argument("--preregistered")
     parser.add_argument("--admin-tool", action="store_true")
+    parser.add_argument("--client-credentials")
     args = parser.parse_args()
 
     issuer = f"http://127.0.0.1:{args.as_port}{args.issuer_path}"
@@ -270,7 +340,14 @@ def main():
         tasks = [asyncio.create_task(server.serve()) for server in servers]
         while not all(server.started for server in servers):
             await asyncio.sleep(0.05)
-        print(f"READY {args.as_port} {args.rs_port}", flush=True)
+        cc_port = ""
+        if args.client_credentials:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                cc_port = probe.getsockname()[1]
+            client_id, secret = args.client_credentials.split(":")
+            client_credentials_server(provider, client_id, secret, cc_port, args.token_lifetime, resource)
+        print(f"READY {args.as_port} {args.rs_port} {cc_port}".rstrip(), flush=True)
         await asyncio.gather(*tasks)
 
     asyncio.run(serve())
