@@ -14,6 +14,9 @@ struct LoginCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the authorization URL instead of opening a browser.")
     var noBrowser = false
 
+    @Flag(name: .long, help: "Sign in on another device with a user code (RFC 8628), where the server offers it.")
+    var device = false
+
     @Option(name: .long, help: "Extra scopes to ask for, space-separated (e.g. after a 403 insufficient_scope).")
     var scope: String?
 
@@ -29,6 +32,20 @@ struct LoginCommand: AsyncParsableCommand {
             throw CLIError("profile `\(profile.name)` uses client_credentials: it needs no login, the proxy gets its token at start")
         }
         let group = MultiThreadedEventLoopGroup.singleton
+        if device {
+            var login = DeviceLogin(profile: profile, settings: settings, group: group)
+            login.extraScopes = scope.map { $0.split(separator: " ").map(String.init) } ?? []
+            do {
+                let token = try await login.run { shown in
+                    let complete = shown.verificationURIComplete.map { "\n\nor open this URL, which carries the code:\n\n  \($0)" } ?? ""
+                    FileHandle.standardError.write(Data("To sign in to \(profile.name), open\n\n  \(shown.verificationURI)\n\nand enter the code\n\n  \(shown.userCode)\(complete)\n\nWaiting (the code lasts \(shown.expiresIn / 60) min)…\n".utf8))
+                }
+                print(Self.signedIn(profile: profile.name, token: token, file: settings.tokenFile))
+            } catch {
+                throw CLIError("login failed: \(error)")
+            }
+            return
+        }
         var flow = LoginFlow(profile: profile, settings: settings, group: group)
         flow.extraScopes = scope.map { $0.split(separator: " ").map(String.init) } ?? []
         flow.timeout = .seconds(Int64(timeout))
@@ -38,11 +55,17 @@ struct LoginCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("Open this URL to sign in to \(profile.name):\n\n  \(url)\n\n".utf8))
                 if openBrowser { BrowserLauncher.open(url) }
             }
-            let expiry = token.expiresAt.map { " until \(Date(timeIntervalSince1970: $0).formatted(.iso8601))" } ?? ""
-            print("Signed in: profile \(profile.name) has a token from \(token.issuer)\(expiry)\(token.refreshToken == nil ? "" : ", refreshable"), stored in \(settings.tokenFile).")
+            print(Self.signedIn(profile: profile.name, token: token, file: settings.tokenFile))
         } catch {
             throw CLIError("login failed: \(error)")
         }
+    }
+}
+
+extension LoginCommand {
+    static func signedIn(profile: String, token: StoredToken, file: String) -> String {
+        let expiry = token.expiresAt.map { " until \(Date(timeIntervalSince1970: $0).formatted(.iso8601))" } ?? ""
+        return "Signed in: profile \(profile) has a token from \(token.issuer)\(expiry)\(token.refreshToken == nil ? "" : ", refreshable"), stored in \(file)."
     }
 }
 

@@ -99,6 +99,38 @@ async def main():
             proxy.terminate()
             server.terminate()
 
+    async def device_login():
+        """`login --device` (RFC 8628) against authlib's device authorization: the code is shown,
+        polling waits while it is pending, and the approved token serves a listener."""
+        server, _, rs_port = start_server("--client-credentials", "robot:robot-secret-0123456789")
+        listen_port = free_port()
+        config = write_profile(DIRECTORY, "device", rs_port, listen_port)
+        with open(config, "a") as file:
+            file.write(f"      client_id: device-client\n      issuer: http://127.0.0.1:{server.client_credentials_port}\n")
+        try:
+            process = subprocess.Popen([BINARY, "login", "--config", config, "--device"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            lines = []
+            for line in process.stderr:
+                lines.append(line.strip())
+                if line.startswith("Waiting"):
+                    break
+            code = lines[lines.index("and enter the code") + 2]
+            assert code and any("/device" in line for line in lines), lines
+            await asyncio.sleep(2.5)  # a few polls answered authorization_pending
+            assert process.poll() is None, "login gave up while the code was pending"
+            httpx.get(f"http://127.0.0.1:{server.client_credentials_port}/device/approve", params={"user_code": code})
+            out, err = process.communicate(timeout=30)
+            assert process.returncode == 0 and "Signed in: profile device" in out, out + err
+            proxy = subprocess.Popen([BINARY, "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_port(listen_port)
+                answer = post_call(listen_port)
+                assert answer.status_code == 200 and "client=device-client" in answer.text, answer.text
+            finally:
+                proxy.terminate()
+        finally:
+            server.terminate()
+
     async def step_up_on_403():
         server, as_port, rs_port = start_server("--admin-tool")
         listen_port = free_port()
@@ -153,6 +185,7 @@ async def main():
         ("oauth registration: a changed authorization server means a new registration", authorization_server_change_registers_anew, 60),
         ("oauth: step-up after 403 insufficient_scope with login --scope", step_up_on_403, 60),
         ("oauth: client credentials (authlib), no login, 5-second tokens under wrk, zero failed", client_credentials_without_login, 60),
+        ("oauth: login --device (RFC 8628, authlib): pending, approved, then serving", device_login, 60),
     ], "login output", lambda: "\n".join(LOG[-2:]))
     sys.exit(0 if passed else 1)
 

@@ -15,8 +15,8 @@ Only the provider's storage is ours (in memory, as the SDK leaves it to applicat
 - `--preregistered ID:SECRET:PORT`: a client registered by hand (dynamic registration off);
 - `--admin-tool`: `admin_tool` answers 403 insufficient_scope unless the token has mcp:admin;
 - `--client-credentials ID:SECRET`: a second authorization server, authlib's (Flask), for the
-  client credentials grant the SDK's server does not offer; its tokens are good at the same
-  resource server. Its port is the fourth word of the READY line.
+  client credentials and device authorization grants the SDK's server does not offer; its tokens
+  are good at the same resource server. Its port is the fourth word of the READY line.
 - POST /test/revoke-refresh-tokens, POST /test/revoke-access-tokens and GET /test/stats on the
   authorization server, for tests.
 
@@ -183,18 +183,28 @@ class ResourceServerVariant:
         return await self.app(scope, receive, send_varied)
 
 
-def client_credentials_server(provider, client_id, secret, port, lifetime, resource):
-    """authlib's authorization server with the client credentials grant: a confidential client,
-    HTTP Basic or form authentication, tokens saved where the resource server looks them up."""
+def authlib_server(provider, client_id, secret, port, lifetime, resource):
+    """authlib's authorization server with the grants the SDK's lacks: client credentials for the
+    confidential client `client_id` (HTTP Basic or form authentication), and device authorization
+    (RFC 8628) for the public client `device-client`, approved by GET /device/approve?user_code=.
+    Tokens are saved where the resource server looks them up."""
     from authlib.integrations.flask_oauth2 import AuthorizationServer
     from authlib.oauth2.rfc6749 import ClientMixin, grants
     from authlib.oauth2.rfc6750 import BearerTokenGenerator
+    from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint, DeviceCodeGrant, DeviceCredentialDict
     from flask import Flask, jsonify, request
     from werkzeug.serving import make_server
 
+    issuer = f"http://127.0.0.1:{port}"
+    device_credentials, approvals = {}, {}
+
     class Client(ClientMixin):
+        def __init__(self, cid):
+            self.cid = cid
+            self.public = cid == "device-client"
+
         def get_client_id(self):
-            return client_id
+            return self.cid
 
         def get_default_redirect_uri(self):
             return None
@@ -206,31 +216,64 @@ def client_credentials_server(provider, client_id, secret, port, lifetime, resou
             return False
 
         def check_client_secret(self, client_secret):
-            return secrets.compare_digest(client_secret, secret)
+            return not self.public and secrets.compare_digest(client_secret, secret)
 
         def check_endpoint_auth_method(self, method, endpoint):
-            return method in ("client_secret_basic", "client_secret_post")
+            return method == "none" if self.public else method in ("client_secret_basic", "client_secret_post")
 
         def check_response_type(self, response_type):
             return False
 
         def check_grant_type(self, grant_type):
-            return grant_type == "client_credentials"
+            return grant_type == (DeviceCodeGrant.GRANT_TYPE if self.public else "client_credentials")
 
-    issuer = f"http://127.0.0.1:{port}"
-    app = Flask("client-credentials")
+    class DeviceEndpoint(DeviceAuthorizationEndpoint):
+        INTERVAL = 1
+        CLIENT_AUTH_METHODS = ["none"]
+
+        def get_verification_uri(self):
+            return f"{issuer}/device"
+
+        def save_device_credential(self, cid, scope, data):
+            device_credentials[data["device_code"]] = dict(data, client_id=cid, scope=scope, expires_at=int(time.time()) + data["expires_in"])
+
+    class DeviceGrant(DeviceCodeGrant):
+        TOKEN_ENDPOINT_AUTH_METHODS = ["none"]
+
+        def query_device_credential(self, device_code):
+            found = device_credentials.get(device_code)
+            return DeviceCredentialDict(found) if found else None
+
+        def query_user_grant(self, user_code):
+            return ("person", True) if approvals.get(user_code) else None
+
+        def should_slow_down(self, credential):
+            return False
+
+    app = Flask("authlib")
 
     def save_token(token, oauth_request):
         provider.stats["client_credentials"] = provider.stats.get("client_credentials", 0) + 1
         provider.access[token["access_token"]] = AccessToken(
-            token=token["access_token"], client_id=client_id, scopes=token.get("scope", "").split(),
+            token=token["access_token"], client_id=oauth_request.client.get_client_id(), scopes=token.get("scope", "").split(),
             expires_at=int(time.time() + lifetime), resource=request.form.get("resource"))
 
-    server = AuthorizationServer(app, query_client=lambda cid: Client() if cid == client_id else None, save_token=save_token)
+    server = AuthorizationServer(app, query_client=lambda cid: Client(cid) if cid in (client_id, "device-client") else None, save_token=save_token)
     class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
     server.register_grant(ClientCredentialsGrant)
+    server.register_grant(DeviceGrant)
+    server.register_endpoint(DeviceEndpoint)
+
+    @app.post("/device_authorization")
+    def device_authorization():
+        return server.create_endpoint_response(DeviceEndpoint.ENDPOINT_NAME)
+
+    @app.get("/device/approve")
+    def approve():
+        approvals[request.args["user_code"]] = True
+        return "approved"
     server.register_token_generator("default", BearerTokenGenerator(
         access_token_generator=lambda *args, **kwargs: secrets.token_urlsafe(30), expires_generator=lambda client, grant_type: lifetime))
 
@@ -240,7 +283,8 @@ def client_credentials_server(provider, client_id, secret, port, lifetime, resou
 
     @app.get("/.well-known/oauth-authorization-server")
     def metadata():
-        return jsonify(issuer=issuer, token_endpoint=f"{issuer}/token", grant_types_supported=["client_credentials"],
+        return jsonify(issuer=issuer, token_endpoint=f"{issuer}/token", device_authorization_endpoint=f"{issuer}/device_authorization",
+                       grant_types_supported=["client_credentials", DeviceCodeGrant.GRANT_TYPE],
                        token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"], scopes_supported=SCOPES)
 
     http = make_server("127.0.0.1", port, app, threaded=True)
@@ -346,7 +390,7 @@ def main():
                 probe.bind(("127.0.0.1", 0))
                 cc_port = probe.getsockname()[1]
             client_id, secret = args.client_credentials.split(":")
-            client_credentials_server(provider, client_id, secret, cc_port, args.token_lifetime, resource)
+            authlib_server(provider, client_id, secret, cc_port, args.token_lifetime, resource)
         print(f"READY {args.as_port} {args.rs_port} {cc_port}".rstrip(), flush=True)
         await asyncio.gather(*tasks)
 

@@ -38,7 +38,9 @@ package struct OAuthDiscovery: Sendable {
         upstream.description.hasSuffix("/") && !upstream.basePath.isEmpty ? String(upstream.description.dropLast()) : upstream.description
     }
 
-    package func discover() async throws -> Outcome {
+    /// `requiresPKCE`: the authorization code flow needs S256; the device and client credentials
+    /// grants have no authorization request to protect.
+    package func discover(requiresPKCE: Bool = true) async throws -> Outcome {
         let challenge = try await probe()
         var resourceMetadata: ProtectedResourceMetadata?
         for url in protectedResourceURLs(challenge: challenge) {
@@ -62,7 +64,7 @@ package struct OAuthDiscovery: Sendable {
         } else {
             throw Failure(description: "the protected-resource metadata of \(upstreamURI) names no authorization server; set `oauth.issuer`")
         }
-        let server = try await authorizationServer(issuer: issuer)
+        let server = try await authorizationServer(issuer: issuer, requiresPKCE: requiresPKCE)
         let resource: String?
         switch settings.resource {
         case .none: resource = nil
@@ -97,7 +99,7 @@ package struct OAuthDiscovery: Sendable {
         return urls
     }
 
-    package func authorizationServer(issuer: String) async throws -> AuthorizationServerMetadata {
+    package func authorizationServer(issuer: String, requiresPKCE: Bool = true) async throws -> AuthorizationServerMetadata {
         guard let issuerURL = URL(string: issuer), Self.isAcceptable(issuerURL) else {
             throw Failure(description: "the authorization server \(issuer) is not an https URL (http only on loopback)")
         }
@@ -111,7 +113,7 @@ package struct OAuthDiscovery: Sendable {
             guard Self.sameIssuer(metadata.issuer, issuer) else {
                 throw Failure(description: "the metadata at \(url.absoluteString) names the issuer \(metadata.issuer), not \(issuer) (RFC 8414 §3.3): refusing it")
             }
-            guard metadata.codeChallengeMethodsSupported?.contains("S256") == true || settings.grant == .clientCredentials else {
+            guard metadata.codeChallengeMethodsSupported?.contains("S256") == true || settings.grant == .clientCredentials || !requiresPKCE else {
                 throw Failure(description: "the authorization server \(issuer) does not list S256 in code_challenge_methods_supported; MCP requires PKCE with S256")
             }
             return metadata

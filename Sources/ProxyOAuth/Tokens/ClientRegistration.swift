@@ -33,7 +33,9 @@ package struct ClientRegistration: Sendable {
     /// A stored registration for `server` when still usable, else a new one (stored by the caller).
     /// `scopes`: what the client will ask for; a new registration names them, since servers
     /// (the SDKs' among them) refuse scopes a client was not registered with.
-    package func client(for server: AuthorizationServerMetadata, stored: StoredRegistration?, scopes: [String]? = nil) async throws -> StoredRegistration {
+    /// `device`: the client will use the device authorization grant (a new registration asks for it).
+    package func client(for server: AuthorizationServerMetadata, stored: StoredRegistration?, scopes: [String]? = nil,
+                        device: Bool = false) async throws -> StoredRegistration {
         let secret = settings.clientSecret.map { String(decoding: $0.bytes, as: UTF8.self) }
         if let clientID = settings.clientID {
             return StoredRegistration(issuer: server.issuer, clientID: clientID, clientSecret: secret, redirectURIs: redirectURIs,
@@ -43,17 +45,18 @@ package struct ClientRegistration: Sendable {
             return StoredRegistration(issuer: server.issuer, clientID: documentURL, clientSecret: nil, redirectURIs: redirectURIs,
                                       tokenEndpointAuthMethod: "none")
         }
-        if let stored, stored.issuer == server.issuer { return stored }
-        return try await register(with: server, scopes: settings.scopes ?? scopes)
+        if let stored, stored.issuer == server.issuer, !device || stored.grantTypes?.contains(DeviceLogin.grantType) == true { return stored }
+        return try await register(with: server, scopes: settings.scopes ?? scopes, device: device)
     }
 
     /// RFC 7591 dynamic registration of a public native client.
-    func register(with server: AuthorizationServerMetadata, scopes: [String]?) async throws -> StoredRegistration {
+    func register(with server: AuthorizationServerMetadata, scopes: [String]?, device: Bool = false) async throws -> StoredRegistration {
         guard let endpoint = server.registrationEndpoint, let url = URL(string: endpoint) else {
             throw Failure(description: "the authorization server \(server.issuer) offers no dynamic registration; register a client there and set `oauth.client_id`")
         }
+        let grants = ["authorization_code", "refresh_token"] + (device ? [DeviceLogin.grantType] : [])
         let document = Self.metadataDocument(clientName: "mcp-auth-proxy (\(profileName))", redirectURIs: redirectURIs,
-                                             scopes: scopes, clientID: nil)
+                                             scopes: scopes, clientID: nil, grantTypes: grants)
         let response = try await http.postJSON(url, Array(document.utf8))
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
         guard (200...201).contains(response.status), let object, let clientID = object["client_id"] as? String else {
@@ -63,16 +66,18 @@ package struct ClientRegistration: Sendable {
         return StoredRegistration(issuer: server.issuer, clientID: clientID, clientSecret: object["client_secret"] as? String,
                                   redirectURIs: (object["redirect_uris"] as? [String]) ?? redirectURIs,
                                   tokenEndpointAuthMethod: (object["token_endpoint_auth_method"] as? String) ?? "none",
-                                  scope: (object["scope"] as? String) ?? scopes?.joined(separator: " "))
+                                  scope: (object["scope"] as? String) ?? scopes?.joined(separator: " "),
+                                  grantTypes: (object["grant_types"] as? [String]) ?? grants)
     }
 
     /// The client metadata (RFC 7591 §2): what dynamic registration sends and what a client ID
     /// metadata document holds (with `client_id`, its own URL).
-    package static func metadataDocument(clientName: String, redirectURIs: [String], scopes: [String]?, clientID: String?) -> String {
+    package static func metadataDocument(clientName: String, redirectURIs: [String], scopes: [String]?, clientID: String?,
+                                         grantTypes: [String] = ["authorization_code", "refresh_token"]) -> String {
         var object: [String: Any] = [
             "client_name": clientName,
             "redirect_uris": redirectURIs,
-            "grant_types": ["authorization_code", "refresh_token"],
+            "grant_types": grantTypes,
             "response_types": ["code"],
             "token_endpoint_auth_method": "none",
             "application_type": "native",

@@ -68,6 +68,14 @@ package struct TokenEndpoint: Sendable {
         return try await request(form, resource: resource, previous: token)
     }
 
+    /// RFC 8628 §3.4: one poll of a device authorization; `authorization_pending` and
+    /// `slow_down` come back as failures with those codes.
+    package func deviceCode(_ deviceCode: String, resource: String?) async throws -> StoredToken {
+        var form = [("grant_type", DeviceLogin.grantType), ("device_code", deviceCode)]
+        if let resource { form.append(("resource", resource)) }
+        return try await request(form, resource: resource, previous: nil)
+    }
+
     package func clientCredentials(scopes: [String]?, resource: String?) async throws -> StoredToken {
         var form = [("grant_type", "client_credentials")]
         if let scopes, !scopes.isEmpty { form.append(("scope", scopes.joined(separator: " "))) }

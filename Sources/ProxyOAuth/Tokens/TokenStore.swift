@@ -42,6 +42,8 @@ package struct StoredRegistration: Sendable, Codable, Equatable {
     package var tokenEndpointAuthMethod: String?
     /// The scopes a dynamic registration was made for (space-separated), when the server said.
     package var scope: String?
+    /// The grants a dynamic registration was made for, when known.
+    package var grantTypes: [String]?
 
     enum CodingKeys: String, CodingKey {
         case issuer
@@ -50,6 +52,7 @@ package struct StoredRegistration: Sendable, Codable, Equatable {
         case redirectURIs = "redirect_uris"
         case tokenEndpointAuthMethod = "token_endpoint_auth_method"
         case scope
+        case grantTypes = "grant_types"
     }
 }
 
