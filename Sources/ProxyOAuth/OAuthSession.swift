@@ -94,6 +94,7 @@ package actor OAuthSession {
     func tokenRejected(generation: UInt64) async {
         // Already renewed (the waiters went at once), or a refresh is coming (its store releases them).
         guard slot.generation == generation, refreshing == nil, !rejectionRefreshPending else { return }
+        let refusedAt = Date().timeIntervalSince1970
         let wait = lastRejectionRefresh + 1 - Date().timeIntervalSince1970
         if wait > 0 {
             rejectionRefreshPending = true
@@ -106,7 +107,7 @@ package actor OAuthSession {
         line.field("profile", profile.name)
         log.emit(line)
         do {
-            install(try await refresh())
+            install(try await refresh(notBefore: refusedAt))
         } catch {
             failed(error)
             if slot.generation == generation {
@@ -211,15 +212,17 @@ package actor OAuthSession {
 
     /// One refresh at a time per process; across processes the token file's lock orders them,
     /// and a token another process refreshed meanwhile is taken instead of refreshing again.
-    package func refresh() async throws -> StoredToken {
+    /// `notBefore`: an upstream refused the current token at that time; a token another process
+    /// stored counts only if it was obtained later (it may have been refused too).
+    package func refresh(notBefore: Double? = nil) async throws -> StoredToken {
         if let refreshing { return try await refreshing.value }
-        let task = Task { try await self.performRefresh() }
+        let task = Task { try await self.performRefresh(notBefore: notBefore) }
         refreshing = task
         defer { refreshing = nil }
         return try await task.value
     }
 
-    private func performRefresh() async throws -> StoredToken {
+    private func performRefresh(notBefore: Double?) async throws -> StoredToken {
         let known = current?.accessToken
         let upstream = upstream
         let settings = settings
@@ -228,7 +231,8 @@ package actor OAuthSession {
         let outcome: Result<StoredToken, LoginNeeded> = try await store.update { contents in
             let now = Date().timeIntervalSince1970
             let stored = contents.token(upstream: upstream, issuer: settings.issuer)
-            if let stored, stored.accessToken != known, stored.isValid(at: now, margin: 1) {
+            if let stored, stored.accessToken != known, stored.isValid(at: now, margin: 1),
+               notBefore.map({ (stored.obtainedAt ?? 0) > $0 }) ?? true {
                 return .success(stored)
             }
             if settings.grant == .clientCredentials {

@@ -137,14 +137,14 @@ async def main():
                        'wrk.headers["Accept"] = "application/json, text/event-stream"\n'
                        f"wrk.body = {json.dumps(body)}\n")
         before = httpx.get(f"http://127.0.0.1:{as_port}/test/stats").json()
-        run = subprocess.run(["wrk", "-t2", "-c8", "-d12s", "-s", script, f"http://127.0.0.1:{listen_port}/mcp"],
+        run = subprocess.run(["wrk", "-t2", "-c8", "-d9s", "-s", script, f"http://127.0.0.1:{listen_port}/mcp"],
                              capture_output=True, text=True, timeout=60)
         after = httpx.get(f"http://127.0.0.1:{as_port}/test/stats").json()
         print(run.stdout)
         assert "Non-2xx" not in run.stdout and "Socket errors" not in run.stdout, run.stdout
         requests = int(re.search(r"(\d+) requests in", run.stdout).group(1))
         assert requests > 100, run.stdout
-        # 12 s of 5-second tokens: at least two refreshes, none refused.
+        # 9 s of 5-second tokens: at least two refreshes, none refused.
         assert after["refresh_token"] - before["refresh_token"] >= 2, (before, after)
         assert after["refresh_rejected"] == before["refresh_rejected"], (before, after)
 
@@ -165,6 +165,20 @@ async def main():
         assert after["refresh_token"] > before["refresh_token"], (before, after)
         await asyncio.sleep(0.2)  # the log is written in batches
         assert "oauth_token_rejected" in proxy_log(), "the refusal was not what renewed the token"
+
+    async def bridge_resends_after_revocation():
+        """The stdio bridge does as the listener: a call refused with 401 goes again with a fresh token."""
+        params = StdioServerParameters(command=BINARY, args=["stdio", "--config", config], env=dict(os.environ))
+        with open(os.path.join(directory, "bridge-revoked.log"), "w") as errlog:
+            async with stdio_client(params, errlog=errlog) as (read, write):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    before = await session.call_tool("whoami", {})
+                    assert not before.isError, before
+                    revoked = httpx.post(f"http://127.0.0.1:{as_port}/test/revoke-access-tokens").json()
+                    assert revoked["revoked"] >= 1, revoked
+                    after = await session.call_tool("whoami", {})
+                    assert not after.isError and after.content[0].text.startswith("client="), after
 
     async def bridges_and_listener_share_one_store():
         env = dict(os.environ)
@@ -258,6 +272,7 @@ async def main():
             ("oauth: SDK 2.x client through the listener and the bridge", sdk2_client_through_listener_and_bridge, 120),
             ("oauth: 5-second tokens under wrk, zero failed requests", expiry_under_load, 60),
             ("oauth: access tokens revoked under wrk: refused requests go again, zero failed", revoked_access_token_under_load, 60),
+            ("oauth: bridge: a call refused after revocation goes again with a fresh token", bridge_resends_after_revocation, 60),
             ("oauth: two bridges and a listener share one token file", bridges_and_listener_share_one_store, 60),
             ("oauth: a revoked refresh token, then a new login", revoked_refresh_token, 60),
             ("oauth: logout revokes and forgets", logout, 20),

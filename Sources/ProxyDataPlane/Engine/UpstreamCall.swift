@@ -38,8 +38,9 @@ package final class UpstreamCall: UpstreamResponseReceiver {
     private let method: String
     private let target: String
     private let signedAtMilliseconds: Int64
-    /// `auth_scheme: oauth`: the generation of the token this call went with.
-    private let signedTokenGeneration: UInt64
+    /// `auth_scheme: oauth`: the generation of the token this call went with (a caller that sees
+    /// a 401 waits for a newer one; see `AccessTokenSlot`).
+    package let signedTokenGeneration: UInt64
 
     /// Sends `method` to the profile's upstream MCP endpoint with `headers`, signed for the
     /// profile's scheme. `request_timeout` bounds the call until a head arrives and, for a plain
@@ -120,8 +121,6 @@ package final class UpstreamCall: UpstreamResponseReceiver {
 
     func upstreamResponseHead(_ head: ResponseHead) {
         guard !isFinished else { return }
-        // The bridge does not send again yet; the keeper refreshes for the next request.
-        if head.status == 401 { credentials.accessToken?.reportRejected(generation: signedTokenGeneration) }
         var mediaType: String?
         var sessionID: String?
         head.bytes.withUnsafeReadableBytes { raw in

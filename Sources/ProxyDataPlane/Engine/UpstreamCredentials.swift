@@ -11,7 +11,7 @@ package struct UpstreamCredentials: Sendable {
     let secret: [UInt8]
     let authScheme: Profile.AuthScheme
     /// `auth_scheme: oauth`: nothing is sent while the slot holds no token.
-    let accessToken: AccessTokenSlot?
+    package let accessToken: AccessTokenSlot?
 
     /// Hands each header the signer writes on the request `method target` signed at
     /// `unixMilliseconds` to `field` (valid during the call only).

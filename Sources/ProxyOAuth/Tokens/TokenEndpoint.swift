@@ -116,7 +116,7 @@ package struct TokenEndpoint: Sendable {
             // A server that does not rotate refresh tokens keeps the old one valid (RFC 6749 §6).
             refreshToken: (object["refresh_token"] as? String) ?? previous?.refreshToken,
             expiresAt: lifetime.map { Date().timeIntervalSince1970 + $0 },
-            scope: (object["scope"] as? String) ?? previous?.scope)
+            scope: (object["scope"] as? String) ?? previous?.scope, obtainedAt: Date().timeIntervalSince1970)
     }
 }
 

@@ -16,9 +16,13 @@ package struct StoredToken: Sendable, Codable, Equatable {
     /// Seconds since 1970; nil when the server gave no lifetime.
     package var expiresAt: Double?
     package var scope: String?
+    /// When the token endpoint issued it (seconds since 1970): after an upstream refused a token,
+    /// only a token obtained later may stand in for it.
+    package var obtainedAt: Double?
 
     enum CodingKeys: String, CodingKey {
         case upstream, issuer, resource, scope
+        case obtainedAt = "obtained_at"
         case clientID = "client_id"
         case accessToken = "access_token"
         case refreshToken = "refresh_token"
