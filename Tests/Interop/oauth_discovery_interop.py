@@ -39,10 +39,15 @@ async def main():
             contents, as_port, _ = logged_in(f"variant-{place}", "--issuer-path", "/tenant1", "--metadata-at", place)
             assert contents["servers"][0]["issuer"] == f"http://127.0.0.1:{as_port}/tenant1", contents["servers"]
             assert contents["tokens"][0]["issuer"] == f"http://127.0.0.1:{as_port}/tenant1"
+        # A root issuer: RFC 8414's place is the default case; OpenID Connect's is the second.
+        contents, as_port, _ = logged_in("variant-root-oidc", "--metadata-at", "oidc")
+        assert contents["servers"][0]["issuer"] == f"http://127.0.0.1:{as_port}/", contents["servers"]
 
-    async def resource_metadata_at_the_root():
-        contents, _, rs_port = logged_in("prm-root", "--prm-at", "root")
-        assert contents["tokens"][0]["resource"] == f"http://127.0.0.1:{rs_port}/mcp", contents["tokens"][0]
+    async def resource_metadata_without_the_challenge():
+        # No resource_metadata in the challenge: the well-known URL at the path, else at the root.
+        for place in ["path-only", "root"]:
+            contents, _, rs_port = logged_in(f"prm-{place}", "--prm-at", place)
+            assert contents["tokens"][0]["resource"] == f"http://127.0.0.1:{rs_port}/mcp", contents["tokens"][0]
 
     async def scope_from_the_challenge_then_scopes_supported():
         with_challenge, _, _ = logged_in("scope-challenge", "--challenge-scope", "mcp:tools mcp:extra")
@@ -178,8 +183,8 @@ async def main():
             server.terminate()
 
     passed = await run_steps("OAuth discovery", [
-        ("oauth discovery: authorization server metadata under each URL variant (issuer with a path)", metadata_variants, 90),
-        ("oauth discovery: protected-resource metadata at the root, no resource_metadata in the challenge", resource_metadata_at_the_root, 40),
+        ("oauth discovery: authorization server metadata under each URL variant (issuers with and without a path)", metadata_variants, 120),
+        ("oauth discovery: no resource_metadata in the challenge: protected-resource metadata at the path, else the root", resource_metadata_without_the_challenge, 60),
         ("oauth discovery: scope from the challenge, else scopes_supported", scope_from_the_challenge_then_scopes_supported, 60),
         ("oauth registration: a pre-registered confidential client", preregistered_client, 40),
         ("oauth registration: a changed authorization server means a new registration", authorization_server_change_registers_anew, 60),

@@ -10,8 +10,10 @@ Only the provider's storage is ours (in memory, as the SDK leaves it to applicat
 - `--resource-path` for a protected resource whose metadata names another resource;
 - `--issuer-path /t` and `--metadata-at oauth|oidc|oidc-suffix`: an issuer with a path whose
   metadata sits at one RFC 8414 / OpenID Connect location only;
-- `--prm-at root`: the protected-resource metadata only at the root, the challenge without
-  `resource_metadata`; `--challenge-scope`: a `scope` in the challenge;
+- `--prm-at root`: the protected-resource metadata only at the root, `path-only`: only at the
+  path; both with a challenge without `resource_metadata`; `--challenge-scope`: a `scope` in the
+  challenge; `--metadata-at oidc` without `--issuer-path`: a root issuer's metadata only at
+  /.well-known/openid-configuration;
 - `--preregistered ID:SECRET:PORT`: a client registered by hand (dynamic registration off);
 - `--admin-tool`: `admin_tool` answers 403 insufficient_scope unless the token has mcp:admin;
 - `--client-credentials ID:SECRET`: a second authorization server, authlib's (Flask), for the
@@ -172,7 +174,7 @@ class ResourceServerVariant:
                 for name, value in message["headers"]:
                     if name.lower() == b"www-authenticate":
                         text = value.decode()
-                        if self.args.prm_at == "root":
+                        if self.args.prm_at in ("root", "path-only"):
                             text = ", ".join(part for part in text.split(", ") if not part.startswith("resource_metadata="))
                         if self.args.challenge_scope:
                             text += f', scope="{self.args.challenge_scope}"'
@@ -308,7 +310,7 @@ def main():
     parser.add_argument("--resource-path", default="/mcp", help="the resource its metadata names (another path: a mismatch)")
     parser.add_argument("--issuer-path", default="")
     parser.add_argument("--metadata-at", choices=["oauth", "oidc", "oidc-suffix"], default="oauth")
-    parser.add_argument("--prm-at", choices=["path", "root"], default="path")
+    parser.add_argument("--prm-at", choices=["path", "path-only", "root"], default="path")
     parser.add_argument("--challenge-scope")
     parser.add_argument("--preregistered")
     parser.add_argument("--admin-tool", action="store_true")
@@ -353,6 +355,10 @@ def main():
         endpoints = [route for route in auth_routes if not route.path.startswith("/.well-known")]
         authorization_server = Starlette(routes=[Route(place, metadata, methods=["GET"])] + test_routes
                                          + [Mount(args.issuer_path, routes=endpoints)])
+    elif args.metadata_at == "oidc":
+        metadata = MetadataHandler(build_metadata(AnyHttpUrl(issuer), None, registration, RevocationOptions(enabled=True))).handle
+        endpoints = [route for route in auth_routes if not route.path.startswith("/.well-known")]
+        authorization_server = Starlette(routes=[Route("/.well-known/openid-configuration", metadata, methods=["GET"])] + endpoints + test_routes)
     else:
         authorization_server = Starlette(routes=auth_routes + test_routes)
 
