@@ -63,6 +63,45 @@ async def main():
         assert contents["tokens"][0]["client_id"] == "hand-made", contents["tokens"][0]
         assert all(r["client_id"] == "hand-made" for r in contents["registrations"])
 
+    async def client_id_metadata_document():
+        """The document `oauth client-metadata` prints, hosted at `client_metadata_url`: a server
+        that supports CIMD fetches it, and the proxy logs in with that URL as its client_id."""
+        import http.server, threading
+        document_port, redirect_port = free_port(), free_port()
+        url = f"http://127.0.0.1:{document_port}/mcp-client.json"
+        server, _, rs_port = start_server("--cimd")
+        config = write_profile(DIRECTORY, "cimd", rs_port, free_port())
+        with open(config, "a") as file:
+            file.write(f"      client_metadata_url: {url}\n      redirect_port: {redirect_port}\n")
+        printed = subprocess.run([BINARY, "oauth", "client-metadata", "--config", config], capture_output=True, text=True)
+        assert printed.returncode == 0, printed.stderr
+        document = json.loads(printed.stdout)
+        assert document["client_id"] == url and document["redirect_uris"] == [f"http://127.0.0.1:{redirect_port}/callback"], document
+
+        class Document(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = printed.stdout.encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        host = http.server.ThreadingHTTPServer(("127.0.0.1", document_port), Document)
+        threading.Thread(target=host.serve_forever, daemon=True).start()
+        try:
+            code, output = login(config)
+            assert code == 0, output
+            contents = stored("cimd")
+            assert contents["tokens"][0]["client_id"] == url, contents["tokens"][0]
+            assert httpx.get(f"http://127.0.0.1:{server.as_port}/test/stats").json().get("cimd_fetches") == 1
+        finally:
+            host.shutdown()
+            server.terminate()
+
     async def authorization_server_change_registers_anew():
         rs_port = free_port()
         name = "moved"
@@ -187,6 +226,7 @@ async def main():
         ("oauth discovery: no resource_metadata in the challenge: protected-resource metadata at the path, else the root", resource_metadata_without_the_challenge, 60),
         ("oauth discovery: scope from the challenge, else scopes_supported", scope_from_the_challenge_then_scopes_supported, 60),
         ("oauth registration: a pre-registered confidential client", preregistered_client, 40),
+        ("oauth registration: a client ID metadata document the server fetches", client_id_metadata_document, 40),
         ("oauth registration: a changed authorization server means a new registration", authorization_server_change_registers_anew, 60),
         ("oauth: step-up after 403 insufficient_scope with login --scope", step_up_on_403, 60),
         ("oauth: client credentials (authlib), no login, 5-second tokens under wrk, zero failed", client_credentials_without_login, 60),

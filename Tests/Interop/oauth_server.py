@@ -15,6 +15,8 @@ Only the provider's storage is ours (in memory, as the SDK leaves it to applicat
   challenge; `--metadata-at oidc` without `--issuer-path`: a root issuer's metadata only at
   /.well-known/openid-configuration;
 - `--preregistered ID:SECRET:PORT`: a client registered by hand (dynamic registration off);
+- `--cimd`: client ID metadata documents: a client_id that is a URL is fetched, checked
+  (its `client_id` is its own URL) and used; dynamic registration off;
 - `--admin-tool`: `admin_tool` answers 403 insufficient_scope unless the token has mcp:admin;
 - `--client-credentials ID:SECRET`: a second authorization server, authlib's (Flask), for the
   client credentials and device authorization grants the SDK's server does not offer; its tokens
@@ -66,8 +68,21 @@ class MemoryProvider:
         self.access = {}
         self.refresh = {}
         self.stats = {"authorization_code": 0, "refresh_token": 0, "refresh_rejected": 0, "registrations": 0}
+        self.cimd = False
 
     async def get_client(self, client_id):
+        if self.cimd and client_id.startswith("http") and client_id not in self.clients:
+            # A client ID metadata document: fetched from the client's own URL, which it must name.
+            import httpx
+            async with httpx.AsyncClient() as http:
+                document = (await http.get(client_id)).json()
+            if document.get("client_id") != client_id:
+                return None
+            self.stats["cimd_fetches"] = self.stats.get("cimd_fetches", 0) + 1
+            self.clients[client_id] = OAuthClientInformationFull(
+                client_id=client_id, redirect_uris=document["redirect_uris"], token_endpoint_auth_method="none",
+                grant_types=document.get("grant_types", ["authorization_code"]), response_types=["code"],
+                scope=document.get("scope", "mcp:tools"), client_name=document.get("client_name"))
         return self.clients.get(client_id)
 
     async def register_client(self, client_info):
@@ -314,6 +329,7 @@ def main():
     parser.add_argument("--challenge-scope")
     parser.add_argument("--preregistered")
     parser.add_argument("--admin-tool", action="store_true")
+    parser.add_argument("--cimd", action="store_true")
     parser.add_argument("--client-credentials")
     args = parser.parse_args()
 
@@ -334,7 +350,9 @@ def main():
     async def stats(request):
         return JSONResponse(provider.stats)
 
-    registration = ClientRegistrationOptions(enabled=args.preregistered is None, valid_scopes=SCOPES, default_scopes=["mcp:tools"])
+    provider.cimd = args.cimd
+    registration = ClientRegistrationOptions(enabled=args.preregistered is None and not args.cimd, valid_scopes=SCOPES,
+                                             default_scopes=["mcp:tools"])
     if args.preregistered:
         client_id, secret, port = args.preregistered.split(":")
         provider.clients[client_id] = OAuthClientInformationFull(
@@ -355,6 +373,12 @@ def main():
         endpoints = [route for route in auth_routes if not route.path.startswith("/.well-known")]
         authorization_server = Starlette(routes=[Route(place, metadata, methods=["GET"])] + test_routes
                                          + [Mount(args.issuer_path, routes=endpoints)])
+    elif args.cimd:
+        built = build_metadata(AnyHttpUrl(issuer), None, registration, RevocationOptions(enabled=True))
+        built.client_id_metadata_document_supported = True
+        endpoints = [route for route in auth_routes if not route.path.startswith("/.well-known")]
+        authorization_server = Starlette(routes=[Route("/.well-known/oauth-authorization-server", MetadataHandler(built).handle, methods=["GET"])]
+                                         + endpoints + test_routes)
     elif args.metadata_at == "oidc":
         metadata = MetadataHandler(build_metadata(AnyHttpUrl(issuer), None, registration, RevocationOptions(enabled=True))).handle
         endpoints = [route for route in auth_routes if not route.path.startswith("/.well-known")]
