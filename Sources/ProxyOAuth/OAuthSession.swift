@@ -146,6 +146,23 @@ package actor OAuthSession {
         return .loginNeeded("the token expired and cannot be refreshed")
     }
 
+    /// Who the stored token is from, for `check`: the issuer and the client (and how it was
+    /// registered); nil before any login or fetch.
+    package static func storedOrigin(profile: Profile, settings: OAuthSettings) -> String? {
+        guard let contents = try? TokenStore(path: settings.tokenFile).read(),
+              let token = contents.token(upstream: OAuthDiscovery.uri(of: profile.upstream), issuer: settings.issuer) else { return nil }
+        let how: String
+        if settings.clientID != nil {
+            how = "registered by hand"
+        } else if token.clientID.hasPrefix("http") {
+            how = "client ID metadata document"
+        } else {
+            how = "registered dynamically"
+        }
+        let scope = token.scope.map { ", scopes \($0)" } ?? ""
+        return "issuer \(token.issuer), client \(token.clientID) (\(how))\(scope)"
+    }
+
     // MARK: Keeping the token
 
     private func ensureToken() async {

@@ -148,6 +148,9 @@ extension Profile {
         if let oauth {
             settings.append(EffectiveSetting(key: "oauth.token", value: OAuthSession.storedState(profile: self, settings: oauth).description,
                                              origin: oauth.tokenFile))
+            if let origin = OAuthSession.storedOrigin(profile: self, settings: oauth) {
+                settings.append(EffectiveSetting(key: "oauth.session", value: origin, origin: oauth.tokenFile))
+            }
         }
         return settings
     }

@@ -111,6 +111,7 @@ async def main():
             await asyncio.sleep(0.1)
         check = subprocess.run([BINARY, "check", "--config", config], capture_output=True, text=True)
         assert "valid until" in check.stdout and stored["tokens"][0]["access_token"] not in check.stdout + check.stderr, check.stdout
+        assert f"issuer http://127.0.0.1:{as_port}/, client " in check.stdout and "(registered dynamically), scopes mcp:tools" in check.stdout, check.stdout
 
     async def sdk_client_through_the_listener():
         async with streamablehttp_client(f"http://127.0.0.1:{listen_port}/mcp") as (read, write, _):
