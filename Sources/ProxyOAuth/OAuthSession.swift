@@ -190,7 +190,9 @@ package actor OAuthSession {
                 let margin = Self.refreshMargin(remaining: remaining)
                 delay = max(0, remaining - margin - Double.random(in: 0...(margin / 10)))
             } else if case .valid = state {
-                return
+                // A token without a lifetime is kept until refused; only a refusal changes the state.
+                try? await Task.sleep(nanoseconds: 60_000_000_000)
+                continue
             } else if case .loginNeeded = state, settings.grant == .authorizationCode {
                 // Someone may log in from another terminal: look at the file now and then.
                 delay = 2
