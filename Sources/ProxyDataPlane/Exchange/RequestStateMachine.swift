@@ -1,6 +1,16 @@
 import MCPMessages
 import NIOCore
 
+/// A forwarded request kept for one resend after the upstream refuses the OAuth token. Boxed, so
+/// that the state every other request moves through stays as small as before (one pointer, nil).
+final class KeptRequest {
+    let request: UpstreamRequest
+
+    init(_ request: UpstreamRequest) {
+        self.request = request
+    }
+}
+
 /// One request's life on a client connection, from its head to the end of its response: body
 /// collection and limits, the local answers, forwarding, relaying (as it comes, collected whole
 /// and rewritten, or rewritten event by event) and the local heartbeat stream.
@@ -20,7 +30,7 @@ struct RequestStateMachine {
         case rejecting(LocalAnswer)
         /// Forwarded; no response head yet. `resend`: under `auth_scheme: oauth`, the request kept
         /// for one more attempt should the upstream refuse the token (nil once used, or elsewhere).
-        case awaitingUpstream(forwardedAt: NIODeadline, treatment: ResponseTreatment, resend: UpstreamRequest?)
+        case awaitingUpstream(forwardedAt: NIODeadline, treatment: ResponseTreatment, resend: KeptRequest?)
         /// The upstream refused the OAuth token (401): its answer is dropped (`drainingUpstream`
         /// while its body still arrives) and a fresh token awaited (`renewed` once it is there);
         /// then `request` goes once more. Boxed: rare.
@@ -118,7 +128,7 @@ struct RequestStateMachine {
             }
             let request = UpstreamRequest(head: head, target: target, body: body, exchangeNumber: exchange.number,
                                           responseIsFiltered: treatment.rewritesBody)
-            state = .awaitingUpstream(forwardedAt: now, treatment: treatment, resend: configuration.resendsOnRefusedToken ? request : nil)
+            state = .awaitingUpstream(forwardedAt: now, treatment: treatment, resend: configuration.resendsOnRefusedToken ? KeptRequest(request) : nil)
             exchange.forwardedAt = now
             return .forward(request)
         default:
@@ -142,7 +152,7 @@ struct RequestStateMachine {
             exchange.upstreamRespondedAt = now
             if response.status == 401, let resend {
                 // The server did not act on a request it refused: it may go again, once, with a fresh token.
-                state = .resendingWithFreshToken(forwardedAt: forwardedAt, treatment: treatment, request: resend,
+                state = .resendingWithFreshToken(forwardedAt: forwardedAt, treatment: treatment, request: resend.request,
                                                  drainingUpstream: true, renewed: false)
                 return .awaitFreshToken
             }
