@@ -129,28 +129,25 @@ package actor OAuthSession {
         maintenance = nil
     }
 
-    /// The state without starting anything: for `check`, from the token file alone.
-    package static func storedState(profile: Profile, settings: OAuthSettings, now: Double = Date().timeIntervalSince1970) -> State {
-        let upstream = OAuthDiscovery.uri(of: profile.upstream)
+    /// What the token file says of a profile, for `check`, read once: the token's state and who
+    /// it is from (issuer, client and how it was registered, scopes; nil before any login or
+    /// fetch). Starts nothing and shows no token.
+    package static func stored(profile: Profile, settings: OAuthSettings,
+                               now: Double = Date().timeIntervalSince1970) -> (state: State, origin: String?) {
         let contents: TokenFileContents
         do {
             contents = try TokenStore(path: settings.tokenFile).read()
         } catch {
-            return .failing("\(error)")
+            return (.failing("\(error)"), nil)
         }
-        guard let token = contents.token(upstream: upstream, issuer: settings.issuer) else {
-            return settings.grant == .clientCredentials ? .failing("no token yet; the proxy fetches one at start") : .loginNeeded("not logged in")
+        guard let token = contents.token(upstream: OAuthDiscovery.uri(of: profile.upstream), issuer: settings.issuer) else {
+            let state: State = settings.grant == .clientCredentials ? .failing("no token yet; the proxy fetches one at start") : .loginNeeded("not logged in")
+            return (state, nil)
         }
-        if token.isValid(at: now) { return .valid(until: token.expiresAt, refreshable: token.refreshToken != nil || settings.grant == .clientCredentials) }
-        if token.refreshToken != nil || settings.grant == .clientCredentials { return .valid(until: token.expiresAt, refreshable: true) }
-        return .loginNeeded("the token expired and cannot be refreshed")
-    }
-
-    /// Who the stored token is from, for `check`: the issuer and the client (and how it was
-    /// registered); nil before any login or fetch.
-    package static func storedOrigin(profile: Profile, settings: OAuthSettings) -> String? {
-        guard let contents = try? TokenStore(path: settings.tokenFile).read(),
-              let token = contents.token(upstream: OAuthDiscovery.uri(of: profile.upstream), issuer: settings.issuer) else { return nil }
+        let refreshable = token.refreshToken != nil || settings.grant == .clientCredentials
+        let state: State = token.isValid(at: now) || refreshable
+            ? .valid(until: token.expiresAt, refreshable: refreshable)
+            : .loginNeeded("the token expired and cannot be refreshed")
         let how: String
         if settings.clientID != nil {
             how = "registered by hand"
@@ -160,7 +157,7 @@ package actor OAuthSession {
             how = "registered dynamically"
         }
         let scope = token.scope.map { ", scopes \($0)" } ?? ""
-        return "issuer \(token.issuer), client \(token.clientID) (\(how))\(scope)"
+        return (state, "issuer \(token.issuer), client \(token.clientID) (\(how))\(scope)")
     }
 
     // MARK: Keeping the token

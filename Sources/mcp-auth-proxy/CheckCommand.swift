@@ -146,9 +146,9 @@ extension Profile {
     var checkedSettings: [EffectiveSetting] {
         var settings = effectiveSettings
         if let oauth {
-            settings.append(EffectiveSetting(key: "oauth.token", value: OAuthSession.storedState(profile: self, settings: oauth).description,
-                                             origin: oauth.tokenFile))
-            if let origin = OAuthSession.storedOrigin(profile: self, settings: oauth) {
+            let stored = OAuthSession.stored(profile: self, settings: oauth)
+            settings.append(EffectiveSetting(key: "oauth.token", value: stored.state.description, origin: oauth.tokenFile))
+            if let origin = stored.origin {
                 settings.append(EffectiveSetting(key: "oauth.session", value: origin, origin: oauth.tokenFile))
             }
         }

@@ -14,6 +14,13 @@ package struct OAuthDiscovery: Sendable {
         package var resource: String?
         /// The scopes to request when the profile names none.
         package var defaultScopes: [String]?
+
+        /// What a sign-in asks for: the configured scopes, else the discovered ones, plus `extra`
+        /// (`login --scope`), each once.
+        package func scopes(configured: [String]?, adding extra: [String]) -> [String] {
+            var seen = Set<String>()
+            return ((configured ?? defaultScopes ?? []) + extra).filter { seen.insert($0).inserted }
+        }
     }
 
     package struct Failure: Error, CustomStringConvertible {

@@ -35,7 +35,7 @@ package struct DeviceLogin: Sendable {
             throw LoginFailure(description: "the authorization server \(server.issuer) offers no device authorization (RFC 8628); use `login --no-browser` and open the URL elsewhere")
         }
         let store = TokenStore(path: settings.tokenFile)
-        let scopes = LoginFlow.unique((settings.scopes ?? outcome.defaultScopes ?? []) + extraScopes)
+        let scopes = outcome.scopes(configured: settings.scopes, adding: extraScopes)
         let client = try await ClientRegistration(http: http, settings: settings, profileName: profile.name)
             .client(for: server, stored: try store.read().registration(issuer: server.issuer), scopes: scopes, device: true)
 

@@ -56,19 +56,19 @@ package struct LoginFlow: Sendable {
                            redirect: LoopbackRedirect, store: TokenStore, present: @Sendable (String) -> Void) async throws -> StoredToken {
         let registration = ClientRegistration(http: http, settings: settings, profileName: profile.name, redirectPort: redirect.port)
         var stored = try store.read().registration(issuer: server.issuer)
-        let scopes = (settings.scopes ?? outcome.defaultScopes ?? []) + extraScopes
+        let scopes = outcome.scopes(configured: settings.scopes, adding: extraScopes)
         // A dynamic registration made for another redirect URI, or for fewer scopes (a step-up with
         // `--scope`), cannot be used for this request: register anew.
         if let existing = stored, settings.clientID == nil {
             let registeredScopes = existing.scope.map { Set($0.split(separator: " ").map(String.init)) }
             if !existing.redirectURIs.contains(redirect.uri) || registeredScopes.map({ !Set(scopes).isSubset(of: $0) }) == true { stored = nil }
         }
-        let client = try await registration.client(for: server, stored: stored, scopes: Self.unique(scopes))
+        let client = try await registration.client(for: server, stored: stored, scopes: scopes)
         let pkce = PKCE()
         let state = Base64URL.encode(RandomBytes.make(24))
         var query = [("response_type", "code"), ("client_id", client.clientID), ("redirect_uri", redirect.uri), ("state", state),
                      ("code_challenge", pkce.challenge), ("code_challenge_method", "S256")]
-        if !scopes.isEmpty { query.append(("scope", Self.unique(scopes).joined(separator: " "))) }
+        if !scopes.isEmpty { query.append(("scope", scopes.joined(separator: " "))) }
         if let resource = outcome.resource { query.append(("resource", resource)) }
         for parameter in settings.extraAuthorizeParameters { query.append((parameter.key, parameter.value)) }
         let url = endpoint + (endpoint.contains("?") ? "&" : "?") + FormEncoding.encode(query)
@@ -109,8 +109,4 @@ package struct LoginFlow: Sendable {
         }
     }
 
-    static func unique(_ scopes: [String]) -> [String] {
-        var seen = Set<String>()
-        return scopes.filter { seen.insert($0).inserted }
-    }
 }
