@@ -53,11 +53,6 @@ package final class AccessTokenSlot: Sendable, CustomStringConvertible {
         for waiter in waiters { waiter() }
     }
 
-    /// Nil while a token is held; else why not (for the client's JSON-RPC error).
-    package var problem: String? {
-        state.withLockedValue { $0.header == nil ? $0.problem : nil }
-    }
-
     package var hasToken: Bool { state.withLockedValue { $0.header != nil } }
 
     /// The current token's generation.
@@ -101,7 +96,7 @@ package final class AccessTokenSlot: Sendable, CustomStringConvertible {
 }
 
 /// `auth_scheme: oauth`: `Authorization: Bearer <access token>` from the profile's slot — one header
-/// write, no I/O. A request is not forwarded while the slot is empty (see `AccessTokenSlot.problem`).
+/// write, no I/O. A request is not forwarded while the slot is empty (see `AccessTokenSlot.current`).
 package struct OAuthBearerSigner: RequestSigner {
     let slot: AccessTokenSlot
 

@@ -50,10 +50,11 @@ package final class ProfileRuntime: Sendable {
         let admission = RequestAdmission(profile: profile)
         self.admission = admission
         signingKey = SigningKey(profile: profile)
-        // The scheme decides: the shared HMAC signer, a prepared static credential, or nothing.
+        // An oauth profile given no slot gets an empty one: its requests are answered, never sent without a token.
+        let accessToken = profile.authScheme == .oauth ? (accessToken ?? AccessTokenSlot(problem: "profile `\(profile.name)` has no OAuth session")) : nil
+        self.accessToken = accessToken
+        // The scheme decides: the shared HMAC signer, a prepared static credential, the slot's token, or nothing.
         self.signer = profile.signer(authGateway: signer, accessToken: accessToken)
-        // An oauth profile without a slot could only send requests without their token.
-        self.accessToken = profile.authScheme == .oauth ? (accessToken ?? AccessTokenSlot(problem: "profile `\(profile.name)` has no OAuth session")) : nil
         endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects, metrics: metrics)
         serverTLSContext = try profile.listenerTLS.map(Self.serverTLSContext)
         let clientNames = admission.authenticator?.names ?? []
