@@ -36,4 +36,35 @@ struct ToolPolicyTests {
         #expect(ConfigFixture.errors(profileYAML("tools: [x]")).contains { $0.contains("expected a mapping with allow and deny lists") })
         #expect(ConfigFixture.errors(profileYAML("tools:\n  deny: \"*\"")).contains { $0.contains("must be a list of tool name patterns") })
     }
+
+    /// The table in docs/behaviour.md ("Tools by scope"), row by row.
+    @Test("by_scope: no listed scope gets the profile's rules; listed scopes grant the union of their rules; the profile's deny is a floor")
+    func byScope() {
+        let policy = ToolPolicy(allow: nil, deny: ["*delete*"], byScope: [
+            .init(scope: "mcp:admin", allow: ["*"], deny: []),
+            .init(scope: "mcp:read", allow: ["get_*", "list_*"], deny: ["get_secret"]),
+            .init(scope: "mcp:ops", allow: nil, deny: ["restart"]),
+        ])
+        let plain = policy.forScopes(["mcp"])
+        #expect(plain.allows("create_issue") && !plain.allows("delete_repo"))
+        let reader = policy.forScopes(["mcp", "mcp:read"])
+        #expect(reader.allows("get_issue") && reader.allows("list_repos"))
+        #expect(!reader.allows("create_issue") && !reader.allows("get_secret"))
+        let admin = policy.forScopes(["mcp:admin"])
+        #expect(admin.allows("create_issue") && !admin.allows("delete_repo"), "no scope lifts the profile's deny")
+        let both = policy.forScopes(["mcp:read", "mcp:admin"])
+        #expect(both.allows("get_secret"), "one scope's deny does not take away what another grants")
+        let ops = policy.forScopes(["mcp:ops"])
+        #expect(ops.allows("create_issue") && !ops.allows("restart"), "a rule without allow takes the profile's")
+        let narrowed = ToolPolicy(allow: ["search_*"], deny: [], byScope: [.init(scope: "mcp:write", allow: ["create_*"], deny: [])])
+        #expect(narrowed.forScopes([]).allows("search_x") && !narrowed.forScopes([]).allows("create_x"))
+        #expect(narrowed.forScopes(["mcp:write"]).allows("create_x") && !narrowed.forScopes(["mcp:write"]).allows("search_x"))
+    }
+
+    @Test("by_scope belongs to client_auth: oauth and is checked rule by rule")
+    func byScopeConfig() {
+        #expect(ConfigFixture.errors(profileYAML("tools:\n  by_scope:\n    \"mcp:read\": {allow: [get_*]}")).contains {
+            $0.contains("`tools.by_scope` decides by the scopes of a client's OAuth token")
+        })
+    }
 }

@@ -99,11 +99,22 @@ package enum ConfigSchema {
                  when: .object([("required", .array([.string("client_auth")])),
                                 ("properties", .object([("client_auth", .object([("const", .string(ClientAuth.Mode.none.rawValue))]))]))]),
                  forbid: ["client_tokens"]),
+            rule("client_tokens belong to client_auth: bearer.",
+                 when: clientAuthIs(ClientAuth.Mode.oauth.rawValue), forbid: ["client_tokens"]),
+            rule("client_oauth belongs to client_auth: oauth.",
+                 when: .object([("required", .array([.string("client_auth")])),
+                                ("properties", .object([("client_auth", .object([("not", .object([("const", .string(ClientAuth.Mode.oauth.rawValue))]))]))]))]),
+                 forbid: ["client_oauth"]),
             rule("auth_scheme: none takes no secret.",
                  when: .object([("required", .array([.string("auth_scheme")])),
                                 ("properties", .object([("auth_scheme", .object([("const", .string(none))]))]))]),
                  forbid: ["secret_env", "secret_file", "secret_command"]),
         ]
+    }
+
+    static func clientAuthIs(_ mode: String) -> JSONValue {
+        .object([("required", .array([.string("client_auth")])),
+                 ("properties", .object([("client_auth", .object([("const", .string(mode))]))]))])
     }
 
     static func schemeOtherThan(_ scheme: String) -> JSONValue {
@@ -205,10 +216,21 @@ package enum ConfigSchema {
                 ("type", .string("object")),
                 ("additionalProperties", .bool(false)),
                 ("minProperties", .integer(1)),
-                ("properties", .object([("allow", patterns), ("deny", patterns)])),
+                ("properties", .object([("allow", patterns), ("deny", patterns), ("by_scope", .object([
+                    ("type", .string("object")),
+                    ("minProperties", .integer(1)),
+                    ("propertyNames", .object([("pattern", .string("^[!#-\\[\\]-~]+$"))])),
+                    ("additionalProperties", .object([
+                        ("type", .string("object")),
+                        ("additionalProperties", .bool(false)),
+                        ("properties", .object([("allow", patterns), ("deny", patterns)])),
+                    ])),
+                ]))])),
             ])
         case .scopes:
             return .object([("type", .string("array")), ("items", string(pattern: "^[!#-\\[\\]-~]+$"))])
+        case .algorithms(let names):
+            return .object([("type", .string("array")), ("minItems", .integer(1)), ("items", .object([("enum", .array(names.map { .string($0) }))]))])
         case .parameters:
             return .object([
                 ("type", .string("object")),

@@ -7,7 +7,7 @@ extension ProfileBuilder {
         if allowRemote == true {
             if written("client_auth") == nil {
                 report(fields["allow_remote"], "`allow_remote: true` needs `client_auth` chosen deliberately: anyone who can reach the port could use your key",
-                       fix: "add `client_auth: bearer` with `client_tokens`, or write `client_auth: none` to accept every client that can connect")
+                       fix: "add `client_auth: bearer` with `client_tokens` (or `client_auth: oauth` with `client_oauth:`), or write `client_auth: none` to accept every client that can connect")
                 return nil
             }
             if mode == ClientAuth.Mode.none {
@@ -17,7 +17,15 @@ extension ProfileBuilder {
         }
         let tokensSource = written("client_tokens")
         guard let mode else { return nil }
+        if mode != .oauth { rejectClientOAuthKeys(mode: mode) }
         switch mode {
+        case .oauth:
+            if let tokensSource {
+                report(tokensSource, "`client_tokens` belong to `client_auth: bearer`, and this profile uses client_auth: oauth",
+                       fix: "remove `client_tokens`: under oauth, clients bring tokens from the identity provider")
+                return nil
+            }
+            return clientOAuthSettings().map(ClientAuth.oauth)
         case .none:
             if let tokensSource, written("client_auth") != nil || allowRemote == true {
                 report(tokensSource, "`client_tokens` belong to `client_auth: bearer`, and this profile uses client_auth: none",
@@ -33,6 +41,87 @@ extension ProfileBuilder {
             guard let tokens = clientTokens(tokensSource) else { return nil }
             return ClientAuth.bearer(tokens)
         }
+    }
+
+    private mutating func rejectClientOAuthKeys(mode: ClientAuth.Mode) {
+        guard let key = fields.keys.filter({ $0.hasPrefix("client_oauth.") }).sorted().first, let source = written(key) else { return }
+        report(source, "`client_oauth:` belongs to `client_auth: oauth`, and this profile uses client_auth: \(mode.rawValue)",
+               fix: "remove `client_oauth:`, or set `client_auth: oauth`")
+    }
+
+    /// The `client_oauth:` block; nil when a key is invalid (each reported at its key).
+    private mutating func clientOAuthSettings() -> ClientOAuthSettings? {
+        let errorsBefore = diagnostics.errors.count
+        let issuer = httpsURL("client_oauth.issuer", required: true, fix: "write the identity provider's issuer, e.g. https://idp.example.com/realms/team")
+        let audience = httpsURL("client_oauth.audience", required: true, fix: "write the URL your clients use for this listener, e.g. https://mcp.example.com/mcp")
+        let jwksURI = httpsURL("client_oauth.jwks_uri", required: false, fix: "write the https URL of the identity provider's JWKS, or remove it to use the issuer's metadata")
+        guard let issuer, let audience, diagnostics.errors.count == errorsBefore else { return nil }
+        var settings = ClientOAuthSettings(issuer: issuer, audience: audience)
+        settings.jwksURI = jwksURI
+        if let scopes = scopeList("client_oauth.required_scopes") { settings.requiredScopes = scopes } else { _ = recordDefault("client_oauth.required_scopes", 0) }
+        if let claim = text("client_oauth.client_name_claim", required: false, check: { !$0.isEmpty && $0.utf8.count <= 64 && !$0.contains(".") },
+                            problem: "is not a claim name", fix: "write a top-level claim of the token, e.g. preferred_username, email or sub") {
+            settings.clientNameClaim = claim
+        } else {
+            _ = recordDefault("client_oauth.client_name_claim", 0)
+        }
+        if let algorithms = algorithmList() { settings.algorithms = algorithms } else { _ = recordDefault("client_oauth.algorithms", 0) }
+        if let skew = duration("client_oauth.clock_skew", default: .seconds(60)) {
+            if skew > .seconds(600), let source = written("client_oauth.clock_skew") {
+                report(source, "a clock skew of \(skew) would accept tokens expired that long ago", fix: "keep it at 10m or less; 60s is usual")
+            }
+            settings.clockSkew = skew
+        }
+        return diagnostics.errors.count == errorsBefore ? settings : nil
+    }
+
+    /// An https URL (plain http only to loopback, for tests and local identity providers).
+    private mutating func httpsURL(_ key: String, required: Bool, fix: String) -> String? {
+        guard let value = scalar(key) else {
+            if required { missing(key, fix: fix) }
+            return nil
+        }
+        guard case .success(let url) = UpstreamURL.parse(value.text), !value.text.contains("#"), !value.text.contains("?") else {
+            report(value.source, "\(quoted(value.text)) is not an http(s) URL", fix: fix)
+            return nil
+        }
+        guard url.scheme == .https || url.isLoopback else {
+            report(value.source, "\(quoted(value.text)) is plain http to a non-loopback host", fix: "use https://")
+            return nil
+        }
+        return value.text
+    }
+
+    /// `algorithms: [RS256, ES256]`: asymmetric JWS algorithms only, each with the fix for the
+    /// two that must never be accepted.
+    private mutating func algorithmList() -> [ClientOAuthSettings.Algorithm]? {
+        guard let source = written("client_oauth.algorithms"), let node = source.node else { return nil }
+        origins["client_oauth.algorithms"] = source.origin
+        let names: [String]
+        switch node.content {
+        case .sequence(let items): names = items.map { $0.scalar ?? "" }
+        default: names = node.scalar.map { [$0] } ?? []
+        }
+        let options = ClientOAuthSettings.Algorithm.allCases.map(\.rawValue).joined(separator: ", ")
+        guard !names.isEmpty else {
+            report(source, "expected a list of algorithms", fix: "write `algorithms: [RS256, ES256]`")
+            return nil
+        }
+        var algorithms: [ClientOAuthSettings.Algorithm] = []
+        for name in names {
+            guard let algorithm = ClientOAuthSettings.Algorithm(rawValue: name) else {
+                if name.lowercased() == "none" {
+                    report(source, "`none` would accept unsigned tokens: anyone could write one", fix: "choose from \(options)")
+                } else if name.uppercased().hasPrefix("HS") {
+                    report(source, "\(quoted(name)) is an HMAC algorithm: its key would be the public JWKS key (algorithm confusion)", fix: "choose from \(options)")
+                } else {
+                    report(source, "\(quoted(name)) is not a supported algorithm", fix: "choose from \(options)")
+                }
+                return nil
+            }
+            if !algorithms.contains(algorithm) { algorithms.append(algorithm) }
+        }
+        return algorithms
     }
 
     private mutating func clientTokens(_ source: FieldSource) -> [ClientToken]? {

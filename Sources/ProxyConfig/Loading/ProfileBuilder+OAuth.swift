@@ -10,7 +10,7 @@ extension ProfileBuilder {
         settings.clientMetadataURL = oauthURL("oauth.client_metadata_url", requirePath: true)
         settings.issuer = oauthURL("oauth.issuer", requirePath: false)
         settings.clientSecret = isSelected ? secretValue(.oauthClient, required: false) : nil
-        settings.scopes = scopeList()
+        settings.scopes = scopeList("oauth.scopes")
         settings.extraAuthorizeParameters = authorizeParameters() ?? []
         if let resource = scalar("oauth.resource") {
             switch resource.text {
@@ -73,9 +73,10 @@ extension ProfileBuilder {
         return value.text
     }
 
-    private mutating func scopeList() -> [String]? {
-        guard let source = written("oauth.scopes"), let node = source.node else { return nil }
-        origins["oauth.scopes"] = source.origin
+    /// A list of scopes, or the wire form `"repo read:org"`.
+    mutating func scopeList(_ key: String) -> [String]? {
+        guard let source = written(key), let node = source.node else { return nil }
+        origins[key] = source.origin
         let items: [YAMLNode]
         switch node.content {
         case .sequence(let list): items = list

@@ -1,7 +1,7 @@
 /// `tools:` — the profile's tool policy (see `ToolPolicy`).
 extension ProfileBuilder {
-    /// Outer nil: invalid; `.some(nil)`: no policy.
-    mutating func toolPolicyValue() -> ToolPolicy?? {
+    /// Outer nil: invalid; `.some(nil)`: no policy. `by_scope` needs `client_auth: oauth`.
+    mutating func toolPolicyValue(clientAuth: ClientAuth.Mode?) -> ToolPolicy?? {
         guard let source = written("tools") else { return .some(nil) }
         origins["tools"] = source.origin
         guard let node = source.node, case .mapping(let entries) = node.content else {
@@ -10,32 +10,84 @@ extension ProfileBuilder {
             return nil
         }
         var lists: [String: [String]] = [:]
+        var byScope: [ToolPolicy.ScopeRule] = []
         for entry in entries {
             let at = FieldSource(value: .node(entry.key), origin: Self.origin(source.origin, entry.key.mark), keyPath: source.keyPath)
-            guard let key = entry.key.scalar, key == "allow" || key == "deny" else {
-                let fix = entry.key.scalar.flatMap { Suggestion.closest(to: $0, among: ["allow", "deny"]) }.map { "did you mean `\($0)`?" }
-                report(at, "unknown key \(quoted(entry.key.scalar ?? "?")) under `tools`; it takes `allow` and `deny`", fix: fix)
+            guard let key = entry.key.scalar, ["allow", "deny", "by_scope"].contains(key) else {
+                let fix = entry.key.scalar.flatMap { Suggestion.closest(to: $0, among: ["allow", "deny", "by_scope"]) }.map { "did you mean `\($0)`?" }
+                report(at, "unknown key \(quoted(entry.key.scalar ?? "?")) under `tools`; it takes `allow`, `deny` and `by_scope`", fix: fix)
                 return nil
             }
-            guard case .sequence(let items) = entry.value.content else {
-                report(at, "`tools.\(key)` must be a list of tool name patterns", fix: "write `\(key): [\"search_*\", \"get_issue\"]`")
-                return nil
-            }
-            var patterns: [String] = []
-            for item in items {
-                guard let pattern = item.scalar, !item.isNull, !pattern.isEmpty else {
-                    report(FieldSource(value: .node(item), origin: Self.origin(source.origin, item.mark), keyPath: source.keyPath),
-                           "a tool pattern must be a non-empty string", fix: "use tool names with `*` and `?` wildcards")
+            if key == "by_scope" {
+                guard clientAuth == .oauth || clientAuth == nil else {
+                    report(at, "`tools.by_scope` decides by the scopes of a client's OAuth token, and this profile has no `client_auth: oauth`",
+                           fix: "set `client_auth: oauth` with `client_oauth:`, or remove `by_scope`")
                     return nil
                 }
-                patterns.append(pattern)
+                guard let rules = scopeRules(entry.value, at: at, origin: source) else { return nil }
+                byScope = rules
+                continue
             }
+            guard let patterns = patternList(entry.value, key: "tools.\(key)", at: at, origin: source) else { return nil }
             lists[key] = patterns
         }
-        guard lists["allow"] != nil || lists["deny"] != nil else {
-            report(source, "`tools` needs `allow`, `deny` or both", fix: "write `deny: [\"*delete*\"]`, or remove `tools`")
+        guard lists["allow"] != nil || lists["deny"] != nil || !byScope.isEmpty else {
+            report(source, "`tools` needs `allow`, `deny`, `by_scope` or some of them", fix: "write `deny: [\"*delete*\"]`, or remove `tools`")
             return nil
         }
-        return .some(ToolPolicy(allow: lists["allow"], deny: lists["deny"] ?? []))
+        return .some(ToolPolicy(allow: lists["allow"], deny: lists["deny"] ?? [], byScope: byScope))
+    }
+
+    private mutating func patternList(_ node: YAMLNode, key: String, at: FieldSource, origin source: FieldSource) -> [String]? {
+        guard case .sequence(let items) = node.content else {
+            report(at, "`\(key)` must be a list of tool name patterns", fix: "write `\(key.split(separator: ".").last ?? ""): [\"search_*\", \"get_issue\"]`")
+            return nil
+        }
+        var patterns: [String] = []
+        for item in items {
+            guard let pattern = item.scalar, !item.isNull, !pattern.isEmpty else {
+                report(FieldSource(value: .node(item), origin: Self.origin(source.origin, item.mark), keyPath: source.keyPath),
+                       "a tool pattern must be a non-empty string", fix: "use tool names with `*` and `?` wildcards")
+                return nil
+            }
+            patterns.append(pattern)
+        }
+        return patterns
+    }
+
+    /// `by_scope: {"mcp:read": {allow: [...], deny: [...]}, ...}`.
+    private mutating func scopeRules(_ node: YAMLNode, at: FieldSource, origin source: FieldSource) -> [ToolPolicy.ScopeRule]? {
+        guard case .mapping(let scopes) = node.content, !scopes.isEmpty else {
+            report(at, "`tools.by_scope` maps scopes to rules", fix: "write `by_scope: {\"mcp:read\": {allow: [\"get_*\"]}}`")
+            return nil
+        }
+        var rules: [ToolPolicy.ScopeRule] = []
+        for scopeEntry in scopes {
+            let scopeAt = FieldSource(value: .node(scopeEntry.key), origin: Self.origin(source.origin, scopeEntry.key.mark), keyPath: source.keyPath)
+            guard let scope = scopeEntry.key.scalar, TokenRules.isScope(scope) else {
+                report(scopeAt, "\(quoted(scopeEntry.key.scalar ?? "?")) is not a scope", fix: "write a scope token such as mcp:read (visible ASCII, no spaces, quotes or backslashes)")
+                return nil
+            }
+            guard !rules.contains(where: { $0.scope == scope }) else {
+                report(scopeAt, "the scope \(quoted(scope)) has two rules", fix: "merge them into one")
+                return nil
+            }
+            guard case .mapping(let entries) = scopeEntry.value.content else {
+                report(scopeAt, "the rule of scope \(quoted(scope)) must be a mapping with `allow` and/or `deny`", fix: "write `{allow: [\"get_*\"], deny: []}`")
+                return nil
+            }
+            var lists: [String: [String]] = [:]
+            for entry in entries {
+                let keyAt = FieldSource(value: .node(entry.key), origin: Self.origin(source.origin, entry.key.mark), keyPath: source.keyPath)
+                guard let key = entry.key.scalar, key == "allow" || key == "deny" else {
+                    report(keyAt, "unknown key \(quoted(entry.key.scalar ?? "?")) in the rule of scope \(quoted(scope)); it takes `allow` and `deny`")
+                    return nil
+                }
+                guard let patterns = patternList(entry.value, key: "tools.by_scope.\(scope).\(key)", at: keyAt, origin: source) else { return nil }
+                lists[key] = patterns
+            }
+            rules.append(ToolPolicy.ScopeRule(scope: scope, allow: lists["allow"], deny: lists["deny"] ?? []))
+        }
+        return rules
     }
 }

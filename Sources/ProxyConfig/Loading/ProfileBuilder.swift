@@ -50,7 +50,7 @@ struct ProfileBuilder {
         let allowRemote = bool("allow_remote", default: false)
         let clientAuth = clientAuthValue(allowRemote: allowRemote, listenHost: listenHost)
         let listenerTLS = listenerTLSValue()
-        let toolPolicy = toolPolicyValue()
+        let toolPolicy = toolPolicyValue(clientAuth: clientAuth?.mode)
         let allowInsecure = bool("allow_insecure_upstream", default: false)
         let mcpPath = mcpPathValue()
         let heartbeat = duration("heartbeat_interval", default: .seconds(15))

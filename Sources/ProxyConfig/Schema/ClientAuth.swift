@@ -1,18 +1,33 @@
-/// Who may use a profile's listener: anyone who can reach it (`none`), or only clients that
-/// present one of the profile's tokens as `Authorization: Bearer <token>` (`bearer`).
+/// Who may use a profile's listener: anyone who can reach it (`none`), only clients that
+/// present one of the profile's tokens as `Authorization: Bearer <token>` (`bearer`), or clients
+/// with an OAuth access token from the team's identity provider (`oauth`, docs/oauth.md).
 package enum ClientAuth: Sendable, Hashable {
     package enum Mode: String, Sendable, CaseIterable {
         case none
         case bearer
+        case oauth
     }
 
     case none
     case bearer([ClientToken])
+    case oauth(ClientOAuthSettings)
 
     package var mode: Mode {
-        if case .bearer = self { return .bearer }
-        return .none
+        switch self {
+        case .none: .none
+        case .bearer: .bearer
+        case .oauth: .oauth
+        }
     }
+
+    /// The settings of `client_auth: oauth`.
+    package var oauth: ClientOAuthSettings? {
+        if case .oauth(let settings) = self { return settings }
+        return nil
+    }
+
+    /// Whether the inbound `Authorization` field is the client's and is consumed by the listener.
+    package var consumesAuthorization: Bool { mode != .none }
 }
 
 /// One client's token. `name` is what logs show; the token itself is a `Secret` (never printed).

@@ -41,6 +41,8 @@ package struct ConfigKey: Sendable {
         case toolPolicy
         /// A list of OAuth scope tokens.
         case scopes
+        /// A list of JWS algorithm names from the given ones.
+        case algorithms([String])
         /// A mapping of parameter names to string values.
         case parameters
         /// A port number, or 0 for any free one.
@@ -70,6 +72,7 @@ package struct ConfigKey: Sendable {
             case .fileMode: "a file mode"
             case .toolPolicy: "a mapping with allow and deny lists"
             case .scopes: "a list of scopes"
+            case .algorithms: "a list of algorithms"
             case .parameters: "a mapping of parameter names to values"
             case .redirectPort: "a port number, or 0"
             }

@@ -55,6 +55,16 @@ extension Profile {
         case .bearer(let tokens):
             add("client_auth", "bearer")
             add("client_tokens", tokens.map { "\($0.name) (\($0.token.source), \($0.token.bytes.count) bytes)" }.joined(separator: ", "))
+        case .oauth(let oauth):
+            add("client_auth", "oauth")
+            add("client_oauth.issuer", oauth.issuer)
+            add("client_oauth.audience", oauth.audience)
+            add("client_oauth.jwks_uri", oauth.jwksURI ?? "(from the issuer's metadata)")
+            add("client_oauth.required_scopes", "[" + oauth.requiredScopes.joined(separator: ", ") + "]")
+            add("client_oauth.client_name_claim", oauth.clientNameClaim)
+            add("client_oauth.algorithms", "[" + oauth.algorithms.map(\.rawValue).joined(separator: ", ") + "]")
+            add("client_oauth.clock_skew", oauth.clockSkew.description)
+            add("client_oauth.metadata", oauth.metadataURL, originKey: "client_oauth.audience")
         }
         add("allow_insecure_upstream", String(allowInsecureUpstream))
         add("mcp_path", mcpPath)
@@ -69,6 +79,10 @@ extension Profile {
         if let toolPolicy {
             add("tools.allow", toolPolicy.allow.map { "[" + $0.joined(separator: ", ") + "]" } ?? "(every tool)", originKey: "tools")
             add("tools.deny", "[" + toolPolicy.deny.joined(separator: ", ") + "]", originKey: "tools")
+            for rule in toolPolicy.byScope {
+                let allow = rule.allow.map { "[" + $0.joined(separator: ", ") + "]" } ?? "(the profile's allow)"
+                add("tools.by_scope.\(rule.scope)", "allow \(allow), deny [" + rule.deny.joined(separator: ", ") + "]", originKey: "tools")
+            }
         }
         if let clientCertFile, let clientKeyFile {
             add("client_cert_file", clientCertFile)

@@ -27,6 +27,17 @@ package enum SchemaKeys {
         ConfigKey("token_file", .filePath, "Where tokens are kept (default $XDG_STATE_HOME/mcp-auth-proxy/oauth/<profile>.json); written 0600."),
     ]
 
+    /// The `client_oauth:` block of `client_auth: oauth` (see `ClientOAuthSettings`, docs/oauth.md).
+    package static let clientOAuthKeys: [ConfigKey] = [
+        ConfigKey("issuer", .url, "The identity provider's issuer (required): tokens must carry exactly this iss; its metadata names the JWKS."),
+        ConfigKey("audience", .url, "The URL clients use for this listener (required): tokens' aud must contain it (RFC 8707)."),
+        ConfigKey("jwks_uri", .url, "The JWKS to verify tokens with, instead of the one the issuer's metadata names."),
+        ConfigKey("required_scopes", .scopes, "Scopes every token must carry; without one, 403 insufficient_scope."),
+        ConfigKey("client_name_claim", .token, "The claim that names a client in logs and metrics (default sub)."),
+        ConfigKey("algorithms", .algorithms(ClientOAuthSettings.Algorithm.allCases.map(\.rawValue)), "The JWS algorithms accepted (default [RS256, ES256]); never none or HMAC."),
+        ConfigKey("clock_skew", .duration, "Leeway for exp and nbf (default 60s)."),
+    ]
+
     package static let profileKeys: [ConfigKey] = [
         ConfigKey("upstream_url", .url, "The upstream MCP endpoint, https://host[:port]/path (required; no query, no credentials)."),
         ConfigKey("auth_scheme", .choice(Profile.AuthScheme.allCases.map(\.rawValue)), "How the proxy authenticates to the upstream (default auth-gateway)."),
@@ -44,8 +55,9 @@ package enum SchemaKeys {
         ConfigKey("tls_cert_file", .filePath, "A certificate (PEM, chain after the leaf) for TLS on the listener: clients then use https://; needs tls_key_file."),
         ConfigKey("tls_key_file", .filePath, "The private key (PEM) of tls_cert_file; keep it readable by its owner only."),
         ConfigKey("allow_remote", .boolean, "Must be true to listen on a non-loopback address (default false); then client_auth must be chosen."),
-        ConfigKey("client_auth", .choice(ClientAuth.Mode.allCases.map(\.rawValue)), "Who may use the listener: none (anyone who reaches it, the default) or bearer (clients with a token)."),
+        ConfigKey("client_auth", .choice(ClientAuth.Mode.allCases.map(\.rawValue)), "Who may use the listener: none (anyone who reaches it, the default), bearer (clients with a token) or oauth (access tokens from your identity provider)."),
         ConfigKey("client_tokens", .clientTokens, "The clients of `client_auth: bearer`: a name (for logs) and token_env or token_file each; tokens of 32+ bytes."),
+        ConfigKey("client_oauth", .mapping(clientOAuthKeys), "How `client_auth: oauth` checks clients' access tokens (docs/oauth.md)."),
         ConfigKey("allow_insecure_upstream", .boolean, "Must be true for plain http to a non-loopback upstream (default false)."),
         ConfigKey("mcp_path", .mcpPath, "The local path of the MCP endpoint (default /mcp)."),
         ConfigKey("heartbeat_interval", .duration, "Interval of SSE heartbeats (default 15s)."),
@@ -59,7 +71,7 @@ package enum SchemaKeys {
         ConfigKey("ca_file", .filePath, "Extra trusted CA certificates (PEM) for the upstream's TLS."),
         ConfigKey("client_cert_file", .filePath, "A client certificate (PEM) for mutual TLS to an https upstream; needs client_key_file."),
         ConfigKey("client_key_file", .filePath, "The private key (PEM) of client_cert_file."),
-        ConfigKey("tools", .toolPolicy, "Which tools the profile may call: allow and deny lists of glob patterns (* and ?), deny wins."),
+        ConfigKey("tools", .toolPolicy, "Which tools the profile may call: allow and deny lists of glob patterns (* and ?), deny wins; by_scope for client_auth: oauth."),
         ConfigKey("signing", .mapping(signingKeys), "How the auth-gateway signature is computed and carried."),
         ConfigKey("oauth", .mapping(oauthKeys), "How the OAuth 2.1 access token of `auth_scheme: oauth` is obtained (docs/oauth.md)."),
     ]
@@ -73,13 +85,15 @@ package enum SchemaKeys {
     package static let defaults = profile.filter { $0 != "upstream_url" }
     package static let signing = signingKeys.names
     package static let oauth = oauthKeys.names
+    package static let clientOAuth = clientOAuthKeys.names
     /// Nested blocks whose keys the loader flattens to `block.key` fields.
-    package static let nestedBlocks: [(name: String, keys: [String])] = [("signing", signing), ("oauth", oauth)]
+    package static let nestedBlocks: [(name: String, keys: [String])] = [("signing", signing), ("oauth", oauth), ("client_oauth", clientOAuth)]
 
     /// The typed key behind a builder field name (`signing.algorithm` for nested keys).
     static func key(_ field: String) -> ConfigKey? {
         if field.hasPrefix("signing.") { return signingKeys[named: String(field.dropFirst("signing.".count))] }
         if field.hasPrefix("oauth.") { return oauthKeys[named: String(field.dropFirst("oauth.".count))] }
+        if field.hasPrefix("client_oauth.") { return clientOAuthKeys[named: String(field.dropFirst("client_oauth.".count))] }
         return profileKeys[named: field]
     }
 

@@ -5,6 +5,11 @@ enum TokenRules {
         !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 
+    /// An OAuth scope token (RFC 6749 §3.3), without `"` and `\\` so it fits a challenge's quoted string.
+    static func isScope(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
+    }
+
     /// The characters of an RFC 9110 token besides letters and digits.
     static let headerNameSymbols = "!#$%&'*+-.^_`|~"
 

@@ -2,18 +2,71 @@
 /// matching one of its patterns; `deny` applies after `allow` and wins. Patterns are globs with
 /// `*` (any run of characters, also none) and `?` (exactly one character), compared
 /// case-sensitively on Unicode scalars, as tool names are (MCP names are case-sensitive).
+///
+/// Under `client_auth: oauth`, `by_scope` grants tools by the token's scopes (docs/behaviour.md,
+/// "Tools by scope"): a token that carries none of the listed scopes gets the profile's rules; one
+/// that carries some may call what any of those scopes' rules allows (a rule without `allow`
+/// takes the profile's). The profile's `deny` is a floor no scope lifts.
 package struct ToolPolicy: Sendable, Hashable {
     package let allow: [String]?
     package let deny: [String]
+    /// `by_scope`, in the order written.
+    package let byScope: [ScopeRule]
+    /// The rules of the scopes a token carries (`forScopes`); nil: the profile's `allow`.
+    private let grants: [Grant]?
 
-    package init(allow: [String]?, deny: [String]) {
+    /// Extra rules for tokens that carry `scope`.
+    package struct ScopeRule: Sendable, Hashable {
+        package let scope: String
+        package let allow: [String]?
+        package let deny: [String]
+
+        package init(scope: String, allow: [String]?, deny: [String]) {
+            self.scope = scope
+            self.allow = allow
+            self.deny = deny
+        }
+    }
+
+    private struct Grant: Sendable, Hashable {
+        let allow: [String]?
+        let deny: [String]
+
+        func allows(_ tool: String) -> Bool {
+            if let allow, !allow.contains(where: { ToolPolicy.glob($0, matches: tool) }) { return false }
+            return !deny.contains { ToolPolicy.glob($0, matches: tool) }
+        }
+    }
+
+    package init(allow: [String]?, deny: [String], byScope: [ScopeRule] = []) {
         self.allow = allow
         self.deny = deny
+        self.byScope = byScope
+        grants = nil
+    }
+
+    private init(allow: [String]?, deny: [String], grants: [Grant]) {
+        self.allow = allow
+        self.deny = deny
+        byScope = []
+        self.grants = grants
     }
 
     package func allows(_ tool: String) -> Bool {
-        if let allow, !allow.contains(where: { Self.glob($0, matches: tool) }) { return false }
-        return !deny.contains { Self.glob($0, matches: tool) }
+        if deny.contains(where: { Self.glob($0, matches: tool) }) { return false }
+        if let grants { return grants.contains { $0.allows(tool) } }
+        guard let allow else { return true }
+        return allow.contains { Self.glob($0, matches: tool) }
+    }
+
+    /// The policy of a token carrying `scopes`: the same decision for `tools/call` and for the
+    /// `tools/list` filter, since both ask `allows`.
+    package func forScopes(_ scopes: some Sequence<String>) -> ToolPolicy {
+        guard !byScope.isEmpty else { return self }
+        let carried = Set(scopes)
+        let rules = byScope.filter { carried.contains($0.scope) }
+        guard !rules.isEmpty else { return ToolPolicy(allow: allow, deny: deny) }
+        return ToolPolicy(allow: allow, deny: deny, grants: rules.map { Grant(allow: $0.allow ?? allow, deny: $0.deny) })
     }
 
     /// Iterative glob matching with backtracking to the last `*`: linear in practice, and no
