@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "ProxyDataPlane",
             dependencies: [
-                "MCPMessages", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics",
+                "MCPMessages", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyResourceServer",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -70,12 +70,22 @@ let package = Package(
         // OAuth 2.1 toward the upstream, on the control plane: discovery, registration, login,
         // the token file, and the sessions that keep each profile's token fresh.
         .target(name: "ProxyOAuth", dependencies: [
-            "MCPMessages", "ProxyConfig", "ProxySigning", "ProxyLogging",
+            "MCPMessages", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyResourceServer",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // The listener as an OAuth resource server (`client_auth: oauth`): JWKS keys, access-token
+        // verification and the protected-resource answers. Synchronous and pure: the data plane
+        // verifies a token it has not seen on its loop; the control plane fetches the keys.
+        .target(name: "ProxyResourceServer", dependencies: [
+            "MCPMessages", "ProxyConfig", "ProxyLogging",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "Atomics", package: "swift-atomics"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "ProxyAdmin", dependencies: [
             "ProxyMetrics", "ProxyLogging", "ProxyDataPlane",
@@ -135,6 +145,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "ProxyOAuthTests", dependencies: ["ProxyOAuth", "MCPMessages"]),
+        .testTarget(name: "ProxyResourceServerTests", dependencies: [
+            "ProxyResourceServer", "ProxyConfig", "ProxyTestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .testTarget(name: "ProxyMetricsTests", dependencies: ["ProxyMetrics", "ProxyTestSupport"]),
         .testTarget(name: "ProxyAdminTests", dependencies: [
             "ProxyAdmin", "ProxyDataPlane", "ProxyMetrics", "ProxyTestSupport",
