@@ -60,7 +60,10 @@ package struct AdminEndpoints: Sendable {
             let problems = readiness.credentialProblemsSnapshot
             let credentials = problems.isEmpty ? ""
                 : #","credentials":{"# + problems.map { "\(LogLine.jsonQuoted($0.profile)):\(LogLine.jsonQuoted($0.problem))" }.joined(separator: ",") + "}"
-            return json(ready ? 200 : 503, #"{"status":"\#(overall)","profiles":{\#(profiles)}\#(credentials)}"#)
+            let keyProblems = readiness.clientKeysProblemsSnapshot
+            let clientKeys = keyProblems.isEmpty ? ""
+                : #","client_keys":{"# + keyProblems.map { "\(LogLine.jsonQuoted($0.profile)):\(LogLine.jsonQuoted($0.problem))" }.joined(separator: ",") + "}"
+            return json(ready ? 200 : 503, #"{"status":"\#(overall)","profiles":{\#(profiles)}\#(credentials)\#(clientKeys)}"#)
         default:
             return Response(status: 200, contentType: Self.metricsContentType, body: metrics.exposition())
         }

@@ -12,6 +12,8 @@ package final class Readiness: Sendable {
     private let states: NIOLockedValueBox<[(profile: String, state: State)]>
     /// Profiles whose upstream credential cannot be had (an OAuth profile not logged in), and why.
     private let credentialProblems = NIOLockedValueBox<[String: String]>([:])
+    /// `client_auth: oauth` profiles whose JWKS fetch fails, and why.
+    private let clientKeysProblems = NIOLockedValueBox<[String: String]>([:])
 
     package init(profiles: [String]) {
         states = NIOLockedValueBox(profiles.map { ($0, .starting) })
@@ -44,6 +46,16 @@ package final class Readiness: Sendable {
     /// every replica sharing the credential would fail alike.
     package func setCredentialProblem(_ problem: String?, for profile: String) {
         credentialProblems.withLockedValue { $0[profile] = problem }
+    }
+
+    /// Records why a `client_auth: oauth` profile's key set could not be fetched (nil: it was).
+    /// Shown by `/readyz` without turning 503: the last good keys stay in use.
+    package func setClientKeysProblem(_ problem: String?, for profile: String) {
+        clientKeysProblems.withLockedValue { $0[profile] = problem }
+    }
+
+    package var clientKeysProblemsSnapshot: [(profile: String, problem: String)] {
+        clientKeysProblems.withLockedValue { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
     }
 
     package var credentialProblemsSnapshot: [(profile: String, problem: String)] {

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// One profile's series. Every method is safe from any event loop and, on the request path,
@@ -9,7 +10,7 @@ package final class ProfileMetrics: Sendable {
     static let statuses = 100...599
     /// The `reason` label of `rejected_requests_total`.
     package static let rejectionReasons = [
-        "host", "bad_host", "origin", "target", "discovery", "not_found", "method", "body_not_allowed", "client_auth", "tool_policy", "tool_ambiguous",
+        "host", "bad_host", "origin", "target", "discovery", "not_found", "method", "body_not_allowed", "client_auth", "insufficient_scope", "tool_policy", "tool_ambiguous",
         "body_too_large", "bad_json", "bad_jsonrpc",
         "head_too_large", "malformed_http", "body_timeout",
     ]
@@ -30,6 +31,7 @@ package final class ProfileMetrics: Sendable {
     private let idleUpstreamConnections: Gauge
     private let activeUpstreamConnections: Gauge
     private let listenerReady: Gauge
+    private let oauthClientLabels = NIOLockedValueBox<Set<String>>([])
 
     init(profile: String, registry: PrometheusCollectorRegistry) {
         self.profile = profile
@@ -98,8 +100,29 @@ package final class ProfileMetrics: Sendable {
     /// once per client when the profile's runtime is built, so a request only increments.
     package func clientRequests(client: String) -> ClientRequestCounter {
         ClientRequestCounter(registry.makeCounter(
-            descriptor: Self.name("client_requests_total", "Requests of clients authenticated by client_auth: bearer, by client."),
+            descriptor: Self.name("client_requests_total", "Requests of clients authenticated by client_auth: bearer or oauth, by client."),
             labels: [("profile", profile), ("client", client)]))
+    }
+
+    /// The requests of one `client_auth: oauth` client, by its `client_name_claim`. Names come
+    /// from tokens, so the label is bounded: the first `oauthClientLabelLimit` names get their
+    /// own series, later ones share `client="other"`. Asked once per token a loop accepts.
+    package func oauthClientRequests(client: String) -> ClientRequestCounter {
+        let label = oauthClientLabels.withLockedValue { labels -> String in
+            if labels.contains(client) { return client }
+            guard labels.count < Self.oauthClientLabelLimit else { return "other" }
+            labels.insert(client)
+            return client
+        }
+        return clientRequests(client: label)
+    }
+
+    package static let oauthClientLabelLimit = 100
+
+    /// A fetch of the identity provider's JWKS (`client_auth: oauth`), by result.
+    package func countClientKeysFetch(ok: Bool) {
+        registry.makeCounter(descriptor: Self.name("client_keys_fetches_total", "Fetches of the identity provider's JWKS for client_auth: oauth, by result."),
+                             labels: [("profile", profile), ("result", ok ? "ok" : "error")]).increment()
     }
 
     /// What `/readyz` reports for this profile, as a series an alert can watch.

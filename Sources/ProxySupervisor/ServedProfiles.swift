@@ -42,6 +42,9 @@ actor ServedProfiles {
     /// One OAuth session per `auth_scheme: oauth` profile, kept across reloads that leave its
     /// upstream and `oauth:` block alone (its token stays in memory and keeps being refreshed).
     private var sessions: [String: OAuthSession] = [:]
+    /// One key set per `client_auth: oauth` profile, kept across reloads that leave its
+    /// `client_oauth:` block and `ca_file` alone (a reload that changes them fetches anew).
+    private var clientKeys: [String: ClientKeysRefresher] = [:]
     /// Where sessions report their token's state (the latest `apply`'s).
     private var readiness: Readiness?
 
@@ -112,6 +115,12 @@ actor ServedProfiles {
             entries[Self.address(profile)] = entry
             outcome.added.append(entry)
         }
+        let clientOAuthProfiles = Set(profiles.filter { $0.clientAuth.oauth != nil }.map(\.name))
+        for (name, refresher) in clientKeys where !clientOAuthProfiles.contains(name) {
+            await refresher.stop()
+            clientKeys[name] = nil
+            readiness.setClientKeysProblem(nil, for: name)
+        }
         let oauthProfiles = Set(profiles.filter { $0.oauth != nil }.map(\.name))
         for (name, session) in sessions where !oauthProfiles.contains(name) {
             await session.stop()
@@ -130,6 +139,8 @@ actor ServedProfiles {
     func stopSessions() async {
         for session in sessions.values { await session.stop() }
         sessions = [:]
+        for refresher in clientKeys.values { await refresher.stop() }
+        clientKeys = [:]
     }
 
     /// The OAuth sessions' states, for `/readyz` and logs.
@@ -141,7 +152,24 @@ actor ServedProfiles {
 
     private func runtime(for profile: Profile) async throws -> ProfileRuntime {
         try ProfileRuntime(profile: profile, signer: signer, log: log, metrics: metrics?.profile(profile.name),
-                           accessToken: await session(for: profile)?.slot)
+                           accessToken: await session(for: profile)?.slot, clientKeys: await keys(for: profile)?.slot)
+    }
+
+    /// The profile's client key set: the running one when its settings are unchanged, else a new
+    /// one that has tried its first fetch before the listener serves.
+    private func keys(for profile: Profile) async -> ClientKeysRefresher? {
+        guard let settings = profile.clientAuth.oauth else { return nil }
+        if let existing = clientKeys[profile.name], existing.settings == settings, existing.caFile == profile.caFile { return existing }
+        let refresher = ClientKeysRefresher(profile: profile.name, settings: settings, caFile: profile.caFile, group: engine.group, log: log)
+        let name = profile.name
+        let readiness = self.readiness
+        let metrics = self.metrics?.profile(name)
+        await refresher.observe(problem: { readiness?.setClientKeysProblem($0, for: name) },
+                                fetches: { metrics?.countClientKeysFetch(ok: $0) })
+        await refresher.start()
+        if let old = clientKeys[profile.name] { await old.stop() }
+        clientKeys[profile.name] = refresher
+        return refresher
     }
 
     /// The profile's OAuth session: the running one when its settings are unchanged, else a new one

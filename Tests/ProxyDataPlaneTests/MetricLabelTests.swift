@@ -11,6 +11,7 @@ import Testing
 struct MetricLabelTests {
     static let answers: [LocalAnswer] = [
         .hostNotAllowed, .malformedHost, .bodyNotAllowed("GET"), .originNotAllowed, .badTarget("x"), .discoveryProbe, .notFound, .methodNotAllowed("PUT"), .unauthenticated,
+        .tokenChallenge(.noToken), .tokenChallenge(.invalidToken), .tokenChallenge(.insufficientScope), .protectedResourceMetadata,
         .toolRefused(ToolCallCheck.Refusal(ids: ["1"], tool: "t", namesTool: true, isBatch: false)), .ambiguousToolCall("x"),
         .bodyTooLarge, .bodyNotJSON, .bodyNotJSONRPC, .headTooLarge, .malformedHTTP("x"), .bodyTimedOut,
         .upstreamFailed(.timedOut),

@@ -1,5 +1,6 @@
 import MCPMessages
 import NIOHTTP1
+import ProxyResourceServer
 
 /// Why the proxy answers a request itself instead of relaying the upstream's answer.
 ///
@@ -22,6 +23,10 @@ enum LocalAnswer: Equatable {
     case methodNotAllowed(String)
     /// `client_auth: bearer` and no valid client token.
     case unauthenticated
+    /// `client_auth: oauth`: no token, a token not accepted (401), or one without a required scope (403).
+    case tokenChallenge(ResourceServerAnswers.Challenge)
+    /// `client_auth: oauth`: the listener's RFC 9728 protected-resource metadata (200).
+    case protectedResourceMetadata
     /// A `tools/call` the profile's tool policy refuses: a JSON-RPC error with the request's id.
     /// Indirect, like the tool-list case: the machine's state holds a `LocalAnswer`, and copying
     /// it on every request should not cost what these rare, large payloads would.
@@ -49,6 +54,7 @@ enum LocalAnswer: Equatable {
         switch self {
         case .badTarget, .bodyTooLarge, .headTooLarge, .malformedHTTP, .bodyTimedOut: return true
         case .hostNotAllowed, .malformedHost, .bodyNotAllowed, .originNotAllowed, .discoveryProbe, .notFound, .methodNotAllowed, .unauthenticated,
+             .tokenChallenge, .protectedResourceMetadata,
              .toolRefused, .ambiguousToolCall, .toolListUnfilterable, .bodyNotJSON, .bodyNotJSONRPC, .upstreamFailed:
             return false
         }
@@ -61,6 +67,8 @@ enum LocalAnswer: Equatable {
         case .discoveryProbe, .notFound: return 404
         case .methodNotAllowed: return 405
         case .unauthenticated: return 401
+        case .tokenChallenge(let kind): return kind == .insufficientScope ? 403 : 401
+        case .protectedResourceMetadata: return 200
         case .toolRefused, .toolListUnfilterable: return 200
         case .ambiguousToolCall: return 400
         case .bodyTimedOut: return 408
@@ -75,7 +83,8 @@ enum LocalAnswer: Equatable {
     /// failures are counted as upstream errors instead.
     var isRejection: Bool {
         switch self {
-        case .upstreamFailed, .toolListUnfilterable: return false
+        // The protected-resource metadata is an answer the client asked for, not a refusal.
+        case .upstreamFailed, .toolListUnfilterable, .protectedResourceMetadata: return false
         default: return true
         }
     }
@@ -84,7 +93,8 @@ enum LocalAnswer: Equatable {
     /// `reason` label of `rejected_requests_total` both come from here.
     enum Reason: String {
         case host, badHost = "bad_host", bodyNotAllowed = "body_not_allowed", origin, target, discovery
-        case notFound = "not_found", method, clientAuth = "client_auth", toolPolicy = "tool_policy"
+        case notFound = "not_found", method, clientAuth = "client_auth", toolPolicy = "tool_policy",
+             insufficientScope = "insufficient_scope", resourceMetadata = "resource_metadata"
         case toolAmbiguous = "tool_ambiguous", toolList = "tool_list", bodyTooLarge = "body_too_large"
         case badJSON = "bad_json", badJSONRPC = "bad_jsonrpc", headTooLarge = "head_too_large"
         case malformedHTTP = "malformed_http", bodyTimeout = "body_timeout", upstream
@@ -101,6 +111,8 @@ enum LocalAnswer: Equatable {
         case .notFound: return .notFound
         case .methodNotAllowed: return .method
         case .unauthenticated: return .clientAuth
+        case .tokenChallenge(let kind): return kind == .insufficientScope ? .insufficientScope : .clientAuth
+        case .protectedResourceMetadata: return .resourceMetadata
         case .toolRefused: return .toolPolicy
         case .ambiguousToolCall: return .toolAmbiguous
         case .toolListUnfilterable: return .toolList
@@ -141,6 +153,21 @@ extension LocalResponse {
         case .unauthenticated:
             self = .jsonRPCError(.unauthorized, code: -32600, message: "this profile needs a client token: send Authorization: Bearer <token> (client_auth: bearer)", profile: profile)
             extraHeaders = [("www-authenticate", #"Bearer realm="mcp-auth-proxy""#)]
+        case .tokenChallenge(let kind):
+            let oauth = runtime.inboundOAuth
+            switch kind {
+            case .noToken, .invalidToken:
+                self = .jsonRPCError(.unauthorized, code: -32600, message: kind == .noToken
+                    ? "this listener needs an OAuth access token: sign in with the identity provider its protected-resource metadata names"
+                    : "the access token is not accepted (invalid, expired, or not for this listener): sign in again", profile: profile)
+                extraHeaders = [("www-authenticate", kind == .noToken ? oauth?.challenges.noToken ?? "Bearer" : oauth?.challenges.invalidToken ?? "Bearer")]
+            case .insufficientScope:
+                let scopes = runtime.profile.clientAuth.oauth?.requiredScopes.joined(separator: " ") ?? ""
+                self = .jsonRPCError(.forbidden, code: -32600, message: "the access token lacks a scope this listener requires (\(scopes)): sign in again asking for it", profile: profile)
+                extraHeaders = [("www-authenticate", oauth?.challenges.insufficientScope ?? "Bearer")]
+            }
+        case .protectedResourceMetadata:
+            self = LocalResponse(status: .ok, body: runtime.inboundOAuth?.metadata ?? "{}")
         case .toolRefused(let refusal):
             self = LocalResponse(status: .ok, body: refusal.response(profile: profile))
         case .toolListUnfilterable(let filter, let failure):

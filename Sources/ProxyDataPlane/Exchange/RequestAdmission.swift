@@ -12,13 +12,16 @@ struct RequestAdmission: Sendable {
 
     let originPolicy: OriginPolicy
     let router: RequestRouter
-    /// nil for `client_auth: none`.
+    /// nil unless `client_auth: bearer`.
     let authenticator: ClientAuthenticator?
+    /// `client_auth: oauth`: the paths where the protected-resource metadata is served.
+    let resourceMetadataPaths: Set<Substring>
 
-    init(profile: Profile) {
+    init(profile: Profile, resourceMetadataPaths: Set<Substring> = []) {
         originPolicy = OriginPolicy(profile: profile)
         router = RequestRouter(profile: profile)
         authenticator = ClientAuthenticator(profile.clientAuth)
+        self.resourceMetadataPaths = resourceMetadataPaths
     }
 
     /// The verdict; `client` is set to the authenticated client's index (in the authenticator's
@@ -42,7 +45,11 @@ struct RequestAdmission: Sendable {
         if !originPolicy.acceptsOrigin(head.origin) { return .refuse(.originNotAllowed) }
         switch router.route(method: head.method, target: head.target) {
         case .badTarget(let reason): return .refuse(.badTarget(reason))
-        case .discoveryProbe: return .refuse(.discoveryProbe)
+        case .discoveryProbe:
+            if !resourceMetadataPaths.isEmpty, head.method == "GET", resourceMetadataPaths.contains(RequestRouter.logPath(head.target)) {
+                return .refuse(.protectedResourceMetadata)
+            }
+            return .refuse(.discoveryProbe)
         case .notFound: return .refuse(.notFound)
         case .methodNotAllowed: return .refuse(.methodNotAllowed(head.method))
         case .forward(let target):

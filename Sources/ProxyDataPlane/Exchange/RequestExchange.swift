@@ -19,6 +19,10 @@ struct RequestExchange {
     var rpcMethod: String?
     /// The tool the tool policy refused (for the log line).
     var refusedTool: String?
+    /// `client_auth: oauth`: the client its token was accepted as; its tool policy is the request's.
+    var client: AcceptedClient?
+    /// `client_auth: oauth`: why the token was refused (for the log line; never sent to the client).
+    var tokenProblem: String?
     /// Why the proxy answered the request itself; nil when the upstream's response was relayed.
     var answerReason: LocalAnswer.Reason?
     /// The status sent to the client; 499 when the client left before it got one.

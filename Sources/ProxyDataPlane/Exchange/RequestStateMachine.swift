@@ -120,7 +120,9 @@ struct RequestStateMachine {
             if method == .get, servesHeartbeat { return startHeartbeat(learnedUpstreamRefusesGET: false, &exchange) }
             let treatment: ResponseTreatment
             guard let head = exchange.head else { preconditionFailure("a request without its head in the record") }
-            switch PolicyDecision.on(method: head.method, body: body, head: head, policy: configuration.toolPolicy) {
+            // Under client_auth: oauth the token's scopes chose the policy; else the profile's.
+            let policy = exchange.client.map(\.toolPolicy) ?? configuration.toolPolicy
+            switch PolicyDecision.on(method: head.method, body: body, head: head, policy: policy) {
             case .forward(let chosen): treatment = chosen
             case .refuse(let refusal, let tool):
                 exchange.refusedTool = tool

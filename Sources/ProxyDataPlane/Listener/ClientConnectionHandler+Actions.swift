@@ -128,7 +128,7 @@ extension ClientConnectionHandler {
 
     private func log(_ exchange: RequestExchange, event: ExchangeEnd.LogEvent, bytesOut: Int?, now: NIODeadline) {
         // A refused client token is worth a warning: repeated ones are someone guessing.
-        let refusedToken = exchange.answerReason == .clientAuth
+        let refusedToken = exchange.answerReason == .clientAuth || exchange.answerReason == .insufficientScope
         let level: LogLevel = exchange.failure != nil || exchange.status >= 500 || refusedToken || exchange.refusedTool != nil ? .warning : .info
         guard runtime.log.isEnabled(level) else { return }
         // The connection's line buffer, moved out so that it is uniquely referenced and reused.
@@ -137,8 +137,10 @@ extension ClientConnectionHandler {
         var line = LogLine(level: level, event: event.rawValue, reusing: storage)
         line.field("profile", runtime.profile.name)
         if let client, let names = runtime.admission.authenticator?.names, client < names.count { line.field("client", names[client]) }
+        if let accepted = exchange.client { line.field("client", accepted.name) }
         if let reason = exchange.answerReason {
             line.field("reason", reason.rawValue)
+            if let problem = exchange.tokenProblem { line.field("token_problem", problem) }
             if refusedToken { line.field("client_address", context.channel.remoteAddress?.ipAddress ?? "unix") }
         }
         line.field("method", exchange.method)

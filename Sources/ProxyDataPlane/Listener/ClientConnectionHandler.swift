@@ -42,6 +42,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// The client `client_auth: bearer` authenticated for the current request (its log line names
     /// it), as an index into the runtime's client names.
     var client: Int?
+    /// `client_auth: oauth`: this loop's token cache (of the runtime `runtime` is).
+    var tokenCache: InboundTokenCache?
     var limitsCheck: RepeatedTask?
     /// Set while `processInput` runs, so that ending an exchange inside it does not recurse.
     private var isProcessingInput = false
@@ -106,11 +108,25 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 if current !== runtime {
                     // A reload happened since the last request: this one uses the new settings.
                     runtime = current
+                    tokenCache = nil
                     machine.reconfigure(current.exchangeConfiguration)
                 }
-                let verdict = runtime.admission.verdict(on: head, client: &client)
+                var verdict = runtime.admission.verdict(on: head, client: &client)
                 if let client, client < runtime.clientRequests.count { runtime.clientRequests[client].increment() }
-                execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now))
+                guard let oauth = runtime.inboundOAuth, case .forward = verdict else {
+                    execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now))
+                    continue
+                }
+                let cache = tokenCache ?? oauth.caches.cache(for: context.eventLoop)
+                tokenCache = cache
+                switch oauth.authenticate(head, cache: cache, now: InboundOAuth.now()) {
+                case .accepted(let accepted):
+                    accepted.requests?.increment()
+                    execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now, client: accepted))
+                case .refused(let answer, let why):
+                    verdict = .refuse(answer)
+                    execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now, tokenProblem: why))
+                }
             case .body(let buffer):
                 execute(machine.requestBody(buffer))
             case .end:

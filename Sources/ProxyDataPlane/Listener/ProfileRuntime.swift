@@ -5,6 +5,7 @@ import ProxyLogging
 import ProxyMetrics
 import ProxySigning
 import NIOSSL
+import ProxyResourceServer
 
 /// Everything a listener's connections need about their profile, prepared once and shared
 /// read-only across event loops (except the one learned fact, below, which is locked).
@@ -19,6 +20,8 @@ package final class ProfileRuntime: Sendable {
     /// `auth_scheme: oauth`: the slot the control plane keeps the access token in. While it is
     /// empty, requests are answered locally (503, the login command) instead of forwarded.
     package let accessToken: AccessTokenSlot?
+    /// `client_auth: oauth`: token checks, the loops' token caches, and the rendered challenges.
+    let inboundOAuth: InboundOAuth?
     package let endpoint: UpstreamEndpoint
     package let log: LogSink
     /// The profile's series when the admin listener is configured; nil costs nothing per request.
@@ -43,11 +46,16 @@ package final class ProfileRuntime: Sendable {
     private let upstreamRefusesGET = NIOLockedValueBox(false)
 
     package init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits(),
-                metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil) throws {
+                metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil) throws {
         self.profile = profile
         self.metrics = metrics
         self.limits = limits
-        let admission = RequestAdmission(profile: profile)
+        // A listener given no key slot gets an empty one: every token is refused until keys come.
+        let inboundOAuth = profile.clientAuth.oauth.map {
+            InboundOAuth(settings: $0, keys: clientKeys ?? KeySetSlot(), toolPolicy: profile.toolPolicy, mcpPath: profile.mcpPath, metrics: metrics)
+        }
+        self.inboundOAuth = inboundOAuth
+        let admission = RequestAdmission(profile: profile, resourceMetadataPaths: inboundOAuth?.metadataPaths ?? [])
         self.admission = admission
         signingKey = SigningKey(profile: profile)
         // An oauth profile given no slot gets an empty one: its requests are answered, never sent without a token.
@@ -61,7 +69,7 @@ package final class ProfileRuntime: Sendable {
         clientRequests = metrics.map { metrics in clientNames.map { metrics.clientRequests(client: $0) } } ?? []
         self.log = log
         // The inbound client token is consumed here: the upstream credential is the proxy's.
-        let clientAuthHeaders = profile.clientAuth.mode == .bearer ? ["authorization"] : []
+        let clientAuthHeaders = profile.clientAuth.consumesAuthorization ? ["authorization"] : []
         droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.credentialHeaders + clientAuthHeaders)
         droppedRequestHeadersForFiltering = droppedRequestHeaders.union(["accept-encoding"])
         let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)

@@ -27,6 +27,8 @@ package struct AuthorizationServerMetadata: Sendable, Codable, Equatable {
     package var tokenEndpointAuthMethodsSupported: [String]?
     package var clientIDMetadataDocumentSupported: Bool?
     package var authorizationResponseIssParameterSupported: Bool?
+    /// The issuer's signing keys (what `client_auth: oauth` verifies access tokens with).
+    package var jwksURI: String?
 
     enum CodingKeys: String, CodingKey {
         case issuer
@@ -41,5 +43,6 @@ package struct AuthorizationServerMetadata: Sendable, Codable, Equatable {
         case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
         case clientIDMetadataDocumentSupported = "client_id_metadata_document_supported"
         case authorizationResponseIssParameterSupported = "authorization_response_iss_parameter_supported"
+        case jwksURI = "jwks_uri"
     }
 }

@@ -1,0 +1,34 @@
+import ProxyConfig
+import ProxyMetrics
+
+/// A client `client_auth: oauth` accepted, as its token's cache entry keeps it: what the log line
+/// names, what the tool policy decides with, and until when the token holds.
+final class AcceptedClient: Sendable {
+    /// The `client_name_claim` value, cut and cleaned for log lines and metric labels.
+    let name: String
+    /// The profile's tool policy resolved for the token's scopes (`ToolPolicy.forScopes`).
+    let toolPolicy: ToolPolicy?
+    /// Whether the token carries every `required_scopes` entry; if not, 403 insufficient_scope.
+    let hasRequiredScopes: Bool
+    /// `exp` in seconds since 1970 (the skew is added where it is compared).
+    let expiresAt: Int64
+    let requests: ClientRequestCounter?
+
+    init(name: String, toolPolicy: ToolPolicy?, hasRequiredScopes: Bool, expiresAt: Int64, requests: ClientRequestCounter?) {
+        self.name = name
+        self.toolPolicy = toolPolicy
+        self.hasRequiredScopes = hasRequiredScopes
+        self.expiresAt = expiresAt
+        self.requests = requests
+    }
+
+    /// At most 64 visible ASCII characters: a claim is the identity provider's text, and it ends
+    /// up in log lines and metric labels.
+    static func displayName(_ claim: String) -> String {
+        var out = ""
+        for scalar in claim.unicodeScalars.prefix(64) {
+            out.unicodeScalars.append(scalar.value > 0x20 && scalar.value < 0x7F && scalar != "\"" && scalar != "\\" ? scalar : "_")
+        }
+        return out
+    }
+}

@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ProxyConfig
+import ProxyMetrics
+import ProxyResourceServer
+
+/// `client_auth: oauth` on the request path: the client's bearer token is looked up in the loop's
+/// cache, or verified once (`AccessTokenVerifier`) against the key set the control plane keeps in
+/// `keys`. Nothing here waits on the network; a token signed by a key the set lacks asks the
+/// control plane for a refetch and is refused meanwhile (the client's next try finds the key).
+final class InboundOAuth: Sendable {
+    enum Outcome {
+        case accepted(AcceptedClient)
+        /// 401 or 403, and why (for the log line; clients only see the challenge).
+        case refused(LocalAnswer, why: String)
+    }
+
+    let settings: ClientOAuthSettings
+    let verifier: AccessTokenVerifier
+    let keys: KeySetSlot
+    let caches = InboundTokenCaches()
+    private let toolPolicy: ToolPolicy?
+    private let metrics: ProfileMetrics?
+    private let skew: Int64
+    /// Rendered once: the challenges and the protected-resource metadata never change for a runtime.
+    let challenges: (noToken: String, invalidToken: String, insufficientScope: String)
+    let metadata: String
+    /// Where the metadata is served: the MCP path's and the audience's RFC 9728 locations, and the root.
+    let metadataPaths: Set<Substring>
+
+    init(settings: ClientOAuthSettings, keys: KeySetSlot, toolPolicy: ToolPolicy?, mcpPath: String, metrics: ProfileMetrics?) {
+        self.settings = settings
+        verifier = AccessTokenVerifier(settings: settings)
+        self.keys = keys
+        self.toolPolicy = toolPolicy
+        self.metrics = metrics
+        skew = settings.clockSkew.milliseconds / 1000
+        challenges = (ResourceServerAnswers.challenge(.noToken, settings), ResourceServerAnswers.challenge(.invalidToken, settings),
+                      ResourceServerAnswers.challenge(.insufficientScope, settings))
+        metadata = String(decoding: ResourceServerAnswers.metadata(settings), as: UTF8.self)
+        let root = "/.well-known/oauth-protected-resource"
+        metadataPaths = [Substring(root), Substring(settings.metadataPath), Substring(mcpPath == "/" ? root : root + mcpPath)]
+    }
+
+    static func now() -> Int64 { Int64(time(nil)) }
+
+    func authenticate(_ head: RequestHead, cache: InboundTokenCache, now: Int64) -> Outcome {
+        head.bytes.withUnsafeReadableBytes { raw -> Outcome in
+            var presented: UnsafeRawBufferPointer?
+            for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "authorization") {
+                guard presented == nil else { return .refused(.tokenChallenge(.invalidToken), why: "several Authorization fields") }
+                presented = UnsafeRawBufferPointer(rebasing: raw[field.value])
+            }
+            guard let value = presented else { return .refused(.tokenChallenge(.noToken), why: "no token") }
+            guard let token = ClientAuthenticator.bearerToken(value) else { return .refused(.tokenChallenge(.invalidToken), why: "not a Bearer token") }
+            return authenticate(token: token, cache: cache, now: now)
+        }
+    }
+
+    private func authenticate(token: UnsafeRawBufferPointer, cache: InboundTokenCache, now: Int64) -> Outcome {
+        let hash = InboundTokenCache.hash(token)
+        let generation = keys.generation
+        if let entry = cache.entry(for: token, hash: hash) {
+            if entry.keyGeneration == generation, now < entry.client.expiresAt + skew { return decide(entry.client) }
+            cache.remove(hash: hash)
+        }
+        switch verifier.verify(token, keys: keys.keys, now: now) {
+        case .accepted(let verified):
+            let client = AcceptedClient(
+                name: AcceptedClient.displayName(verified.clientName),
+                toolPolicy: toolPolicy?.forScopes(verified.scopes),
+                hasRequiredScopes: settings.requiredScopes.allSatisfy(verified.scopes.contains),
+                expiresAt: verified.expiresAt,
+                requests: metrics?.oauthClientRequests(client: AcceptedClient.displayName(verified.clientName)))
+            cache.insert(.init(token: Array(token), client: client, keyGeneration: generation), hash: hash, now: now)
+            return decide(client)
+        case .refused(let reason):
+            return .refused(.tokenChallenge(.invalidToken), why: reason)
+        case .unknownKey(let kid):
+            let asked = keys.requestRefetch(now: now)
+            return .refused(.tokenChallenge(.invalidToken), why: "no key \(kid) in the JWKS" + (asked ? " (refetching it)" : ""))
+        }
+    }
+
+    private func decide(_ client: AcceptedClient) -> Outcome {
+        client.hasRequiredScopes ? .accepted(client) : .refused(.tokenChallenge(.insufficientScope), why: "the token of \(client.name) lacks a required scope")
+    }
+}
