@@ -16,11 +16,18 @@ except ModuleNotFoundError:  # SDK 2.x renamed FastMCP to MCPServer and moved th
     SDK_LINE = 2
 
 
-def signature_check(app, key_id, secret):
+def signature_check(app, key_id, secret, refuse_authorization=False):
     async def guarded(scope, receive, send):
         if scope["type"] != "http":
             return await app(scope, receive, send)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        if refuse_authorization and "authorization" in headers:
+            # A client's own token must never reach the upstream (client_auth: bearer and oauth).
+            body = b'{"error": "a client token reached the upstream"}'
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
         target = scope.get("raw_path", scope["path"].encode()).decode()
         if scope.get("query_string"):
             target += "?" + scope["query_string"].decode()
@@ -160,11 +167,12 @@ if __name__ == "__main__":
     parser.add_argument("--key-id", required=True)
     parser.add_argument("--secret", required=True)
     parser.add_argument("--stateless", action="store_true")
+    parser.add_argument("--refuse-authorization", action="store_true")
     args = parser.parse_args()
     server = build(args.stateless)
     if SDK_LINE == 1:
         http_app = server.streamable_http_app()
     else:
         http_app = server.streamable_http_app(stateless_http=args.stateless, json_response=args.stateless)
-    app = signature_check(http_app, args.key_id, args.secret)
+    app = signature_check(http_app, args.key_id, args.secret, args.refuse_authorization)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
