@@ -70,7 +70,7 @@ package actor OAuthSession {
         switch grant {
         case .authorizationCode:
             return "profile `\(profile)` has no OAuth access token (\(why)): run `mcp-auth-proxy login --profile \(profile)`"
-        case .clientCredentials:
+        case .clientCredentials, .tokenExchange:
             return "profile `\(profile)` has no OAuth access token (\(why)): check its oauth client_id and client secret, then run `mcp-auth-proxy check --profile \(profile)`"
         }
     }

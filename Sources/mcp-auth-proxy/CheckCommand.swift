@@ -145,7 +145,10 @@ extension Profile {
     /// refreshable, login needed) — never the token.
     var checkedSettings: [EffectiveSetting] {
         var settings = effectiveSettings
-        if let oauth {
+        if let oauth, oauth.grant == .tokenExchange {
+            settings.append(EffectiveSetting(key: "oauth.token", value: "per client: each client's own token is exchanged (RFC 8693), none is stored",
+                                             origin: settings.first { $0.key == "oauth.grant" }?.origin ?? "default"))
+        } else if let oauth {
             let stored = OAuthSession.stored(profile: self, settings: oauth)
             settings.append(EffectiveSetting(key: "oauth.token", value: stored.state.description, origin: oauth.tokenFile))
             if let origin = stored.origin {

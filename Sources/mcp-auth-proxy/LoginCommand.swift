@@ -29,7 +29,9 @@ struct LoginCommand: AsyncParsableCommand {
             throw CLIError("profile `\(profile.name)` uses auth_scheme \(profile.authScheme.rawValue); login is for `auth_scheme: oauth`")
         }
         guard settings.grant == .authorizationCode else {
-            throw CLIError("profile `\(profile.name)` uses client_credentials: it needs no login, the proxy gets its token at start")
+            throw CLIError(settings.grant == .tokenExchange
+                ? "profile `\(profile.name)` uses token_exchange: it needs no login, each client's own token is exchanged"
+                : "profile `\(profile.name)` uses client_credentials: it needs no login, the proxy gets its token at start")
         }
         let group = MultiThreadedEventLoopGroup.singleton
         if device {

@@ -50,6 +50,13 @@ struct StdioCommand: AsyncParsableCommand {
             log.emit(line)
             throw ExitCode(64)
         }
+        if profile.oauth?.grant == .tokenExchange {
+            // The bridge's client brings no OAuth token of its own to exchange.
+            var line = LogLine(level: .fatal, event: "usage")
+            line.field("message", "profile `\(profile.name)` exchanges each listener client's OAuth token (grant: token_exchange); the stdio bridge has no client token to exchange")
+            log.emit(line)
+            throw ExitCode(64)
+        }
         // A client that exits closes our stdout; a write then must fail, not kill the process.
         signal(SIGPIPE, SIG_IGN)
         let engine = ForwardingEngine(threads: 1)

@@ -105,6 +105,16 @@ package enum ConfigSchema {
                  when: .object([("required", .array([.string("client_auth")])),
                                 ("properties", .object([("client_auth", .object([("not", .object([("const", .string(ClientAuth.Mode.oauth.rawValue))]))]))]))]),
                  forbid: ["client_oauth"]),
+            .object([
+                ("description", .string("oauth.grant: token_exchange exchanges the tokens of client_auth: oauth clients.")),
+                ("if", .object([("required", .array([.string("client_auth"), .string("oauth")])),
+                                ("properties", .object([
+                                    ("client_auth", .object([("not", .object([("const", .string(ClientAuth.Mode.oauth.rawValue))]))])),
+                                    ("oauth", .object([("required", .array([.string("grant")])),
+                                                       ("properties", .object([("grant", .object([("const", .string(OAuthSettings.Grant.tokenExchange.rawValue))]))]))])),
+                                ]))])),
+                ("then", .bool(false)),
+            ]),
             rule("auth_scheme: none takes no secret.",
                  when: .object([("required", .array([.string("auth_scheme")])),
                                 ("properties", .object([("auth_scheme", .object([("const", .string(none))]))]))]),

@@ -72,6 +72,17 @@ extension ProfileBuilder {
             }
             settings.clockSkew = skew
         }
+        let introspectionEndpoint = httpsURL("client_oauth.introspection_endpoint", required: false, fix: "write the https URL of the introspection endpoint")
+        if let clientID = text("client_oauth.introspection_client_id", required: false, check: TokenRules.isVisibleASCII,
+                               problem: "is not a client id", fix: "write the client id the identity provider issued for introspection") {
+            let secret = isSelected ? secretValue(.introspectionClient, required: false) : nil
+            settings.introspection = .init(endpoint: introspectionEndpoint, clientID: clientID, clientSecret: secret)
+        } else if let key = ["client_oauth.introspection_endpoint", "client_oauth.introspection_client_secret_env",
+                             "client_oauth.introspection_client_secret_file", "client_oauth.introspection_client_secret_command"].first(where: { written($0) != nil }),
+                  let source = written(key) {
+            report(source, "introspection needs `introspection_client_id`: the endpoint answers only a client it knows",
+                   fix: "add `introspection_client_id:` (and its secret) under `client_oauth:`")
+        }
         return diagnostics.errors.count == errorsBefore ? settings : nil
     }
 

@@ -45,6 +45,9 @@ extension ProfileBuilder {
             report(fields["oauth.grant"], "`grant: client_credentials` needs a confidential client: a client_id and its secret",
                    fix: "add `client_id:` and `client_secret_env: VARIABLE` (or client_secret_file / client_secret_command) under `oauth:`")
         }
+        if settings.grant == .tokenExchange, settings.clientID == nil, diagnostics.errors.count == errorsBefore {
+            missing("oauth.client_id", fix: "add `client_id:` (and its secret) under `oauth:`: the token exchange is made by a client registered with the authorization server")
+        }
         if settings.grant == .clientCredentials, settings.clientID == nil, diagnostics.errors.count == errorsBefore {
             missing("oauth.client_id", fix: "add `client_id:` under `oauth:`: client_credentials needs the client registered with the authorization server")
         }

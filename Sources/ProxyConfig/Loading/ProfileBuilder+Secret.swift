@@ -17,6 +17,8 @@ extension ProfileBuilder {
         static let profile = SecretKeys()
         static let oauthClient = SecretKeys(env: "oauth.client_secret_env", file: "oauth.client_secret_file",
                                             command: "oauth.client_secret_command", shownAs: "oauth.client_secret")
+        static let introspectionClient = SecretKeys(env: "client_oauth.introspection_client_secret_env", file: "client_oauth.introspection_client_secret_file",
+                                                    command: "client_oauth.introspection_client_secret_command", shownAs: "client_oauth.introspection_client_secret")
         var all: [String] { [env, file, command] }
         /// How the key is written in messages: `client_secret_env`, not `oauth.client_secret_env`.
         func written(_ key: String) -> String { key.split(separator: ".").last.map(String.init) ?? key }

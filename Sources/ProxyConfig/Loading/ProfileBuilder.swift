@@ -78,6 +78,10 @@ struct ProfileBuilder {
             report(fields["upstream_url"], "plain http to the non-loopback host \(upstream.host) would send \(scheme == .oauth ? "access tokens" : "signed requests") in the clear",
                    fix: "use https://, or set `allow_insecure_upstream: true` if the network path is trusted")
         }
+        if case .some(.some(let settings)) = oauth, settings.grant == .tokenExchange, let clientAuth, clientAuth.mode != .oauth {
+            report(fields["oauth.grant"], "`grant: token_exchange` exchanges each client's own OAuth token, and this profile has client_auth: \(clientAuth.mode.rawValue)",
+                   fix: "set `client_auth: oauth` with `client_oauth:`, or choose another grant")
+        }
         if let listenHost, !HostName.isLoopback(listenHost), allowRemote == false {
             report(fields["listen_host"], "\(listenHost) is not a loopback address; anyone who can reach it could use your key",
                    fix: "listen on 127.0.0.1, or set `allow_remote: true` to accept remote clients deliberately")

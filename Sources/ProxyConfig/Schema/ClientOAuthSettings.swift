@@ -27,6 +27,16 @@ package struct ClientOAuthSettings: Sendable, Hashable {
     package internal(set) var algorithms: [Algorithm] = Algorithm.defaults
     /// Leeway for `exp` and `nbf` against clocks that disagree.
     package internal(set) var clockSkew = ConfigDuration.seconds(60)
+    /// RFC 7662: opaque (non-JWT) tokens are checked at the identity provider's introspection
+    /// endpoint by this client; nil: only JWTs are accepted.
+    package internal(set) var introspection: Introspection?
+
+    package struct Introspection: Sendable, Hashable {
+        /// Nil: the issuer metadata's `introspection_endpoint`.
+        package internal(set) var endpoint: String?
+        package internal(set) var clientID: String
+        package internal(set) var clientSecret: Secret?
+    }
 
     init(issuer: String, audience: String) {
         self.issuer = issuer

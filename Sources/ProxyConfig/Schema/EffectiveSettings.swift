@@ -65,6 +65,13 @@ extension Profile {
             add("client_oauth.algorithms", "[" + oauth.algorithms.map(\.rawValue).joined(separator: ", ") + "]")
             add("client_oauth.clock_skew", oauth.clockSkew.description)
             add("client_oauth.metadata", oauth.metadataURL, originKey: "client_oauth.audience")
+            if let introspection = oauth.introspection {
+                add("client_oauth.introspection_client_id", introspection.clientID)
+                add("client_oauth.introspection_endpoint", introspection.endpoint ?? "(from the issuer's metadata)")
+                add("client_oauth.introspection_client_secret", introspection.clientSecret.map { "\($0.source), \($0.bytes.count) bytes" } ?? "(none: a public client)")
+            } else {
+                add("client_oauth.introspection", "off (JWT access tokens only)", originKey: "client_oauth.introspection_client_id")
+            }
         }
         add("allow_insecure_upstream", String(allowInsecureUpstream))
         add("mcp_path", mcpPath)

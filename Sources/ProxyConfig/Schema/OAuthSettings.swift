@@ -6,6 +6,9 @@ package struct OAuthSettings: Sendable, Hashable {
         case authorizationCode = "authorization_code"
         /// A confidential client gets its own tokens: no person, no login.
         case clientCredentials = "client_credentials"
+        /// On behalf of each client (`client_auth: oauth`): the client's access token is exchanged
+        /// (RFC 8693) for one whose audience is the upstream; no login, no profile-wide token.
+        case tokenExchange = "token_exchange"
     }
 
     /// The RFC 8707 `resource` parameter sent with authorization and token requests.

@@ -13,7 +13,7 @@ package enum SchemaKeys {
 
     /// The `oauth:` block of `auth_scheme: oauth` (see `OAuthSettings`, docs/oauth.md).
     package static let oauthKeys: [ConfigKey] = [
-        ConfigKey("grant", .choice(OAuthSettings.Grant.allCases.map(\.rawValue)), "authorization_code (default: `mcp-auth-proxy login` once) or client_credentials (a confidential client, no login)."),
+        ConfigKey("grant", .choice(OAuthSettings.Grant.allCases.map(\.rawValue)), "authorization_code (default: `mcp-auth-proxy login` once), client_credentials (a confidential client, no login), or token_exchange (each client_auth: oauth client's token exchanged, RFC 8693)."),
         ConfigKey("client_id", .token, "A client registered by hand; else a client ID metadata document, else dynamic registration."),
         ConfigKey("client_metadata_url", .url, "The https URL where you host this client's ID metadata document (`mcp-auth-proxy oauth client-metadata`)."),
         ConfigKey("client_secret_env", .environmentName, "The environment variable holding the client secret (confidential clients; one of the three sources)."),
@@ -36,6 +36,11 @@ package enum SchemaKeys {
         ConfigKey("client_name_claim", .token, "The claim that names a client in logs and metrics (default sub)."),
         ConfigKey("algorithms", .algorithms(ClientOAuthSettings.Algorithm.allCases.map(\.rawValue)), "The JWS algorithms accepted (default [RS256, ES256]); never none or HMAC."),
         ConfigKey("clock_skew", .duration, "Leeway for exp and nbf (default 60s)."),
+        ConfigKey("introspection_client_id", .token, "Opaque tokens: the client that asks the identity provider's RFC 7662 introspection endpoint (off without it)."),
+        ConfigKey("introspection_endpoint", .url, "The introspection endpoint, instead of the one the issuer's metadata names."),
+        ConfigKey("introspection_client_secret_env", .environmentName, "The environment variable holding the introspection client's secret."),
+        ConfigKey("introspection_client_secret_file", .filePath, "A file holding the introspection client's secret, readable only by its owner."),
+        ConfigKey("introspection_client_secret_command", .command, "A program whose stdout is the introspection client's secret, run without a shell."),
     ]
 
     package static let profileKeys: [ConfigKey] = [

@@ -83,6 +83,16 @@ package struct TokenEndpoint: Sendable {
         return try await request(form, resource: resource, previous: nil)
     }
 
+    /// RFC 8693 token exchange: the client's access token for one meant for `resource`.
+    package func tokenExchange(subjectToken: String, scopes: [String]?, resource: String?) async throws -> StoredToken {
+        var form = [("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"), ("subject_token", subjectToken),
+                    ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+                    ("requested_token_type", "urn:ietf:params:oauth:token-type:access_token")]
+        if let scopes, !scopes.isEmpty { form.append(("scope", scopes.joined(separator: " "))) }
+        if let resource { form.append(("resource", resource)) }
+        return try await request(form, resource: resource, previous: nil)
+    }
+
     /// Client authentication as registered: HTTP Basic (the RFC 6749 default for a client with a
     /// secret), the secret in the form for `client_secret_post`, or just `client_id` for a public client.
     private func request(_ form: [(String, String)], resource: String?, previous: StoredToken?) async throws -> StoredToken {
