@@ -45,6 +45,34 @@ package struct AccessTokenVerifier: Sendable {
         return checkClaims(jws.claims, now: now)
     }
 
+    /// An RFC 7662 introspection response, held to the same rules as a JWT's claims: `active`
+    /// must be true, `aud` must contain the audience (an opaque token for another resource server
+    /// is refused as a JWT for one would be), `iss` when present must be the issuer; without `exp`
+    /// the answer holds for `unboundedLifetime` seconds.
+    package func checkIntrospection(_ body: [UInt8], now: Int64) -> Outcome {
+        guard case .success(let response) = JSONNode.parsing(body, rejectingDuplicateKeys: true), case .object = response else {
+            return .refused(reason: "the introspection response is not a JSON object")
+        }
+        guard case .bool(true)? = response["active"] else { return .refused(reason: "introspection: not active") }
+        var members: [(String, JSONNode)] = []
+        if case .object(let all) = response { members = all }
+        if response["iss"] == nil { members.append(("iss", .string(settings.issuer))) }
+        if response["exp"] == nil { members.append(("exp", .number(String(now + Self.unboundedLifetime)))) }
+        if response["sub"] == nil, let username = response["username"] { members.append(("sub", username)) }
+        switch checkClaims(.object(members), now: now) {
+        case .refused(let reason): return .refused(reason: "introspection: " + reason)
+        case let other: return other
+        }
+    }
+
+    /// How long an introspection answer without `exp` is trusted before the token is asked about again.
+    package static let unboundedLifetime: Int64 = 60
+
+    /// Whether `token` can be a JWS at all: three base64url parts (else it is opaque).
+    package static func looksLikeJWS(_ token: UnsafeRawBufferPointer) -> Bool {
+        token.reduce(0) { $0 + ($1 == UInt8(ascii: ".") ? 1 : 0) } == 2
+    }
+
     /// RFC 9068 `at+jwt`, and the plain `JWT` many identity providers still write.
     static let acceptedTypes: Set<String> = ["at+jwt", "application/at+jwt", "jwt"]
 

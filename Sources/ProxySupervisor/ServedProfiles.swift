@@ -45,6 +45,8 @@ actor ServedProfiles {
     /// One key set per `client_auth: oauth` profile, kept across reloads that leave its
     /// `client_oauth:` block and `ca_file` alone (a reload that changes them fetches anew).
     private var clientKeys: [String: ClientKeysRefresher] = [:]
+    /// One token exchanger per `oauth.grant: token_exchange` profile, kept like a session.
+    private var exchangers: [String: TokenExchanger] = [:]
     /// Where sessions report their token's state (the latest `apply`'s).
     private var readiness: Readiness?
 
@@ -121,7 +123,9 @@ actor ServedProfiles {
             clientKeys[name] = nil
             readiness.setClientKeysProblem(nil, for: name)
         }
-        let oauthProfiles = Set(profiles.filter { $0.oauth != nil }.map(\.name))
+        let exchanging = Set(profiles.filter { $0.oauth?.grant == .tokenExchange }.map(\.name))
+        for name in exchangers.keys where !exchanging.contains(name) { exchangers[name] = nil }
+        let oauthProfiles = Set(profiles.filter { $0.oauth != nil && $0.oauth?.grant != .tokenExchange }.map(\.name))
         for (name, session) in sessions where !oauthProfiles.contains(name) {
             await session.stop()
             sessions[name] = nil
@@ -152,7 +156,28 @@ actor ServedProfiles {
 
     private func runtime(for profile: Profile) async throws -> ProfileRuntime {
         try ProfileRuntime(profile: profile, signer: signer, log: log, metrics: metrics?.profile(profile.name),
-                           accessToken: await session(for: profile)?.slot, clientKeys: await keys(for: profile)?.slot)
+                           accessToken: await session(for: profile)?.slot, clientKeys: await keys(for: profile)?.slot,
+                           tokenExchange: exchanger(for: profile), introspector: introspector(for: profile))
+    }
+
+    /// The profile's introspection client (`client_oauth.introspection_client_id`); stateless
+    /// beyond its endpoint, so each runtime gets its own.
+    private func introspector(for profile: Profile) -> TokenIntrospector? {
+        profile.clientAuth.oauth.flatMap { TokenIntrospector(profile: profile.name, settings: $0, caFile: profile.caFile, group: engine.group, log: log) }
+    }
+
+    private func exchanger(for profile: Profile) -> TokenExchanger? {
+        guard let settings = profile.oauth, settings.grant == .tokenExchange else {
+            exchangers[profile.name] = nil
+            return nil
+        }
+        if let existing = exchangers[profile.name], existing.settings == settings, existing.profile.upstream == profile.upstream,
+           existing.profile.caFile == profile.caFile {
+            return existing
+        }
+        let exchanger = TokenExchanger(profile: profile, settings: settings, group: engine.group, log: log)
+        exchangers[profile.name] = exchanger
+        return exchanger
     }
 
     /// The profile's client key set: the running one when its settings are unchanged, else a new
@@ -175,7 +200,7 @@ actor ServedProfiles {
     /// The profile's OAuth session: the running one when its settings are unchanged, else a new one
     /// that has installed its token (or its login error) before the listener serves.
     private func session(for profile: Profile) async -> OAuthSession? {
-        guard let settings = profile.oauth else { return nil }
+        guard let settings = profile.oauth, settings.grant != .tokenExchange else { return nil }
         if let existing = sessions[profile.name], existing.settings == settings, existing.profile.upstream == profile.upstream,
            existing.profile.caFile == profile.caFile {
             return existing

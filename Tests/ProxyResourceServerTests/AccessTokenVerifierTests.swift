@@ -89,6 +89,25 @@ import ProxyConfig
         #expect(throws: KeySet.Failure.notJSON) { try KeySet.parse(Array("[]".utf8)).get() }
     }
 
+    @Test func introspectionAnswersFollowTheClaimRules() throws {
+        let verifier = AccessTokenVerifier(settings: try TestIssuer.settings())
+        func check(_ json: String) -> AccessTokenVerifier.Outcome { verifier.checkIntrospection(Array(json.utf8), now: now) }
+        let audience = "\"aud\":\"\(TestIssuer.audience)\""
+        guard case .accepted(let token) = check("{\"active\":true,\(audience),\"username\":\"ada\",\"scope\":\"mcp\"}") else {
+            Issue.record("an active token for this audience was refused"); return
+        }
+        #expect(token.subject == "ada" && token.expiresAt == now + AccessTokenVerifier.unboundedLifetime)
+        for refused in ["{\"active\":false}", "{\"active\":\"true\",\(audience)}", "{\"active\":true}",
+                        "{\"active\":true,\"aud\":\"https://other.example/mcp\"}",
+                        "{\"active\":true,\(audience),\"iss\":\"https://other.example\"}",
+                        "{\"active\":true,\(audience),\"exp\":\(now - 600)}", "not json"] {
+            guard case .refused = check(refused) else { Issue.record("accepted \(refused)"); continue }
+        }
+        #expect(AccessTokenVerifier.looksLikeJWS(UnsafeRawBufferPointer(start: nil, count: 0)) == false)
+        #expect(Array("a.b.c".utf8).withUnsafeBytes(AccessTokenVerifier.looksLikeJWS))
+        #expect(!Array("opaque-token".utf8).withUnsafeBytes(AccessTokenVerifier.looksLikeJWS))
+    }
+
     @Test func refetchIsBoundedToOncePer30Seconds() {
         let slot = KeySetSlot()
         let asked = ManagedCounter()

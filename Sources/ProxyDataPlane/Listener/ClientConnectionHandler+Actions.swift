@@ -100,7 +100,7 @@ extension ClientConnectionHandler {
         }
     }
 
-    private func setClientReading(_ on: Bool) {
+    func setClientReading(_ on: Bool) {
         context.channel.setOption(ChannelOptions.autoRead, value: on).whenFailure { _ in }
     }
 

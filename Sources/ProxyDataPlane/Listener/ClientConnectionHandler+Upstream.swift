@@ -4,6 +4,13 @@ import ProxyLogging
 /// Upstream side: sign, send through the event loop's pool, and hand what comes back to the machine.
 extension ClientConnectionHandler: UpstreamResponseReceiver {
     func forward(_ request: UpstreamRequest) {
+        if runtime.tokenExchange != nil { return forwardWithExchangedToken(request) }
+        send(request)
+    }
+
+    /// Signs `request` (with `authorization` as its whole credential, under token exchange) and
+    /// sends it through this loop's pool.
+    func send(_ request: UpstreamRequest, authorization: [UInt8]? = nil) {
         let endpoint = runtime.endpoint
         let runtime = runtime
         if let accessToken = runtime.accessToken {
@@ -21,6 +28,10 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         HeaderRewriting.writeUpstreamRequest(
             client: request.head, target: request.target, authority: endpoint.authority, body: request.body,
             dropped: request.responseIsFiltered ? runtime.droppedRequestHeadersForFiltering : runtime.droppedRequestHeaders, into: &bytes) { out in
+            if let authorization {
+                authorization.withUnsafeBytes { HeaderRewriting.writeField("authorization", $0, into: &out) }
+                return
+            }
             // A fresh signature per request, written straight into the request buffer.
             runtime.signer.sign(method: request.head.method, target: request.target, key: runtime.signingKey,
                                 unixMilliseconds: signedAt) { name, value in

@@ -44,6 +44,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var client: Int?
     /// `client_auth: oauth`: this loop's token cache (of the runtime `runtime` is).
     var tokenCache: InboundTokenCache?
+    /// A request head waiting for its opaque token's introspection: no input is processed (and
+    /// the client's reads are paused) until the answer comes.
+    var parkedHead: RequestHead?
     var limitsCheck: RepeatedTask?
     /// Set while `processInput` runs, so that ending an exchange inside it does not recurse.
     private var isProcessingInput = false
@@ -90,7 +93,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Hands parsed request parts to the machine for as long as it takes them.
     func processInput() {
-        guard !isProcessingInput else { return }
+        guard !isProcessingInput, parkedHead == nil else { return }
         isProcessingInput = true
         defer { isProcessingInput = false }
         while machine.wantsRequestParts {
@@ -111,7 +114,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     tokenCache = nil
                     machine.reconfigure(current.exchangeConfiguration)
                 }
-                var verdict = runtime.admission.verdict(on: head, client: &client)
+                let verdict = runtime.admission.verdict(on: head, client: &client)
                 if let client, client < runtime.clientRequests.count { runtime.clientRequests[client].increment() }
                 guard let oauth = runtime.inboundOAuth, case .forward = verdict else {
                     execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now))
@@ -119,14 +122,11 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 }
                 let cache = tokenCache ?? oauth.caches.cache(for: context.eventLoop)
                 tokenCache = cache
-                switch oauth.authenticate(head, cache: cache, now: InboundOAuth.now()) {
-                case .accepted(let accepted):
-                    accepted.requests?.increment()
-                    execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now, client: accepted))
-                case .refused(let answer, let why):
-                    verdict = .refuse(answer)
-                    execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now, tokenProblem: why))
+                let outcome = oauth.authenticate(head, cache: cache, now: InboundOAuth.now())
+                if case .introspect(let token, let hash) = outcome {
+                    return park(head, verdict: verdict, token: token, hash: hash, oauth: oauth, cache: cache)
                 }
+                admit(head, verdict: verdict, outcome)
             case .body(let buffer):
                 execute(machine.requestBody(buffer))
             case .end:
@@ -134,6 +134,41 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
         }
         execute(machine.inputBuffered(parser.bufferedBytes))
+    }
+
+    /// Hands the head to the machine with what `client_auth: oauth` decided about its token.
+    func admit(_ head: RequestHead, verdict: RequestAdmission.Verdict, _ outcome: InboundOAuth.Outcome) {
+        switch outcome {
+        case .accepted(let accepted):
+            accepted.requests?.increment()
+            execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now, client: accepted))
+        case .refused(let answer, let why):
+            execute(machine.requestHead(head, verdict: .refuse(answer), now: context.eventLoop.now, tokenProblem: why))
+        case .introspect:
+            preconditionFailure("an introspection outcome is settled before admission")
+        }
+    }
+
+    /// An opaque token: its introspection runs on the control plane while this connection's input
+    /// waits (reads paused); the answer is cached, and the request goes on from its head.
+    private func park(_ head: RequestHead, verdict: RequestAdmission.Verdict, token: [UInt8], hash: Int, oauth: InboundOAuth, cache: InboundTokenCache) {
+        guard let introspector = oauth.introspector else { preconditionFailure("introspection without an introspector") }
+        parkedHead = head
+        setClientReading(false)
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        let cacheBox = NIOLoopBound(cache, eventLoop: loop)
+        let text = String(decoding: token, as: UTF8.self)
+        loop.makeFutureWithTask { await introspector.introspect(text) }.whenSuccess { answer in
+            let handler = bound.value
+            guard handler.context != nil, let head = handler.parkedHead else { return }
+            handler.parkedHead = nil
+            // The client may have gone meanwhile: its connection's machine takes no more requests.
+            guard handler.machine.wantsRequestParts else { return }
+            handler.setClientReading(true)
+            handler.admit(head, verdict: verdict, oauth.finishIntrospection(answer, token: token, hash: hash, cache: cacheBox.value, now: InboundOAuth.now()))
+            handler.processInput()
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

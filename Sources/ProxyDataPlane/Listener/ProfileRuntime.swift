@@ -22,6 +22,8 @@ package final class ProfileRuntime: Sendable {
     package let accessToken: AccessTokenSlot?
     /// `client_auth: oauth`: token checks, the loops' token caches, and the rendered challenges.
     let inboundOAuth: InboundOAuth?
+    /// `oauth.grant: token_exchange`: where each client's token is exchanged for the upstream's.
+    let tokenExchange: (any TokenExchanging)?
     package let endpoint: UpstreamEndpoint
     package let log: LogSink
     /// The profile's series when the admin listener is configured; nil costs nothing per request.
@@ -46,20 +48,26 @@ package final class ProfileRuntime: Sendable {
     private let upstreamRefusesGET = NIOLockedValueBox(false)
 
     package init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits(),
-                metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil) throws {
+                metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil,
+                tokenExchange: (any TokenExchanging)? = nil, introspector: (any OpaqueTokenChecking)? = nil) throws {
         self.profile = profile
         self.metrics = metrics
         self.limits = limits
         // A listener given no key slot gets an empty one: every token is refused until keys come.
         let inboundOAuth = profile.clientAuth.oauth.map {
-            InboundOAuth(settings: $0, keys: clientKeys ?? KeySetSlot(), toolPolicy: profile.toolPolicy, mcpPath: profile.mcpPath, metrics: metrics)
+            InboundOAuth(settings: $0, keys: clientKeys ?? KeySetSlot(), introspector: introspector, toolPolicy: profile.toolPolicy,
+                         mcpPath: profile.mcpPath, metrics: metrics)
         }
         self.inboundOAuth = inboundOAuth
         let admission = RequestAdmission(profile: profile, resourceMetadataPaths: inboundOAuth?.metadataPaths ?? [])
         self.admission = admission
         signingKey = SigningKey(profile: profile)
         // An oauth profile given no slot gets an empty one: its requests are answered, never sent without a token.
-        let accessToken = profile.authScheme == .oauth ? (accessToken ?? AccessTokenSlot(problem: "profile `\(profile.name)` has no OAuth session")) : nil
+        // Under token exchange there is no profile-wide token: each client's own is exchanged.
+        let exchanges = profile.oauth?.grant == .tokenExchange
+        self.tokenExchange = exchanges ? tokenExchange : nil
+        let accessToken = profile.authScheme == .oauth && !exchanges
+            ? (accessToken ?? AccessTokenSlot(problem: "profile `\(profile.name)` has no OAuth session")) : nil
         self.accessToken = accessToken
         // The scheme decides: the shared HMAC signer, a prepared static credential, the slot's token, or nothing.
         self.signer = profile.signer(authGateway: signer, accessToken: accessToken)

@@ -1,9 +1,11 @@
 import ProxyConfig
 import ProxyMetrics
+import ProxySigning
 
 /// A client `client_auth: oauth` accepted, as its token's cache entry keeps it: what the log line
-/// names, what the tool policy decides with, and until when the token holds.
-final class AcceptedClient: Sendable {
+/// names, what the tool policy decides with, and until when the token holds. Lives in one event
+/// loop's cache and is touched from that loop only (`exchanged` is written there).
+final class AcceptedClient {
     /// The `client_name_claim` value, cut and cleaned for log lines and metric labels.
     let name: String
     /// The profile's tool policy resolved for the token's scopes (`ToolPolicy.forScopes`).
@@ -13,8 +15,19 @@ final class AcceptedClient: Sendable {
     /// `exp` in seconds since 1970 (the skew is added where it is compared).
     let expiresAt: Int64
     let requests: ClientRequestCounter?
+    /// The token itself: the cache compares it, token exchange sends it to the authorization server.
+    let token: [UInt8]
+    /// Whom the token is for (`sub`, else the name): the token exchange cache's key.
+    let subject: String
+    /// `oauth.grant: token_exchange`: the upstream token obtained for this client, while it lasts.
+    var exchanged: ExchangedToken?
+    /// The upstream refused `exchanged`: the next exchange must not take the cached one.
+    var needsFreshExchange = false
 
-    init(name: String, toolPolicy: ToolPolicy?, hasRequiredScopes: Bool, expiresAt: Int64, requests: ClientRequestCounter?) {
+    init(token: [UInt8], subject: String, name: String, toolPolicy: ToolPolicy?, hasRequiredScopes: Bool, expiresAt: Int64,
+         requests: ClientRequestCounter?) {
+        self.token = token
+        self.subject = subject
         self.name = name
         self.toolPolicy = toolPolicy
         self.hasRequiredScopes = hasRequiredScopes

@@ -16,11 +16,16 @@ final class InboundOAuth: Sendable {
         case accepted(AcceptedClient)
         /// 401 or 403, and why (for the log line; clients only see the challenge).
         case refused(LocalAnswer, why: String)
+        /// An opaque token, not seen before, and introspection is configured: ask `introspector`
+        /// (the request waits), then `finishIntrospection`.
+        case introspect(token: [UInt8], hash: Int)
     }
 
     let settings: ClientOAuthSettings
     let verifier: AccessTokenVerifier
     let keys: KeySetSlot
+    /// RFC 7662 for opaque tokens, when `introspection_client_id` is configured.
+    let introspector: (any OpaqueTokenChecking)?
     let caches = InboundTokenCaches()
     private let toolPolicy: ToolPolicy?
     private let metrics: ProfileMetrics?
@@ -31,8 +36,10 @@ final class InboundOAuth: Sendable {
     /// Where the metadata is served: the MCP path's and the audience's RFC 9728 locations, and the root.
     let metadataPaths: Set<Substring>
 
-    init(settings: ClientOAuthSettings, keys: KeySetSlot, toolPolicy: ToolPolicy?, mcpPath: String, metrics: ProfileMetrics?) {
+    init(settings: ClientOAuthSettings, keys: KeySetSlot, introspector: (any OpaqueTokenChecking)?, toolPolicy: ToolPolicy?,
+         mcpPath: String, metrics: ProfileMetrics?) {
         self.settings = settings
+        self.introspector = settings.introspection == nil ? nil : introspector
         verifier = AccessTokenVerifier(settings: settings)
         self.keys = keys
         self.toolPolicy = toolPolicy
@@ -67,15 +74,29 @@ final class InboundOAuth: Sendable {
             if entry.keyGeneration == generation, now < entry.client.expiresAt + skew { return decide(entry.client) }
             cache.remove(hash: hash)
         }
-        switch verifier.verify(token, keys: keys.keys, now: now) {
+        if introspector != nil, !AccessTokenVerifier.looksLikeJWS(token) {
+            return .introspect(token: Array(token), hash: hash)
+        }
+        return settle(verifier.verify(token, keys: keys.keys, now: now), token: token, hash: hash, generation: generation, cache: cache, now: now)
+    }
+
+    /// The introspection's answer about `token`, cached like a verified JWT when it accepts.
+    func finishIntrospection(_ outcome: AccessTokenVerifier.Outcome, token: [UInt8], hash: Int, cache: InboundTokenCache, now: Int64) -> Outcome {
+        token.withUnsafeBytes { settle(outcome, token: $0, hash: hash, generation: keys.generation, cache: cache, now: now) }
+    }
+
+    private func settle(_ outcome: AccessTokenVerifier.Outcome, token: UnsafeRawBufferPointer, hash: Int, generation: UInt64,
+                        cache: InboundTokenCache, now: Int64) -> Outcome {
+        switch outcome {
         case .accepted(let verified):
             let client = AcceptedClient(
+                token: Array(token), subject: verified.subject ?? verified.clientName,
                 name: AcceptedClient.displayName(verified.clientName),
                 toolPolicy: toolPolicy?.forScopes(verified.scopes),
                 hasRequiredScopes: settings.requiredScopes.allSatisfy(verified.scopes.contains),
                 expiresAt: verified.expiresAt,
                 requests: metrics?.oauthClientRequests(client: AcceptedClient.displayName(verified.clientName)))
-            cache.insert(.init(token: Array(token), client: client, keyGeneration: generation), hash: hash, now: now)
+            cache.insert(.init(client: client, keyGeneration: generation), hash: hash, now: now)
             return decide(client)
         case .refused(let reason):
             return .refused(.tokenChallenge(.invalidToken), why: reason)

@@ -11,10 +11,9 @@ import NIOCore
 /// from its loop: no lock per request. Bounded (`capacity` tokens): when full, expired tokens go
 /// first and, if none has expired, the whole cache (every token is then verified once more).
 final class InboundTokenCache {
-    /// One accepted token: its bytes (compared in full on every hit, so a hash collision can
-    /// never let another token in) and what it was accepted as.
+    /// One accepted token: what it was accepted as (with its bytes, compared in full on every
+    /// hit, so a hash collision can never let another token in).
     struct Entry {
-        let token: [UInt8]
         let client: AcceptedClient
         /// The key set generation it was verified under; a new set verifies it again.
         let keyGeneration: UInt64
@@ -34,8 +33,8 @@ final class InboundTokenCache {
     }
 
     func entry(for token: UnsafeRawBufferPointer, hash: Int) -> Entry? {
-        guard let entry = entries[hash], entry.token.count == token.count else { return nil }
-        let same = entry.token.withUnsafeBytes { stored in memcmp(stored.baseAddress!, token.baseAddress!, token.count) == 0 }
+        guard let entry = entries[hash], entry.client.token.count == token.count else { return nil }
+        let same = entry.client.token.withUnsafeBytes { stored in memcmp(stored.baseAddress!, token.baseAddress!, token.count) == 0 }
         return same ? entry : nil
     }
 

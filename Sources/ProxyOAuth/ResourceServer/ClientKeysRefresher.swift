@@ -104,23 +104,12 @@ package actor ClientKeysRefresher {
             jwksURL = url
             return url
         }
-        var tried: [String] = []
-        for url in OAuthDiscovery.authorizationServerMetadataURLs(issuer: settings.issuer) {
-            tried.append(url.absoluteString)
-            guard let response = try? await http.get(url), response.status == 200 else { continue }
-            guard let metadata = try? JSONDecoder().decode(IssuerMetadata.self, from: Data(response.body)) else {
-                throw Failure(description: "the metadata at \(url.absoluteString) is not valid JSON metadata")
-            }
-            guard OAuthDiscovery.sameIssuer(metadata.issuer, settings.issuer) else {
-                throw Failure(description: "the metadata at \(url.absoluteString) names the issuer \(metadata.issuer), not \(settings.issuer): refusing it")
-            }
-            guard let named = metadata.jwksURI, let jwks = URL(string: named), OAuthDiscovery.isAcceptable(jwks) else {
-                throw Failure(description: "the metadata of \(settings.issuer) names no https jwks_uri; set client_oauth.jwks_uri")
-            }
-            jwksURL = jwks
-            return jwks
+        let metadata = try await IssuerMetadata.fetch(issuer: settings.issuer, http: http)
+        guard let named = metadata.jwksURI, let jwks = URL(string: named), OAuthDiscovery.isAcceptable(jwks) else {
+            throw Failure(description: "the metadata of \(settings.issuer) names no https jwks_uri; set client_oauth.jwks_uri")
         }
-        throw Failure(description: "no metadata for the issuer \(settings.issuer) at \(tried.joined(separator: ", "))")
+        jwksURL = jwks
+        return jwks
     }
 
     /// Logged when the state changes (and on every key set that differs, at info).
@@ -148,15 +137,34 @@ package actor ClientKeysRefresher {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
+}
 
-    /// The one field this needs from RFC 8414 / OpenID Connect metadata, besides the issuer.
-    private struct IssuerMetadata: Decodable {
-        let issuer: String
-        let jwksURI: String?
+/// The fields the resource-server side needs from the identity provider's RFC 8414 / OpenID
+/// Connect metadata, looked up in the same order as for the upstream direction.
+struct IssuerMetadata: Decodable {
+    let issuer: String
+    let jwksURI: String?
+    let introspectionEndpoint: String?
 
-        enum CodingKeys: String, CodingKey {
-            case issuer
-            case jwksURI = "jwks_uri"
+    enum CodingKeys: String, CodingKey {
+        case issuer
+        case jwksURI = "jwks_uri"
+        case introspectionEndpoint = "introspection_endpoint"
+    }
+
+    static func fetch(issuer: String, http: OAuthHTTPClient) async throws -> IssuerMetadata {
+        var tried: [String] = []
+        for url in OAuthDiscovery.authorizationServerMetadataURLs(issuer: issuer) {
+            tried.append(url.absoluteString)
+            guard let response = try? await http.get(url), response.status == 200 else { continue }
+            guard let metadata = try? JSONDecoder().decode(IssuerMetadata.self, from: Data(response.body)) else {
+                throw ClientKeysRefresher.Failure(description: "the metadata at \(url.absoluteString) is not valid JSON metadata")
+            }
+            guard OAuthDiscovery.sameIssuer(metadata.issuer, issuer) else {
+                throw ClientKeysRefresher.Failure(description: "the metadata at \(url.absoluteString) names the issuer \(metadata.issuer), not \(issuer): refusing it")
+            }
+            return metadata
         }
+        throw ClientKeysRefresher.Failure(description: "no metadata for the issuer \(issuer) at \(tried.joined(separator: ", "))")
     }
 }
