@@ -30,12 +30,13 @@ def spawn(args, ready, env=None):
 class Proxy:
     """The binary with one `client_auth: oauth` profile in front of the signed upstream."""
 
-    def __init__(self, name, idp_port, upstream_port, required="[mcp]"):
-        self.port, self.admin = free_port(), free_port()
+    def __init__(self, name, idp_port, upstream_port, authlib_port, exchange_upstream_port, required="[mcp]"):
+        self.port, self.admin, self.onbehalf_port = free_port(), free_port(), free_port()
         self.config = os.path.join(DIR, f"{name}.yaml")
         self.idp_port, self.upstream_port = idp_port, upstream_port
+        self.authlib_port, self.exchange_upstream_port = authlib_port, exchange_upstream_port
         self.write(required)
-        env = dict(os.environ, TEAM_SECRET="team-secret-0123456789")
+        env = dict(os.environ, TEAM_SECRET="team-secret-0123456789", INTROSPECT_SECRET="introspect-secret", GATEWAY_SECRET="gateway-secret")
         self.log = open(os.path.join(DIR, f"{name}.log"), "w+")
         self.process = subprocess.Popen([BINARY, "run", "--config", self.config], stderr=self.log, env=env)
         wait_port(self.port)
@@ -58,11 +59,28 @@ profiles:
       audience: http://127.0.0.1:{self.port}/mcp
       required_scopes: {required}
       client_name_claim: preferred_username
+      introspection_client_id: introspector
+      introspection_client_secret_env: INTROSPECT_SECRET
+      introspection_endpoint: http://127.0.0.1:{self.authlib_port}/introspect
     tools:
       deny: ["*delete*"]
       by_scope:
         "mcp:admin": {{allow: ["*"], deny: []}}
         "mcp:read": {{allow: ["echo"]}}
+  onbehalf:
+    upstream_url: http://127.0.0.1:{self.exchange_upstream_port}/mcp
+    auth_scheme: oauth
+    listen_port: {self.onbehalf_port}
+    ca_file: {CERT}
+    client_auth: oauth
+    client_oauth:
+      issuer: https://localhost:{self.idp_port}
+      audience: http://127.0.0.1:{self.onbehalf_port}/mcp
+    oauth:
+      grant: token_exchange
+      client_id: gateway
+      client_secret_env: GATEWAY_SECRET
+      issuer: http://127.0.0.1:{self.authlib_port}
 """)
 
     def reload(self, required):
@@ -86,14 +104,15 @@ profiles:
 async def main():
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", KEY, "-out", CERT, "-days", "1",
                     "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
-    idp_port, upstream_port = free_port(), free_port()
-    idp = spawn([PYTHON, os.path.join(HERE, "idp_server.py"), "--port", str(idp_port), "--cert", CERT, "--key", KEY],
+    idp_port, upstream_port, authlib_port, exchange_upstream_port = free_port(), free_port(), free_port(), free_port()
+    idp = spawn([PYTHON, os.path.join(HERE, "idp_server.py"), "--port", str(idp_port), "--cert", CERT, "--key", KEY,
+                 "--authlib-port", str(authlib_port), "--upstream-port", str(exchange_upstream_port)],
                 lambda line: line.startswith("READY"))
     upstream = subprocess.Popen([PYTHON, os.path.join(HERE, "signed_server.py"), "--port", str(upstream_port), "--key-id", "team-key-1",
                                  "--secret", "team-secret-0123456789", "--stateless", "--refuse-authorization"])
     wait_port(upstream_port)
     idp_http = httpx.AsyncClient(base_url=f"https://localhost:{idp_port}", verify=CERT, timeout=30)
-    proxy = Proxy("team", idp_port, upstream_port)
+    proxy = Proxy("team", idp_port, upstream_port, authlib_port, exchange_upstream_port)
     client = httpx.AsyncClient(timeout=30)
     issuer = f"https://localhost:{idp_port}"
     processes = [idp, upstream, proxy.process]
@@ -198,7 +217,7 @@ async def main():
 
     async def jwks_down_at_start_and_mid_run():
         await idp_http.post("/test/jwks", json={"down": True})
-        late = Proxy("late", idp_port, upstream_port)
+        late = Proxy("late", idp_port, upstream_port, authlib_port, exchange_upstream_port)
         processes.append(late.process)
         try:
             token = await mint(claims=claims(aud=late.url))
@@ -212,13 +231,13 @@ async def main():
             while (await call(token, url=late.url)).status_code != 200:
                 assert time.time() < deadline, "keys never fetched after the provider came back"
                 await asyncio.sleep(0.25)
-            assert "client_keys" not in (await client.get(f"http://127.0.0.1:{late.admin}/readyz")).json()
+            assert "team" not in (await client.get(f"http://127.0.0.1:{late.admin}/readyz")).json().get("client_keys", {})
             # Mid-run: the provider goes away again; an unknown kid's refetch fails and the last good set stays.
             await idp_http.post("/test/jwks", json={"down": True})
             await idp_http.post("/test/keys", json={"kid": "ghost-2", "publish": False})
             assert (await call(await mint(key="ghost-2", claims=claims(aud=late.url)), url=late.url)).status_code == 401
             deadline = time.time() + 10
-            while "client_keys" not in (await client.get(f"http://127.0.0.1:{late.admin}/readyz")).json():
+            while "team" not in (await client.get(f"http://127.0.0.1:{late.admin}/readyz")).json().get("client_keys", {}):
                 assert time.time() < deadline, "/readyz never said the keys were failing"
                 await asyncio.sleep(0.1)
             fresh = await mint(key="rsa-1", claims=claims(aud=late.url, preferred_username="grace"))
@@ -226,6 +245,35 @@ async def main():
         finally:
             await idp_http.post("/test/jwks", json={"down": False})
             late.stop()
+
+    async def opaque_tokens_are_introspected_once():
+        token = (await idp_http.post("/test/opaque", json={"claims": claims(preferred_username="opal")})).json()["token"]
+        before = (await idp_http.get("/test/stats")).json().get("introspections", 0)
+        for _ in range(3):
+            names = tool_names(await call(token))
+            assert "echo" in names and "delete_note" not in names, names
+        assert (await idp_http.get("/test/stats")).json()["introspections"] == before + 1
+        unknown = await call("not-a-token-this-provider-issued")
+        assert unknown.status_code == 401 and 'error="invalid_token"' in unknown.headers["www-authenticate"], unknown.headers
+        other = (await idp_http.post("/test/opaque", json={"claims": claims(aud="http://127.0.0.1:1/mcp")})).json()["token"]
+        assert (await call(other)).status_code == 401
+        reader = (await idp_http.post("/test/opaque", json={"claims": claims(scope="mcp mcp:read")})).json()["token"]
+        assert tool_names(await call(reader)) == ["echo"]
+
+    async def token_exchange_on_behalf_of_the_user():
+        url = f"http://127.0.0.1:{proxy.onbehalf_port}/mcp"
+        token = await mint(claims=claims(aud=url, sub="user-42"))
+        before = (await idp_http.get("/test/stats")).json().get("exchanges", 0)
+        for _ in range(3):
+            response = await call(token, "tools/call", {"name": "whoami", "arguments": {}}, url=url)
+            assert response.status_code == 200, (response.status_code, response.text)
+            text = response.json()["result"]["content"][0]["text"]
+            assert text == "sub=user-42 act=gateway", text
+        assert (await idp_http.get("/test/stats")).json()["exchanges"] == before + 1, "one exchange per subject while it lasts"
+        # Another person gets their own exchanged token.
+        other = await mint(claims=claims(aud=url, sub="user-7"))
+        response = await call(other, "tools/call", {"name": "whoami", "arguments": {}}, url=url)
+        assert response.json()["result"]["content"][0]["text"] == "sub=user-7 act=gateway", response.text
 
     async def sdk_clients_sign_in_on_their_own():
         pythons = [PYTHON] + ([SDK2_PYTHON] if SDK2_PYTHON else [])
@@ -276,6 +324,8 @@ async def main():
         ("RS256 and ES256 tokens from joserfc reach the signed upstream, never the token itself", valid_tokens_reach_the_signed_upstream, 30),
         ("expired, not yet valid, wrong iss, wrong aud, alg none, HS256 with the public key: 401; no scope: 403", each_rule_refuses_its_token, 30),
         ("by_scope decides tools/call and the tools/list filter alike", scopes_decide_the_tools, 30),
+        ("opaque tokens: introspected once (authlib, RFC 7662), then cached; unknown or foreign ones refused", opaque_tokens_are_introspected_once, 30),
+        ("token exchange (RFC 8693): the upstream gets a token for the same person, never the client's", token_exchange_on_behalf_of_the_user, 30),
         ("an unknown kid refetches the JWKS once, then the rotated key verifies", unknown_kid_then_rotation, 30),
         ("JWKS down at start and mid-run: refused, then accepted; the last good set stays; /readyz and metrics say so", jwks_down_at_start_and_mid_run, 60),
         ("the MCP SDK clients sign in through the listener on their own (both lines)", sdk_clients_sign_in_on_their_own, 240),
