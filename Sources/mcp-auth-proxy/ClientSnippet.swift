@@ -98,6 +98,9 @@ struct ClientSnippet {
             case .claudeDesktop: break
             }
         }
+        if !usesStdio, let oauth = profile.clientAuth.oauth {
+            notes.append("the listener wants an OAuth sign-in (client_auth: oauth): on its first 401 the client opens \(oauth.issuer) in the browser and keeps the token itself; no header to set")
+        }
         return notes
     }
 
