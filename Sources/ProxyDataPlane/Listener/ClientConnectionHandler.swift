@@ -42,8 +42,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// The client `client_auth: bearer` authenticated for the current request (its log line names
     /// it), as an index into the runtime's client names.
     var client: Int?
-    /// `client_auth: oauth`: this loop's token cache (of the runtime `runtime` is).
+    /// `client_auth: oauth`: this loop's token cache (of the runtime `runtime` is), and the client
+    /// the connection's last request was accepted as.
     var tokenCache: InboundTokenCache?
+    var rememberedClient: AcceptedClient?
     /// A request head waiting for its opaque token's introspection: no input is processed (and
     /// the client's reads are paused) until the answer comes.
     var parkedHead: RequestHead?
@@ -112,6 +114,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     // A reload happened since the last request: this one uses the new settings.
                     runtime = current
                     tokenCache = nil
+                    rememberedClient = nil
                     machine.reconfigure(current.exchangeConfiguration)
                 }
                 let verdict = runtime.admission.verdict(on: head, client: &client)
@@ -122,7 +125,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 }
                 let cache = tokenCache ?? oauth.caches.cache(for: context.eventLoop)
                 tokenCache = cache
-                let outcome = oauth.authenticate(head, cache: cache, now: InboundOAuth.now())
+                let outcome = oauth.authenticate(head, cache: cache, now: InboundOAuth.now(), remembered: rememberedClient)
                 if case .introspect(let token, let hash) = outcome {
                     return park(head, verdict: verdict, token: token, hash: hash, oauth: oauth, cache: cache)
                 }
@@ -141,6 +144,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         switch outcome {
         case .accepted(let accepted):
             accepted.requests?.increment()
+            rememberedClient = accepted
             execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now, client: accepted))
         case .refused(let answer, let why):
             execute(machine.requestHead(head, verdict: .refuse(answer), now: context.eventLoop.now, tokenProblem: why))

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ProxyConfig
 import ProxyMetrics
 import ProxySigning
@@ -24,15 +29,24 @@ final class AcceptedClient {
     /// The upstream refused `exchanged`: the next exchange must not take the cached one.
     var needsFreshExchange = false
 
+    /// The key set generation the token was verified under; a new set verifies it again.
+    let keyGeneration: UInt64
+
     init(token: [UInt8], subject: String, name: String, toolPolicy: ToolPolicy?, hasRequiredScopes: Bool, expiresAt: Int64,
-         requests: ClientRequestCounter?) {
+         requests: ClientRequestCounter?, keyGeneration: UInt64) {
         self.token = token
+        self.keyGeneration = keyGeneration
         self.subject = subject
         self.name = name
         self.toolPolicy = toolPolicy
         self.hasRequiredScopes = hasRequiredScopes
         self.expiresAt = expiresAt
         self.requests = requests
+    }
+
+    /// Whether `presented` is this client's token, byte for byte.
+    func holds(_ presented: UnsafeRawBufferPointer) -> Bool {
+        token.count == presented.count && token.withUnsafeBytes { memcmp($0.baseAddress!, presented.baseAddress!, presented.count) == 0 }
     }
 
     /// At most 64 visible ASCII characters: a claim is the identity provider's text, and it ends

@@ -54,7 +54,9 @@ final class InboundOAuth: Sendable {
 
     static func now() -> Int64 { Int64(time(nil)) }
 
-    func authenticate(_ head: RequestHead, cache: InboundTokenCache, now: Int64) -> Outcome {
+    /// `remembered`: the client this connection's previous request was accepted as. A keep-alive
+    /// client sends the same token each time; comparing it costs less than hashing it.
+    func authenticate(_ head: RequestHead, cache: InboundTokenCache, now: Int64, remembered: AcceptedClient? = nil) -> Outcome {
         head.bytes.withUnsafeReadableBytes { raw -> Outcome in
             var presented: UnsafeRawBufferPointer?
             for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "authorization") {
@@ -63,15 +65,18 @@ final class InboundOAuth: Sendable {
             }
             guard let value = presented else { return .refused(.tokenChallenge(.noToken), why: "no token") }
             guard let token = ClientAuthenticator.bearerToken(value) else { return .refused(.tokenChallenge(.invalidToken), why: "not a Bearer token") }
-            return authenticate(token: token, cache: cache, now: now)
+            return authenticate(token: token, cache: cache, now: now, remembered: remembered)
         }
     }
 
-    private func authenticate(token: UnsafeRawBufferPointer, cache: InboundTokenCache, now: Int64) -> Outcome {
-        let hash = InboundTokenCache.hash(token)
+    private func authenticate(token: UnsafeRawBufferPointer, cache: InboundTokenCache, now: Int64, remembered: AcceptedClient?) -> Outcome {
         let generation = keys.generation
+        if let remembered, remembered.keyGeneration == generation, now < remembered.expiresAt + skew, remembered.holds(token) {
+            return decide(remembered)
+        }
+        let hash = InboundTokenCache.hash(token)
         if let entry = cache.entry(for: token, hash: hash) {
-            if entry.keyGeneration == generation, now < entry.client.expiresAt + skew { return decide(entry.client) }
+            if entry.client.keyGeneration == generation, now < entry.client.expiresAt + skew { return decide(entry.client) }
             cache.remove(hash: hash)
         }
         if introspector != nil, !AccessTokenVerifier.looksLikeJWS(token) {
@@ -95,8 +100,9 @@ final class InboundOAuth: Sendable {
                 toolPolicy: toolPolicy?.forScopes(verified.scopes),
                 hasRequiredScopes: settings.requiredScopes.allSatisfy(verified.scopes.contains),
                 expiresAt: verified.expiresAt,
-                requests: metrics?.oauthClientRequests(client: AcceptedClient.displayName(verified.clientName)))
-            cache.insert(.init(client: client, keyGeneration: generation), hash: hash, now: now)
+                requests: metrics?.oauthClientRequests(client: AcceptedClient.displayName(verified.clientName)),
+                keyGeneration: generation)
+            cache.insert(.init(client: client), hash: hash, now: now)
             return decide(client)
         case .refused(let reason):
             return .refused(.tokenChallenge(.invalidToken), why: reason)

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -15,8 +10,6 @@ final class InboundTokenCache {
     /// hit, so a hash collision can never let another token in).
     struct Entry {
         let client: AcceptedClient
-        /// The key set generation it was verified under; a new set verifies it again.
-        let keyGeneration: UInt64
     }
 
     /// About 1-2 KB per token: a few MB per loop at most.
@@ -33,9 +26,8 @@ final class InboundTokenCache {
     }
 
     func entry(for token: UnsafeRawBufferPointer, hash: Int) -> Entry? {
-        guard let entry = entries[hash], entry.client.token.count == token.count else { return nil }
-        let same = entry.client.token.withUnsafeBytes { stored in memcmp(stored.baseAddress!, token.baseAddress!, token.count) == 0 }
-        return same ? entry : nil
+        guard let entry = entries[hash], entry.client.holds(token) else { return nil }
+        return entry
     }
 
     func insert(_ entry: Entry, hash: Int, now: Int64) {
