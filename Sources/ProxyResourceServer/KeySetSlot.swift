@@ -7,11 +7,15 @@ import NIOConcurrencyHelpers
 /// token it has not seen. A signature by an unknown `kid` asks the control plane for a refetch,
 /// at most once per `refetchInterval`.
 package final class KeySetSlot: Sendable {
-    private struct Contents {
+    fileprivate struct Contents {
         var keys: KeySet = .empty
         /// Why the last fetch failed, while it did (the last good set stays in use).
         var problem: String?
         var lastRefetchRequest: Int64?
+        /// Between a refetch asked for and its end (a new set, or a failure).
+        var refetching = false
+        /// Requests parked until that end.
+        var waiters: [@Sendable () -> Void] = []
     }
 
     private let contents = NIOLockedValueBox(Contents())
@@ -30,17 +34,35 @@ package final class KeySetSlot: Sendable {
 
     /// A new set: every token is checked again against it.
     package func install(_ keys: KeySet) {
-        contents.withLockedValue {
-            $0.keys = keys
-            $0.problem = nil
-        }
         generationCounter.wrappingIncrement(ordering: .releasing)
+        let waiters = contents.withLockedValue { contents -> [@Sendable () -> Void] in
+            contents.keys = keys
+            contents.problem = nil
+            return contents.fetchEnded()
+        }
+        for waiter in waiters { waiter() }
     }
 
     /// A fetch failed: the set in use stays (an identity provider's outage does not log everyone out).
     package func fetchFailed(_ problem: String) {
-        contents.withLockedValue { $0.problem = problem }
+        let waiters = contents.withLockedValue { contents -> [@Sendable () -> Void] in
+            contents.problem = problem
+            return contents.fetchEnded()
+        }
+        for waiter in waiters { waiter() }
     }
+
+    /// Runs `action` once the refetch in progress has ended; false (and nothing runs) when none is.
+    package func whenRefetched(_ action: @escaping @Sendable () -> Void) -> Bool {
+        contents.withLockedValue { contents in
+            guard contents.refetching else { return false }
+            contents.waiters.append(action)
+            return true
+        }
+    }
+
+    /// Whether a refetch is in progress: a token with an unknown `kid` may wait for it.
+    package var isRefetching: Bool { contents.withLockedValue { $0.refetching } }
 
     /// The control plane's handler for `requestRefetch`.
     package func onRefetchRequested(_ handler: @escaping @Sendable () -> Void) {
@@ -51,12 +73,23 @@ package final class KeySetSlot: Sendable {
     /// was asked for less than `refetchInterval` seconds ago).
     @discardableResult
     package func requestRefetch(now: Int64) -> Bool {
+        let handler = refetch.withLockedValue { $0 }
         let due = contents.withLockedValue { contents -> Bool in
             if let last = contents.lastRefetchRequest, now - last < Self.refetchInterval { return false }
             contents.lastRefetchRequest = now
+            contents.refetching = handler != nil
             return true
         }
-        if due, let handler = refetch.withLockedValue({ $0 }) { handler() }
+        if due, let handler { handler() }
         return due
+    }
+}
+
+extension KeySetSlot.Contents {
+    /// The refetch in progress (if any) is over: its waiters go on.
+    mutating func fetchEnded() -> [@Sendable () -> Void] {
+        refetching = false
+        defer { waiters = [] }
+        return waiters
     }
 }

@@ -118,6 +118,23 @@ import ProxyConfig
         #expect(asked.value == 2)
     }
 
+    @Test func requestsWaitingForARefetchGoOnWhenItEnds() {
+        let slot = KeySetSlot()
+        let released = ManagedCounter()
+        #expect(!slot.whenRefetched { released.add() }, "no refetch runs: nothing to wait for")
+        slot.onRefetchRequested {}
+        slot.requestRefetch(now: 100)
+        #expect(slot.isRefetching)
+        #expect(slot.whenRefetched { released.add() } && slot.whenRefetched { released.add() })
+        slot.fetchFailed("down")
+        #expect(released.value == 2 && !slot.isRefetching && slot.problem == "down")
+        slot.requestRefetch(now: 200)
+        #expect(slot.whenRefetched { released.add() })
+        let before = slot.generation
+        slot.install(issuer.keySet)
+        #expect(released.value == 3 && slot.generation == before + 1 && slot.problem == nil && slot.keys.count == 2)
+    }
+
     @Test func challengesAndMetadataNameTheListener() throws {
         let settings = try TestIssuer.settings()
         #expect(ResourceServerAnswers.challenge(.invalidToken, settings)

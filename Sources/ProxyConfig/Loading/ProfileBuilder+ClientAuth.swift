@@ -72,6 +72,12 @@ extension ProfileBuilder {
             }
             settings.clockSkew = skew
         }
+        if let refresh = duration("client_oauth.jwks_refresh", default: .seconds(300)) {
+            if refresh < .seconds(1), let source = written("client_oauth.jwks_refresh") {
+                report(source, "fetching the JWKS more than once a second would hammer the identity provider", fix: "write 1s or more; 5m is usual")
+            }
+            settings.jwksRefresh = refresh
+        }
         let introspectionEndpoint = httpsURL("client_oauth.introspection_endpoint", required: false, fix: "write the https URL of the introspection endpoint")
         if let clientID = text("client_oauth.introspection_client_id", required: false, check: TokenRules.isVisibleASCII,
                                problem: "is not a client id", fix: "write the client id the identity provider issued for introspection") {

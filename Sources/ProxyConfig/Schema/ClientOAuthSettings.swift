@@ -27,6 +27,8 @@ package struct ClientOAuthSettings: Sendable, Hashable {
     package internal(set) var algorithms: [Algorithm] = Algorithm.defaults
     /// Leeway for `exp` and `nbf` against clocks that disagree.
     package internal(set) var clockSkew = ConfigDuration.seconds(60)
+    /// How often the JWKS is fetched again (besides at once for an unknown `kid`).
+    package internal(set) var jwksRefresh = ConfigDuration.seconds(300)
     /// RFC 7662: opaque (non-JWT) tokens are checked at the identity provider's introspection
     /// endpoint by this client; nil: only JWTs are accepted.
     package internal(set) var introspection: Introspection?

@@ -64,6 +64,7 @@ extension Profile {
             add("client_oauth.client_name_claim", oauth.clientNameClaim)
             add("client_oauth.algorithms", "[" + oauth.algorithms.map(\.rawValue).joined(separator: ", ") + "]")
             add("client_oauth.clock_skew", oauth.clockSkew.description)
+            add("client_oauth.jwks_refresh", oauth.jwksRefresh.description)
             add("client_oauth.metadata", oauth.metadataURL, originKey: "client_oauth.audience")
             if let introspection = oauth.introspection {
                 add("client_oauth.introspection_client_id", introspection.clientID)

@@ -36,6 +36,7 @@ package enum SchemaKeys {
         ConfigKey("client_name_claim", .token, "The claim that names a client in logs and metrics (default sub)."),
         ConfigKey("algorithms", .algorithms(ClientOAuthSettings.Algorithm.allCases.map(\.rawValue)), "The JWS algorithms accepted (default [RS256, ES256]); never none or HMAC."),
         ConfigKey("clock_skew", .duration, "Leeway for exp and nbf (default 60s)."),
+        ConfigKey("jwks_refresh", .duration, "How often the JWKS is fetched again (default 5m; at once for an unknown kid, at most every 30s)."),
         ConfigKey("introspection_client_id", .token, "Opaque tokens: the client that asks the identity provider's RFC 7662 introspection endpoint (off without it)."),
         ConfigKey("introspection_endpoint", .url, "The introspection endpoint, instead of the one the issuer's metadata names."),
         ConfigKey("introspection_client_secret_env", .environmentName, "The environment variable holding the introspection client's secret."),

@@ -123,13 +123,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                     execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now))
                     continue
                 }
-                let cache = tokenCache ?? oauth.caches.cache(for: context.eventLoop)
-                tokenCache = cache
-                let outcome = oauth.authenticate(head, cache: cache, now: InboundOAuth.now(), remembered: rememberedClient)
-                if case .introspect(let token, let hash) = outcome {
-                    return park(head, verdict: verdict, token: token, hash: hash, oauth: oauth, cache: cache)
-                }
-                admit(head, verdict: verdict, outcome)
+                // Parked (introspection, or a refetch of the keys): input resumes when it is settled.
+                guard authenticateClient(head, verdict: verdict, oauth: oauth) else { return }
             case .body(let buffer):
                 execute(machine.requestBody(buffer))
             case .end:
@@ -137,42 +132,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
         }
         execute(machine.inputBuffered(parser.bufferedBytes))
-    }
-
-    /// Hands the head to the machine with what `client_auth: oauth` decided about its token.
-    func admit(_ head: RequestHead, verdict: RequestAdmission.Verdict, _ outcome: InboundOAuth.Outcome) {
-        switch outcome {
-        case .accepted(let accepted):
-            accepted.requests?.increment()
-            rememberedClient = accepted
-            execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now, client: accepted))
-        case .refused(let answer, let why):
-            execute(machine.requestHead(head, verdict: .refuse(answer), now: context.eventLoop.now, tokenProblem: why))
-        case .introspect:
-            preconditionFailure("an introspection outcome is settled before admission")
-        }
-    }
-
-    /// An opaque token: its introspection runs on the control plane while this connection's input
-    /// waits (reads paused); the answer is cached, and the request goes on from its head.
-    private func park(_ head: RequestHead, verdict: RequestAdmission.Verdict, token: [UInt8], hash: Int, oauth: InboundOAuth, cache: InboundTokenCache) {
-        guard let introspector = oauth.introspector else { preconditionFailure("introspection without an introspector") }
-        parkedHead = head
-        setClientReading(false)
-        let loop = context.eventLoop
-        let bound = NIOLoopBound(self, eventLoop: loop)
-        let cacheBox = NIOLoopBound(cache, eventLoop: loop)
-        let text = String(decoding: token, as: UTF8.self)
-        loop.makeFutureWithTask { await introspector.introspect(text) }.whenSuccess { answer in
-            let handler = bound.value
-            guard handler.context != nil, let head = handler.parkedHead else { return }
-            handler.parkedHead = nil
-            // The client may have gone meanwhile: its connection's machine takes no more requests.
-            guard handler.machine.wantsRequestParts else { return }
-            handler.setClientReading(true)
-            handler.admit(head, verdict: verdict, oauth.finishIntrospection(answer, token: token, hash: hash, cache: cacheBox.value, now: InboundOAuth.now()))
-            handler.processInput()
-        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -19,6 +19,9 @@ final class InboundOAuth: Sendable {
         /// An opaque token, not seen before, and introspection is configured: ask `introspector`
         /// (the request waits), then `finishIntrospection`.
         case introspect(token: [UInt8], hash: Int)
+        /// Signed by a key the set lacks while a refetch runs: wait for it (`KeySetSlot.whenRefetched`),
+        /// then authenticate again.
+        case awaitKeys
     }
 
     let settings: ClientOAuthSettings
@@ -56,7 +59,8 @@ final class InboundOAuth: Sendable {
 
     /// `remembered`: the client this connection's previous request was accepted as. A keep-alive
     /// client sends the same token each time; comparing it costs less than hashing it.
-    func authenticate(_ head: RequestHead, cache: InboundTokenCache, now: Int64, remembered: AcceptedClient? = nil) -> Outcome {
+    func authenticate(_ head: RequestHead, cache: InboundTokenCache, now: Int64, remembered: AcceptedClient? = nil,
+                      waitsForKeys: Bool = true) -> Outcome {
         head.bytes.withUnsafeReadableBytes { raw -> Outcome in
             var presented: UnsafeRawBufferPointer?
             for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "authorization") {
@@ -65,7 +69,10 @@ final class InboundOAuth: Sendable {
             }
             guard let value = presented else { return .refused(.tokenChallenge(.noToken), why: "no token") }
             guard let token = ClientAuthenticator.bearerToken(value) else { return .refused(.tokenChallenge(.invalidToken), why: "not a Bearer token") }
-            return authenticate(token: token, cache: cache, now: now, remembered: remembered)
+            let outcome = authenticate(token: token, cache: cache, now: now, remembered: remembered)
+            // After one wait for the keys, an unknown kid is refused.
+            if case .awaitKeys = outcome, !waitsForKeys { return .refused(.tokenChallenge(.invalidToken), why: "no key for its kid in the JWKS, refetched") }
+            return outcome
         }
     }
 
@@ -107,8 +114,11 @@ final class InboundOAuth: Sendable {
         case .refused(let reason):
             return .refused(.tokenChallenge(.invalidToken), why: reason)
         case .unknownKey(let kid):
-            let asked = keys.requestRefetch(now: now)
-            return .refused(.tokenChallenge(.invalidToken), why: "no key \(kid) in the JWKS" + (asked ? " (refetching it)" : ""))
+            // A rotated key: the request waits for the refetch it starts (or the one running);
+            // past that, or within 30 s of the last one, the token is refused.
+            keys.requestRefetch(now: now)
+            if keys.isRefetching { return .awaitKeys }
+            return .refused(.tokenChallenge(.invalidToken), why: "no key \(kid) in the JWKS")
         }
     }
 

@@ -25,9 +25,10 @@ package actor ClientKeysRefresher {
     private var jwksURL: URL?
 
     /// Identity providers rotate keys on a scale of days and publish the next key ahead of use; an
-    /// unknown `kid` fetches sooner.
-    static let refreshInterval: Duration = .seconds(300)
-    static let retryInterval: Duration = .seconds(10)
+    /// unknown `kid` fetches sooner. `jwks_refresh` (default 5 min) between fetches, at most 10 s
+    /// while they fail.
+    var refreshInterval: Duration { .milliseconds(settings.jwksRefresh.milliseconds) }
+    var retryInterval: Duration { min(.seconds(10), refreshInterval) }
 
     package init(profile: String, settings: ClientOAuthSettings, caFile: String?, group: any EventLoopGroup, log: LogSink) {
         self.profile = profile
@@ -55,12 +56,15 @@ package actor ClientKeysRefresher {
         maintenance = Task { [weak self] in
             while !Task.isCancelled {
                 let failing = await self?.lastProblem != nil
-                try? await Task.sleep(for: failing ? Self.retryInterval : Self.refreshInterval)
+                guard let interval = await self?.nextInterval(failing: failing) else { return }
+                try? await Task.sleep(for: interval)
                 guard !Task.isCancelled, let self else { return }
                 await self.fetch()
             }
         }
     }
+
+    func nextInterval(failing: Bool) -> Duration { failing ? retryInterval : refreshInterval }
 
     package func stop() {
         maintenance?.cancel()
