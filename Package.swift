@@ -157,6 +157,7 @@ let package = Package(
         ]),
         .testTarget(name: "ProxyDataPlaneTests", dependencies: [
             "MCPMessages", "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyTestSupport",
+            "ProxyResourceServer",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

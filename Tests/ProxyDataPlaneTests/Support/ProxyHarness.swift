@@ -6,6 +6,7 @@ import ProxySigning
 import ProxyMetrics
 import ProxyDataPlane
 import ProxyLogging
+import ProxyResourceServer
 import ProxySigning
 
 /// A real listener on an ephemeral 127.0.0.1 port in front of a real `TestUpstream`, with its
@@ -40,7 +41,8 @@ struct ProxyHarness {
     static func start(
         profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
-        requiringClientCertificate: TestCertificate? = nil, metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil
+        requiringClientCertificate: TestCertificate? = nil, metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil,
+        clientKeys: KeySetSlot? = nil
     ) async throws -> ProxyHarness {
         let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate, checksSignature: upstreamChecksSignature,
                                               requiringClientCertificate: requiringClientCertificate)
@@ -60,7 +62,7 @@ struct ProxyHarness {
         let log = LogSink(minimumLevel: .trace, fileDescriptor: descriptor, flushInterval: 0.01)
         let engine = ForwardingEngine(threads: 1)
         let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, limits: limits, metrics: metrics,
-                                         accessToken: accessToken)
+                                         accessToken: accessToken, clientKeys: clientKeys)
         let listener = try await ProfileListener.bind(runtime: runtime, engine: engine, port: 0)
         return ProxyHarness(upstream: upstream, engine: engine, listener: listener, log: log, logPath: logPath)
     }
@@ -69,11 +71,12 @@ struct ProxyHarness {
     static func with(
         profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
-        requiringClientCertificate: TestCertificate? = nil, accessToken: AccessTokenSlot? = nil, _ body: (ProxyHarness) async throws -> Void
+        requiringClientCertificate: TestCertificate? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil,
+        _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         let proxy = try await start(profile: keys, environment: environment, refusesGET: refusesGET, certificate: certificate, upstreamPort: upstreamPort,
                                     limits: limits, upstreamChecksSignature: upstreamChecksSignature,
-                                    requiringClientCertificate: requiringClientCertificate, accessToken: accessToken)
+                                    requiringClientCertificate: requiringClientCertificate, accessToken: accessToken, clientKeys: clientKeys)
         do {
             try await body(proxy)
         } catch {
