@@ -34,9 +34,12 @@ let package = Package(
             "CYAML", "CPosixSpawn", "ProxyLogging",
             // Client certificates are checked (readable, matching, in date) at the key that names them.
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            // `auth_scheme: jwt` private keys are parsed where they are read, so a bad one is a config error.
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .target(name: "ProxySigning", dependencies: [
-            "ProxyConfig",
+            "ProxyConfig", "ProxyLogging",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
@@ -122,7 +125,11 @@ let package = Package(
             path: "Fuzz/EventStreamFilter"
         ),
         .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig", "ProxyTestSupport"]),
-        .testTarget(name: "ProxySigningTests", dependencies: ["ProxySigning", "ProxyConfig"]),
+        .testTarget(name: "ProxySigningTests", dependencies: [
+            "ProxySigning", "ProxyConfig", "ProxyResourceServer", "ProxyTestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .testTarget(name: "ProxyLoggingTests", dependencies: ["ProxyLogging"]),
         .target(
             name: "ProxyTestSupport",

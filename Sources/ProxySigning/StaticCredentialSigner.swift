@@ -16,7 +16,7 @@ package struct StaticCredentialSigner: RequestSigner {
             guard let header = profile.authHeader else { return nil }
             name = header
             value = profile.secret.bytes
-        case .authGateway, .none, .oauth:
+        case .authGateway, .none, .oauth, .jwt:
             return nil
         }
     }
@@ -44,6 +44,7 @@ extension Profile {
         case .none: return NoCredentialSigner()
         case .oauth: return accessToken.map(OAuthBearerSigner.init) ?? NoCredentialSigner()
         case .bearer, .header: return StaticCredentialSigner(profile: self) ?? NoCredentialSigner()
+        case .jwt: return jwt.flatMap(JWTAssertionSigner.init) ?? NoCredentialSigner()
         }
     }
 }

@@ -47,7 +47,10 @@ extension ProfileBuilder {
         for key in ["secret", "secret_env", "secret_file", "secret_command"] {
             guard let source = setHere(key) else { continue }
             let written = key == "secret" ? "the secret override" : key
-            if scheme == .oauth {
+            if scheme == .jwt {
+                report(source, "`auth_scheme: jwt` signs with its private key, so this profile takes no secret",
+                       fix: "remove `\(written)`; the key goes under `jwt:` as private_key_\(key == "secret" ? "env" : String(key.dropFirst("secret_".count)))")
+            } else if scheme == .oauth {
                 report(source, "`auth_scheme: oauth` gets its access token by OAuth, so this profile takes no secret",
                        fix: "remove `\(written)`; a confidential client's secret goes under `oauth:` as client_\(key == "secret" ? "secret_env" : key)")
             } else {
@@ -55,6 +58,14 @@ extension ProfileBuilder {
                        fix: "remove `\(written)`, or choose the scheme that uses it (bearer, header, auth-gateway)")
             }
         }
+    }
+
+    /// A scheme's block (`jwt:`) written for a profile of another scheme.
+    mutating func rejectBlock(_ block: String, scheme: Profile.AuthScheme) {
+        guard let key = fields.keys.filter({ $0.hasPrefix(block + ".") }).sorted().first(where: { setHere($0) != nil }),
+              let source = setHere(key) else { return }
+        report(source, "`\(block):` belongs to `auth_scheme: \(block)`, and this profile uses \(scheme.rawValue)",
+               fix: "remove `\(block):`, or set `auth_scheme: \(block)`")
     }
 
     /// `oauth:` written for a profile of another scheme.

@@ -13,12 +13,16 @@ extension ProfileBuilder {
         var command = "secret_command"
         /// The key `check` shows the secret's origin under.
         var shownAs = "secret"
+        /// Whether the secret goes into a header as it is (a PEM key does not: it has line breaks).
+        var isHeaderValue = true
 
         static let profile = SecretKeys()
         static let oauthClient = SecretKeys(env: "oauth.client_secret_env", file: "oauth.client_secret_file",
                                             command: "oauth.client_secret_command", shownAs: "oauth.client_secret")
         static let introspectionClient = SecretKeys(env: "client_oauth.introspection_client_secret_env", file: "client_oauth.introspection_client_secret_file",
                                                     command: "client_oauth.introspection_client_secret_command", shownAs: "client_oauth.introspection_client_secret")
+        static let jwtKey = SecretKeys(env: "jwt.private_key_env", file: "jwt.private_key_file", command: "jwt.private_key_command",
+                                       shownAs: "jwt.private_key", isHeaderValue: false)
         var all: [String] { [env, file, command] }
         /// How the key is written in messages: `client_secret_env`, not `oauth.client_secret_env`.
         func written(_ key: String) -> String { key.split(separator: ".").last.map(String.init) ?? key }
@@ -48,7 +52,7 @@ extension ProfileBuilder {
                        fix: "keep exactly one of \(keys.all.map(keys.written).joined(separator: ", "))")
                 return nil
             }
-            return commandSecret(fromCommand, shownAs: keys.shownAs)
+            return commandSecret(fromCommand, shownAs: keys.shownAs, headerValue: keys.isHeaderValue)
         }
         if fromEnv != nil {
             guard let variable = text(keys.env, required: false, check: { !$0.isEmpty && !$0.contains("=") && TokenRules.isVisibleASCII($0) },
@@ -59,7 +63,7 @@ extension ProfileBuilder {
                        fix: "export \(variable) with the secret before starting the proxy")
                 return nil
             }
-            return checked(Secret(bytes: Array(value.utf8), source: .environment(variable: variable)), source: fromEnv)
+            return checked(Secret(bytes: Array(value.utf8), source: .environment(variable: variable)), source: fromEnv, headerValue: keys.isHeaderValue)
         }
         if fromFile != nil {
             guard let path = text(keys.file, required: false, check: { !$0.isEmpty }, problem: "is not a path", fix: "write the path of the secret file") else { return nil }
@@ -73,7 +77,7 @@ extension ProfileBuilder {
                 return nil
             }
             warnIfShared(path, at: fromFile, label: "secret file")
-            return checked(Secret(bytes: bytes, source: .file(path: path)), source: fromFile)
+            return checked(Secret(bytes: bytes, source: .file(path: path)), source: fromFile, headerValue: keys.isHeaderValue)
         }
         guard required else { return nil }
         missing(keys.env, fix: "add `secret_env: VARIABLE` (or `secret_file: PATH`, or `secret_command: [program, args…]`) naming where the secret comes from")
@@ -82,7 +86,7 @@ extension ProfileBuilder {
 
     /// Runs `secret_command` (see `SecretCommand`); every failure is a diagnostic at the key,
     /// quoting the command's stderr but never its output.
-    private mutating func commandSecret(_ source: FieldSource, shownAs: String) -> Secret? {
+    private mutating func commandSecret(_ source: FieldSource, shownAs: String, headerValue: Bool = true) -> Secret? {
         origins[shownAs] = source.origin
         guard let node = source.node, case .sequence(let items) = node.content, !items.isEmpty,
               let argv = Optional(items.compactMap(\.scalar)), argv.count == items.count, !argv[0].isEmpty else {
@@ -97,7 +101,7 @@ extension ProfileBuilder {
         let program = argv[0]
         switch SecretCommand.run(argv, environment: passed, timeoutMilliseconds: Int(timeout.milliseconds)) {
         case .success(let bytes):
-            return checked(Secret(bytes: bytes, source: .command(program: program)), source: source)
+            return checked(Secret(bytes: bytes, source: .command(program: program)), source: source, headerValue: headerValue)
         case .failure(let failure):
             let (message, fix): (String, String)
             switch failure {
@@ -151,7 +155,8 @@ extension ProfileBuilder {
 
     /// A secret that would break the header line it goes into (or, as an HMAC key, is almost
     /// surely not the one meant) is an error naming its source, never its bytes.
-    private mutating func checked(_ secret: Secret, source: FieldSource?) -> Secret? {
+    private mutating func checked(_ secret: Secret, source: FieldSource?, headerValue: Bool = true) -> Secret? {
+        guard headerValue else { return secret }
         if let problem = HeaderFieldValue.problem(in: secret.bytes) {
             report(source, "the secret from \(secret.source) \(problem.description)", fix: problem.fix)
             return nil

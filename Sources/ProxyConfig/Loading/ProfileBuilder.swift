@@ -65,11 +65,14 @@ struct ProfileBuilder {
         let signing = scheme == .authGateway ? signingOptions() : SigningOptions()
         let secret: Secret?
         var oauth: OAuthSettings?? = .some(nil)
+        var jwt: JWTAssertionSettings?? = .some(nil)
         if let scheme, scheme != .oauth { rejectOAuthKeys(scheme: scheme) }
-        if scheme == Profile.AuthScheme.none || scheme == .oauth {
+        if let scheme, scheme != .jwt { rejectBlock("jwt", scheme: scheme) }
+        if scheme == Profile.AuthScheme.none || scheme == .oauth || scheme == .jwt {
             rejectSecretKeys(scheme: scheme ?? .none)
             secret = Secret(bytes: [], source: .none)
             if scheme == .oauth { oauth = oauthSettings(upstream: upstream) }
+            if scheme == .jwt { jwt = jwtSettings(upstream: upstream).map { .some($0) } }
         } else {
             secret = isSelected ? secretValue() : nil
         }
@@ -90,7 +93,7 @@ struct ProfileBuilder {
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
               let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader,
               let clientCertificate, let clientAuth, let listenerTLS, let listenUnix, let toolPolicy, let maxUpstreamConnections,
-              let oauth else {
+              let oauth, let jwt else {
             // Every way to fail reports why; a profile must never vanish without a diagnostic.
             if isSelected, diagnostics.errors.count == errorsBefore {
                 report(nil, "the profile could not be built", fix: "please report this with the profile (secrets removed)")
@@ -111,6 +114,7 @@ struct ProfileBuilder {
         profile.toolPolicy = toolPolicy
         profile.maxUpstreamConnections = maxUpstreamConnections
         profile.oauth = oauth
+        profile.jwt = jwt
         return profile
     }
 

@@ -27,11 +27,22 @@ extension Profile {
             add("key_id", keyID)
         case .header:
             add("auth_header", authHeader ?? "")
-        case .bearer, .none, .oauth:
+        case .bearer, .none, .oauth, .jwt:
             break
         }
         if authScheme == .none {
             add("secret", "none (auth_scheme: none sends no credential)")
+        } else if let jwt {
+            add("jwt.algorithm", jwt.algorithm.rawValue)
+            add("jwt.private_key", "\(jwt.privateKey.source) (\(jwt.privateKey.bytes.count) bytes, value hidden)")
+            add("jwt.key_id", jwt.keyID ?? "(none)")
+            add("jwt.issuer", jwt.issuer)
+            add("jwt.subject", jwt.subject)
+            add("jwt.audience", jwt.audience)
+            add("jwt.lifetime", jwt.lifetime.description)
+            add("jwt.claims", jwt.claims.isEmpty ? "(none)" : jwt.claims.map { "\($0.name)=\($0.json)" }.joined(separator: ", "))
+            add("jwt.per_request", String(jwt.perRequest))
+            add("jwt.header", jwt.header)
         } else if let oauth {
             addOAuth(oauth, add)
         } else {

@@ -12,7 +12,7 @@ extension Profile {
             && caFile == other.caFile && signing == other.signing && authScheme == other.authScheme
             && authHeader == other.authHeader && clientCertFile == other.clientCertFile && clientKeyFile == other.clientKeyFile
             && clientAuth == other.clientAuth && listenerTLS == other.listenerTLS && listenUnix == other.listenUnix
-            && toolPolicy == other.toolPolicy && oauth == other.oauth && maxUpstreamConnections == other.maxUpstreamConnections
+            && toolPolicy == other.toolPolicy && oauth == other.oauth && jwt == other.jwt && maxUpstreamConnections == other.maxUpstreamConnections
     }
 
     /// Whether `other` listens where this profile does (a reload then keeps the listener).
@@ -26,6 +26,7 @@ extension Profile {
         var files = [clientCertFile, clientKeyFile, listenerTLS?.certificateFile, listenerTLS?.keyFile].compactMap { $0 }
         if case .file(let path) = secret.source { files.append(path) }
         if case .file(let path)? = oauth?.clientSecret?.source { files.append(path) }
+        if case .file(let path)? = jwt?.privateKey.source { files.append(path) }
         if case .bearer(let tokens) = clientAuth {
             for token in tokens { if case .file(let path) = token.token.source { files.append(path) } }
         }

@@ -20,6 +20,8 @@ package struct Profile: Sendable {
         case none
         /// `Authorization: Bearer <access token>`, the token obtained and refreshed by OAuth 2.1 (`oauth:`).
         case oauth
+        /// A short-lived JWT signed with the profile's private key (`jwt:`).
+        case jwt
     }
 
     package internal(set) var name: String
@@ -60,6 +62,8 @@ package struct Profile: Sendable {
     package internal(set) var listenerTLS: ListenerTLS?
     /// Which tools may be called; nil: no policy (nothing is parsed beyond the JSON-RPC check).
     package internal(set) var toolPolicy: ToolPolicy?
+    /// The signed assertion's settings; set exactly when `authScheme` is `.jwt`.
+    package internal(set) var jwt: JWTAssertionSettings?
     /// How the OAuth access token is obtained; set exactly when `authScheme` is `.oauth`.
     package internal(set) var oauth: OAuthSettings?
     /// Who may use the listener (inbound client authentication).
@@ -118,6 +122,7 @@ extension Profile {
         switch authScheme {
         case .authGateway: return signing.ownedHeaders
         case .bearer, .oauth: return ["authorization"]
+        case .jwt: return [jwt?.header ?? "authorization"]
         case .header: return authHeader.map { [$0] } ?? []
         case .none: return []
         }

@@ -44,6 +44,22 @@ package enum SchemaKeys {
         ConfigKey("introspection_client_secret_command", .command, "A program whose stdout is the introspection client's secret, run without a shell."),
     ]
 
+    /// The `jwt:` block of `auth_scheme: jwt` (see `JWTAssertionSettings`, docs/signing.md).
+    package static let jwtKeys: [ConfigKey] = [
+        ConfigKey("algorithm", .choice(JWTAssertionSettings.Algorithm.allCases.map(\.rawValue)), "The signature algorithm: RS256, ES256 (default) or EdDSA."),
+        ConfigKey("private_key_env", .environmentName, "The environment variable holding the private key (PEM; one of the three sources)."),
+        ConfigKey("private_key_file", .filePath, "A file holding the private key (PEM), readable only by its owner."),
+        ConfigKey("private_key_command", .command, "A program and its arguments whose stdout is the private key (PEM), run without a shell."),
+        ConfigKey("key_id", .token, "The kid header, for verifiers that pick keys by id."),
+        ConfigKey("issuer", .token, "The iss claim (required)."),
+        ConfigKey("subject", .token, "The sub claim (default: the issuer)."),
+        ConfigKey("audience", .token, "The aud claim (default: the upstream URL)."),
+        ConfigKey("lifetime", .duration, "How long each token is valid (default 60s)."),
+        ConfigKey("claims", .parameters, "Extra claims, e.g. {tenant: acme}; iss, sub, aud, iat, exp, nbf and jti are the proxy's."),
+        ConfigKey("per_request", .boolean, "A fresh token (and jti) for every request (default false: one reused until shortly before it expires)."),
+        ConfigKey("header", .headerName, "Where the token goes: authorization (default, as Bearer) or another header carrying the bare token."),
+    ]
+
     package static let profileKeys: [ConfigKey] = [
         ConfigKey("upstream_url", .url, "The upstream MCP endpoint, https://host[:port]/path (required; no query, no credentials)."),
         ConfigKey("auth_scheme", .choice(Profile.AuthScheme.allCases.map(\.rawValue)), "How the proxy authenticates to the upstream (default auth-gateway)."),
@@ -80,6 +96,7 @@ package enum SchemaKeys {
         ConfigKey("tools", .toolPolicy, "Which tools the profile may call: allow and deny lists of glob patterns (* and ?), deny wins; by_scope for client_auth: oauth."),
         ConfigKey("signing", .mapping(signingKeys), "How the auth-gateway signature is computed and carried."),
         ConfigKey("oauth", .mapping(oauthKeys), "How the OAuth 2.1 access token of `auth_scheme: oauth` is obtained (docs/oauth.md)."),
+        ConfigKey("jwt", .mapping(jwtKeys), "The signed JWT of `auth_scheme: jwt` (docs/signing.md)."),
     ]
 
     /// The `admin:` block (see `AdminSettings`): the listener keys of a profile.
@@ -92,14 +109,16 @@ package enum SchemaKeys {
     package static let signing = signingKeys.names
     package static let oauth = oauthKeys.names
     package static let clientOAuth = clientOAuthKeys.names
+    package static let jwt = jwtKeys.names
     /// Nested blocks whose keys the loader flattens to `block.key` fields.
-    package static let nestedBlocks: [(name: String, keys: [String])] = [("signing", signing), ("oauth", oauth), ("client_oauth", clientOAuth)]
+    package static let nestedBlocks: [(name: String, keys: [String])] = [("signing", signing), ("oauth", oauth), ("client_oauth", clientOAuth), ("jwt", jwt)]
 
     /// The typed key behind a builder field name (`signing.algorithm` for nested keys).
     static func key(_ field: String) -> ConfigKey? {
         if field.hasPrefix("signing.") { return signingKeys[named: String(field.dropFirst("signing.".count))] }
         if field.hasPrefix("oauth.") { return oauthKeys[named: String(field.dropFirst("oauth.".count))] }
         if field.hasPrefix("client_oauth.") { return clientOAuthKeys[named: String(field.dropFirst("client_oauth.".count))] }
+        if field.hasPrefix("jwt.") { return jwtKeys[named: String(field.dropFirst("jwt.".count))] }
         return profileKeys[named: field]
     }
 

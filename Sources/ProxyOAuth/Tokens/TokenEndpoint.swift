@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ProxyConfig
 
 /// PKCE (RFC 7636) with S256: a fresh verifier per authorization request.
 package struct PKCE: Sendable {
@@ -19,13 +20,6 @@ package enum RandomBytes {
     package static func make(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-    }
-}
-
-package enum Base64URL {
-    package static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }
 

@@ -1,4 +1,5 @@
 import MCPMessages
+import ProxyConfig
 
 /// A JWS in compact serialisation (RFC 7515 §7.1), split and decoded but not yet trusted: the
 /// header and claims are parsed JSON, the signature raw bytes, the signing input the exact bytes

@@ -1,8 +1,8 @@
-/// RFC 4648 §5 base64url without padding, as JWS uses it (RFC 7515 §2). Strict: a character
-/// outside the alphabet, padding, or leftover bits that are not zero make the text invalid, so a
-/// token has exactly one spelling and the cache can key on its bytes.
-enum Base64URL {
-    static func decode(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
+/// RFC 4648 §5 base64url without padding, as JWS and PKCE use it (RFC 7515 §2, RFC 7636).
+/// Strict: a character outside the alphabet, padding, or leftover bits that are not zero make the
+/// text invalid, so a token has exactly one spelling and the cache can key on its bytes.
+package enum Base64URL {
+    package static func decode(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
         guard text.count % 4 != 1 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(text.count * 3 / 4)
@@ -29,12 +29,12 @@ enum Base64URL {
         return accumulator == 0 ? out : nil
     }
 
-    static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         var text = text
         return text.withUTF8 { decode(UnsafeRawBufferPointer($0)) }
     }
 
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         var out: [UInt8] = []
         var accumulator: UInt32 = 0
