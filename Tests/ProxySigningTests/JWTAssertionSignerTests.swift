@@ -106,4 +106,19 @@ struct JWTAssertionSignerTests {
         let one = token(fresh, at: 1_000_000), two = token(fresh, at: 1_000_000)
         #expect(one.header == "x-assertion" && !one.value.hasPrefix("Bearer ") && one.value != two.value)
     }
+
+    @Test("a key of another kind than the algorithm is a config error at the key, with the command that makes the right one")
+    func wrongKey() {
+        let ec = Self.cases[0]
+        do {
+            _ = try LoadedConfig.profile("svc", [
+                ("upstream_url", Self.audience), ("auth_scheme", "jwt"), ("listen_port", "8931"),
+                ("jwt", "{algorithm: RS256, private_key_env: SVC_KEY, issuer: svc}"),
+            ], environment: ["SVC_KEY": ec.pem])
+            Issue.record("an EC key was accepted for RS256")
+        } catch {
+            #expect("\(error)".contains("jwt.private_key_env: the private key from env SVC_KEY is not an RSA private key"), "\(error)")
+            #expect("\(error)".contains("openssl genpkey -algorithm RSA"))
+        }
+    }
 }
