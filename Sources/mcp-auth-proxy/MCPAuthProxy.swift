@@ -8,7 +8,7 @@ struct MCPAuthProxy: AsyncParsableCommand {
         abstract: "Sign MCP requests for auth-gateway upstreams, transparently, for any MCP client.",
         discussion: "Exit codes: 0 success, 1 runtime failure (e.g. a port is taken), 64 bad usage, 78 invalid configuration.",
         subcommands: [RunCommand.self, CheckCommand.self, SchemaCommand.self, StdioCommand.self, ClientConfigCommand.self, HealthcheckCommand.self,
-                      LoginCommand.self, LogoutCommand.self, OAuthCommand.self],
+                      LoginCommand.self, LogoutCommand.self, OAuthCommand.self, SignCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -1,0 +1,74 @@
+import ProxyConfig
+
+/// What `mcp-auth-proxy sign` prints: for one request, the exact bytes a scheme signs (where it
+/// signs any) and the headers the proxy would add — computed by the profile's real signer, with
+/// every value that is itself a credential replaced by a description of where it comes from.
+package struct SigningExplanation: Sendable {
+    /// The string to sign, as bytes; nil for schemes that sign nothing per request.
+    package var stringToSign: [UInt8]?
+    /// Each header the proxy adds, in order: its value, or `<…>` for one that is a credential.
+    package var headers: [(name: String, value: String)] = []
+    /// Lines about the scheme that are neither (a JWT's decoded header and claims, notes).
+    package var notes: [String] = []
+
+    /// - Parameter accessToken: for `auth_scheme: oauth`, the slot with the current token (never read out).
+    package static func explain(profile: Profile, method: String, target: String, unixMilliseconds: Int64) -> SigningExplanation {
+        var explanation = SigningExplanation()
+        let signer = profile.signer(authGateway: AuthGatewaySigner(), accessToken: profile.authScheme == .oauth ? AccessTokenSlot(problem: "") : nil)
+        var fields: [(String, [UInt8])] = []
+        signer.sign(method: method, target: target, key: SigningKey(profile: profile), unixMilliseconds: unixMilliseconds) { name, value in
+            fields.append((name, Array(value)))
+        }
+        switch profile.authScheme {
+        case .authGateway:
+            let timestamp = profile.signing.timestampUnit == .unixSeconds ? unixMilliseconds / 1000 : unixMilliseconds
+            explanation.stringToSign = Array(method.utf8) + [0x0A] + Array(target.utf8) + [0x0A] + Array(String(timestamp).utf8)
+            explanation.headers = fields.map { ($0.0, String(decoding: $0.1, as: UTF8.self)) }
+            explanation.notes = ["\(profile.signing.algorithm.rawValue) keyed with the secret from \(profile.secret.source), encoded as \(profile.signing.encoding.rawValue)"]
+        case .bearer, .header:
+            let prefix = profile.authScheme == .bearer ? "Bearer " : ""
+            explanation.headers = fields.map { ($0.0, prefix + "<the secret from \(profile.secret.source), \(profile.secret.bytes.count) bytes, hidden>") }
+            explanation.notes = ["the same credential on every request: nothing is signed"]
+        case .oauth:
+            explanation.headers = [("authorization", "Bearer <the profile's current OAuth access token, hidden>")]
+            explanation.notes = ["nothing is signed: the access token comes from `mcp-auth-proxy login` (docs/oauth.md)"]
+        case .jwt:
+            guard let jwt = profile.jwt, let (name, value) = fields.first else { break }
+            let token = String(decoding: value, as: UTF8.self).replacingBearer()
+            let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+            if parts.count == 3 {
+                explanation.stringToSign = Array((parts[0] + "." + parts[1]).utf8)
+                explanation.notes.append("JWT header: " + String(decoding: Base64URL.decode(String(parts[0])) ?? [], as: UTF8.self))
+                explanation.notes.append("JWT claims: " + String(decoding: Base64URL.decode(String(parts[1])) ?? [], as: UTF8.self))
+                explanation.notes.append("signed with \(jwt.algorithm.rawValue), the private key from \(jwt.privateKey.source); "
+                    + (jwt.perRequest ? "a new token for every request" : "the token is reused until 10 s before it expires"))
+            }
+            explanation.headers = [(name, (name == "authorization" ? "Bearer " : "") + "<the JWT above with its \(parts.last?.count ?? 0)-character signature: a credential, hidden>")]
+        case .none:
+            explanation.notes = ["auth_scheme: none adds no credential"]
+        }
+        return explanation
+    }
+
+    /// The string to sign as one line: printable ASCII as is, `\n`, `\r`, `\t`, `\\` and `\xHH` otherwise.
+    package var escapedStringToSign: String? {
+        stringToSign.map { bytes in
+            var out = ""
+            for byte in bytes {
+                switch byte {
+                case 0x0A: out += "\\n"
+                case 0x0D: out += "\\r"
+                case 0x09: out += "\\t"
+                case 0x5C: out += "\\\\"
+                case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
+                default: out += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+                }
+            }
+            return out
+        }
+    }
+}
+
+private extension String {
+    func replacingBearer() -> String { hasPrefix("Bearer ") ? String(dropFirst("Bearer ".count)) : self }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// `mcp-auth-proxy sign`, the real binary: the documented auth-gateway vectors reproduced from a
+/// config, the upstream target the listener would sign, and no secret in any output.
+@Suite("mcp-auth-proxy sign")
+struct SignCommandTests {
+    static let secret = "test-secret-0123456789"
+    static let config = """
+        profiles:
+          prod:
+            upstream_url: https://mcp.example.com/mcp
+            key_id: prod-key-1
+            secret_env: SIGN_TEST_SECRET
+            listen_port: 8931
+          tenant:
+            upstream_url: https://mcp.example.com/v1/mcp
+            key_id: prod-key-1
+            secret_env: SIGN_TEST_SECRET
+            listen_port: 8932
+          token:
+            upstream_url: https://mcp.example.com/mcp
+            auth_scheme: bearer
+            secret_env: SIGN_TEST_SECRET
+            listen_port: 8933
+
+        """
+
+    func sign(_ arguments: [String]) throws -> ProxyProcess.Output {
+        try ProxyProcess.run(["sign", "--config", writeConfig(Self.config).path, "--time", "2023-11-14T22:13:20Z"] + arguments,
+                             environment: ["SIGN_TEST_SECRET": Self.secret])
+    }
+
+    @Test("the documented vectors: the string to sign and the headers, reproducibly")
+    func vectors() throws {
+        let post = try sign(["--profile", "prod"])
+        #expect(post.status == 0, "\(post.stderr)")
+        #expect(post.stdout.contains("string to sign (20 bytes):\n  POST\\n/mcp\\n1700000000\n"), "\(post.stdout)")
+        #expect(post.stdout.contains("x-signature: 6b3625dc486be4b0537a1d53ae58d0300e931aff49c5b78dbc5200f4e1c05511"))
+        #expect(post.stdout.contains("x-api-key-id: prod-key-1") && post.stdout.contains("x-timestamp: 1700000000"))
+        let get = try sign(["--profile", "tenant", "--method", "get", "--path", "/mcp?tenant=a%20b"])
+        #expect(get.stdout.contains("GET\\n/v1/mcp?tenant=a%20b\\n1700000000"), "\(get.stdout)")
+        #expect(get.stdout.contains("x-signature: e7b6a71f12590fb9b064ae1a209a9e5247f230d51581527abbbc368ac1db7ac1"))
+    }
+
+    @Test("a credential is described, never printed; a path the listener would not forward is an error")
+    func secretsAndMistakes() throws {
+        let token = try sign(["--profile", "token"])
+        #expect(token.status == 0 && token.stdout.contains("authorization: Bearer <the secret from env SIGN_TEST_SECRET, 22 bytes, hidden>"))
+        for output in [token, try sign(["--profile", "prod"])] {
+            #expect(!output.stdout.contains(Self.secret) && !output.stderr.contains(Self.secret))
+        }
+        let outside = try sign(["--profile", "prod", "--path", "/other"])
+        #expect(outside.status != 0 && outside.stderr.contains("would not forward"), "\(outside.stderr)")
+    }
+}
