@@ -25,6 +25,26 @@ package protocol RequestSigner: Sendable {
     ///   - unixMilliseconds: the signing time; callers pass the wall clock, tests a fixed value.
     func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64,
               into field: (_ name: String, _ value: UnsafeRawBufferPointer) -> Void)
+
+    /// The same, for schemes that sign the body or a header of the client's request
+    /// (`signing.string_to_sign`); the others ignore `body` and `header`.
+    /// - Parameters:
+    ///   - body: the body exactly as it goes upstream (nil: none).
+    ///   - header: a header of the client's request by lower-case name (nil: absent).
+    func sign(method: String, target: String, body: UnsafeRawBufferPointer?, header: (String) -> String?, key: SigningKey,
+              unixMilliseconds: Int64, into field: (_ name: String, _ value: UnsafeRawBufferPointer) -> Void)
+
+    /// Whether `body` matters to this signer (only then does the caller look at the body).
+    var signsBody: Bool { get }
+}
+
+extension RequestSigner {
+    package func sign(method: String, target: String, body: UnsafeRawBufferPointer?, header: (String) -> String?, key: SigningKey,
+                      unixMilliseconds: Int64, into field: (_ name: String, _ value: UnsafeRawBufferPointer) -> Void) {
+        sign(method: method, target: target, key: key, unixMilliseconds: unixMilliseconds, into: field)
+    }
+
+    package var signsBody: Bool { false }
 }
 
 extension RequestSigner {

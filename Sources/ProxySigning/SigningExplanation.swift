@@ -12,7 +12,8 @@ package struct SigningExplanation: Sendable {
     package var notes: [String] = []
 
     /// - Parameter accessToken: for `auth_scheme: oauth`, the slot with the current token (never read out).
-    package static func explain(profile: Profile, method: String, target: String, unixMilliseconds: Int64) -> SigningExplanation {
+    package static func explain(profile: Profile, method: String, target: String, body: [UInt8]? = nil, nonce: String? = nil,
+                                unixMilliseconds: Int64) -> SigningExplanation {
         var explanation = SigningExplanation()
         let signer = profile.signer(authGateway: AuthGatewaySigner(), accessToken: profile.authScheme == .oauth ? AccessTokenSlot(problem: "") : nil)
         var fields: [(String, [UInt8])] = []
@@ -21,6 +22,17 @@ package struct SigningExplanation: Sendable {
         }
         switch profile.authScheme {
         case .authGateway:
+            if let template = profile.signing.template {
+                let rendered = (body ?? []).withUnsafeBytes { body in
+                    TemplateSigner(template: template).stringToSign(method: method, target: target, body: body, key: SigningKey(profile: profile),
+                                                                    unixMilliseconds: unixMilliseconds, nonce: nonce ?? "<random per request>")
+                }
+                explanation.stringToSign = rendered.input
+                explanation.headers = rendered.headers
+                explanation.notes = ["\(profile.signing.algorithm.rawValue) over signing.string_to_sign, keyed with the secret from \(profile.secret.source), encoded as \(profile.signing.encoding.rawValue)"]
+                    + (template.usesBody ? ["body: \(body?.count ?? 0) bytes, hashed into {body_sha256}"] : [])
+                break
+            }
             let timestamp = profile.signing.timestampUnit == .unixSeconds ? unixMilliseconds / 1000 : unixMilliseconds
             explanation.stringToSign = Array(method.utf8) + [0x0A] + Array(target.utf8) + [0x0A] + Array(String(timestamp).utf8)
             explanation.headers = fields.map { ($0.0, String(decoding: $0.1, as: UTF8.self)) }

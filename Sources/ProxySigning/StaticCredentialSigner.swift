@@ -40,7 +40,7 @@ extension Profile {
     /// the slot the control plane keeps an OAuth profile's token in.
     package func signer(authGateway: any RequestSigner, accessToken: AccessTokenSlot? = nil) -> any RequestSigner {
         switch authScheme {
-        case .authGateway: return authGateway
+        case .authGateway: return signing.template.map(TemplateSigner.init) ?? authGateway
         case .none: return NoCredentialSigner()
         case .oauth: return accessToken.map(OAuthBearerSigner.init) ?? NoCredentialSigner()
         case .bearer, .header: return StaticCredentialSigner(profile: self) ?? NoCredentialSigner()

@@ -41,7 +41,9 @@ struct SignCommand: ParsableCommand {
             milliseconds = Int64(date.timeIntervalSince1970 * 1000)
         }
         let bodyBytes = try body.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
-        let explanation = SigningExplanation.explain(profile: profile, method: method, target: upstreamTarget, unixMilliseconds: milliseconds)
+        let explanation = SigningExplanation.explain(profile: profile, method: method, target: upstreamTarget, body: bodyBytes.map { Array($0) },
+                                                     nonce: nonce, unixMilliseconds: milliseconds)
+        let template = profile.signing.template
         var out = "profile \(profile.name): auth_scheme \(profile.authScheme.rawValue), \(method) \(profile.upstream.scheme.rawValue)://\(profile.upstream.authority)\(upstreamTarget)\n"
         if let escaped = explanation.escapedStringToSign, let bytes = explanation.stringToSign {
             out += "string to sign (\(bytes.count) bytes):\n  \(escaped)\n"
@@ -49,8 +51,8 @@ struct SignCommand: ParsableCommand {
         for note in explanation.notes { out += "\(note)\n" }
         out += explanation.headers.isEmpty ? "headers the proxy adds: none\n" : "headers the proxy adds:\n"
         for header in explanation.headers { out += "  \(header.name): \(header.value)\n" }
-        if let bodyBytes { out += "body: \(bodyBytes.count) bytes, not part of this scheme's signature\n" }
-        if nonce != nil { out += "nonce: not used by this scheme\n" }
+        if let bodyBytes, template?.usesBody != true { out += "body: \(bodyBytes.count) bytes, not part of this scheme's signature\n" }
+        if nonce != nil, template == nil { out += "nonce: not used by this scheme\n" }
         FileHandle.standardOutput.write(Data(out.utf8))
     }
 }

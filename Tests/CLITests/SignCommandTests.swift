@@ -18,6 +18,15 @@ struct SignCommandTests {
             key_id: prod-key-1
             secret_env: SIGN_TEST_SECRET
             listen_port: 8932
+          inhouse:
+            upstream_url: https://gw.example.com/v1/mcp
+            key_id: team-key-1
+            secret_env: SIGN_TEST_SECRET
+            listen_port: 8934
+            signing:
+              encoding: base64
+              string_to_sign: "{method}\\n{path}\\n{query}\\n{timestamp}\\n{nonce}\\n{body_sha256}"
+              headers: {x-api-key-id: "{key_id}", x-nonce: "{nonce}", x-signature: "v1={signature}"}
           token:
             upstream_url: https://mcp.example.com/mcp
             auth_scheme: bearer
@@ -52,5 +61,18 @@ struct SignCommandTests {
         }
         let outside = try sign(["--profile", "prod", "--path", "/other"])
         #expect(outside.status != 0 && outside.stderr.contains("would not forward"), "\(outside.stderr)")
+    }
+
+    @Test("a string-to-sign you write: with a fixed nonce and body, the output is the documented vector")
+    func template() throws {
+        let body = FileManager.default.temporaryDirectory.appendingPathComponent("sign-body-\(UUID().uuidString).json")
+        try Data(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.utf8).write(to: body)
+        let output = try sign(["--profile", "inhouse", "--path", "/mcp?tenant=a", "--nonce", "n-123", "--body", body.path])
+        #expect(output.status == 0, "\(output.stderr)")
+        // Computed independently: sha256(body) hex, then HMAC-SHA256 over the string, base64 (Python's hashlib and hmac).
+        let digest = "b9e9dd030c7c21f7951be2c67c4f74cf2ef76960e7355887b6afa33c074df553"
+        #expect(output.stdout.contains("POST\\n/v1/mcp\\ntenant=a\\n1700000000\\nn-123\\n\(digest)\n"), "\(output.stdout)")
+        #expect(output.stdout.contains("x-nonce: n-123"))
+        #expect(output.stdout.contains("x-signature: v1=gMT2W8+YyX/hFbIMPHmmtzZcuitz9P4gNHeQJw7G9QE="), "\(output.stdout)")
     }
 }

@@ -244,6 +244,15 @@ package enum ConfigSchema {
             ])
         case .scopes:
             return .object([("type", .string("array")), ("items", string(pattern: "^[!#-\\[\\]-~]+$"))])
+        case .template:
+            return .object([("type", .string("string")), ("minLength", .integer(1))])
+        case .headerTemplates:
+            return .object([
+                ("type", .string("object")),
+                ("minProperties", .integer(1)),
+                ("propertyNames", shape(of: .headerName)),
+                ("additionalProperties", .object([("type", .string("string")), ("pattern", .string("^[^\\r\\n]*$"))])),
+            ])
         case .algorithms(let names):
             return .object([("type", .string("array")), ("minItems", .integer(1)), ("items", .object([("enum", .array(names.map { .string($0) }))]))])
         case .parameters:

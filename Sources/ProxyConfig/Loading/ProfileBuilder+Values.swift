@@ -114,8 +114,84 @@ extension ProfileBuilder {
                    "the key id, signature and timestamp headers must be three different headers")
             return nil
         }
-        return SigningOptions(algorithm: algorithm, encoding: encoding, timestampUnit: unit,
-                              keyIDHeader: keyHeader, signatureHeader: signatureHeader, timestampHeader: timestampHeader)
+        var options = SigningOptions(algorithm: algorithm, encoding: encoding, timestampUnit: unit,
+                                     keyIDHeader: keyHeader, signatureHeader: signatureHeader, timestampHeader: timestampHeader)
+        guard let template = signingTemplate(options) else { return nil }
+        options.template = template
+        return options
+    }
+
+    /// `string_to_sign` and `headers`. Outer nil: invalid; `.some(nil)`: neither written (the
+    /// auth-gateway scheme). Without `headers`, the three configured header names carry the key
+    /// id, the timestamp and the signature.
+    private mutating func signingTemplate(_ options: SigningOptions) -> SigningTemplate?? {
+        let headersSource = written("signing.headers")
+        guard let text = scalar("signing.string_to_sign") else {
+            if let headersSource {
+                report(headersSource, "`signing.headers` goes with `signing.string_to_sign`", fix: "add `string_to_sign:`, or remove `headers:` to keep the auth-gateway headers")
+                return nil
+            }
+            return .some(nil)
+        }
+        let stringToSign: [SigningTemplate.Piece]
+        switch SigningTemplate.parse(text.text) {
+        case .success(let pieces): stringToSign = pieces
+        case .failure(let problem):
+            report(text.source, "`string_to_sign`: \(problem)")
+            return nil
+        }
+        guard stringToSign.contains(where: { if case .placeholder = $0 { return true } else { return false } }) else {
+            report(text.source, "`string_to_sign` has no placeholder: every request would carry the same signature", fix: "sign at least {method}, {path} and {timestamp}")
+            return nil
+        }
+        guard !stringToSign.contains(.placeholder(.signature)) else {
+            report(text.source, "`string_to_sign` cannot contain {signature}: the signature is computed over it", fix: "remove {signature}; put it in a header")
+            return nil
+        }
+        var headers: [SigningTemplate.Header] = []
+        if let headersSource {
+            origins["signing.headers"] = headersSource.origin
+            guard let node = headersSource.node, case .mapping(let pairs) = node.content, !pairs.isEmpty else {
+                report(headersSource, "expected \(ConfigKey.Kind.headerTemplates.expectation), found \(headersSource.foundDescription)",
+                       fix: "write `headers: {x-signature: \"{signature}\", x-timestamp: \"{timestamp}\"}`")
+                return nil
+            }
+            for pair in pairs {
+                let at = FieldSource(value: .node(pair.key), origin: Self.origin(headersSource.origin, pair.key.mark), keyPath: headersSource.keyPath)
+                guard let rawName = pair.key.scalar, let value = pair.value.scalar else {
+                    report(at, "each header is a name and a text", fix: "write `x-signature: \"{signature}\"`")
+                    return nil
+                }
+                let name = rawName.lowercased()
+                guard TokenRules.isHeaderName(name), !TokenRules.reservedHeaders.contains(name) else {
+                    report(at, "\(quoted(rawName)) is not a header a signature can travel in", fix: "use a dedicated header such as x-signature")
+                    return nil
+                }
+                guard !headers.contains(where: { $0.name == name }) else {
+                    report(at, "the header \(quoted(rawName)) is written twice", fix: "keep one")
+                    return nil
+                }
+                guard !value.contains("\r"), !value.contains("\n") else {
+                    report(at, "the value of \(quoted(rawName)) has a line break, which a header cannot carry")
+                    return nil
+                }
+                switch SigningTemplate.parse(value) {
+                case .success(let pieces): headers.append(.init(name: name, value: pieces))
+                case .failure(let problem):
+                    report(at, "header \(quoted(rawName)): \(problem)")
+                    return nil
+                }
+            }
+        } else {
+            headers = [.init(name: options.keyIDHeader, value: [.placeholder(.keyID)]),
+                       .init(name: options.timestampHeader, value: [.placeholder(.timestamp)]),
+                       .init(name: options.signatureHeader, value: [.placeholder(.signature)])]
+        }
+        guard headers.contains(where: { $0.value.contains(.placeholder(.signature)) }) else {
+            report(headersSource ?? text.source, "no header carries {signature}: the upstream would never see it", fix: "add `x-signature: \"{signature}\"` under `headers:`")
+            return nil
+        }
+        return .some(SigningTemplate(stringToSign: stringToSign, headers: headers))
     }
 
     mutating func headerName(_ key: String, default fallback: String) -> String? {

@@ -43,6 +43,10 @@ package struct ConfigKey: Sendable {
         case scopes
         /// A list of JWS algorithm names from the given ones.
         case algorithms([String])
+        /// Text with `{placeholders}` (`signing.string_to_sign`).
+        case template
+        /// Header names mapped to templates (`signing.headers`).
+        case headerTemplates
         /// A mapping of parameter names to string values.
         case parameters
         /// A port number, or 0 for any free one.
@@ -73,6 +77,8 @@ package struct ConfigKey: Sendable {
             case .toolPolicy: "a mapping with allow and deny lists"
             case .scopes: "a list of scopes"
             case .algorithms: "a list of algorithms"
+            case .template: "a text with {placeholders}"
+            case .headerTemplates: "a mapping of header names to texts with {placeholders}"
             case .parameters: "a mapping of parameter names to values"
             case .redirectPort: "a port number, or 0"
             }

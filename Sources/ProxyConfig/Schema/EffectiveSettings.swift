@@ -114,6 +114,10 @@ extension Profile {
         add("signing.key_id_header", signing.keyIDHeader)
         add("signing.signature_header", signing.signatureHeader)
         add("signing.timestamp_header", signing.timestampHeader)
+        if let template = signing.template {
+            add("signing.string_to_sign", SigningTemplate.text(template.stringToSign).debugEscaped)
+            add("signing.headers", template.headers.map { "\($0.name): \(SigningTemplate.text($0.value))" }.joined(separator: ", "))
+        }
         return settings
     }
 }

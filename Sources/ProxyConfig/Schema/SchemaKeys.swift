@@ -9,6 +9,8 @@ package enum SchemaKeys {
         ConfigKey("key_id_header", .headerName, "The header carrying the key id (default x-api-key-id)."),
         ConfigKey("signature_header", .headerName, "The header carrying the signature (default x-signature)."),
         ConfigKey("timestamp_header", .headerName, "The header carrying the timestamp (default x-timestamp)."),
+        ConfigKey("string_to_sign", .template, "Your gateway's string to sign, e.g. \"{method}\\n{path}\\n{timestamp}\\n{nonce}\\n{body_sha256}\" (default: the auth-gateway string)."),
+        ConfigKey("headers", .headerTemplates, "With string_to_sign: the headers to send, e.g. {x-signature: \"{signature}\", x-nonce: \"{nonce}\"}."),
     ]
 
     /// The `oauth:` block of `auth_scheme: oauth` (see `OAuthSettings`, docs/oauth.md).

@@ -23,6 +23,8 @@ package struct SigningOptions: Sendable, Hashable {
     package var keyIDHeader: String
     package var signatureHeader: String
     package var timestampHeader: String
+    /// `string_to_sign` and `headers`: an in-house scheme; nil: the auth-gateway string and headers.
+    package var template: SigningTemplate?
 
     package init(
         algorithm: Algorithm = .hmacSHA256,
@@ -40,6 +42,6 @@ package struct SigningOptions: Sendable, Hashable {
         self.timestampHeader = timestampHeader
     }
 
-    /// The three headers the proxy owns: client copies are dropped, fresh values added.
-    package var ownedHeaders: [String] { [keyIDHeader, signatureHeader, timestampHeader] }
+    /// The headers the proxy owns: client copies are dropped, fresh values added.
+    package var ownedHeaders: [String] { template?.headers.map(\.name) ?? [keyIDHeader, signatureHeader, timestampHeader] }
 }

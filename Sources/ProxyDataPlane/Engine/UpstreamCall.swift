@@ -72,7 +72,7 @@ package final class UpstreamCall: UpstreamResponseReceiver {
                 HeaderRewriting.writeField(name, value, into: &out)
             }
         }, credential: { out in
-            credentials.sign(method: method, target: target, unixMilliseconds: signedAtMilliseconds) { name, value in
+            credentials.sign(method: method, target: target, body: body, unixMilliseconds: signedAtMilliseconds) { name, value in
                 HeaderRewriting.writeField(name, value, into: &out)
             }
         })

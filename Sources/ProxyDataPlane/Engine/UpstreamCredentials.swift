@@ -1,3 +1,4 @@
+import NIOCore
 import ProxyConfig
 import ProxySigning
 
@@ -15,8 +16,14 @@ package struct UpstreamCredentials: Sendable {
 
     /// Hands each header the signer writes on the request `method target` signed at
     /// `unixMilliseconds` to `field` (valid during the call only).
-    func sign(method: String, target: String, unixMilliseconds: Int64, into field: (String, UnsafeRawBufferPointer) -> Void) {
-        signer.sign(method: method, target: target, key: signingKey, unixMilliseconds: unixMilliseconds, into: field)
+    func sign(method: String, target: String, body: ByteBuffer? = nil, unixMilliseconds: Int64, into field: (String, UnsafeRawBufferPointer) -> Void) {
+        if signer.signsBody, let body {
+            body.withUnsafeReadableBytes { body in
+                signer.sign(method: method, target: target, body: body, header: { _ in nil }, key: signingKey, unixMilliseconds: unixMilliseconds, into: field)
+            }
+        } else {
+            signer.sign(method: method, target: target, body: nil, header: { _ in nil }, key: signingKey, unixMilliseconds: unixMilliseconds, into: field)
+        }
     }
 }
 

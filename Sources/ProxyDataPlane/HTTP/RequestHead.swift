@@ -28,4 +28,14 @@ struct RequestHead {
         if case .contentLength(let length) = framing { return length }
         return nil
     }
+
+    /// The value of the first field named `name` (lower case), for signing templates' `{header:…}`.
+    func value(of name: String) -> String? {
+        bytes.withUnsafeReadableBytes { raw -> String? in
+            for field in fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), name) {
+                return String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)
+            }
+            return nil
+        }
+    }
 }
