@@ -57,7 +57,9 @@ package final class JWTAssertionSigner: RequestSigner, Sendable {
     /// The header value: `Bearer <jwt>` for Authorization, the bare token for another header.
     func mint(now: Int64) -> [UInt8] {
         let expiry = now + settings.lifetime.milliseconds / 1000
-        let jti = Base64URL.encode((0..<16).map { _ in UInt8.random(in: .min ... .max) })
+        var generator = SystemRandomNumberGenerator()
+        var words = (generator.next() as UInt64, generator.next() as UInt64)
+        let jti = withUnsafeBytes(of: &words) { Base64URL.encode($0) }
         let claims = "{" + fixedClaims + #","iat":\#(now),"exp":\#(expiry),"jti":"\#(jti)"}"#
         let input = Array((encodedHeader + "." + Base64URL.encode(Array(claims.utf8))).utf8)
         let token = input + [UInt8(ascii: ".")] + Array(Base64URL.encode(key.sign(input)).utf8)

@@ -7,9 +7,25 @@ import ProxyConfig
 /// and encoding, and each header rendered with the signature. Nothing is parsed per request.
 package struct TemplateSigner: RequestSigner {
     let template: SigningTemplate
+    /// Which costly values the template names, decided once.
+    let uses: Uses
+
+    struct Uses: Sendable {
+        let nonce: Bool
+        let digestHex: Bool
+        let digestBase64: Bool
+
+        init(_ template: SigningTemplate) {
+            let all = template.stringToSign + template.headers.flatMap(\.value)
+            nonce = all.contains(.placeholder(.nonce))
+            digestHex = all.contains(.placeholder(.bodySHA256Hex))
+            digestBase64 = all.contains(.placeholder(.bodySHA256Base64))
+        }
+    }
 
     package init(template: SigningTemplate) {
         self.template = template
+        uses = Uses(template)
     }
 
     package var signsBody: Bool { template.usesBody }
@@ -21,7 +37,7 @@ package struct TemplateSigner: RequestSigner {
 
     package func sign(method: String, target: String, body: UnsafeRawBufferPointer?, header: (String) -> String?, key: SigningKey,
                       unixMilliseconds: Int64, into field: (_ name: String, _ value: UnsafeRawBufferPointer) -> Void) {
-        let values = Values(template: template, method: method, target: target, body: body, key: key,
+        let values = Values(uses: uses, method: method, target: target, body: body, key: key,
                             unixMilliseconds: unixMilliseconds, nonce: nil)
         let input = values.render(template.stringToSign, header: header)
         let signature = Self.signature(of: input, key: key)
@@ -33,7 +49,7 @@ package struct TemplateSigner: RequestSigner {
     /// The string to sign for `sign`'s explanation, with a fixed nonce when one is given.
     package func stringToSign(method: String, target: String, body: UnsafeRawBufferPointer?, key: SigningKey,
                               unixMilliseconds: Int64, nonce: String?) -> (input: [UInt8], headers: [(String, String)]) {
-        let values = Values(template: template, method: method, target: target, body: body, key: key,
+        let values = Values(uses: uses, method: method, target: target, body: body, key: key,
                             unixMilliseconds: unixMilliseconds, nonce: nonce)
         let input = values.render(template.stringToSign, header: { _ in nil })
         let signature = Self.signature(of: input, key: key)
@@ -64,7 +80,7 @@ package struct TemplateSigner: RequestSigner {
         let digestHex: String
         let digestBase64: String
 
-        init(template: SigningTemplate, method: String, target: String, body: UnsafeRawBufferPointer?,
+        init(uses: Uses, method: String, target: String, body: UnsafeRawBufferPointer?,
              key: SigningKey, unixMilliseconds: Int64, nonce: String?) {
             self.method = method
             self.target = target
@@ -72,21 +88,21 @@ package struct TemplateSigner: RequestSigner {
             path = target[..<(mark ?? target.endIndex)]
             query = mark.map { target[target.index(after: $0)...] } ?? ""
             timestamp = String(key.options.timestampUnit == .unixSeconds ? unixMilliseconds / 1000 : unixMilliseconds)
-            let all = template.stringToSign + template.headers.flatMap(\.value)
-            self.nonce = nonce ?? (all.contains(.placeholder(.nonce)) ? Self.randomHex(16) : "")
+            self.nonce = nonce ?? (uses.nonce ? Self.randomHex() : "")
             keyID = key.keyID
-            if template.usesBody {
-                let digest = Array(SHA256.hash(data: body ?? UnsafeRawBufferPointer(start: nil, count: 0)))
-                digestHex = digest.withUnsafeBytes { bytes in
-                    String(decoding: [UInt8](unsafeUninitializedCapacity: 64) { buffer, count in SignatureEncoding.hex(bytes, into: buffer); count = 64 }, as: UTF8.self)
+            var hex = "", base64 = ""
+            if uses.digestHex || uses.digestBase64 {
+                SHA256.hash(data: body ?? UnsafeRawBufferPointer(start: nil, count: 0)).withUnsafeBytes { digest in
+                    if uses.digestHex {
+                        hex = String(unsafeUninitializedCapacity: 64) { buffer in SignatureEncoding.hex(digest, into: buffer); return 64 }
+                    }
+                    if uses.digestBase64 {
+                        base64 = String(unsafeUninitializedCapacity: 44) { buffer in SignatureEncoding.base64(digest, into: buffer); return 44 }
+                    }
                 }
-                digestBase64 = digest.withUnsafeBytes { bytes in
-                    String(decoding: [UInt8](unsafeUninitializedCapacity: 44) { buffer, count in SignatureEncoding.base64(bytes, into: buffer); count = 44 }, as: UTF8.self)
-                }
-            } else {
-                digestHex = ""
-                digestBase64 = ""
             }
+            digestHex = hex
+            digestBase64 = base64
         }
 
         func render(_ pieces: [SigningTemplate.Piece], signature: [UInt8] = [], header: (String) -> String?) -> [UInt8] {
@@ -114,10 +130,12 @@ package struct TemplateSigner: RequestSigner {
             return out
         }
 
-        static func randomHex(_ count: Int) -> String {
-            let bytes = (0..<count).map { _ in UInt8.random(in: .min ... .max) }
-            return bytes.withUnsafeBytes { raw in
-                String(decoding: [UInt8](unsafeUninitializedCapacity: count * 2) { buffer, filled in SignatureEncoding.hex(raw, into: buffer); filled = count * 2 }, as: UTF8.self)
+        /// 128 random bits as 32 hex digits: two draws from the system generator, not sixteen.
+        static func randomHex() -> String {
+            var generator = SystemRandomNumberGenerator()
+            var words = (generator.next() as UInt64, generator.next() as UInt64)
+            return withUnsafeBytes(of: &words) { raw in
+                String(unsafeUninitializedCapacity: 32) { buffer in SignatureEncoding.hex(raw, into: buffer); return 32 }
             }
         }
     }
