@@ -16,7 +16,7 @@ struct TestIssuer {
     let ec = P256.Signing.PrivateKey()
 
     var jwks: [UInt8] {
-        let n = Base64URL.encode(rsa.publicKey.pkcs1DERRepresentation.rsaModulus)
+        let n = Base64URL.encode(PKCS1.modulus([UInt8](rsa.publicKey.pkcs1DERRepresentation)))
         let x = Base64URL.encode(ec.publicKey.rawRepresentation.prefix(32))
         let y = Base64URL.encode(ec.publicKey.rawRepresentation.suffix(32))
         return Array("""
@@ -56,25 +56,5 @@ struct TestIssuer {
             return Array(try! rsa.signature(for: data, padding: .insecurePKCS1v1_5).rawRepresentation)
         }()
         return Array((input + "." + Base64URL.encode(signature)).utf8)
-    }
-}
-
-extension Data {
-    /// The modulus of a PKCS#1 RSAPublicKey DER (SEQUENCE { INTEGER n, INTEGER e }), without its sign byte.
-    var rsaModulus: [UInt8] {
-        let bytes = [UInt8](self)
-        var index = 1
-        func length() -> Int {
-            let first = Int(bytes[index]); index += 1
-            guard first & 0x80 != 0 else { return first }
-            var value = 0
-            for _ in 0..<(first & 0x7F) { value = value << 8 | Int(bytes[index]); index += 1 }
-            return value
-        }
-        _ = length()
-        index += 1 // INTEGER tag
-        var count = length()
-        while bytes[index] == 0 { index += 1; count -= 1 }
-        return Array(bytes[index..<(index + count)])
     }
 }

@@ -35,23 +35,8 @@ struct JWTAssertionSignerTests {
         ]
     }()
 
-    /// n and e from the key's PKCS#1 DER (SEQUENCE { INTEGER n, INTEGER e }).
     static func rsaJWK(_ key: _RSA.Signing.PublicKey) -> String {
-        let der = [UInt8](key.pkcs1DERRepresentation)
-        var index = 1
-        func length() -> Int {
-            let first = Int(der[index]); index += 1
-            guard first & 0x80 != 0 else { return first }
-            var value = 0
-            for _ in 0..<(first & 0x7F) { value = value << 8 | Int(der[index]); index += 1 }
-            return value
-        }
-        _ = length()
-        index += 1
-        var count = length()
-        while der[index] == 0 { index += 1; count -= 1 }
-        let n = Array(der[index..<(index + count)])
-        return #"{"kty":"RSA","n":"\#(Base64URL.encode(n))","e":"AQAB"}"#
+        #"{"kty":"RSA","n":"\#(Base64URL.encode(PKCS1.modulus([UInt8](key.pkcs1DERRepresentation))))","e":"AQAB"}"#
     }
 
     func profile(_ test: Case, _ extra: String = "") throws -> Profile {
