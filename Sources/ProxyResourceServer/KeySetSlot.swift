@@ -34,12 +34,14 @@ package final class KeySetSlot: Sendable {
 
     /// A new set: every token is checked again against it.
     package func install(_ keys: KeySet) {
-        generationCounter.wrappingIncrement(ordering: .releasing)
         let waiters = contents.withLockedValue { contents -> [@Sendable () -> Void] in
             contents.keys = keys
             contents.problem = nil
             return contents.fetchEnded()
         }
+        // After the keys: a reader that sees the new generation is sure to see the new keys, so no
+        // token checked against the old set is ever cached as vouched for by the new one.
+        generationCounter.wrappingIncrement(ordering: .releasing)
         for waiter in waiters { waiter() }
     }
 
