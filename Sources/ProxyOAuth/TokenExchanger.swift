@@ -21,9 +21,6 @@ package actor TokenExchanger: TokenExchanging {
 
     /// Cached tokens are bounded: past this many subjects, expired ones are dropped, then all.
     static let cacheLimit = 10_000
-    /// An exchanged token is not used in its last seconds: the request still has to get there.
-    static let margin: Int64 = 10
-
     package init(profile: Profile, settings: OAuthSettings, group: any EventLoopGroup, log: LogSink) {
         self.profile = profile
         self.settings = settings
@@ -34,7 +31,7 @@ package actor TokenExchanger: TokenExchanging {
     package func exchange(subjectToken: String, subject: String, fresh: Bool) async throws -> ExchangedToken {
         let now = Int64(Date().timeIntervalSince1970)
         if fresh { cache[subject] = nil }
-        if let cached = cache[subject], cached.expiresAt - Self.margin > now { return cached }
+        if let cached = cache[subject], cached.lasts(at: now) { return cached }
         if let running = inFlight[subject] { return try await running.value }
         let task = Task { try await self.perform(subjectToken: subjectToken) }
         inFlight[subject] = task

@@ -18,5 +18,11 @@ package struct ExchangedToken: Sendable, CustomStringConvertible {
         self.expiresAt = expiresAt
     }
 
+    /// An exchanged token is not used in its last seconds: the request still has to get there.
+    package static let margin: Int64 = 10
+
+    /// Whether it may still be sent at `now` (seconds since 1970).
+    package func lasts(at now: Int64) -> Bool { expiresAt - Self.margin > now }
+
     package var description: String { "<exchanged token, hidden>" }
 }

@@ -45,7 +45,7 @@ extension ClientConnectionHandler {
         guard let exchanger = runtime.tokenExchange, let client = machine.exchange.client else {
             return execute(machine.upstreamFailed(.credentialUnavailable("profile `\(runtime.profile.name)` exchanges client tokens, and this request has none")))
         }
-        if let exchanged = client.exchanged, exchanged.expiresAt - 10 > InboundOAuth.now() {
+        if let exchanged = client.exchanged, exchanged.lasts(at: InboundOAuth.now()) {
             return send(request, authorization: exchanged.header)
         }
         let number = request.exchangeNumber
