@@ -11,14 +11,17 @@ package struct SigningExplanation: Sendable {
     /// Lines about the scheme that are neither (a JWT's decoded header and claims, notes).
     package var notes: [String] = []
 
-    /// - Parameter accessToken: for `auth_scheme: oauth`, the slot with the current token (never read out).
     package static func explain(profile: Profile, method: String, target: String, body: [UInt8]? = nil, nonce: String? = nil,
                                 unixMilliseconds: Int64) -> SigningExplanation {
         var explanation = SigningExplanation()
-        let signer = profile.signer(authGateway: AuthGatewaySigner(), accessToken: profile.authScheme == .oauth ? AccessTokenSlot(problem: "") : nil)
-        var fields: [(String, [UInt8])] = []
-        signer.sign(method: method, target: target, key: SigningKey(profile: profile), unixMilliseconds: unixMilliseconds) { name, value in
-            fields.append((name, Array(value)))
+        // What the profile's real signer writes; asked only by the schemes shown through it.
+        func signedFields() -> [(String, [UInt8])] {
+            var fields: [(String, [UInt8])] = []
+            profile.signer(authGateway: AuthGatewaySigner()).sign(method: method, target: target, key: SigningKey(profile: profile),
+                                                                   unixMilliseconds: unixMilliseconds) { name, value in
+                fields.append((name, Array(value)))
+            }
+            return fields
         }
         switch profile.authScheme {
         case .authGateway:
@@ -35,17 +38,17 @@ package struct SigningExplanation: Sendable {
             }
             let timestamp = profile.signing.timestampUnit == .unixSeconds ? unixMilliseconds / 1000 : unixMilliseconds
             explanation.stringToSign = Array(method.utf8) + [0x0A] + Array(target.utf8) + [0x0A] + Array(String(timestamp).utf8)
-            explanation.headers = fields.map { ($0.0, String(decoding: $0.1, as: UTF8.self)) }
+            explanation.headers = signedFields().map { ($0.0, String(decoding: $0.1, as: UTF8.self)) }
             explanation.notes = ["\(profile.signing.algorithm.rawValue) keyed with the secret from \(profile.secret.source), encoded as \(profile.signing.encoding.rawValue)"]
         case .bearer, .header:
             let prefix = profile.authScheme == .bearer ? "Bearer " : ""
-            explanation.headers = fields.map { ($0.0, prefix + "<the secret from \(profile.secret.source), \(profile.secret.bytes.count) bytes, hidden>") }
+            explanation.headers = signedFields().map { ($0.0, prefix + "<the secret from \(profile.secret.source), \(profile.secret.bytes.count) bytes, hidden>") }
             explanation.notes = ["the same credential on every request: nothing is signed"]
         case .oauth:
             explanation.headers = [("authorization", "Bearer <the profile's current OAuth access token, hidden>")]
             explanation.notes = ["nothing is signed: the access token comes from `mcp-auth-proxy login` (docs/oauth.md)"]
         case .jwt:
-            guard let jwt = profile.jwt, let (name, value) = fields.first else { break }
+            guard let jwt = profile.jwt, let (name, value) = signedFields().first else { break }
             let token = String(decoding: value, as: UTF8.self).replacingBearer()
             let parts = token.split(separator: ".", omittingEmptySubsequences: false)
             if parts.count == 3 {

@@ -17,19 +17,29 @@ package struct UpstreamCredentials: Sendable {
     /// Hands each header the signer writes on the request `method target` signed at
     /// `unixMilliseconds` to `field` (valid during the call only).
     func sign(method: String, target: String, body: ByteBuffer? = nil, unixMilliseconds: Int64, into field: (String, UnsafeRawBufferPointer) -> Void) {
-        if signer.signsBody, let body {
-            body.withUnsafeReadableBytes { body in
-                signer.sign(method: method, target: target, body: body, header: { _ in nil }, key: signingKey, unixMilliseconds: unixMilliseconds, into: field)
-            }
-        } else {
-            signer.sign(method: method, target: target, body: nil, header: { _ in nil }, key: signingKey, unixMilliseconds: unixMilliseconds, into: field)
-        }
+        signer.sign(method: method, target: target, forwarding: body, header: { _ in nil }, key: signingKey, unixMilliseconds: unixMilliseconds, into: field)
     }
+
 }
 
 extension ProfileRuntime {
     package var upstreamCredentials: UpstreamCredentials {
         UpstreamCredentials(endpoint: endpoint, signer: signer, signingKey: signingKey, secret: profile.secret.bytes, authScheme: profile.authScheme,
                             accessToken: accessToken)
+    }
+}
+
+extension RequestSigner {
+    /// Signs a request whose body goes upstream as `body`: its bytes are lent to the signer only
+    /// when this signer signs bodies (`signsBody`), so the others never touch them.
+    func sign(method: String, target: String, forwarding body: ByteBuffer?, header: (String) -> String?, key: SigningKey,
+              unixMilliseconds: Int64, into field: (_ name: String, _ value: UnsafeRawBufferPointer) -> Void) {
+        if signsBody, let body {
+            body.withUnsafeReadableBytes { bytes in
+                sign(method: method, target: target, body: bytes, header: header, key: key, unixMilliseconds: unixMilliseconds, into: field)
+            }
+        } else {
+            sign(method: method, target: target, body: nil, header: header, key: key, unixMilliseconds: unixMilliseconds, into: field)
+        }
     }
 }

@@ -33,19 +33,9 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
                 return
             }
             // A fresh signature per request, written straight into the request buffer.
-            // (The header lookup is written inline: a closure kept in a variable would be allocated per request.)
-            if runtime.signer.signsBody, let body = request.body {
-                body.withUnsafeReadableBytes { body in
-                    runtime.signer.sign(method: request.head.method, target: request.target, body: body, header: { request.head.value(of: $0) },
-                                        key: runtime.signingKey, unixMilliseconds: signedAt) { name, value in
-                        HeaderRewriting.writeField(name, value, into: &out)
-                    }
-                }
-            } else {
-                runtime.signer.sign(method: request.head.method, target: request.target, body: nil, header: { request.head.value(of: $0) },
-                                    key: runtime.signingKey, unixMilliseconds: signedAt) { name, value in
-                    HeaderRewriting.writeField(name, value, into: &out)
-                }
+            runtime.signer.sign(method: request.head.method, target: request.target, forwarding: request.body,
+                                header: { request.head.value(of: $0) }, key: runtime.signingKey, unixMilliseconds: signedAt) { name, value in
+                HeaderRewriting.writeField(name, value, into: &out)
             }
         }
         upstreams.pool(for: context.eventLoop).send(bytes, to: endpoint, forExchange: request.exchangeNumber, from: self)

@@ -46,8 +46,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// the connection's last request was accepted as.
     var tokenCache: InboundTokenCache?
     var rememberedClient: AcceptedClient?
-    /// A request head waiting for its opaque token's introspection: no input is processed (and
-    /// the client's reads are paused) until the answer comes.
+    /// A request head waiting for its opaque token's introspection or a refetch of the keys: no
+    /// input is processed (and the client's reads are paused) until that is settled.
     var parkedHead: RequestHead?
     var limitsCheck: RepeatedTask?
     /// Set while `processInput` runs, so that ending an exchange inside it does not recurse.

@@ -19,18 +19,38 @@ struct ClientAuthenticator: Sendable {
     /// The index (in `names`) of the client whose token the head carries; nil when it carries none
     /// that matches (missing header, another scheme, several Authorization fields, a wrong token).
     func client(presentedIn head: RequestHead) -> Int? {
-        head.bytes.withUnsafeReadableBytes { raw -> Int? in
-            var presented: UnsafeRawBufferPointer?
-            for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "authorization") {
-                guard presented == nil else { return nil }
-                presented = UnsafeRawBufferPointer(rebasing: raw[field.value])
-            }
-            guard let value = presented, let token = Self.bearerToken(value) else { return nil }
+        Self.withPresentedToken(in: head) { presented -> Int? in
+            guard case .token(let token) = presented else { return nil }
             var matched: Int?
             for (index, candidate) in tokens.enumerated() where Self.constantTimeEquals(token, candidate) {
                 matched = index
             }
             return matched
+        }
+    }
+
+    /// What a request head presents as its client credential.
+    enum Presented {
+        case none
+        /// More than one Authorization field: which one counts is ambiguous, so none does.
+        case several
+        /// An Authorization field of another scheme, or an empty bearer token.
+        case notBearer
+        case token(UnsafeRawBufferPointer)
+    }
+
+    /// The bearer token of the head's one `Authorization` field, read in place and handed to
+    /// `body` (valid only during the call). Shared by `client_auth: bearer` and `oauth`.
+    static func withPresentedToken<T>(in head: RequestHead, _ body: (Presented) -> T) -> T {
+        head.bytes.withUnsafeReadableBytes { raw -> T in
+            var presented: UnsafeRawBufferPointer?
+            for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "authorization") {
+                guard presented == nil else { return body(.several) }
+                presented = UnsafeRawBufferPointer(rebasing: raw[field.value])
+            }
+            guard let value = presented else { return body(.none) }
+            guard let token = bearerToken(value) else { return body(.notBearer) }
+            return body(.token(token))
         }
     }
 

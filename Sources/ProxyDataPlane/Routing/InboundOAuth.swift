@@ -9,8 +9,8 @@ import ProxyResourceServer
 
 /// `client_auth: oauth` on the request path: the client's bearer token is looked up in the loop's
 /// cache, or verified once (`AccessTokenVerifier`) against the key set the control plane keeps in
-/// `keys`. Nothing here waits on the network; a token signed by a key the set lacks asks the
-/// control plane for a refetch and is refused meanwhile (the client's next try finds the key).
+/// `keys`. Nothing here waits on the network: an opaque token (introspection) or one signed by a
+/// key the set lacks (a refetch) is handed back as an outcome the connection parks its request on.
 final class InboundOAuth: Sendable {
     enum Outcome {
         case accepted(AcceptedClient)
@@ -61,18 +61,17 @@ final class InboundOAuth: Sendable {
     /// client sends the same token each time; comparing it costs less than hashing it.
     func authenticate(_ head: RequestHead, cache: InboundTokenCache, now: Int64, remembered: AcceptedClient? = nil,
                       waitsForKeys: Bool = true) -> Outcome {
-        head.bytes.withUnsafeReadableBytes { raw -> Outcome in
-            var presented: UnsafeRawBufferPointer?
-            for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), "authorization") {
-                guard presented == nil else { return .refused(.tokenChallenge(.invalidToken), why: "several Authorization fields") }
-                presented = UnsafeRawBufferPointer(rebasing: raw[field.value])
+        ClientAuthenticator.withPresentedToken(in: head) { presented -> Outcome in
+            switch presented {
+            case .none: return .refused(.tokenChallenge(.noToken), why: "no token")
+            case .several: return .refused(.tokenChallenge(.invalidToken), why: "several Authorization fields")
+            case .notBearer: return .refused(.tokenChallenge(.invalidToken), why: "not a Bearer token")
+            case .token(let token):
+                let outcome = authenticate(token: token, cache: cache, now: now, remembered: remembered)
+                // After one wait for the keys, an unknown kid is refused.
+                if case .awaitKeys = outcome, !waitsForKeys { return .refused(.tokenChallenge(.invalidToken), why: "no key for its kid in the JWKS, refetched") }
+                return outcome
             }
-            guard let value = presented else { return .refused(.tokenChallenge(.noToken), why: "no token") }
-            guard let token = ClientAuthenticator.bearerToken(value) else { return .refused(.tokenChallenge(.invalidToken), why: "not a Bearer token") }
-            let outcome = authenticate(token: token, cache: cache, now: now, remembered: remembered)
-            // After one wait for the keys, an unknown kid is refused.
-            if case .awaitKeys = outcome, !waitsForKeys { return .refused(.tokenChallenge(.invalidToken), why: "no key for its kid in the JWKS, refetched") }
-            return outcome
         }
     }
 
