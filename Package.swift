@@ -90,6 +90,13 @@ let package = Package(
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
+        // AWS credentials for `auth_scheme: aws-sigv4`, on the control plane: environment, the
+        // shared files, credential_process, the container endpoint, web identity through STS.
+        .target(name: "ProxyAWS", dependencies: [
+            "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyOAuth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .target(name: "ProxyAdmin", dependencies: [
             "ProxyMetrics", "ProxyLogging", "ProxyDataPlane",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -98,7 +105,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "ProxySupervisor", dependencies: [
-            "ProxyConfig", "ProxySigning", "ProxyOAuth", "ProxyLogging", "ProxyDataPlane", "ProxyMetrics", "ProxyAdmin",
+            "ProxyConfig", "ProxySigning", "ProxyOAuth", "ProxyAWS", "ProxyLogging", "ProxyDataPlane", "ProxyMetrics", "ProxyAdmin",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,7 +120,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "mcp-auth-proxy", dependencies: [
-            "ProxyConfig", "ProxySupervisor", "ProxyLogging", "ProxyStdio", "ProxyDataPlane", "ProxySigning", "ProxyOAuth",
+            "ProxyConfig", "ProxySupervisor", "ProxyLogging", "ProxyStdio", "ProxyDataPlane", "ProxySigning", "ProxyOAuth", "ProxyAWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
@@ -152,6 +159,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "ProxyOAuthTests", dependencies: ["ProxyOAuth", "MCPMessages"]),
+        .testTarget(name: "ProxyAWSTests", dependencies: [
+            "ProxyAWS", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyTestSupport",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "ProxyResourceServerTests", dependencies: [
             "ProxyResourceServer", "ProxyConfig", "ProxyTestSupport",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -6,13 +6,16 @@ import ProxyConfig
 package struct SigningExplanation: Sendable {
     /// The string to sign, as bytes; nil for schemes that sign nothing per request.
     package var stringToSign: [UInt8]?
+    /// SigV4's canonical request, which the string to sign hashes.
+    package var canonicalRequest: [UInt8]?
     /// Each header the proxy adds, in order: its value, or `<…>` for one that is a credential.
     package var headers: [(name: String, value: String)] = []
     /// Lines about the scheme that are neither (a JWT's decoded header and claims, notes).
     package var notes: [String] = []
 
+    /// - Parameter awsCredentials: an aws-sigv4 profile's credentials, as its keeper found them.
     package static func explain(profile: Profile, method: String, target: String, body: [UInt8]? = nil, nonce: String? = nil,
-                                unixMilliseconds: Int64) -> SigningExplanation {
+                                unixMilliseconds: Int64, awsCredentials: AWSCredentials? = nil) -> SigningExplanation {
         var explanation = SigningExplanation()
         // What the profile's real signer writes; asked only by the schemes shown through it.
         func signedFields() -> [(String, [UInt8])] {
@@ -59,6 +62,27 @@ package struct SigningExplanation: Sendable {
                     + (jwt.perRequest ? "a new token for every request" : "the token is reused until 10 s before it expires"))
             }
             explanation.headers = [(name, (name == "authorization" ? "Bearer " : "") + "<the JWT above with its \(parts.last?.count ?? 0)-character signature: a credential, hidden>")]
+        case .awsSigV4:
+            guard let aws = profile.aws else { break }
+            let slot = AWSCredentialSlot(region: aws.region, service: aws.service, problem: "no credentials")
+            guard let awsCredentials else {
+                explanation.notes = ["no AWS credentials from \(aws.credentials): nothing can be signed"]
+                break
+            }
+            slot.store(awsCredentials)
+            let signer = SigV4Signer(settings: aws, authority: profile.upstream.authority, slot: slot)
+            guard let signed = (body ?? []).withUnsafeBytes({ signer.signature(method: method, target: target, body: $0, unixSeconds: unixMilliseconds / 1000) }) else { break }
+            explanation.canonicalRequest = signed.canonicalRequest
+            explanation.stringToSign = signed.stringToSign
+            explanation.notes = [
+                "credential scope: \(signed.scope)",
+                "signed with the secret access key of \(awsCredentials.accessKeyID) from \(aws.credentials)"
+                    + (awsCredentials.sessionToken == nil ? "" : " (temporary; the session token is sent and signed)"),
+                "body: \(body?.count ?? 0) bytes, hashed into x-amz-content-sha256",
+            ]
+            explanation.headers = signed.headers.map { name, value in
+                (name, name == "x-amz-security-token" ? "<the session token, \(value.utf8.count) bytes, hidden>" : value)
+            }
         case .none:
             explanation.notes = ["auth_scheme: none adds no credential"]
         }
@@ -66,21 +90,24 @@ package struct SigningExplanation: Sendable {
     }
 
     /// The string to sign as one line: printable ASCII as is, `\n`, `\r`, `\t`, `\\` and `\xHH` otherwise.
-    package var escapedStringToSign: String? {
-        stringToSign.map { bytes in
-            var out = ""
-            for byte in bytes {
-                switch byte {
-                case 0x0A: out += "\\n"
-                case 0x0D: out += "\\r"
-                case 0x09: out += "\\t"
-                case 0x5C: out += "\\\\"
-                case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
-                default: out += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
-                }
+    package var escapedStringToSign: String? { stringToSign.map(Self.escaped) }
+
+    /// The canonical request, escaped the same way.
+    package var escapedCanonicalRequest: String? { canonicalRequest.map(Self.escaped) }
+
+    static func escaped(_ bytes: [UInt8]) -> String {
+        var out = ""
+        for byte in bytes {
+            switch byte {
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x5C: out += "\\\\"
+            case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(byte))
+            default: out += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
             }
-            return out
         }
+        return out
     }
 }
 

@@ -16,7 +16,7 @@ package struct StaticCredentialSigner: RequestSigner {
             guard let header = profile.authHeader else { return nil }
             name = header
             value = profile.secret.bytes
-        case .authGateway, .none, .oauth, .jwt:
+        case .authGateway, .none, .oauth, .jwt, .awsSigV4:
             return nil
         }
     }
@@ -37,14 +37,19 @@ package struct NoCredentialSigner: RequestSigner {
 
 extension Profile {
     /// The signer for this profile's scheme; `authGateway` is the shared HMAC signer, `accessToken`
-    /// the slot the control plane keeps an OAuth profile's token in.
-    package func signer(authGateway: any RequestSigner, accessToken: AccessTokenSlot? = nil) -> any RequestSigner {
+    /// the slot the control plane keeps an OAuth profile's token in, `awsCredentials` the one it
+    /// keeps an aws-sigv4 profile's credentials in.
+    package func signer(authGateway: any RequestSigner, accessToken: AccessTokenSlot? = nil,
+                        awsCredentials: AWSCredentialSlot? = nil) -> any RequestSigner {
         switch authScheme {
         case .authGateway: return signing.template.map(TemplateSigner.init) ?? authGateway
         case .none: return NoCredentialSigner()
         case .oauth: return accessToken.map(OAuthBearerSigner.init) ?? NoCredentialSigner()
         case .bearer, .header: return StaticCredentialSigner(profile: self) ?? NoCredentialSigner()
         case .jwt: return jwt.flatMap(JWTAssertionSigner.init) ?? NoCredentialSigner()
+        case .awsSigV4:
+            guard let aws, let awsCredentials else { return NoCredentialSigner() }
+            return SigV4Signer(settings: aws, authority: upstream.authority, slot: awsCredentials)
         }
     }
 }

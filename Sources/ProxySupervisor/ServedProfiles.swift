@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyAWS
 import ProxyAdmin
 import ProxyConfig
 import ProxyDataPlane
@@ -47,6 +48,9 @@ actor ServedProfiles {
     private var clientKeys: [String: ClientKeysRefresher] = [:]
     /// One token exchanger per `oauth.grant: token_exchange` profile, kept like a session.
     private var exchangers: [String: TokenExchanger] = [:]
+    /// One credential keeper per `auth_scheme: aws-sigv4` profile, kept across reloads that leave
+    /// its `aws:` block and `ca_file` alone.
+    private var awsKeepers: [String: AWSCredentialsKeeper] = [:]
     /// Where sessions report their token's state (the latest `apply`'s).
     private var readiness: Readiness?
 
@@ -131,6 +135,12 @@ actor ServedProfiles {
             sessions[name] = nil
             readiness.setCredentialProblem(nil, for: name)
         }
+        let awsProfiles = Set(profiles.filter { $0.aws != nil }.map(\.name))
+        for (name, keeper) in awsKeepers where !awsProfiles.contains(name) {
+            await keeper.stop()
+            awsKeepers[name] = nil
+            readiness.setCredentialProblem(nil, for: name)
+        }
         return outcome
     }
 
@@ -145,6 +155,8 @@ actor ServedProfiles {
         sessions = [:]
         for refresher in clientKeys.values { await refresher.stop() }
         clientKeys = [:]
+        for keeper in awsKeepers.values { await keeper.stop() }
+        awsKeepers = [:]
     }
 
     /// The OAuth sessions' states, for `/readyz` and logs.
@@ -157,7 +169,24 @@ actor ServedProfiles {
     private func runtime(for profile: Profile) async throws -> ProfileRuntime {
         try ProfileRuntime(profile: profile, signer: signer, log: log, metrics: metrics?.profile(profile.name),
                            accessToken: await session(for: profile)?.slot, clientKeys: await keys(for: profile)?.slot,
-                           tokenExchange: exchanger(for: profile), introspector: introspector(for: profile))
+                           tokenExchange: exchanger(for: profile), introspector: introspector(for: profile),
+                           awsCredentials: await awsKeeper(for: profile)?.slot)
+    }
+
+    /// The profile's AWS credential keeper: the running one when its settings are unchanged, else
+    /// a new one that has asked its source once before the listener serves.
+    private func awsKeeper(for profile: Profile) async -> AWSCredentialsKeeper? {
+        guard let settings = profile.aws else { return nil }
+        if let existing = awsKeepers[profile.name], existing.settings == settings, existing.caFile == profile.caFile { return existing }
+        let keeper = AWSCredentialsKeeper(profile: profile.name, settings: settings, caFile: profile.caFile, group: engine.group, log: log)
+        if let readiness {
+            let name = profile.name
+            await keeper.observe { readiness.setCredentialProblem($0, for: name) }
+        }
+        await keeper.start()
+        if let old = awsKeepers[profile.name] { await old.stop() }
+        awsKeepers[profile.name] = keeper
+        return keeper
     }
 
     /// The profile's introspection client (`client_oauth.introspection_client_id`); stateless

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ProxyAWS
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -65,8 +66,13 @@ struct StdioCommand: AsyncParsableCommand {
         let session = profile.oauth.map { OAuthSession(profile: profile, settings: $0, group: engine.group, log: log) }
         await session?.start()
         defer { if let session { Task { await session.stop() } } }
+        // An aws-sigv4 profile's credentials are found and renewed on the control plane too.
+        let awsKeeper = profile.aws.map { AWSCredentialsKeeper(profile: profile.name, settings: $0, caFile: profile.caFile, group: engine.group, log: log) }
+        await awsKeeper?.start()
+        defer { if let awsKeeper { Task { await awsKeeper.stop() } } }
         do {
-            let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, accessToken: session?.slot)
+            let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, accessToken: session?.slot,
+                                             awsCredentials: awsKeeper?.slot)
             runner = StdioBridgeRunner(runtime: runtime, engine: engine, log: log)
         } catch {
             var line = LogLine(level: .fatal, event: "start_failed")

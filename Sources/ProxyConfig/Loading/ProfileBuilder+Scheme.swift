@@ -47,7 +47,10 @@ extension ProfileBuilder {
         for key in ["secret", "secret_env", "secret_file", "secret_command"] {
             guard let source = setHere(key) else { continue }
             let written = key == "secret" ? "the secret override" : key
-            if scheme == .jwt {
+            if scheme == .awsSigV4 {
+                report(source, "`auth_scheme: aws-sigv4` signs with AWS credentials, so this profile takes no secret",
+                       fix: "remove `\(written)`; choose where the access key comes from with `credentials:` under `aws:`")
+            } else if scheme == .jwt {
                 report(source, "`auth_scheme: jwt` signs with its private key, so this profile takes no secret",
                        fix: "remove `\(written)`; the key goes under `jwt:` as private_key_\(key == "secret" ? "env" : String(key.dropFirst("secret_".count)))")
             } else if scheme == .oauth {
@@ -60,12 +63,12 @@ extension ProfileBuilder {
         }
     }
 
-    /// A scheme's block (`jwt:`) written for a profile of another scheme.
-    mutating func rejectBlock(_ block: String, scheme: Profile.AuthScheme) {
+    /// A scheme's block (`jwt:`, `aws:`) written for a profile of another scheme.
+    mutating func rejectBlock(_ block: String, of owner: Profile.AuthScheme, scheme: Profile.AuthScheme) {
         guard let key = fields.keys.filter({ $0.hasPrefix(block + ".") }).sorted().first(where: { setHere($0) != nil }),
               let source = setHere(key) else { return }
-        report(source, "`\(block):` belongs to `auth_scheme: \(block)`, and this profile uses \(scheme.rawValue)",
-               fix: "remove `\(block):`, or set `auth_scheme: \(block)`")
+        report(source, "`\(block):` belongs to `auth_scheme: \(owner.rawValue)`, and this profile uses \(scheme.rawValue)",
+               fix: "remove `\(block):`, or set `auth_scheme: \(owner.rawValue)`")
     }
 
     /// `oauth:` written for a profile of another scheme.

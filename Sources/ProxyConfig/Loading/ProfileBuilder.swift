@@ -66,13 +66,16 @@ struct ProfileBuilder {
         let secret: Secret?
         var oauth: OAuthSettings?? = .some(nil)
         var jwt: JWTAssertionSettings?? = .some(nil)
+        var aws: AWSSigningSettings?? = .some(nil)
         if let scheme, scheme != .oauth { rejectOAuthKeys(scheme: scheme) }
-        if let scheme, scheme != .jwt { rejectBlock("jwt", scheme: scheme) }
-        if scheme == Profile.AuthScheme.none || scheme == .oauth || scheme == .jwt {
+        if let scheme, scheme != .jwt { rejectBlock("jwt", of: .jwt, scheme: scheme) }
+        if let scheme, scheme != .awsSigV4 { rejectBlock("aws", of: .awsSigV4, scheme: scheme) }
+        if scheme == Profile.AuthScheme.none || scheme == .oauth || scheme == .jwt || scheme == .awsSigV4 {
             rejectSecretKeys(scheme: scheme ?? .none)
             secret = Secret(bytes: [], source: .none)
             if scheme == .oauth { oauth = oauthSettings(upstream: upstream) }
             if scheme == .jwt { jwt = jwtSettings(upstream: upstream).map { .some($0) } }
+            if scheme == .awsSigV4 { aws = awsSettings().map { .some($0) } }
         } else {
             secret = isSelected ? secretValue() : nil
         }
@@ -93,7 +96,7 @@ struct ProfileBuilder {
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
               let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader,
               let clientCertificate, let clientAuth, let listenerTLS, let listenUnix, let toolPolicy, let maxUpstreamConnections,
-              let oauth, let jwt else {
+              let oauth, let jwt, let aws else {
             // Every way to fail reports why; a profile must never vanish without a diagnostic.
             if isSelected, diagnostics.errors.count == errorsBefore {
                 report(nil, "the profile could not be built", fix: "please report this with the profile (secrets removed)")
@@ -115,6 +118,7 @@ struct ProfileBuilder {
         profile.maxUpstreamConnections = maxUpstreamConnections
         profile.oauth = oauth
         profile.jwt = jwt
+        profile.aws = aws
         return profile
     }
 

@@ -9,11 +9,11 @@ import Darwin
 /// no shell, stdin closed, a minimal environment, a deadline. Its stdout (minus one trailing
 /// line end, LF or CRLF) is the secret; its stderr may be quoted in a diagnostic, its stdout never is.
 /// Plain `posix_spawn` and `poll`, so the proxy does not link Foundation for this.
-enum SecretCommand {
+package enum SecretCommand {
     static let outputLimit = 64 * 1024
     static let stderrQuoteLimit = 512
 
-    enum Failure: Error, Equatable {
+    package enum Failure: Error, Equatable {
         case notStarted(String)
         case exited(status: Int32, stderr: String)
         case timedOut(stderr: String)
@@ -21,7 +21,7 @@ enum SecretCommand {
         case tooLarge
     }
 
-    static func run(_ argv: [String], environment: [String: String], timeoutMilliseconds: Int) -> Result<[UInt8], Failure> {
+    package static func run(_ argv: [String], environment: [String: String], timeoutMilliseconds: Int) -> Result<[UInt8], Failure> {
         guard let program = argv.first, !program.isEmpty else { return .failure(.notStarted("the command is empty")) }
         guard let path = resolve(program, path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin") else {
             return .failure(.notStarted("\(program) was not found on PATH"))

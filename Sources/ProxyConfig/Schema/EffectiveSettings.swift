@@ -27,7 +27,7 @@ extension Profile {
             add("key_id", keyID)
         case .header:
             add("auth_header", authHeader ?? "")
-        case .bearer, .none, .oauth, .jwt:
+        case .bearer, .none, .oauth, .jwt, .awsSigV4:
             break
         }
         if authScheme == .none {
@@ -43,6 +43,10 @@ extension Profile {
             add("jwt.claims", jwt.claims.isEmpty ? "(none)" : jwt.claims.map { "\($0.name)=\($0.json)" }.joined(separator: ", "))
             add("jwt.per_request", String(jwt.perRequest))
             add("jwt.header", jwt.header)
+        } else if let aws {
+            add("aws.region", aws.region)
+            add("aws.service", aws.service)
+            add("aws.credentials", aws.credentials.description)
         } else if let oauth {
             addOAuth(oauth, add)
         } else {

@@ -12,7 +12,8 @@ extension Profile {
             && caFile == other.caFile && signing == other.signing && authScheme == other.authScheme
             && authHeader == other.authHeader && clientCertFile == other.clientCertFile && clientKeyFile == other.clientKeyFile
             && clientAuth == other.clientAuth && listenerTLS == other.listenerTLS && listenUnix == other.listenUnix
-            && toolPolicy == other.toolPolicy && oauth == other.oauth && jwt == other.jwt && maxUpstreamConnections == other.maxUpstreamConnections
+            && toolPolicy == other.toolPolicy && oauth == other.oauth && jwt == other.jwt && aws == other.aws
+            && maxUpstreamConnections == other.maxUpstreamConnections
     }
 
     /// Whether `other` listens where this profile does (a reload then keeps the listener).

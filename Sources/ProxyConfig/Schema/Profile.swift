@@ -22,6 +22,8 @@ package struct Profile: Sendable {
         case oauth
         /// A short-lived JWT signed with the profile's private key (`jwt:`).
         case jwt
+        /// AWS Signature Version 4 for a region and service (`aws:`).
+        case awsSigV4 = "aws-sigv4"
     }
 
     package internal(set) var name: String
@@ -64,6 +66,8 @@ package struct Profile: Sendable {
     package internal(set) var toolPolicy: ToolPolicy?
     /// The signed assertion's settings; set exactly when `authScheme` is `.jwt`.
     package internal(set) var jwt: JWTAssertionSettings?
+    /// The SigV4 region, service and credential source; set exactly when `authScheme` is `.awsSigV4`.
+    package internal(set) var aws: AWSSigningSettings?
     /// How the OAuth access token is obtained; set exactly when `authScheme` is `.oauth`.
     package internal(set) var oauth: OAuthSettings?
     /// Who may use the listener (inbound client authentication).
@@ -123,6 +127,7 @@ extension Profile {
         case .authGateway: return signing.ownedHeaders
         case .bearer, .oauth: return ["authorization"]
         case .jwt: return [jwt?.header ?? "authorization"]
+        case .awsSigV4: return AWSSigningSettings.headers
         case .header: return authHeader.map { [$0] } ?? []
         case .none: return []
         }

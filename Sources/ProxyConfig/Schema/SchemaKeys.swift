@@ -62,6 +62,14 @@ package enum SchemaKeys {
         ConfigKey("header", .headerName, "Where the token goes: authorization (default, as Bearer) or another header carrying the bare token."),
     ]
 
+    /// The `aws:` block of `auth_scheme: aws-sigv4` (see `AWSSigningSettings`, docs/signing.md).
+    package static let awsKeys: [ConfigKey] = [
+        ConfigKey("region", .token, "The region the upstream runs in, e.g. us-east-1 (required)."),
+        ConfigKey("service", .token, "The service's signing name, e.g. execute-api, lambda, bedrock-agentcore (required)."),
+        ConfigKey("credentials", .token, "Where the access key comes from: env (default), profile:NAME, command, container or web_identity."),
+        ConfigKey("credentials_command", .command, "With credentials: command, a program printing the credential_process JSON, run without a shell."),
+    ]
+
     package static let profileKeys: [ConfigKey] = [
         ConfigKey("upstream_url", .url, "The upstream MCP endpoint, https://host[:port]/path (required; no query, no credentials)."),
         ConfigKey("auth_scheme", .choice(Profile.AuthScheme.allCases.map(\.rawValue)), "How the proxy authenticates to the upstream (default auth-gateway)."),
@@ -99,6 +107,7 @@ package enum SchemaKeys {
         ConfigKey("signing", .mapping(signingKeys), "How the auth-gateway signature is computed and carried."),
         ConfigKey("oauth", .mapping(oauthKeys), "How the OAuth 2.1 access token of `auth_scheme: oauth` is obtained (docs/oauth.md)."),
         ConfigKey("jwt", .mapping(jwtKeys), "The signed JWT of `auth_scheme: jwt` (docs/signing.md)."),
+        ConfigKey("aws", .mapping(awsKeys), "The region, service and credentials of `auth_scheme: aws-sigv4` (docs/signing.md)."),
     ]
 
     /// The `admin:` block (see `AdminSettings`): the listener keys of a profile.
@@ -112,8 +121,9 @@ package enum SchemaKeys {
     package static let oauth = oauthKeys.names
     package static let clientOAuth = clientOAuthKeys.names
     package static let jwt = jwtKeys.names
+    package static let aws = awsKeys.names
     /// Nested blocks whose keys the loader flattens to `block.key` fields.
-    package static let nestedBlocks: [(name: String, keys: [String])] = [("signing", signing), ("oauth", oauth), ("client_oauth", clientOAuth), ("jwt", jwt)]
+    package static let nestedBlocks: [(name: String, keys: [String])] = [("signing", signing), ("oauth", oauth), ("client_oauth", clientOAuth), ("jwt", jwt), ("aws", aws)]
 
     /// The typed key behind a builder field name (`signing.algorithm` for nested keys).
     static func key(_ field: String) -> ConfigKey? {
@@ -121,6 +131,7 @@ package enum SchemaKeys {
         if field.hasPrefix("oauth.") { return oauthKeys[named: String(field.dropFirst("oauth.".count))] }
         if field.hasPrefix("client_oauth.") { return clientOAuthKeys[named: String(field.dropFirst("client_oauth.".count))] }
         if field.hasPrefix("jwt.") { return jwtKeys[named: String(field.dropFirst("jwt.".count))] }
+        if field.hasPrefix("aws.") { return awsKeys[named: String(field.dropFirst("aws.".count))] }
         return profileKeys[named: field]
     }
 

@@ -57,9 +57,9 @@ package final class UpstreamCall: UpstreamResponseReceiver {
         self.method = method
         self.target = target
         signedAtMilliseconds = LogClock.unixMilliseconds()
-        let token = credentials.accessToken?.current
-        signedTokenGeneration = token?.generation ?? 0
-        if let problem = token?.problem {
+        let availability = credentials.unavailable
+        signedTokenGeneration = availability.generation
+        if let problem = availability.problem {
             // Reported after `init` returns, like every other outcome.
             eventLoop.assumeIsolated().execute { [weak self] in self?.fail(problem, timedOut: false) }
             return

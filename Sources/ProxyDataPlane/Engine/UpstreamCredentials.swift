@@ -13,6 +13,14 @@ package struct UpstreamCredentials: Sendable {
     let authScheme: Profile.AuthScheme
     /// `auth_scheme: oauth`: nothing is sent while the slot holds no token.
     package let accessToken: AccessTokenSlot?
+    /// `auth_scheme: aws-sigv4`: nothing is sent while the slot holds no credentials.
+    package let awsCredentials: AWSCredentialSlot?
+
+    /// Why no request can be signed now (no OAuth token, no AWS credentials), or nil.
+    var unavailable: (problem: String?, generation: UInt64) {
+        if let accessToken { return accessToken.current }
+        return (awsCredentials?.problem, 0)
+    }
 
     /// Hands each header the signer writes on the request `method target` signed at
     /// `unixMilliseconds` to `field` (valid during the call only).
@@ -25,7 +33,7 @@ package struct UpstreamCredentials: Sendable {
 extension ProfileRuntime {
     package var upstreamCredentials: UpstreamCredentials {
         UpstreamCredentials(endpoint: endpoint, signer: signer, signingKey: signingKey, secret: profile.secret.bytes, authScheme: profile.authScheme,
-                            accessToken: accessToken)
+                            accessToken: accessToken, awsCredentials: awsCredentials)
     }
 }
 

@@ -21,6 +21,10 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
                 return
             }
             signedTokenGeneration = current.generation
+        } else if let problem = runtime.awsCredentials?.problem {
+            // No AWS credentials: an unsigned request would only be refused.
+            execute(machine.upstreamFailed(.credentialUnavailable(problem)))
+            return
         }
         var bytes = context.channel.allocator.buffer(capacity: 1024 + (request.body?.readableBytes ?? 0))
         let signedAt = LogClock.unixMilliseconds()

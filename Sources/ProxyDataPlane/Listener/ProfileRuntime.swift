@@ -20,6 +20,9 @@ package final class ProfileRuntime: Sendable {
     /// `auth_scheme: oauth`: the slot the control plane keeps the access token in. While it is
     /// empty, requests are answered locally (503, the login command) instead of forwarded.
     package let accessToken: AccessTokenSlot?
+    /// `auth_scheme: aws-sigv4`: the slot the control plane keeps the AWS credentials in. While it
+    /// is empty, requests are answered locally (503, why) instead of forwarded unsigned.
+    package let awsCredentials: AWSCredentialSlot?
     /// `client_auth: oauth`: token checks, the loops' token caches, and the rendered challenges.
     let inboundOAuth: InboundOAuth?
     /// `oauth.grant: token_exchange`: where each client's token is exchanged for the upstream's.
@@ -49,7 +52,8 @@ package final class ProfileRuntime: Sendable {
 
     package init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits(),
                 metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil,
-                tokenExchange: (any TokenExchanging)? = nil, introspector: (any OpaqueTokenChecking)? = nil) throws {
+                tokenExchange: (any TokenExchanging)? = nil, introspector: (any OpaqueTokenChecking)? = nil,
+                awsCredentials: AWSCredentialSlot? = nil) throws {
         self.profile = profile
         self.metrics = metrics
         self.limits = limits
@@ -69,8 +73,13 @@ package final class ProfileRuntime: Sendable {
         let accessToken = profile.authScheme == .oauth && !exchanges
             ? (accessToken ?? AccessTokenSlot(problem: "profile `\(profile.name)` has no OAuth session")) : nil
         self.accessToken = accessToken
-        // The scheme decides: the shared HMAC signer, a prepared static credential, the slot's token, or nothing.
-        self.signer = profile.signer(authGateway: signer, accessToken: accessToken)
+        // An aws-sigv4 profile given no slot gets an empty one, like an oauth profile.
+        let awsCredentials = profile.aws.map {
+            awsCredentials ?? AWSCredentialSlot(region: $0.region, service: $0.service, problem: "profile `\(profile.name)` has no AWS credentials")
+        }
+        self.awsCredentials = awsCredentials
+        // The scheme decides: the shared HMAC signer, a prepared static credential, the slot's token or credentials, or nothing.
+        self.signer = profile.signer(authGateway: signer, accessToken: accessToken, awsCredentials: awsCredentials)
         endpoint = try UpstreamEndpoint(profile: profile, liveObjects: liveObjects, metrics: metrics)
         serverTLSContext = try profile.listenerTLS.map(Self.serverTLSContext)
         let clientNames = admission.authenticator?.names ?? []

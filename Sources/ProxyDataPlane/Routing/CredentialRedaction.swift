@@ -20,9 +20,14 @@ package struct CredentialRedaction {
     /// `unixMilliseconds` (but the `auth-gateway` key id and timestamp, which are no credentials).
     init(credentials: UpstreamCredentials, method: String, target: String, unixMilliseconds: Int64) {
         add(credentials.secret)
+        if let aws = credentials.awsCredentials?.credentials {
+            add(aws.secretAccessKey)
+            if let token = aws.sessionToken { add(token.utf8) }
+        }
         let options = credentials.signingKey.options
         credentials.sign(method: method, target: target, unixMilliseconds: unixMilliseconds) { name, value in
             guard credentials.authScheme != .authGateway || (name != options.keyIDHeader && name != options.timestampHeader) else { return }
+            guard name != "x-amz-date", name != "x-amz-content-sha256" else { return }
             add(value)
         }
     }

@@ -1,0 +1,89 @@
+import Foundation
+import ProxyConfig
+import ProxyOAuth
+import ProxySigning
+
+/// Finds one set of AWS credentials from a profile's `aws.credentials` source, the way the AWS
+/// CLI does. Each call asks the source anew (files re-read, the command run, the endpoint
+/// asked); `AWSCredentialsKeeper` decides when.
+package struct AWSCredentialResolver: Sendable {
+    let settings: AWSSigningSettings
+    /// The proxy's environment (tests pass their own).
+    let environment: [String: String]
+    let http: OAuthHTTPClient
+
+    package init(settings: AWSSigningSettings, environment: [String: String], http: OAuthHTTPClient) {
+        self.settings = settings
+        self.environment = environment
+        self.http = http
+    }
+
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    package func resolve() async throws -> AWSCredentials {
+        switch settings.credentials {
+        case .environment:
+            return try fromEnvironment()
+        case .profile(let name):
+            return try await fromProfile(name)
+        case .command(let argv):
+            return try await CredentialProcess.run(argv, environment: environment)
+        case .container:
+            return try await ContainerCredentials(environment: environment, http: http).fetch()
+        case .webIdentity:
+            guard let tokenFile = environment["AWS_WEB_IDENTITY_TOKEN_FILE"], !tokenFile.isEmpty else {
+                throw Failure("AWS_WEB_IDENTITY_TOKEN_FILE is not set (credentials: web_identity)")
+            }
+            guard let role = environment["AWS_ROLE_ARN"], !role.isEmpty else { throw Failure("AWS_ROLE_ARN is not set (credentials: web_identity)") }
+            return try await WebIdentityCredentials(tokenFile: tokenFile, roleARN: role, sessionName: environment["AWS_ROLE_SESSION_NAME"],
+                                                    region: settings.region, environment: environment, http: http).assumeRole()
+        }
+    }
+
+    func fromEnvironment() throws -> AWSCredentials {
+        guard let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty else { throw Failure("AWS_ACCESS_KEY_ID is not set (credentials: env)") }
+        guard let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
+            throw Failure("AWS_SECRET_ACCESS_KEY is not set (credentials: env)")
+        }
+        let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        return AWSCredentials(accessKeyID: key, secretAccessKey: Array(secret.utf8), sessionToken: token)
+    }
+
+    /// A profile of the shared files: static keys (the credentials file first, as the CLI reads
+    /// them), else `credential_process`, else `role_arn` with `web_identity_token_file`.
+    func fromProfile(_ name: String) async throws -> AWSCredentials {
+        let files = SharedConfigFiles(environment: environment)
+        let values = try files.profile(name)
+        if let key = values["aws_access_key_id"], let secret = values["aws_secret_access_key"] {
+            return AWSCredentials(accessKeyID: key, secretAccessKey: Array(secret.utf8), sessionToken: values["aws_session_token"])
+        }
+        if let process = values["credential_process"] {
+            guard let argv = SharedConfigFiles.splitCommandLine(process), !argv.isEmpty else {
+                throw Failure("credential_process of profile \(name) in \(files.configPath) is not a command line")
+            }
+            return try await CredentialProcess.run(argv, environment: environment)
+        }
+        if let role = values["role_arn"], let tokenFile = values["web_identity_token_file"] {
+            return try await WebIdentityCredentials(tokenFile: tokenFile, roleARN: role, sessionName: values["role_session_name"],
+                                                    region: settings.region, environment: environment, http: http).assumeRole()
+        }
+        if values["role_arn"] != nil {
+            throw Failure("profile \(name) assumes a role from another profile (source_profile), which the proxy does not do itself: "
+                + "set `credential_process = aws configure export-credentials --profile \(name) --format process` in a profile of its own")
+        }
+        throw Failure("profile \(name) has no aws_access_key_id and aws_secret_access_key, credential_process, or role_arn with web_identity_token_file")
+    }
+}
+
+/// ISO 8601 times as AWS writes them (`2026-12-07T12:00:00Z`, with or without fractional seconds).
+enum AWSTime {
+    static func unixSeconds(_ text: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970) }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text).map { Int64($0.timeIntervalSince1970) }
+    }
+}

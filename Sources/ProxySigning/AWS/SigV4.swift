@@ -1,0 +1,180 @@
+import Crypto
+
+/// AWS Signature Version 4, as AWS specifies it: the canonical request, the string to sign, the
+/// derived signing key and the signature. Pure functions of their inputs, so the published
+/// test-suite vectors reproduce them byte for byte (`Tests/ProxySigningTests/SigV4Tests`).
+package enum SigV4 {
+    package static let algorithm = "AWS4-HMAC-SHA256"
+
+    /// `x-amz-date`'s form, `yyyyMMdd'T'HHmmss'Z'`, of a Unix time (UTC).
+    package static func amzDate(unixSeconds: Int64) -> String {
+        let days = unixSeconds >= 0 ? unixSeconds / 86400 : (unixSeconds - 86399) / 86400
+        let seconds = unixSeconds - days * 86400
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)\(two(month))\(two(day))T\(two(seconds / 3600))\(two(seconds / 60 % 60))\(two(seconds % 60))Z"
+    }
+
+    /// The proleptic Gregorian date of a day count (days since 1970-01-01), after H. Hinnant's
+    /// `civil_from_days`: no calendar library on the request path.
+    static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// The credential scope: `20150830/us-east-1/service/aws4_request`.
+    package static func scope(day: Substring, region: String, service: String) -> String {
+        "\(day)/\(region)/\(service)/aws4_request"
+    }
+
+    /// The canonical URI of a path as sent: dot segments and empty segments removed (the rule for
+    /// every service but S3), then each byte outside the unreserved set and `/` percent-encoded.
+    /// A path sent percent-encoded is encoded once more, as AWS asks of non-S3 services.
+    package static func canonicalURI(_ path: Substring) -> String {
+        var segments: [Substring] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) where segment != "." {
+            if segment == ".." {
+                if !segments.isEmpty { segments.removeLast() }
+            } else {
+                segments.append(segment)
+            }
+        }
+        var normalized = "/" + segments.joined(separator: "/")
+        if path.hasSuffix("/"), !segments.isEmpty { normalized += "/" }
+        return percentEncoded(normalized.utf8, keepingSlash: true)
+    }
+
+    /// The canonical query: each name and value decoded from the form sent and encoded the AWS
+    /// way, sorted by name and then by value; `name` without `=` has an empty value.
+    package static func canonicalQuery(_ query: Substring) -> String {
+        guard !query.isEmpty else { return "" }
+        var pairs: [(String, String)] = []
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let equals = pair.firstIndex(of: "=")
+            let name = pair[..<(equals ?? pair.endIndex)]
+            let value = equals.map { pair[pair.index(after: $0)...] } ?? ""
+            pairs.append((percentEncoded(percentDecoded(name), keepingSlash: false), percentEncoded(percentDecoded(value), keepingSlash: false)))
+        }
+        pairs.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) || ($0.0 == $1.0 && $0.1.utf8.lexicographicallyPrecedes($1.1.utf8)) }
+        return pairs.map { $0.0 + "=" + $0.1 }.joined(separator: "&")
+    }
+
+    /// The canonical request of `method target` with `headers` (names lower case, values as
+    /// sent) signed, and the `SignedHeaders` list.
+    package static func canonicalRequest(method: String, target: String, headers: [(name: String, value: String)],
+                                         payloadHash: String) -> (bytes: [UInt8], signedHeaders: String) {
+        let mark = target.firstIndex(of: "?")
+        let path = target[..<(mark ?? target.endIndex)]
+        let query = mark.map { target[target.index(after: $0)...] } ?? ""
+        let sorted = headers.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        var text = method + "\n" + canonicalURI(path) + "\n" + canonicalQuery(query) + "\n"
+        for header in sorted { text += header.name + ":" + trimmed(header.value) + "\n" }
+        let signedHeaders = sorted.map(\.name).joined(separator: ";")
+        text += "\n" + signedHeaders + "\n" + payloadHash
+        return (Array(text.utf8), signedHeaders)
+    }
+
+    /// The string to sign: algorithm, time, scope and the canonical request's SHA-256 in hex.
+    package static func stringToSign(amzDate: String, scope: String, canonicalRequest: [UInt8]) -> [UInt8] {
+        Array((algorithm + "\n" + amzDate + "\n" + scope + "\n" + hexSHA256(canonicalRequest)).utf8)
+    }
+
+    /// The signing key of one day, region and service: HMAC-SHA256 chained from `AWS4` + secret
+    /// through the date, region, service and `aws4_request`, ready keyed for the signatures.
+    package static func signingKey(secret: [UInt8], day: Substring, region: String, service: String) -> HMAC<SHA256> {
+        var key = SymmetricKey(data: Array("AWS4".utf8) + secret)
+        for part in [String(day), region, service, "aws4_request"] {
+            key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
+        }
+        return HMAC<SHA256>(key: key)
+    }
+
+    /// The signature: the signing key's HMAC of the string to sign, lower-case hex.
+    package static func signature(of stringToSign: [UInt8], key: HMAC<SHA256>) -> String {
+        var state = key
+        state.update(data: stringToSign)
+        return state.finalize().withUnsafeBytes(hex)
+    }
+
+    /// The `Authorization` value.
+    package static func authorization(accessKeyID: String, scope: String, signedHeaders: String, signature: String) -> String {
+        "\(algorithm) Credential=\(accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+    }
+
+    package static func hexSHA256(_ bytes: UnsafeRawBufferPointer) -> String {
+        SHA256.hash(data: bytes).withUnsafeBytes(hex)
+    }
+
+    package static func hexSHA256(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBytes { hexSHA256($0) }
+    }
+
+    static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            SignatureEncoding.hex(bytes, into: buffer)
+            return bytes.count * 2
+        }
+    }
+
+    /// Header values as AWS canonicalises them: outer spaces trimmed, inner runs made one space.
+    static func trimmed(_ value: String) -> String {
+        value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+    }
+
+    static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    static func percentEncoded(_ bytes: some Sequence<UInt8>, keepingSlash: Bool) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            if isUnreserved(byte) || (keepingSlash && byte == UInt8(ascii: "/")) {
+                out.append(byte)
+            } else {
+                out += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `%XX` sequences decoded; anything else (a lone `%`, `+`) kept as it is.
+    static func percentDecoded(_ text: Substring) -> [UInt8] {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+                out.append(high << 4 | low)
+                index += 3
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return out
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
