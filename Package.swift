@@ -160,8 +160,9 @@ let package = Package(
         ]),
         .testTarget(name: "ProxyOAuthTests", dependencies: ["ProxyOAuth", "MCPMessages"]),
         .testTarget(name: "ProxyAWSTests", dependencies: [
-            "ProxyAWS", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyTestSupport",
+            "ProxyAWS", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyOAuth", "ProxyTestSupport",
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .testTarget(name: "ProxyResourceServerTests", dependencies: [
             "ProxyResourceServer", "ProxyConfig", "ProxyTestSupport",

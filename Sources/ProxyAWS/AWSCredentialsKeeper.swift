@@ -21,6 +21,8 @@ package actor AWSCredentialsKeeper {
     private var maintenance: Task<Void, Never>?
     private var observer: (@Sendable (String?) -> Void)?
     private var lastProblem: String?
+    /// What the observer was last told (outer nil: nothing yet).
+    private var observed: String??
     private var asked = false
 
     static let renewalMargin: Int64 = 300
@@ -40,7 +42,10 @@ package actor AWSCredentialsKeeper {
     /// `problem` is nil while there are credentials to sign with, the reason otherwise.
     package func observe(problem: @escaping @Sendable (String?) -> Void) {
         observer = problem
-        if asked { problem(slot.problem) }
+        if asked {
+            observed = .some(slot.problem)
+            problem(slot.problem)
+        }
     }
 
     /// Asks once (so the listener starts with credentials when the source has them), then keeps them.
@@ -95,7 +100,12 @@ package actor AWSCredentialsKeeper {
     private func report(problem: String?, credentials: AWSCredentials?) {
         let changed = problem != lastProblem
         lastProblem = problem
-        if changed { observer?(slot.problem) }
+        // The observer (readiness) hears whether requests can be signed, not every failed renewal.
+        let available = slot.problem
+        if let observer, observed != .some(available) {
+            observed = .some(available)
+            observer(available)
+        }
         if let problem {
             guard changed else { return }
             var line = LogLine(level: credentials == nil ? .error : .warning, event: "aws_credentials_unavailable")

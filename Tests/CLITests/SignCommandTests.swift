@@ -75,4 +75,36 @@ struct SignCommandTests {
         #expect(output.stdout.contains("x-nonce: n-123"))
         #expect(output.stdout.contains("x-signature: v1=gMT2W8+YyX/hFbIMPHmmtzZcuitz9P4gNHeQJw7G9QE="), "\(output.stdout)")
     }
+
+    @Test("aws-sigv4: the canonical request, string to sign and credential scope; the headers match botocore's, the token hidden")
+    func sigv4() throws {
+        let config = writeConfig("""
+            profiles:
+              agentcore:
+                upstream_url: https://mcp.example.com:8443/v1/mcp
+                auth_scheme: aws-sigv4
+                listen_port: 8935
+                aws: {region: eu-west-1, service: bedrock-agentcore}
+
+            """)
+        let body = FileManager.default.temporaryDirectory.appendingPathComponent("sign-body-\(UUID().uuidString).json")
+        try Data(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.utf8).write(to: body)
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": "FQoGZXIvYXdzEXAMPLETOKEN//+=="]
+        let output = try ProxyProcess.run(["sign", "--config", config.path, "--profile", "agentcore", "--time", "2026-12-01T12:00:00Z", "--body", body.path],
+                                          environment: environment)
+        #expect(output.status == 0, "\(output.stderr)")
+        let digest = "b9e9dd030c7c21f7951be2c67c4f74cf2ef76960e7355887b6afa33c074df553"
+        #expect(output.stdout.contains("canonical request (") && output.stdout.contains(
+            "POST\\n/v1/mcp\\n\\nhost:mcp.example.com:8443\\nx-amz-content-sha256:\(digest)\\nx-amz-date:20261201T120000Z\\n"
+            + "x-amz-security-token:<the session token, 29 bytes, hidden>\\n\\nhost;x-amz-content-sha256;x-amz-date;x-amz-security-token\\n\(digest)\n"), "\(output.stdout)")
+        #expect(output.stdout.contains("AWS4-HMAC-SHA256\\n20261201T120000Z\\n20261201/eu-west-1/bedrock-agentcore/aws4_request\\n"))
+        #expect(output.stdout.contains("credential scope: 20261201/eu-west-1/bedrock-agentcore/aws4_request"))
+        // botocore 1.44's SigV4Auth over the same request (see SigV4Tests).
+        #expect(output.stdout.contains("Signature=fe58c875b2e9dde6078f7f581367726fe395dbd25420d495b2cafb8e6939d5c1"), "\(output.stdout)")
+        #expect(output.stdout.contains("x-amz-security-token: <the session token, 29 bytes, hidden>"))
+        for hidden in [secret, "FQoGZXIvYXdzEXAMPLETOKEN"] { #expect(!output.stdout.contains(hidden) && !output.stderr.contains(hidden)) }
+        let none = try ProxyProcess.run(["sign", "--config", config.path, "--profile", "agentcore"], environment: [:])
+        #expect(none.status != 0 && none.stderr.contains("AWS_ACCESS_KEY_ID is not set"), "\(none.stderr)")
+    }
 }

@@ -42,7 +42,7 @@ struct ProxyHarness {
         profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
         requiringClientCertificate: TestCertificate? = nil, metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil,
-        clientKeys: KeySetSlot? = nil
+        clientKeys: KeySetSlot? = nil, awsCredentials: AWSCredentialSlot? = nil
     ) async throws -> ProxyHarness {
         let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate, checksSignature: upstreamChecksSignature,
                                               requiringClientCertificate: requiringClientCertificate)
@@ -62,7 +62,7 @@ struct ProxyHarness {
         let log = LogSink(minimumLevel: .trace, fileDescriptor: descriptor, flushInterval: 0.01)
         let engine = ForwardingEngine(threads: 1)
         let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, limits: limits, metrics: metrics,
-                                         accessToken: accessToken, clientKeys: clientKeys)
+                                         accessToken: accessToken, clientKeys: clientKeys, awsCredentials: awsCredentials)
         let listener = try await ProfileListener.bind(runtime: runtime, engine: engine, port: 0)
         return ProxyHarness(upstream: upstream, engine: engine, listener: listener, log: log, logPath: logPath)
     }
@@ -72,11 +72,12 @@ struct ProxyHarness {
         profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
         requiringClientCertificate: TestCertificate? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil,
-        _ body: (ProxyHarness) async throws -> Void
+        awsCredentials: AWSCredentialSlot? = nil, _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         let proxy = try await start(profile: keys, environment: environment, refusesGET: refusesGET, certificate: certificate, upstreamPort: upstreamPort,
                                     limits: limits, upstreamChecksSignature: upstreamChecksSignature,
-                                    requiringClientCertificate: requiringClientCertificate, accessToken: accessToken, clientKeys: clientKeys)
+                                    requiringClientCertificate: requiringClientCertificate, accessToken: accessToken, clientKeys: clientKeys,
+                                    awsCredentials: awsCredentials)
         do {
             try await body(proxy)
         } catch {
