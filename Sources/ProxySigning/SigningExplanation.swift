@@ -6,8 +6,10 @@ import ProxyConfig
 package struct SigningExplanation: Sendable {
     /// The string to sign, as bytes; nil for schemes that sign nothing per request.
     package var stringToSign: [UInt8]?
-    /// SigV4's canonical request, which the string to sign hashes.
+    /// SigV4's canonical request, which the string to sign hashes, with the session token hidden.
     package var canonicalRequest: [UInt8]?
+    /// The length of the canonical request as hashed (with the token).
+    package var canonicalRequestLength = 0
     /// Each header the proxy adds, in order: its value, or `<…>` for one that is a credential.
     package var headers: [(name: String, value: String)] = []
     /// Lines about the scheme that are neither (a JWT's decoded header and claims, notes).
@@ -77,6 +79,7 @@ package struct SigningExplanation: Sendable {
                 line.hasPrefix("x-amz-security-token:") ? "x-amz-security-token:<the session token, \(line.utf8.count - 21) bytes, hidden>" : String(line)
             }
             explanation.canonicalRequest = Array(lines.joined(separator: "\n").utf8)
+            explanation.canonicalRequestLength = signed.canonicalRequest.count
             explanation.stringToSign = signed.stringToSign
             explanation.notes = [
                 "credential scope: \(signed.scope)",

@@ -59,8 +59,8 @@ struct SignCommand: AsyncParsableCommand {
                                                      nonce: nonce, unixMilliseconds: milliseconds, awsCredentials: awsCredentials)
         let template = profile.signing.template
         var out = "profile \(profile.name): auth_scheme \(profile.authScheme.rawValue), \(method) \(profile.upstream.scheme.rawValue)://\(profile.upstream.authority)\(upstreamTarget)\n"
-        if let escaped = explanation.escapedCanonicalRequest, let bytes = explanation.canonicalRequest {
-            out += "canonical request (\(bytes.count) bytes):\n  \(escaped)\n"
+        if let escaped = explanation.escapedCanonicalRequest {
+            out += "canonical request (\(explanation.canonicalRequestLength) bytes):\n  \(escaped)\n"
         }
         if let escaped = explanation.escapedStringToSign, let bytes = explanation.stringToSign {
             out += "string to sign (\(bytes.count) bytes):\n  \(escaped)\n"
