@@ -87,3 +87,39 @@ enum AWSTime {
         return formatter.date(from: text).map { Int64($0.timeIntervalSince1970) }
     }
 }
+
+extension AWSCredentialResolver {
+    /// What `check` says of the source without asking it: whether the variables and files it
+    /// reads are there, and which kind of credentials they hold. No program is run and nothing
+    /// is fetched; no secret is read into the answer.
+    package func describe() -> (found: Bool, text: String) {
+        func isSet(_ name: String) -> Bool { !(environment[name] ?? "").isEmpty }
+        func missing(_ names: [String]) -> [String] { names.filter { !isSet($0) } }
+        switch settings.credentials {
+        case .environment:
+            let absent = missing(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])
+            guard absent.isEmpty else { return (false, "\(absent.joined(separator: " and ")) not set") }
+            return (true, isSet("AWS_SESSION_TOKEN") ? "temporary keys in the environment (with AWS_SESSION_TOKEN)" : "long-term keys in the environment")
+        case .profile(let name):
+            let files = SharedConfigFiles(environment: environment)
+            guard let values = try? files.profile(name) else { return (false, "no profile \(name) in \(files.credentialsPath) or \(files.configPath)") }
+            if values["aws_access_key_id"] != nil, values["aws_secret_access_key"] != nil { return (true, "static keys of profile \(name)") }
+            if let process = values["credential_process"] {
+                return (true, "credential_process of profile \(name): \(SharedConfigFiles.splitCommandLine(process)?.first ?? "(not a command line)"), run at start")
+            }
+            if values["role_arn"] != nil, values["web_identity_token_file"] != nil { return (true, "web identity of profile \(name), through STS at start") }
+            return (false, "profile \(name) has no keys, credential_process or web identity the proxy can use")
+        case .command(let argv):
+            return (true, "\(argv.first ?? "") prints them, run at start")
+        case .container:
+            guard isSet("AWS_CONTAINER_CREDENTIALS_FULL_URI") || isSet("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") else {
+                return (false, "neither AWS_CONTAINER_CREDENTIALS_FULL_URI nor _RELATIVE_URI is set")
+            }
+            return (true, "the container endpoint, fetched at start")
+        case .webIdentity:
+            let absent = missing(["AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"])
+            guard absent.isEmpty else { return (false, "\(absent.joined(separator: " and ")) not set") }
+            return (true, "web identity for \(environment["AWS_ROLE_ARN"] ?? ""), through STS at start")
+        }
+    }
+}

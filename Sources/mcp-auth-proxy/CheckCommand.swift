@@ -5,6 +5,8 @@ import FoundationEssentials
 import Foundation
 #endif
 import ProxyConfig
+import NIOPosix
+import ProxyAWS
 import ProxyOAuth
 #if canImport(Glibc)
 import Glibc
@@ -154,6 +156,13 @@ extension Profile {
             if let origin = stored.origin {
                 settings.append(EffectiveSetting(key: "oauth.session", value: origin, origin: oauth.tokenFile))
             }
+        }
+        if let aws {
+            let resolver = AWSCredentialResolver(settings: aws, environment: ProcessInfo.processInfo.environment,
+                                                 http: OAuthHTTPClient(group: MultiThreadedEventLoopGroup.singleton))
+            let found = resolver.describe()
+            settings.append(EffectiveSetting(key: "aws.found", value: (found.found ? "" : "NOT FOUND: ") + found.text,
+                                             origin: settings.first { $0.key == "aws.credentials" }?.origin ?? "default"))
         }
         return settings
     }
