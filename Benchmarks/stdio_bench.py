@@ -10,6 +10,13 @@ Prints calls/s, p50 and p99 per way, and the ratios bridge/direct and bridge/mcp
 
 With `--revision 2026-07-28` (SDK 2.x) the client is `Client(..., mode=…)`, which speaks that
 revision (no initialize, no session); `mcp-proxy` cannot carry it, so the ways are direct and bridge.
+
+With `--sigv4` the server checks AWS Signature Version 4 with botocore (Tests/Interop/sigv4_server.py)
+and the ways are:
+
+  direct             the SDK's HTTP client signs each request with botocore's SigV4Auth (an httpx auth hook)
+  bridge             `mcp-auth-proxy stdio` with an `aws-sigv4` profile, keys from the environment
+  mcp-proxy-for-aws  AWS's own stdio bridge (PyPI), keys from the environment
 """
 import argparse, asyncio, hashlib, hmac, os, statistics, subprocess, sys, tempfile, time
 
@@ -26,6 +33,7 @@ except ImportError:
     from mcp.client.streamable_http import streamable_http_client as http_client
 
 KEY_ID, SECRET = "bench-key", "bench-secret-0123456789abcdef"
+AWS_KEY, AWS_SECRET, AWS_REGION, AWS_SERVICE = "AKIABENCHEXAMPLE", "bench-aws-secret-0123456789abcdef", "us-east-1", "execute-api"
 
 
 def signature(method, target, timestamp):
@@ -44,6 +52,22 @@ class SigningAuth(httpx.Auth):
         yield request
 
 
+class SigV4Signing(httpx.Auth):
+    """A client that signs for itself with botocore, as AWS's SDKs do: fresh SigV4 per request."""
+    requires_request_body = True
+
+    def auth_flow(self, request):
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        signed = AWSRequest(method=request.method, url=str(request.url), data=request.content,
+                            headers={"host": request.url.netloc.decode()})
+        SigV4Auth(Credentials(AWS_KEY, AWS_SECRET), AWS_SERVICE, AWS_REGION).add_auth(signed)
+        for name in ("Authorization", "X-Amz-Date"):
+            request.headers[name] = signed.headers[name]
+        yield request
+
+
 async def run_calls(session, count, latencies):
     """`session`: a ClientSession, or an SDK 2.x Client (the same call_tool)."""
     for index in range(count):
@@ -53,12 +77,13 @@ async def run_calls(session, count, latencies):
         assert result.content[0].text == f"call {index}", result
 
 
-async def session_direct(url, count, latencies):
-    async with httpx.AsyncClient(auth=SigningAuth(), timeout=30) as client:
+async def session_direct(url, count, latencies, auth=None):
+    auth = auth or SigningAuth()
+    async with httpx.AsyncClient(auth=auth, timeout=30) as client:
         try:
             context = http_client(url, http_client=client)
         except TypeError:  # SDK 1.x takes the auth directly
-            context = http_client(url, auth=SigningAuth())
+            context = http_client(url, auth=auth)
         async with context as streams:
             async with ClientSession(streams[0], streams[1]) as session:
                 await session.initialize()
@@ -105,14 +130,21 @@ async def main():
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--mcp-proxy", default=os.environ.get("MCP_PROXY_BIN", "mcp-proxy"))
     parser.add_argument("--revision", help="pin the client to this protocol revision (SDK 2.x), e.g. 2026-07-28")
+    parser.add_argument("--sigv4", action="store_true", help="AWS SigV4 against mcp-proxy-for-aws instead of auth-gateway against mcp-proxy")
+    parser.add_argument("--mcp-proxy-for-aws", default=os.environ.get("MCP_PROXY_FOR_AWS_BIN", "mcp-proxy-for-aws"))
     args = parser.parse_args()
     port = free_port()
-    server = subprocess.Popen([sys.executable, os.path.join(HERE, "signed_server.py"), "--port", str(port),
-                               "--key-id", KEY_ID, "--secret", SECRET], stderr=subprocess.DEVNULL)
+    directory = tempfile.mkdtemp(prefix="stdio-bench-")
+    if args.sigv4:
+        with open(os.path.join(directory, "known.json"), "w") as f:
+            f.write('{"%s": ["%s", null]}' % (AWS_KEY, AWS_SECRET))
+        command = [sys.executable, os.path.join(HERE, "sigv4_server.py"), "--port", str(port), "--credentials", os.path.join(directory, "known.json")]
+    else:
+        command = [sys.executable, os.path.join(HERE, "signed_server.py"), "--port", str(port), "--key-id", KEY_ID, "--secret", SECRET]
+    server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/mcp"
     try:
         wait_port(port)
-        directory = tempfile.mkdtemp(prefix="stdio-bench-")
         config = os.path.join(directory, "profiles.yaml")
         with open(config, "w") as f:
             f.write(f"profiles:\n  bench:\n    upstream_url: {url}\n    key_id: {KEY_ID}\n    secret_env: BENCH_SECRET\n    listen_port: {free_port()}\n")
@@ -124,6 +156,16 @@ async def main():
             ("bridge", lambda n, lat: session_stdio(BINARY, ["stdio", "--config", config, "--log-level", "warning"], env, n, lat)),
             ("mcp-proxy", lambda n, lat: session_stdio(args.mcp_proxy, ["--transport", "streamablehttp", *headers, url], env, n, lat)),
         ]
+        if args.sigv4:
+            with open(config, "w") as f:
+                f.write(f"profiles:\n  bench:\n    upstream_url: {url}\n    auth_scheme: aws-sigv4\n    listen_port: {free_port()}\n"
+                        f"    aws: {{region: {AWS_REGION}, service: {AWS_SERVICE}}}\n")
+            env = {"PATH": os.environ.get("PATH", ""), "AWS_ACCESS_KEY_ID": AWS_KEY, "AWS_SECRET_ACCESS_KEY": AWS_SECRET, "AWS_REGION": AWS_REGION}
+            ways = [
+                ("direct", lambda n, lat: session_direct(url, n, lat, auth=SigV4Signing())),
+                ("bridge", lambda n, lat: session_stdio(BINARY, ["stdio", "--config", config, "--log-level", "warning"], env, n, lat)),
+                ("mcp-proxy-for-aws", lambda n, lat: session_stdio(args.mcp_proxy_for_aws, [url, "--service", AWS_SERVICE, "--region", AWS_REGION], env, n, lat)),
+            ]
         if args.revision:
             bridge = StdioServerParameters(command=BINARY, args=["stdio", "--config", config, "--log-level", "warning"], env=env)
             ways = [
@@ -136,13 +178,14 @@ async def main():
     finally:
         server.terminate()
         server.wait(timeout=10)
-    print(f"{'way':<10} {'sessions':>8} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'way':<18} {'sessions':>8} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for name, concurrency, rate, p50, p99 in rows:
-        print(f"{name:<10} {concurrency:>8} {rate:>9.1f} {p50:>8.2f} {p99:>8.2f}")
+        print(f"{name:<18} {concurrency:>8} {rate:>9.1f} {p50:>8.2f} {p99:>8.2f}")
     by = {(name, concurrency): rate for name, concurrency, rate, _, _ in rows}
     for concurrency in (1, args.sessions):
         bridge = by[("bridge", concurrency)]
-        peer = f", bridge/mcp-proxy {bridge / by[('mcp-proxy', concurrency)]:.2f}x" if ("mcp-proxy", concurrency) in by else ""
+        peers = [name for name in ("mcp-proxy", "mcp-proxy-for-aws") if (name, concurrency) in by]
+        peer = "".join(f", bridge/{name} {bridge / by[(name, concurrency)]:.2f}x" for name in peers)
         print(f"{concurrency} session(s): bridge/direct {bridge / by[('direct', concurrency)]:.2f}x{peer}")
 
 

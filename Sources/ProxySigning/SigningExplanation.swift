@@ -74,6 +74,7 @@ package struct SigningExplanation: Sendable {
             slot.store(awsCredentials)
             let signer = SigV4Signer(settings: aws, authority: profile.upstream.authority, slot: slot)
             guard let signed = (body ?? []).withUnsafeBytes({ signer.signature(method: method, target: target, body: $0, unixSeconds: unixMilliseconds / 1000) }) else { break }
+            let scope = signed.scope
             // The session token is a credential: shown by its length, though the hash above is over its bytes.
             let lines = String(decoding: signed.canonicalRequest, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map { line in
                 line.hasPrefix("x-amz-security-token:") ? "x-amz-security-token:<the session token, \(line.utf8.count - 21) bytes, hidden>" : String(line)
@@ -82,7 +83,7 @@ package struct SigningExplanation: Sendable {
             explanation.canonicalRequestLength = signed.canonicalRequest.count
             explanation.stringToSign = signed.stringToSign
             explanation.notes = [
-                "credential scope: \(signed.scope)",
+                "credential scope: \(scope)",
                 "signed with the secret access key of \(awsCredentials.accessKeyID) from \(aws.credentials)"
                     + (awsCredentials.sessionToken == nil ? "" : " (temporary; the session token is sent and signed)"),
                 "body: \(body?.count ?? 0) bytes, hashed into x-amz-content-sha256",

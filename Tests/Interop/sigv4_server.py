@@ -3,13 +3,13 @@ botocore, AWS's own signer: for each request it reads the Credential scope and S
 `Authorization`, rebuilds the request from the signed headers, the path and query as received
 and the body, has botocore's `SigV4Auth` compute the canonical request, string to sign and
 signature with the secret of that access key, and refuses (401) any mismatch, a body whose
-SHA-256 is not `x-amz-content-sha256`, a missing or wrong session token, or a time more than
+SHA-256 is not the `x-amz-content-sha256` sent, a missing or wrong session token, or a time more than
 5 minutes off. Each access key id it accepted is counted, for the tests to see renewals.
 
     sigv4_server.py --port N --credentials FILE   (FILE: JSON {access key id: [secret, token or null]},
                                                    re-read when it changes, so tests can add keys)
 """
-import argparse, datetime, hashlib, json, os, re
+import argparse, datetime, hashlib, json, os, re, sys
 
 AUTHORIZATION = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
                            r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$")
@@ -34,7 +34,8 @@ def verify(method, host_url, raw_path, query, headers, body, credentials):
     sent = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
     if abs((datetime.datetime.now(datetime.timezone.utc) - sent).total_seconds()) > 300:
         return "x-amz-date is more than 5 minutes off"
-    if headers.get("x-amz-content-sha256") != hashlib.sha256(body).hexdigest():
+    # Optional for services other than S3 (botocore sends none); when sent, it must be the body's.
+    if "x-amz-content-sha256" in headers and headers["x-amz-content-sha256"] != hashlib.sha256(body).hexdigest():
         return "x-amz-content-sha256 is not the body's SHA-256"
     names = signed.split(";")
     if token is not None and (headers.get("x-amz-security-token") != token or "x-amz-security-token" not in names):
@@ -99,6 +100,7 @@ def serve(port, credentials_file):
                          scope["query_string"].decode(), headers, body, credentials())
         if problem:
             state["refused"].append(problem)
+            print(f"refused: {problem}", file=sys.stderr, flush=True)
             await send({"type": "http.response.start", "status": 401, "headers": [(b"content-type", b"application/json")]})
             return await send({"type": "http.response.body", "body": json.dumps({"error": problem}).encode()})
         key = AUTHORIZATION.match(headers["authorization"]).group(1)

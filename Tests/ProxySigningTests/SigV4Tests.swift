@@ -144,6 +144,27 @@ struct SigV4Tests {
         #expect(fields["x-amz-security-token"] == token)
     }
 
+    @Test("the signer's canonical request is the reference one's, byte for byte", arguments: [
+        "/mcp", "/", "/v1/mcp/", "/mcp?b=2&a=1", "/a/./b", "/a/../b", "//mcp", "/mcp//x", "/.", "/..", "/.well-known/x", "/a.b/..c/...",
+        "/x%20y", "/caf\u{E9}", "/mcp?tenant=a%20b&x", "/a/.", "/a/..", "/~user/-_.", "/mcp/",
+    ])
+    func fastPath(target: String) throws {
+        let settings = try #require(Self.settings(region: "us-east-1", service: "execute-api"))
+        let slot = AWSCredentialSlot(region: "us-east-1", service: "execute-api", problem: "none")
+        slot.store(AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: Self.secret, sessionToken: "token"))
+        let signer = SigV4Signer(settings: settings, authority: "example.com:8443", slot: slot)
+        let body = Array("{}".utf8)
+        let signed = try #require(body.withUnsafeBytes { signer.signature(method: "POST", target: target, body: $0, unixSeconds: Self.suiteTime) })
+        let hash = SigV4.hexSHA256(body)
+        let reference = SigV4.canonicalRequest(method: "POST", target: target, headers: [
+            ("host", "example.com:8443"), ("x-amz-content-sha256", hash), ("x-amz-date", "20150830T123600Z"), ("x-amz-security-token", "token")],
+            payloadHash: hash)
+        #expect(String(decoding: signed.canonicalRequest, as: UTF8.self) == String(decoding: reference.bytes, as: UTF8.self))
+        let scope = SigV4.scope(day: "20150830", region: "us-east-1", service: "execute-api")
+        #expect(signed.stringToSign == SigV4.stringToSign(amzDate: "20150830T123600Z", scope: scope, canonicalRequest: reference.bytes))
+        #expect(signed.scope == scope)
+    }
+
     @Test("without credentials the signer writes nothing")
     func empty() throws {
         let settings = try #require(Self.settings(region: "us-east-1", service: "lambda"))
@@ -161,7 +182,7 @@ struct SigV4Tests {
         let day = SigV4.amzDate(unixSeconds: Self.suiteTime)
         let next = SigV4.amzDate(unixSeconds: Self.suiteTime + 86400)
         let input: [UInt8] = Array("x".utf8)
-        func mac(_ seconds: Int64, _ date: String) -> String? { slot.material(unixSeconds: seconds, amzDate: date).map { SigV4.signature(of: input, key: $0.key) } }
+        func mac(_ seconds: Int64, _ date: String) -> String? { slot.material(unixSeconds: seconds).map { SigV4.signature(of: input, key: $0.key) } }
         let first = mac(Self.suiteTime, day)
         #expect(first == SigV4.signature(of: input, key: SigV4.signingKey(secret: Self.secret, day: day.prefix(8), region: "us-east-1", service: "service")))
         #expect(mac(Self.suiteTime + 86400, next) != first)
@@ -175,6 +196,9 @@ struct SigV4Tests {
         #expect(SigV4.amzDate(unixSeconds: 951_825_599) == "20000229T115959Z")
         #expect(SigV4.amzDate(unixSeconds: 1_798_761_599) == "20261231T235959Z")
         #expect(SigV4.amzDate(unixSeconds: 4_107_542_400) == "21000301T000000Z")
+        for seconds: Int64 in [0, 951_825_599, 1_798_761_599, 4_107_542_400, Self.suiteTime] {
+            #expect(String(decoding: SigV4.amzDateBytes(unixSeconds: seconds), as: UTF8.self) == SigV4.amzDate(unixSeconds: seconds))
+        }
     }
 
     static let unusedKey = SigningKey(keyID: "", secret: Secret(bytes: [], source: .none), options: SigningOptions())

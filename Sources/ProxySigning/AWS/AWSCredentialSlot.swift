@@ -28,16 +28,17 @@ package struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
 package final class AWSCredentialSlot: Sendable, CustomStringConvertible {
     /// What one request signs with, read in one lock.
     package struct Material {
-        package let accessKeyID: String
-        package let sessionToken: String?
+        package let accessKeyID: [UInt8]
+        package let sessionToken: [UInt8]?
         package let key: HMAC<SHA256>
     }
 
     private struct State {
         var credentials: AWSCredentials?
         var problem: String
-        /// The signing key of `day` (days since the epoch) for the stored credentials.
-        var derived: (day: Int64, key: HMAC<SHA256>)?
+        /// The signing key of `day` (days since the epoch) for the stored credentials, with the
+        /// key id and token as bytes, ready to be written.
+        var derived: (day: Int64, material: Material)?
     }
 
     // @unchecked-free: HMAC<SHA256> is a value; each reader gets its own copy out of the lock.
@@ -72,19 +73,18 @@ package final class AWSCredentialSlot: Sendable, CustomStringConvertible {
 
     package var credentials: AWSCredentials? { state.withLockedValue { $0.credentials } }
 
-    /// The access key, token and keyed signing state for the UTC day of `amzDate`; nil without credentials.
-    package func material(unixSeconds: Int64, amzDate: String) -> Material? {
-        let day = unixSeconds / 86400
+    /// The access key, token and keyed signing state for the UTC day of `unixSeconds`; nil
+    /// without credentials. The key is derived once a day (and for each new set of credentials).
+    package func material(unixSeconds: Int64) -> Material? {
+        let day = unixSeconds >= 0 ? unixSeconds / 86400 : (unixSeconds - 86399) / 86400
         return state.withLockedValue { state in
             guard let credentials = state.credentials else { return nil }
-            let key: HMAC<SHA256>
-            if let derived = state.derived, derived.day == day {
-                key = derived.key
-            } else {
-                key = SigV4.signingKey(secret: credentials.secretAccessKey, day: amzDate.prefix(8), region: region, service: service)
-                state.derived = (day, key)
-            }
-            return Material(accessKeyID: credentials.accessKeyID, sessionToken: credentials.sessionToken, key: key)
+            if let derived = state.derived, derived.day == day { return derived.material }
+            let date = SigV4.amzDate(unixSeconds: unixSeconds)
+            let material = Material(accessKeyID: Array(credentials.accessKeyID.utf8), sessionToken: credentials.sessionToken.map { Array($0.utf8) },
+                                    key: SigV4.signingKey(secret: credentials.secretAccessKey, day: date.prefix(8), region: region, service: service))
+            state.derived = (day, material)
+            return material
         }
     }
 

@@ -29,6 +29,93 @@ package enum SigV4 {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
+    /// `amzDate`'s bytes, without a `String` on the request path.
+    package static func amzDateBytes(unixSeconds: Int64) -> [UInt8] {
+        let days = unixSeconds >= 0 ? unixSeconds / 86400 : (unixSeconds - 86399) / 86400
+        let seconds = unixSeconds - days * 86400
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        var out = [UInt8](repeating: UInt8(ascii: "0"), count: 16)
+        func put(_ value: Int64, at index: Int, digits: Int) {
+            var value = value
+            for offset in stride(from: digits - 1, through: 0, by: -1) {
+                out[index + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+        }
+        put(year, at: 0, digits: 4)
+        put(month, at: 4, digits: 2)
+        put(day, at: 6, digits: 2)
+        out[8] = UInt8(ascii: "T")
+        put(seconds / 3600, at: 9, digits: 2)
+        put(seconds / 60 % 60, at: 11, digits: 2)
+        put(seconds % 60, at: 13, digits: 2)
+        out[15] = UInt8(ascii: "Z")
+        return out
+    }
+
+    // The fixed pieces of the proxy's canonical request, string to sign and Authorization value.
+    static let contentHashPrefix = Array("x-amz-content-sha256:".utf8)
+    static let datePrefix = Array("\nx-amz-date:".utf8)
+    static let tokenPrefix = Array("x-amz-security-token:".utf8)
+    static let signedHeaders = Array("host;x-amz-content-sha256;x-amz-date".utf8)
+    static let signedHeadersWithToken = Array("host;x-amz-content-sha256;x-amz-date;x-amz-security-token".utf8)
+    static let algorithmLine = Array("AWS4-HMAC-SHA256\n".utf8)
+    static let credentialPrefix = Array("AWS4-HMAC-SHA256 Credential=".utf8)
+    static let signedHeadersPrefix = Array(", SignedHeaders=".utf8)
+    static let signaturePrefix = Array(", Signature=".utf8)
+
+    /// The canonical URI, a line end, the canonical query and a line end, for a request target.
+    /// A path of unreserved bytes and single slashes with no dot segment, and no query — every MCP
+    /// endpoint the proxy has met — is its own canonical URI: appended as it is, nothing built.
+    static func appendCanonicalTarget(_ target: String, to out: inout [UInt8]) {
+        var plain = target.utf8.first == UInt8(ascii: "/")
+        var length = 0
+        var allDots = true
+        var index = 0
+        for byte in target.utf8 where plain {
+            if byte == UInt8(ascii: "/") {
+                // An empty segment (`//`) or a dot segment: normalised away, so not plain.
+                if index > 0, length == 0 || (allDots && length <= 2) { plain = false }
+                length = 0
+                allDots = true
+            } else if isUnreserved(byte) {
+                length += 1
+                if byte != UInt8(ascii: ".") { allDots = false }
+            } else {
+                plain = false
+            }
+            index += 1
+        }
+        if plain, length > 0, allDots, length <= 2 { plain = false }
+        if plain {
+            out += target.utf8
+            out += [0x0A, 0x0A]
+            return
+        }
+        let mark = target.firstIndex(of: "?")
+        let path = target[..<(mark ?? target.endIndex)]
+        let query = mark.map { target[target.index(after: $0)...] } ?? ""
+        out += canonicalURI(path).utf8
+        out.append(0x0A)
+        out += canonicalQuery(query).utf8
+        out.append(0x0A)
+    }
+
+    static func hexSHA256Bytes(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        SHA256.hash(data: bytes).withUnsafeBytes { appendHex($0, to: &out) }
+        return out
+    }
+
+    static func appendHex(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bytes.count * 2))
+        out.withUnsafeMutableBufferPointer { buffer in
+            SignatureEncoding.hex(bytes, into: UnsafeMutableBufferPointer(rebasing: buffer[start...]))
+        }
+    }
+
     /// The credential scope: `20150830/us-east-1/service/aws4_request`.
     package static func scope(day: Substring, region: String, service: String) -> String {
         "\(day)/\(region)/\(service)/aws4_request"
