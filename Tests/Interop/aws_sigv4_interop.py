@@ -77,10 +77,9 @@ def serve_control_plane(credentials, token_file_contents):
 
 
 async def main():
-    from mcp import ClientSession, StdioServerParameters
-    from mcp.client.stdio import stdio_client
+    from mcp import ClientSession
     from mcp.client.streamable_http import streamablehttp_client
-    from interop_common import BINARY, free_port, run_steps, wait_port
+    from interop_common import BINARY, echo_over_bridge, free_port, run_steps, wait_port
 
     work = tempfile.mkdtemp(prefix="sigv4-interop-")
     credentials = Credentials(os.path.join(work, "known.json"))
@@ -133,8 +132,6 @@ async def main():
                        AWS_ENDPOINT_URL_STS=f"http://127.0.0.1:{control.server_port}/sts")
     log = open(os.path.join(work, "proxy.log"), "w+")
     proxy = subprocess.Popen([BINARY, "run", "--config", config], stderr=log, env=environment)
-    for port in ports.values():
-        wait_port(port)
 
     async def call(name, text):
         async with streamablehttp_client(f"http://127.0.0.1:{ports[name]}/mcp") as (read, write, _):
@@ -173,13 +170,7 @@ async def main():
         assert any("signature mismatch" in reason for reason in stats["refused"]), stats
 
     async def through_the_stdio_bridge():
-        params = StdioServerParameters(command=BINARY, args=["stdio", "--config", config, "--profile", "process"], env=environment)
-        with open(os.path.join(work, "bridge.log"), "w") as errlog:
-            async with stdio_client(params, errlog=errlog) as (read, write):
-                async with ClientSession(read, write) as session:
-                    await session.initialize()
-                    result = await session.call_tool("echo", {"text": "over stdio"})
-                    assert result.content[0].text == "over stdio", result
+        await echo_over_bridge(config, "process", os.path.join(work, "bridge.log"), env=environment)
 
     def proxy_log():
         log.flush()
@@ -192,10 +183,16 @@ async def main():
         ("the stdio bridge signs its calls the same way", through_the_stdio_bridge, 60),
     ]
     try:
+        for port in ports.values():
+            wait_port(port)
         ok = await run_steps("AWS SigV4", steps, "proxy log", proxy_log)
     finally:
-        proxy.terminate()
-        upstream.terminate()
+        for child in (proxy, upstream):
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
         control.shutdown()
     sys.exit(0 if ok else 1)
 

@@ -41,6 +41,20 @@ async def run_step(results, name, coro, timeout, log_title, log_text):
         print(f"----- {log_title} -----\n" + log_text() + "-" * (len(log_title) + 12))
 
 
+async def echo_over_bridge(config, profile, errlog_path, env=None):
+    """The SDK's stdio client through `mcp-auth-proxy stdio --profile PROFILE`: initialize and
+    one `echo` call, the bridge's stderr kept in `errlog_path`."""
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+    params = StdioServerParameters(command=BINARY, args=["stdio", "--config", config, "--profile", profile], env=env)
+    with open(errlog_path, "w") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                result = await session.call_tool("echo", {"text": "over stdio"})
+                assert result.content[0].text == "over stdio", result
+
+
 async def check_tool_policy(session):
     """Through a profile with `tools: {deny: ["delete_*"]}`: the listed tools lack delete_note,
     calling it anyway is a JSON-RPC error naming the policy, and the session carries on."""

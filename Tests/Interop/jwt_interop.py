@@ -75,10 +75,9 @@ def serve(port, keydir):
 
 
 async def main():
-    from mcp import ClientSession, StdioServerParameters
-    from mcp.client.stdio import stdio_client
+    from mcp import ClientSession
     from mcp.client.streamable_http import streamablehttp_client
-    from interop_common import BINARY, free_port, run_steps, wait_port
+    from interop_common import BINARY, echo_over_bridge, free_port, run_steps, wait_port
 
     keydir = tempfile.mkdtemp(prefix="jwt-interop-")
     for name, (_, arguments, _, _) in PROFILES.items():
@@ -134,13 +133,7 @@ async def main():
         assert not stats["refused"], stats
 
     async def through_the_stdio_bridge():
-        params = StdioServerParameters(command=BINARY, args=["stdio", "--config", config, "--profile", "ed"])
-        with open(os.path.join(keydir, "bridge.log"), "w") as errlog:
-            async with stdio_client(params, errlog=errlog) as (read, write):
-                async with ClientSession(read, write) as session:
-                    await session.initialize()
-                    result = await session.call_tool("echo", {"text": "over stdio"})
-                    assert result.content[0].text == "over stdio", result
+        await echo_over_bridge(config, "ed", os.path.join(keydir, "bridge.log"))
 
     def proxy_log():
         log.flush()
