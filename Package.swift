@@ -2,8 +2,12 @@
 import PackageDescription
 
 /// One library target per concern, a thin executable on top.
-/// The data plane (`ProxyDataPlane`) is built with exclusivity checks off: it is the hot path,
-/// and its state is confined to event loops by construction.
+/// The request path's own targets (`ProxyDataPlane`, `MCPMessages`, `ProxySigning`,
+/// `ProxyLogging`, `ProxyMetrics`, `ProxyResourceServer`) are built with exclusivity checks off in
+/// release: their state is confined to event loops or behind locks by construction, and debug
+/// builds, where the tests run, keep every check (docs/performance.md, "Exclusivity checks").
+let requestPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "mcp-auth-proxy",
     platforms: [.macOS(.v14)],
@@ -42,21 +46,21 @@ let package = Package(
             "ProxyConfig", "ProxyLogging",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ]),
+        ], swiftSettings: requestPath),
         .target(name: "ProxyLogging", dependencies: [
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ]),
+        ], swiftSettings: requestPath),
         .target(name: "ProxyMetrics", dependencies: [
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ]),
+        ], swiftSettings: requestPath),
         // The MCP message layer both transports share: JSON reading, message classification,
         // SEP-2243 header values, event-stream fields, the tool policy's body checks.
         .target(name: "MCPMessages", dependencies: [
             "ProxyConfig", "ProxyLogging",
             .product(name: "NIOCore", package: "swift-nio"),
-        ], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        ], swiftSettings: requestPath),
         .target(
             name: "ProxyDataPlane",
             dependencies: [
@@ -68,7 +72,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
             ],
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            swiftSettings: requestPath
         ),
         // OAuth 2.1 toward the upstream, on the control plane: discovery, registration, login,
         // the token file, and the sessions that keep each profile's token fresh.
@@ -89,7 +93,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ]),
+        ], swiftSettings: requestPath),
         // AWS credentials for `auth_scheme: aws-sigv4`, on the control plane: environment, the
         // shared files, credential_process, the container endpoint, web identity through STS.
         .target(name: "ProxyAWS", dependencies: [

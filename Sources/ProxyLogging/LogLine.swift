@@ -19,11 +19,11 @@ package struct LogLine: Sendable {
         bytes = storage
         bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(256)
-        bytes += #"{"ts":""#.utf8
+        Self.append(#"{"ts":""#, to: &bytes)
         LogClock.appendISO8601(unixMilliseconds, to: &bytes)
-        bytes += #"","level":""#.utf8
-        bytes += level.rawValue.utf8
-        bytes += #"","event":""#.utf8
+        Self.append(#"","level":""#, to: &bytes)
+        Self.appendEscaped(level.rawValue, to: &bytes)
+        Self.append(#"","event":""#, to: &bytes)
         Self.appendEscaped(event, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
@@ -32,6 +32,15 @@ package struct LogLine: Sendable {
         appendKey(key)
         bytes.append(UInt8(ascii: "\""))
         Self.appendEscaped(value, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A part of a string (a path without its query), without making a `String` of it.
+    package mutating func field(_ key: StaticString, _ value: Substring) {
+        appendKey(key)
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { Self.appendEscaped(UnsafeRawBufferPointer($0), to: &bytes) }
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -66,7 +75,7 @@ package struct LogLine: Sendable {
 
     package mutating func field(_ key: StaticString, _ value: Bool) {
         appendKey(key)
-        bytes += (value ? "true" : "false").utf8
+        Self.append(value ? "true" : "false", to: &bytes)
     }
 
     /// Milliseconds with microsecond precision, written as a JSON number.
@@ -96,13 +105,34 @@ package struct LogLine: Sendable {
     }
 
     private mutating func appendKey(_ key: StaticString) {
-        bytes += #",""#.utf8
-        key.withUTF8Buffer { bytes += $0 }
-        bytes += #"":"#.utf8
+        bytes.append(UInt8(ascii: ","))
+        bytes.append(UInt8(ascii: "\""))
+        Self.append(key, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// A literal's bytes, copied at once.
+    static func append(_ literal: StaticString, to output: inout [UInt8]) {
+        literal.withUTF8Buffer { output.append(contentsOf: $0) }
     }
 
     static func appendEscaped(_ text: String, to output: inout [UInt8]) {
-        appendEscapedValid(text.utf8, to: &output)
+        var text = text
+        text.withUTF8 { appendEscaped(UnsafeRawBufferPointer($0), to: &output) }
+    }
+
+    /// Escapes valid UTF-8 held contiguously: runs that need no escape are copied whole.
+    static func appendEscaped(_ raw: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+        var runStart = 0
+        for index in 0..<raw.count {
+            let byte = raw[index]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F else { continue }
+            if runStart < index { output.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart..<index])) }
+            appendEscape(byte, to: &output)
+            runStart = index + 1
+        }
+        if runStart < raw.count { output.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart...])) }
     }
 
     /// `text` as a quoted JSON string, escaped like every log value; for JSON built outside log lines.
@@ -126,19 +156,24 @@ package struct LogLine: Sendable {
 
     /// Escapes bytes known to be valid UTF-8.
     private static func appendEscapedValid(_ bytes: some Collection<UInt8>, to output: inout [UInt8]) {
+        if bytes.withContiguousStorageIfAvailable({ appendEscaped(UnsafeRawBufferPointer($0), to: &output) }) != nil { return }
         for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\""): output += [0x5C, 0x22]
-            case UInt8(ascii: "\\"): output += [0x5C, 0x5C]
-            case 0x0A: output += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: output += [0x5C, UInt8(ascii: "r")]
-            case 0x09: output += [0x5C, UInt8(ascii: "t")]
-            case 0..<0x20, 0x7F:
-                output += Array(#"\u00"#.utf8)
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 0x0F)])
-            default: output.append(byte)
-            }
+            if byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F { appendEscape(byte, to: &output) } else { output.append(byte) }
+        }
+    }
+
+    /// The JSON escape of one byte that needs one.
+    private static func appendEscape(_ byte: UInt8, to output: inout [UInt8]) {
+        switch byte {
+        case UInt8(ascii: "\""): output += [0x5C, 0x22]
+        case UInt8(ascii: "\\"): output += [0x5C, 0x5C]
+        case 0x0A: output += [0x5C, UInt8(ascii: "n")]
+        case 0x0D: output += [0x5C, UInt8(ascii: "r")]
+        case 0x09: output += [0x5C, UInt8(ascii: "t")]
+        default:
+            append(#"\u00"#, to: &output)
+            output.append(hex[Int(byte >> 4)])
+            output.append(hex[Int(byte & 0x0F)])
         }
     }
 }
@@ -157,7 +192,7 @@ package enum LogClock {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) { output.append(UInt8(48 + value / 10)); output.append(UInt8(48 + value % 10)) }
-        output += String(parts.tm_year + 1900).utf8
+        LogLine.appendDecimal(Int(parts.tm_year) + 1900, to: &output)
         output.append(UInt8(ascii: "-")); two(parts.tm_mon + 1)
         output.append(UInt8(ascii: "-")); two(parts.tm_mday)
         output.append(UInt8(ascii: "T")); two(parts.tm_hour)

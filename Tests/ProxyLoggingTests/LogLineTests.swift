@@ -43,6 +43,19 @@ struct LogLineTests {
         #expect(!line.finished.dropLast().contains(0x0A), "one object per line")
     }
 
+    @Test("escapes at the ends and in runs, a DEL byte, and a part of a string, byte for byte")
+    func escapingRuns() throws {
+        var line = LogLine(level: .info, event: "\"quoted\"", unixMilliseconds: 0)
+        line.field("edges", "\"\u{7F}middle run\u{1F}\\")
+        let path = "/mcp/x\"y?query=1"
+        line.field("path", path[..<path.firstIndex(of: "?")!])
+        line.field("plain", "no escapes at all")
+        let text = String(decoding: line.finished, as: UTF8.self)
+        #expect(text == #"{"ts":"1970-01-01T00:00:00.000Z","level":"info","event":"\"quoted\"","edges":"\"\u007fmiddle run\u001f\\","path":"/mcp/x\"y","plain":"no escapes at all"}"# + "\n")
+        let object = try parse(line)
+        #expect(object["edges"] as? String == "\"\u{7F}middle run\u{1F}\\" && object["path"] as? String == "/mcp/x\"y")
+    }
+
     @Test("the sink writes every emitted line, in order, by shutdown")
     func sinkFlushes() throws {
         let path = NSTemporaryDirectory() + "log-\(UUID().uuidString)"

@@ -144,7 +144,7 @@ extension ClientConnectionHandler {
             if refusedToken { line.field("client_address", context.channel.remoteAddress?.ipAddress ?? "unix") }
         }
         line.field("method", exchange.method)
-        line.field("path", String(exchange.logPath))
+        line.field("path", exchange.logPath)
         if let rpcMethod = exchange.rpcMethod { line.field("rpc_method", rpcMethod) }
         if let tool = exchange.refusedTool { line.field("refused_tool", tool) }
         line.field("status", exchange.status)
