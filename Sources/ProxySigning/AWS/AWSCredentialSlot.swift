@@ -30,7 +30,7 @@ package final class AWSCredentialSlot: Sendable, CustomStringConvertible {
     package struct Material {
         package let accessKeyID: [UInt8]
         package let sessionToken: [UInt8]?
-        package let key: HMAC<SHA256>
+        package let key: PreparedHMAC<SHA256>
     }
 
     private struct State {
@@ -41,7 +41,7 @@ package final class AWSCredentialSlot: Sendable, CustomStringConvertible {
         var derived: (day: Int64, material: Material)?
     }
 
-    // @unchecked-free: HMAC<SHA256> is a value; each reader gets its own copy out of the lock.
+    // PreparedHMAC is a value; each reader gets its own copy out of the lock.
     private let state: NIOLockedValueBox<State>
     let region: String
     let service: String

@@ -104,7 +104,7 @@ package enum SigV4 {
     static func hexSHA256Bytes(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        SHA256.hash(data: bytes).withUnsafeBytes { appendHex($0, to: &out) }
+        PreparedHMAC<SHA256>.digest(bytes).withUnsafeBytes { appendHex($0, to: &out) }
         return out
     }
 
@@ -175,19 +175,17 @@ package enum SigV4 {
 
     /// The signing key of one day, region and service: HMAC-SHA256 chained from `AWS4` + secret
     /// through the date, region, service and `aws4_request`, ready keyed for the signatures.
-    package static func signingKey(secret: [UInt8], day: Substring, region: String, service: String) -> HMAC<SHA256> {
-        var key = SymmetricKey(data: Array("AWS4".utf8) + secret)
+    package static func signingKey(secret: [UInt8], day: Substring, region: String, service: String) -> PreparedHMAC<SHA256> {
+        var key = Array("AWS4".utf8) + secret
         for part in [String(day), region, service, "aws4_request"] {
-            key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
+            key = Array(part.utf8).withUnsafeBytes { message in PreparedHMAC<SHA256>(key: key).authenticationCode(for: message) { Array($0) } }
         }
-        return HMAC<SHA256>(key: key)
+        return PreparedHMAC(key: key)
     }
 
     /// The signature: the signing key's HMAC of the string to sign, lower-case hex.
-    package static func signature(of stringToSign: [UInt8], key: HMAC<SHA256>) -> String {
-        var state = key
-        state.update(data: stringToSign)
-        return state.finalize().withUnsafeBytes(hex)
+    package static func signature(of stringToSign: [UInt8], key: PreparedHMAC<SHA256>) -> String {
+        stringToSign.withUnsafeBytes { key.authenticationCode(for: $0, hex) }
     }
 
     /// The `Authorization` value.
@@ -196,7 +194,7 @@ package enum SigV4 {
     }
 
     package static func hexSHA256(_ bytes: UnsafeRawBufferPointer) -> String {
-        SHA256.hash(data: bytes).withUnsafeBytes(hex)
+        PreparedHMAC<SHA256>.digest(bytes).withUnsafeBytes(hex)
     }
 
     package static func hexSHA256(_ bytes: [UInt8]) -> String {

@@ -98,8 +98,6 @@ package struct SigV4Signer: RequestSigner {
         stringToSign.append(0x0A)
         stringToSign += canonical.withUnsafeBytes(SigV4.hexSHA256Bytes)
 
-        var state = material.key
-        state.update(data: stringToSign)
         var authorization: [UInt8] = []
         authorization.reserveCapacity(200 + material.accessKeyID.count + scopeTail.count)
         authorization += SigV4.credentialPrefix
@@ -110,7 +108,9 @@ package struct SigV4Signer: RequestSigner {
         authorization += SigV4.signedHeadersPrefix
         authorization += material.sessionToken == nil ? SigV4.signedHeaders : SigV4.signedHeadersWithToken
         authorization += SigV4.signaturePrefix
-        state.finalize().withUnsafeBytes { mac in SigV4.appendHex(mac, to: &authorization) }
+        stringToSign.withUnsafeBytes { message in
+            material.key.authenticationCode(for: message) { mac in SigV4.appendHex(mac, to: &authorization) }
+        }
         return Signed(canonicalRequest: canonical, stringToSign: stringToSign, authorization: authorization,
                       payloadHash: payloadHash, amzDate: amzDate, sessionToken: material.sessionToken)
     }
