@@ -45,12 +45,9 @@ enum HeaderRewriting {
         method: String, target: String, authority: String, body: ByteBuffer?, into out: inout ByteBuffer,
         fields: (inout ByteBuffer) -> Void, credential: (inout ByteBuffer) -> Void
     ) {
-        out.writeString(method)
-        out.writeInteger(UInt8(ascii: " "))
-        out.writeString(target)
-        out.writeStaticString(" HTTP/1.1\r\nhost: ")
-        out.writeString(authority)
-        out.writeStaticString("\r\n")
+        method.withBytes { method in target.withBytes { target in authority.withBytes { authority in
+            HeadBytes.writeRequestLine(method: method, target: target, authority: authority, into: &out)
+        } } }
         fields(&out)
         let bodyLength = body?.readableBytes ?? 0
         if bodyLength > 0 || method == "POST" { writeField("content-length", String(bodyLength), into: &out) }
@@ -71,8 +68,7 @@ enum HeaderRewriting {
                 for field in client.fields {
                     let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
                     if dropped.contains(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, $0) }) { continue }
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]))
-                    out.writeStaticString("\r\n")
+                    HeadBytes.writeLine(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]), into: &out)
                 }
             }
         }, credential: signature)
@@ -111,11 +107,8 @@ enum HeaderRewriting {
         var hasCacheControl = false
         head.bytes.withUnsafeReadableBytes { raw in
             // "HTTP/1.1 " and the three status digits, then the reason as the upstream sent it.
-            out.writeStaticString("HTTP/1.1 ")
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[9..<12]))
-            out.writeInteger(UInt8(ascii: " "))
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.reason]))
-            out.writeStaticString("\r\n")
+            HeadBytes.writeStatusLine(status: UnsafeRawBufferPointer(rebasing: raw[9..<12]),
+                                      reason: UnsafeRawBufferPointer(rebasing: raw[head.reason]), into: &out)
             let named = connectionNamed(head.fields, raw)
             for field in head.fields {
                 let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
@@ -126,8 +119,7 @@ enum HeaderRewriting {
                     if ASCII.equalsIgnoringCase(name, "cache-control") { hasCacheControl = true }
                     if ASCII.equalsIgnoringCase(name, "x-accel-buffering") { continue }
                 }
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]))
-                out.writeStaticString("\r\n")
+                HeadBytes.writeLine(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]), into: &out)
             }
         }
         if framing == .chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
@@ -142,16 +134,10 @@ enum HeaderRewriting {
 
     /// One field line from a signer's name and value bytes (see `RequestSigner`).
     static func writeField(_ name: String, _ value: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
-        out.writeString(name)
-        out.writeStaticString(": ")
-        out.writeBytes(value)
-        out.writeStaticString("\r\n")
+        name.withBytes { HeadBytes.writeField(name: $0, value: value, into: &out) }
     }
 
     static func writeField(_ name: String, _ value: String, into out: inout ByteBuffer) {
-        out.writeString(name)
-        out.writeStaticString(": ")
-        out.writeString(value)
-        out.writeStaticString("\r\n")
+        name.withBytes { name in value.withBytes { HeadBytes.writeField(name: name, value: $0, into: &out) } }
     }
 }

@@ -1,0 +1,84 @@
+import NIOCore
+
+/// A head's lines written into a `ByteBuffer` one reservation per line, not one per piece: each
+/// `ByteBuffer` write checks capacity and uniqueness, and a head of a dozen fields written piece
+/// by piece paid for some forty of them per request. Fixed shapes, so nothing is allocated.
+enum HeadBytes {
+    /// A field line copied from a head, with its line end.
+    static func writeLine(_ line: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        let total = line.count + 2
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { destination in
+            var offset = 0
+            copy(line, into: destination, at: &offset)
+            copy("\r\n", into: destination, at: &offset)
+            return total
+        }
+    }
+
+    /// `NAME: VALUE\r\n`.
+    static func writeField(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        let total = name.count + value.count + 4
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { destination in
+            var offset = 0
+            copy(name, into: destination, at: &offset)
+            copy(": ", into: destination, at: &offset)
+            copy(value, into: destination, at: &offset)
+            copy("\r\n", into: destination, at: &offset)
+            return total
+        }
+    }
+
+    /// The request line and Host: `METHOD TARGET HTTP/1.1\r\nhost: AUTHORITY\r\n`.
+    static func writeRequestLine(method: UnsafeRawBufferPointer, target: UnsafeRawBufferPointer, authority: UnsafeRawBufferPointer,
+                                 into out: inout ByteBuffer) {
+        let version: StaticString = " HTTP/1.1\r\nhost: "
+        let total = method.count + 1 + target.count + version.utf8CodeUnitCount + authority.count + 2
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { destination in
+            var offset = 0
+            copy(method, into: destination, at: &offset)
+            copy(" ", into: destination, at: &offset)
+            copy(target, into: destination, at: &offset)
+            copy(version, into: destination, at: &offset)
+            copy(authority, into: destination, at: &offset)
+            copy("\r\n", into: destination, at: &offset)
+            return total
+        }
+    }
+
+    /// `HTTP/1.1 STATUS REASON\r\n`.
+    static func writeStatusLine(status: UnsafeRawBufferPointer, reason: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        let total = 9 + status.count + 1 + reason.count + 2
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { destination in
+            var offset = 0
+            copy("HTTP/1.1 ", into: destination, at: &offset)
+            copy(status, into: destination, at: &offset)
+            copy(" ", into: destination, at: &offset)
+            copy(reason, into: destination, at: &offset)
+            copy("\r\n", into: destination, at: &offset)
+            return total
+        }
+    }
+
+    @inline(__always)
+    private static func copy(_ bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer, at offset: inout Int) {
+        if let base = bytes.baseAddress, bytes.count > 0 {
+            (destination.baseAddress! + offset).copyMemory(from: base, byteCount: bytes.count)
+        }
+        offset += bytes.count
+    }
+
+    @inline(__always)
+    private static func copy(_ literal: StaticString, into destination: UnsafeMutableRawBufferPointer, at offset: inout Int) {
+        (destination.baseAddress! + offset).copyMemory(from: literal.utf8Start, byteCount: literal.utf8CodeUnitCount)
+        offset += literal.utf8CodeUnitCount
+    }
+}
+
+extension String {
+    /// The UTF-8 bytes, lent for the call (a native string's own storage, no copy).
+    @inline(__always)
+    func withBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
+        var text = self
+        return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+}
