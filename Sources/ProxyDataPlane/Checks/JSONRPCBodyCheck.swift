@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The verdict on a POST body before it may be forwarded.
 package enum JSONRPCBodyVerdict: Equatable, Sendable {
     /// A JSON-RPC object or a non-empty batch; `method` is the top-level object's method, for logs.
@@ -78,10 +84,11 @@ private struct Scanner {
             let valueStart = index
             let isString = peek() == UInt8(ascii: "\"")
             guard value(depth: 1) else { return nil }
-            if isString, let keyText = key {
+            if isString, let keyRange = key {
+                let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[keyRange])
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[(valueStart + 1)..<(index - 1)])
-                if keyText == "jsonrpc" { message.isJSONRPC = raw.elementsEqual("2.0".utf8) }
-                if keyText == "method", !raw.contains(UInt8(ascii: "\\")) { message.method = String(decoding: raw, as: UTF8.self) }
+                if Self.equals(keyBytes, "jsonrpc") { message.isJSONRPC = Self.equals(raw, "2.0") }
+                if Self.equals(keyBytes, "method"), !raw.contains(UInt8(ascii: "\\")) { message.method = String(decoding: raw, as: UTF8.self) }
             }
             skipWhitespace()
             guard let next = peek() else { return nil }
@@ -114,9 +121,14 @@ private struct Scanner {
         }
     }
 
-    /// A string; returns the key text only for short escape-free keys (all the check needs).
-    /// Outer nil: malformed.
-    mutating func string() -> String?? {
+    /// Whether `bytes` are exactly `literal`'s.
+    static func equals(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        bytes.count == literal.utf8CodeUnitCount && (bytes.isEmpty || memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0)
+    }
+
+    /// A string; returns where its text is only for escape-free ones (all the check needs of
+    /// keys), so no `String` is made per key or value. Outer nil: malformed.
+    mutating func string() -> Range<Int>?? {
         guard peek() == UInt8(ascii: "\"") else { return nil }
         index += 1
         let start = index
@@ -125,10 +137,9 @@ private struct Scanner {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
-                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                let end = index
                 index += 1
-                guard !escaped, raw.count <= 16 else { return .some(nil) }
-                return .some(String(decoding: raw, as: UTF8.self))
+                return escaped ? .some(nil) : .some(start..<end)
             case UInt8(ascii: "\\"):
                 escaped = true
                 index += 1
@@ -186,7 +197,7 @@ private struct Scanner {
     mutating func literal(_ word: StaticString) -> Bool {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count else { return false }
-        let matches = word.withUTF8Buffer { UnsafeRawBufferPointer(rebasing: bytes[index..<(index + count)]).elementsEqual($0) }
+        let matches = Self.equals(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + count)]), word)
         index += count
         return matches
     }

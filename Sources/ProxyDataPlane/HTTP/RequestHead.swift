@@ -32,7 +32,7 @@ struct RequestHead {
     /// The value of the first field named `name` (lower case), for signing templates' `{header:…}`.
     func value(of name: String) -> String? {
         bytes.withUnsafeReadableBytes { raw -> String? in
-            for field in fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), name) {
+            for field in fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), lowercased: name) {
                 return String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)
             }
             return nil

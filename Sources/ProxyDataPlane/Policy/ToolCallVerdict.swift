@@ -39,7 +39,7 @@ extension ToolCallCheck {
     static func field(_ head: RequestHead, _ name: String) -> String?? {
         head.bytes.withUnsafeReadableBytes { raw -> String?? in
             var found: String??
-            for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), name) {
+            for field in head.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: raw[field.name]), lowercased: name) {
                 if found != nil { return .some(nil) }
                 found = .some(String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self))
             }

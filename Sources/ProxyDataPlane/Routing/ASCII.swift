@@ -34,7 +34,9 @@ extension ASCII {
         equalsIgnoringCase(bytes, lowercaseBytes: UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount))
     }
 
-    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: String) -> Bool {
+    /// For a name known only at run time; a literal goes to the `StaticString` overload, which
+    /// copies nothing (with one unlabelled `String` overload, literals went here instead).
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, lowercased lowercase: String) -> Bool {
         guard bytes.count == lowercase.utf8.count else { return false }
         var lowercase = lowercase
         return lowercase.withUTF8 { equalsIgnoringCase(bytes, lowercaseBytes: $0) }

@@ -58,7 +58,7 @@ struct ClientAuthenticator: Sendable {
     static func bearerToken(_ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         let scheme = "bearer"
         guard value.count > scheme.utf8.count + 1,
-              ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: value[0..<scheme.utf8.count]), scheme),
+              ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: value[0..<scheme.utf8.count]), lowercased: scheme),
               value[scheme.utf8.count] == 0x20 else { return nil }
         var start = scheme.utf8.count + 1
         var end = value.count

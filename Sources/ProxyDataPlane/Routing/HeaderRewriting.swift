@@ -67,7 +67,7 @@ enum HeaderRewriting {
                 let named = connectionNamed(client.fields, raw)
                 for field in client.fields {
                     let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
-                    if dropped.contains(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, $0) }) { continue }
+                    if dropped.contains(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, lowercased: $0) }) { continue }
                     HeadBytes.writeLine(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]), into: &out)
                 }
             }
@@ -112,7 +112,7 @@ enum HeaderRewriting {
             let named = connectionNamed(head.fields, raw)
             for field in head.fields {
                 let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
-                if isHopByHop(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, $0) }) { continue }
+                if isHopByHop(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, lowercased: $0) }) { continue }
                 if framing != .asUpstream, ASCII.equalsIgnoringCase(name, "content-length") { continue }
                 if dropsChallenge, ASCII.equalsIgnoringCase(name, "www-authenticate") { continue }
                 if isEventStream {
