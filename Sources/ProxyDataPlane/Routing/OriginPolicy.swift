@@ -31,44 +31,42 @@ package struct OriginPolicy: Sendable {
     }
 
     package func hostVerdict(_ value: String?) -> HostVerdict {
-        guard let value, let host = Self.hostPart(value) else { return .malformed }
-        if acceptsAnyHost || Self.isLoopbackName(host) || ASCII.equalsIgnoringCase(host, listenHost) { return .accepted }
-        return .notThisProxy
+        guard var value else { return .malformed }
+        // The value's own bytes, lent contiguously: this runs on every request.
+        return value.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            guard let range = Self.hostRange(bytes) else { return .malformed }
+            let host = UnsafeRawBufferPointer(rebasing: bytes[range])
+            if acceptsAnyHost || Self.isLoopbackName(host) || ASCII.equalsIgnoringCase(host, lowercased: listenHost) { return .accepted }
+            return .notThisProxy
+        }
     }
 
     package func acceptsHost(_ value: String?) -> Bool { hostVerdict(value) == .accepted }
 
-    /// The host of `host[:port]` or `[v6]:port` (brackets removed); nil when the host is empty or
-    /// a port is given that is not 1–65535 in digits.
-    static func hostPart(_ authority: String) -> Substring.UTF8View? {
-        let bytes = Substring(authority).utf8
-        let host: Substring.UTF8View
-        let port: Substring.UTF8View?
+    /// Where the host of `host[:port]` or `[v6]:port` is (brackets excluded); nil when the host is
+    /// empty or a port is given that is not 1–65535 in digits.
+    static func hostRange(_ bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+        let host: Range<Int>
+        var port: Range<Int>?
         if bytes.first == UInt8(ascii: "[") {
             guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
-            let after = bytes[bytes.index(after: close)...]
-            guard after.isEmpty || after.first == UInt8(ascii: ":") else { return nil }
-            host = bytes[bytes.index(after: bytes.startIndex)..<close]
-            port = after.isEmpty ? nil : after.dropFirst()
+            guard close + 1 == bytes.count || bytes[close + 1] == UInt8(ascii: ":") else { return nil }
+            host = 1..<close
+            if close + 1 < bytes.count { port = (close + 2)..<bytes.count }
         } else if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
-            host = bytes[..<colon]
-            port = bytes[bytes.index(after: colon)...]
+            host = 0..<colon
+            port = (colon + 1)..<bytes.count
         } else {
-            host = bytes
-            port = nil
+            host = 0..<bytes.count
         }
         guard !host.isEmpty else { return nil }
-        if let port, !isPort(port) { return nil }
+        if let port, !isPort(UnsafeRawBufferPointer(rebasing: bytes[port])) { return nil }
         return host
     }
 
-    /// 1–65535 in at most five digits (leading zeros allowed, as in `:08931`). One pass, no
-    /// `count`: it runs on every request.
-    private static func isPort(_ digits: Substring.UTF8View) -> Bool {
-        digits.withContiguousStorageIfAvailable(isPort) ?? isPort(Array(digits))
-    }
-
-    private static func isPort(_ digits: some Collection<UInt8>) -> Bool {
+    /// 1–65535 in at most five digits (leading zeros allowed, as in `:08931`).
+    private static func isPort(_ digits: UnsafeRawBufferPointer) -> Bool {
         var value = 0
         var count = 0
         for byte in digits {
@@ -80,12 +78,12 @@ package struct OriginPolicy: Sendable {
     }
 
     /// `localhost`, `::1` and 127.0.0.0/8 written as a dotted quad, compared as bytes.
-    static func isLoopbackName(_ host: Substring.UTF8View) -> Bool {
+    static func isLoopbackName(_ host: UnsafeRawBufferPointer) -> Bool {
         if ASCII.equalsIgnoringCase(host, "localhost") || ASCII.equalsIgnoringCase(host, "::1") { return true }
-        guard host.starts(with: "127.".utf8) else { return false }
+        guard ASCII.hasPrefixIgnoringCase(host, "127.") else { return false }
         // "127." is consumed: that octet and the one being read are counted.
         var octets = 2, digits = 0, value = 0
-        for byte in host.dropFirst(4) {
+        for byte in UnsafeRawBufferPointer(rebasing: host[4...]) {
             if byte == UInt8(ascii: ".") {
                 guard digits > 0 else { return false }
                 octets += 1
@@ -117,7 +115,12 @@ package struct OriginPolicy: Sendable {
         } else {
             return false
         }
-        guard !authority.contains("/"), let host = Self.hostPart(String(authority)) else { return false }
-        return Self.isLoopbackName(host)
+        guard !authority.contains("/") else { return false }
+        var text = String(authority)
+        return text.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            guard let range = Self.hostRange(bytes) else { return false }
+            return Self.isLoopbackName(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        }
     }
 }

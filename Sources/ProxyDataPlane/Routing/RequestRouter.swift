@@ -19,10 +19,23 @@ package struct RequestRouter: Sendable {
 
     let mcpPath: String
     let upstreamBasePath: String
+    /// The route of a request for exactly `mcp_path` (nearly every request), made once: no
+    /// target is scanned or built for it. Nil when `mcp_path` itself would not pass the target
+    /// checks (the loader does not allow that, but the router does not rely on it).
+    private let exactRoute: Route?
 
     package init(mcpPath: String, upstreamBasePath: String) {
+        // The general rules decide the exact route, so the shortcut can never disagree with them.
+        let general = RequestRouter(mcpPath: mcpPath, upstreamBasePath: upstreamBasePath, exactRoute: nil).route(method: "POST", target: mcpPath)
+        var exact: Route?
+        if case .forward = general { exact = general }
+        self.init(mcpPath: mcpPath, upstreamBasePath: upstreamBasePath, exactRoute: exact)
+    }
+
+    private init(mcpPath: String, upstreamBasePath: String, exactRoute: Route?) {
         self.mcpPath = mcpPath
         self.upstreamBasePath = upstreamBasePath
+        self.exactRoute = exactRoute
     }
 
     package init(profile: Profile) {
@@ -35,6 +48,9 @@ package struct RequestRouter: Sendable {
     }
 
     package func route(method: String, target: String) -> Route {
+        if let exactRoute, target == mcpPath {
+            return Self.allowedMethods.contains(method) ? exactRoute : .methodNotAllowed
+        }
         if let problem = Self.unsafeTargetReason(target) { return .badTarget(problem) }
         let utf8 = target.utf8
         let queryStart = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
