@@ -34,6 +34,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, RemovableChannelHa
     /// Between `send` and the exchange's end (response complete, failure or abandon) it is
     /// `exchanging`; the end returns the connection to `pool`, exactly once.
     private var life = UpstreamConnectionLife(isActive: false)
+    /// Whether backpressure turned the connection's autoRead off (see `UpstreamPool.Connection.setReading`).
+    var readingPaused = false
     /// The pool this connection returns to. The reference cycle (pool → idle connection →
     /// handler → pool) ends when the connection closes or the pool closes its idle connections.
     private let pool: UpstreamPool

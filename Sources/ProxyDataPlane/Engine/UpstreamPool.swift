@@ -14,7 +14,11 @@ final class UpstreamPool {
         /// cannot take more, the upstream is not read. Resuming also asks for a read through the
         /// pipeline, so that a TLS handler holding decrypted bytes passes them on at once.
         func setReading(_ reading: Bool) {
-            try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
+            // A channel option is not free: only a real change is made.
+            if handler.readingPaused == reading {
+                handler.readingPaused = !reading
+                try? channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
+            }
             if reading { channel.read() }
         }
     }
@@ -109,7 +113,10 @@ final class UpstreamPool {
         }
         // The last exchange may have paused reading for backpressure; an idle connection reads
         // again (no read is asked for: nothing is expected until the next request).
-        try? connection.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+        if connection.handler.readingPaused {
+            connection.handler.readingPaused = false
+            try? connection.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+        }
         stack.connections.append(connection)
         endpoint.metrics?.upstreamConnectionBecameIdle()
     }

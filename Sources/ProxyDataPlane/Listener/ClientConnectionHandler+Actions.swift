@@ -101,6 +101,8 @@ extension ClientConnectionHandler {
     }
 
     func setClientReading(_ on: Bool) {
+        guard on != clientReads else { return }
+        clientReads = on
         context.channel.setOption(ChannelOptions.autoRead, value: on).whenFailure { _ in }
     }
 

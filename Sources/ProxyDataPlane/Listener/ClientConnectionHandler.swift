@@ -34,6 +34,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     var streamIsCounted = false
     /// The log line buffer, reused by every request on the connection.
     var logLineStorage: [UInt8] = []
+    /// Whether the client channel reads (autoRead): a change is a channel option, so only real
+    /// changes are made.
+    var clientReads = true
     /// When the request in progress was signed: enough to name its credentials again, for
     /// removing them from an upstream error body that is logged (`CredentialRedaction`).
     var signedAtMilliseconds: Int64 = 0
