@@ -56,6 +56,20 @@ struct LogLineTests {
         #expect(object["edges"] as? String == "\"\u{7F}middle run\u{1F}\\" && object["path"] as? String == "/mcp/x\"y")
     }
 
+    @Test("timestamps by arithmetic agree with Foundation's ISO 8601 formatter, leap days and centuries included")
+    func timestamps() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var generator = SystemRandomNumberGenerator()
+        let fixed: [Int64] = [0, 951_782_400_000, 951_868_799_999, 4_107_542_399_999, 4_107_542_400_000, 1_796_126_400_123, 253_402_300_799_999]
+        for milliseconds in fixed + (0..<500).map({ _ in Int64.random(in: 0..<4_102_444_800_000, using: &generator) }) {
+            var bytes: [UInt8] = []
+            LogClock.appendISO8601(milliseconds, to: &bytes)
+            let expected = formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+            #expect(String(decoding: bytes, as: UTF8.self) == expected, "\(milliseconds)")
+        }
+    }
+
     @Test("the sink writes every emitted line, in order, by shutdown")
     func sinkFlushes() throws {
         let path = NSTemporaryDirectory() + "log-\(UUID().uuidString)"

@@ -1,4 +1,5 @@
 import Crypto
+import ProxyLogging
 
 /// AWS Signature Version 4, as AWS specifies it: the canonical request, the string to sign, the
 /// derived signing key and the signature. Pure functions of their inputs, so the published
@@ -10,30 +11,16 @@ package enum SigV4 {
     package static func amzDate(unixSeconds: Int64) -> String {
         let days = unixSeconds >= 0 ? unixSeconds / 86400 : (unixSeconds - 86399) / 86400
         let seconds = unixSeconds - days * 86400
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let (year, month, day) = LogClock.civilDate(daysSinceEpoch: days)
         func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(year)\(two(month))\(two(day))T\(two(seconds / 3600))\(two(seconds / 60 % 60))\(two(seconds % 60))Z"
-    }
-
-    /// The proleptic Gregorian date of a day count (days since 1970-01-01), after H. Hinnant's
-    /// `civil_from_days`: no calendar library on the request path.
-    static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// `amzDate`'s bytes, without a `String` on the request path.
     package static func amzDateBytes(unixSeconds: Int64) -> [UInt8] {
         let days = unixSeconds >= 0 ? unixSeconds / 86400 : (unixSeconds - 86399) / 86400
         let seconds = unixSeconds - days * 86400
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let (year, month, day) = LogClock.civilDate(daysSinceEpoch: days)
         var out = [UInt8](repeating: UInt8(ascii: "0"), count: 16)
         func put(_ value: Int64, at index: Int, digits: Int) {
             var value = value
