@@ -2,7 +2,8 @@ import NIOCore
 
 /// An upstream response head kept as the bytes that arrived, with the offsets of each field.
 /// The client head is rewritten from these bytes directly: no header is decoded into a `String`.
-struct ResponseHead {
+/// A class of constants, like `RequestHead`: passed along as one reference.
+final class ResponseHead: Sendable {
     /// How the body that follows the head is delimited (RFC 9112 §6.3).
     enum Framing: Equatable {
         /// 1xx, 204, 304: the head is the whole message.
@@ -24,4 +25,16 @@ struct ResponseHead {
     let isEventStream: Bool
     /// A `Content-Encoding` other than `identity`: the body is not the bytes a filter could read.
     let isContentCoded: Bool
+
+    init(bytes: ByteBuffer, status: Int, reason: Range<Int>, fields: [HeaderField], framing: Framing, keepAlive: Bool,
+         isEventStream: Bool, isContentCoded: Bool) {
+        self.bytes = bytes
+        self.status = status
+        self.reason = reason
+        self.fields = fields
+        self.framing = framing
+        self.keepAlive = keepAlive
+        self.isEventStream = isEventStream
+        self.isContentCoded = isContentCoded
+    }
 }
