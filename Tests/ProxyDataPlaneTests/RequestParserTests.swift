@@ -224,3 +224,29 @@ struct ParserMutationTests {
         }
     }
 }
+
+/// The word-at-a-time and table shortcuts of `HeadScanner` against their plain definitions.
+@Suite("head scanning shortcuts")
+struct HeadScannerShortcutTests {
+    @Test("the token map agrees with RFC 9110's tchar for all 256 bytes")
+    func tokenMap() {
+        for byte in 0...255 {
+            #expect(HeadScanner.isTokenByte(UInt8(byte)) == HeadScanner.isTokenByteSpelledOut(UInt8(byte)), "\(byte)")
+        }
+    }
+
+    @Test("the word test flags every word holding a control byte or DEL, wherever it sits")
+    func controlWords() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            var bytes = (0..<8).map { _ in UInt8.random(in: 0x20...0xFF, using: &generator) }
+            bytes = bytes.map { $0 == 0x7F ? 0x41 : $0 }
+            let clean = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            #expect(!HeadScanner.mayHoldControlByte(clean), "\(bytes)")
+            let position = Int.random(in: 0..<8, using: &generator)
+            bytes[position] = [0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x7F].randomElement(using: &generator)!
+            let dirty = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            #expect(HeadScanner.mayHoldControlByte(dirty), "\(bytes)")
+        }
+    }
+}

@@ -30,6 +30,13 @@ struct HeadScanner {
     /// Moves past the CRLF ending the current line and returns where its text ended.
     /// Control bytes other than HTAB are refused (bare CR, LF, NUL, DEL).
     mutating func lineEnd() throws(InvalidHead) -> Int {
+        // Eight bytes at a time while a word holds no control byte (CR included) and no DEL; the
+        // byte loop below decides everything else, so the word test only has to never miss one.
+        if let base = raw.baseAddress {
+            while index + 8 <= raw.count, !Self.mayHoldControlByte(base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
+        }
         while index < raw.count {
             let byte = raw[index]
             if byte == 0x0D {
@@ -74,8 +81,29 @@ struct HeadScanner {
         return HeaderField(name: nameStart..<nameEnd, value: valueStart..<valueEnd)
     }
 
-    /// RFC 9110 `tchar`.
+    /// Whether any byte of `word` is below 0x20 or is 0x7F (exact when none is: "hasless" and
+    /// "haszero" from the bit-twiddling folklore, whose borrows only ever add positives).
+    @inline(__always)
+    static func mayHoldControlByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let below = (word &- ones &* 0x20) & ~word & highs
+        let del = word ^ (ones &* 0x7F)
+        return (below | ((del &- ones) & ~del & highs)) != 0
+    }
+
+    /// RFC 9110 `tchar` as two 64-bit maps (bytes 0–63 and 64–127): one shift and mask per byte.
+    @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0..<64: return (0x03FF_6CFA_0000_0000 as UInt64) >> byte & 1 == 1
+        case 64..<128: return (0x57FF_FFFF_C7FF_FFFE as UInt64) >> (byte &- 64) & 1 == 1
+        default: return false
+        }
+    }
+
+    /// RFC 9110 `tchar`, spelled out: what `isTokenByte`'s maps are tested against.
+    static func isTokenByteSpelledOut(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
