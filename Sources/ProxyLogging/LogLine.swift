@@ -56,21 +56,20 @@ package struct LogLine: Sendable {
         Self.appendDecimal(value, to: &bytes)
     }
 
-    /// Decimal digits without an intermediate String, appended at once.
+    /// Decimal digits without an intermediate String.
     static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var magnitude = value.magnitude
-            var start = 20
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
             repeat {
-                start -= 1
-                digits[start] = UInt8(48 + magnitude % 10)
+                buffer[count] = UInt8(48 + magnitude % 10)
                 magnitude /= 10
+                count += 1
             } while magnitude > 0
-            if value < 0 {
-                start -= 1
-                digits[start] = UInt8(ascii: "-")
-            }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+            for index in stride(from: count - 1, through: 0, by: -1) { output.append(buffer[index]) }
         }
     }
 
@@ -106,9 +105,11 @@ package struct LogLine: Sendable {
     }
 
     private mutating func appendKey(_ key: StaticString) {
-        Self.append(#",""#, to: &bytes)
+        bytes.append(UInt8(ascii: ","))
+        bytes.append(UInt8(ascii: "\""))
         Self.append(key, to: &bytes)
-        Self.append(#"":"#, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
     }
 
     /// A literal's bytes, copied at once.
@@ -192,36 +193,17 @@ package enum LogClock {
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let secondOfDay = seconds - days * 86400
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        if (0...9999).contains(year) {
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4) { text in
-                var value = year
-                for index in stride(from: 3, through: 0, by: -1) {
-                    text[index] = UInt8(48 + value % 10)
-                    value /= 10
-                }
-                output.append(contentsOf: UnsafeBufferPointer(text))
-            }
-        } else {
-            LogLine.appendDecimal(Int(year), to: &output)  // never a wall clock's year
-        }
-        // The rest written into scratch space and appended at once: one capacity check, not twenty.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { text in
-            func digits(_ value: Int64, at index: Int, count: Int) {
-                var value = value
-                for offset in stride(from: count - 1, through: 0, by: -1) {
-                    text[index + offset] = UInt8(48 + value % 10)
-                    value /= 10
-                }
-            }
-            text[0] = UInt8(ascii: "-"); digits(month, at: 1, count: 2)
-            text[3] = UInt8(ascii: "-"); digits(day, at: 4, count: 2)
-            text[6] = UInt8(ascii: "T"); digits(secondOfDay / 3600, at: 7, count: 2)
-            text[9] = UInt8(ascii: ":"); digits(secondOfDay / 60 % 60, at: 10, count: 2)
-            text[12] = UInt8(ascii: ":"); digits(secondOfDay % 60, at: 13, count: 2)
-            text[15] = UInt8(ascii: "."); digits(unixMilliseconds - seconds * 1000, at: 16, count: 3)
-            text[19] = UInt8(ascii: "Z")
-            output.append(contentsOf: UnsafeBufferPointer(text))
-        }
+        func two(_ value: Int64) { output.append(UInt8(48 + value / 10)); output.append(UInt8(48 + value % 10)) }
+        LogLine.appendDecimal(Int(year), to: &output)
+        output.append(UInt8(ascii: "-")); two(month)
+        output.append(UInt8(ascii: "-")); two(day)
+        output.append(UInt8(ascii: "T")); two(secondOfDay / 3600)
+        output.append(UInt8(ascii: ":")); two(secondOfDay / 60 % 60)
+        output.append(UInt8(ascii: ":")); two(secondOfDay % 60)
+        let millis = unixMilliseconds - seconds * 1000
+        output.append(UInt8(ascii: "."))
+        output.append(UInt8(48 + millis / 100)); two(millis % 100)
+        output.append(UInt8(ascii: "Z"))
     }
 
     /// The proleptic Gregorian date of a day count (days since 1970-01-01), after H. Hinnant's
