@@ -91,8 +91,8 @@ enum AWSTime {
 extension AWSCredentialResolver {
     /// What `check` says of the source without asking it: whether the variables and files it
     /// reads are there, and which kind of credentials they hold. No program is run and nothing
-    /// is fetched; no secret is read into the answer.
-    package func describe() -> (found: Bool, text: String) {
+    /// is fetched (so no HTTP client or event loop is needed); no secret is read into the answer.
+    package static func describe(_ settings: AWSSigningSettings, environment: [String: String]) -> (found: Bool, text: String) {
         func isSet(_ name: String) -> Bool { !(environment[name] ?? "").isEmpty }
         func missing(_ names: [String]) -> [String] { names.filter { !isSet($0) } }
         switch settings.credentials {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import ProxyConfig
 import ProxyOAuth
 import ProxySigning
 
@@ -27,8 +28,7 @@ struct ContainerCredentials {
         guard let url = URL(string: full), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased() else {
             throw AWSCredentialResolver.Failure("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL")
         }
-        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
-        guard scheme == "https" || (scheme == "http" && (loopback || Self.linkLocalHosts.contains(host))) else {
+        guard scheme == "https" || (scheme == "http" && (HostName.isLoopback(host) || Self.linkLocalHosts.contains(host))) else {
             throw AWSCredentialResolver.Failure("AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to loopback or the ECS/EKS link-local address")
         }
         return url

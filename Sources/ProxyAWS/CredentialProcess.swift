@@ -7,7 +7,7 @@ import ProxySigning
 /// `{"Version": 1, "AccessKeyId": …, "SecretAccessKey": …, "SessionToken": …, "Expiration": …}`.
 /// Run without a shell, stdin closed, with the proxy's environment (aws-vault, granted and SSO
 /// helpers read their own settings from it, as under the AWS CLI), killed after 60 s. Its
-/// stderr may be quoted in the problem; its stdout never is.
+/// stderr may be quoted in the problem (`SecretCommand.Failure.problem`); its stdout never is.
 enum CredentialProcess {
     static let timeoutMilliseconds = 60_000
 
@@ -23,15 +23,7 @@ enum CredentialProcess {
         case .success(let output):
             return try parse(output, program: program)
         case .failure(let failure):
-            let problem: String
-            switch failure {
-            case .notStarted(let reason): problem = "cannot run \(program): \(reason)"
-            case .exited(let status, let stderr): problem = "\(program) exited with status \(status)\(quoted(stderr))"
-            case .timedOut(let stderr): problem = "\(program) did not finish within 60s and was killed\(quoted(stderr))"
-            case .empty(let stderr): problem = "\(program) printed nothing\(quoted(stderr))"
-            case .tooLarge: problem = "\(program) printed more than 64 KiB"
-            }
-            throw AWSCredentialResolver.Failure(problem)
+            throw AWSCredentialResolver.Failure(failure.problem(program: program, timeout: "60s"))
         }
     }
 
@@ -52,10 +44,5 @@ enum CredentialProcess {
         }
         let token = (object["SessionToken"] as? String).flatMap { $0.isEmpty ? nil : $0 }
         return AWSCredentials(accessKeyID: key, secretAccessKey: Array(secret.utf8), sessionToken: token, expiration: expiration)
-    }
-
-    private static func quoted(_ stderr: String) -> String {
-        let trimmed = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? "" : " (stderr: \(trimmed.prefix(200)))"
     }
 }

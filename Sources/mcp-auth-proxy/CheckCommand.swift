@@ -5,7 +5,6 @@ import FoundationEssentials
 import Foundation
 #endif
 import ProxyConfig
-import NIOPosix
 import ProxyAWS
 import ProxyOAuth
 #if canImport(Glibc)
@@ -158,9 +157,7 @@ extension Profile {
             }
         }
         if let aws {
-            let resolver = AWSCredentialResolver(settings: aws, environment: ProcessInfo.processInfo.environment,
-                                                 http: OAuthHTTPClient(group: MultiThreadedEventLoopGroup.singleton))
-            let found = resolver.describe()
+            let found = AWSCredentialResolver.describe(aws, environment: ProcessInfo.processInfo.environment)
             settings.append(EffectiveSetting(key: "aws.found", value: (found.found ? "" : "NOT FOUND: ") + found.text,
                                              origin: settings.first { $0.key == "aws.credentials" }?.origin ?? "default"))
         }

@@ -46,8 +46,7 @@ extension ProfileBuilder {
                 return nil
             }
             origins["aws.credentials_command"] = command.origin
-            guard let node = command.node, case .sequence(let items) = node.content, !items.isEmpty,
-                  let argv = Optional(items.compactMap(\.scalar)), argv.count == items.count, !argv[0].isEmpty else {
+            guard let argv = SecretCommand.argv(command) else {
                 report(command, "expected \(ConfigKey.Kind.command.expectation), found \(command.foundDescription)",
                        fix: "write `credentials_command: [aws-vault, export, --format=json, prod]` (run without a shell)")
                 return nil

@@ -88,8 +88,7 @@ extension ProfileBuilder {
     /// quoting the command's stderr but never its output.
     private mutating func commandSecret(_ source: FieldSource, shownAs: String, headerValue: Bool = true) -> Secret? {
         origins[shownAs] = source.origin
-        guard let node = source.node, case .sequence(let items) = node.content, !items.isEmpty,
-              let argv = Optional(items.compactMap(\.scalar)), argv.count == items.count, !argv[0].isEmpty else {
+        guard let argv = SecretCommand.argv(source) else {
             report(source, "expected \(ConfigKey.Kind.command.expectation), found \(source.foundDescription)",
                    fix: "write `secret_command: [\"op\", \"read\", \"op://vault/item/field\"]` (run without a shell)")
             return nil
@@ -103,29 +102,17 @@ extension ProfileBuilder {
         case .success(let bytes):
             return checked(Secret(bytes: bytes, source: .command(program: program)), source: source, headerValue: headerValue)
         case .failure(let failure):
-            let (message, fix): (String, String)
+            let fix: String
             switch failure {
-            case .notStarted(let reason):
-                (message, fix) = ("cannot run \(quoted(program)): \(reason)", "give the program's path, or install it on the PATH the proxy sees")
-            case .exited(let status, let stderr):
-                (message, fix) = ("\(quoted(program)) exited with status \(status)\(Self.quotedStderr(stderr))",
-                                  "run the command by hand as this user: it may need a login or an unlocked vault")
-            case .timedOut(let stderr):
-                (message, fix) = ("\(quoted(program)) did not finish within \(timeout) and was killed\(Self.quotedStderr(stderr))",
-                                  "raise `secret_command_timeout`, or make the command non-interactive")
-            case .empty(let stderr):
-                (message, fix) = ("\(quoted(program)) printed nothing on stdout\(Self.quotedStderr(stderr))", "the secret is the command's stdout")
-            case .tooLarge:
-                (message, fix) = ("\(quoted(program)) printed more than 64 KiB on stdout", "print only the secret")
+            case .notStarted: fix = "give the program's path, or install it on the PATH the proxy sees"
+            case .exited: fix = "run the command by hand as this user: it may need a login or an unlocked vault"
+            case .timedOut: fix = "raise `secret_command_timeout`, or make the command non-interactive"
+            case .empty: fix = "the secret is the command's stdout"
+            case .tooLarge: fix = "print only the secret"
             }
-            report(source, message, fix: fix)
+            report(source, failure.problem(program: quoted(program), timeout: "\(timeout)"), fix: fix)
             return nil
         }
-    }
-
-    private static func quotedStderr(_ stderr: String) -> String {
-        let trimmed = stderr.split(whereSeparator: \.isNewline).joined(separator: " ")
-        return trimmed.isEmpty ? "" : "; stderr: \(trimmed)"
     }
 
     /// A list of environment variable names (for `secret_command_env`).

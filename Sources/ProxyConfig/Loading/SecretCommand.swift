@@ -19,6 +19,31 @@ package enum SecretCommand {
         case timedOut(stderr: String)
         case empty(stderr: String)
         case tooLarge
+
+        /// What went wrong, for a diagnostic or a log line: `program` as the caller shows it,
+        /// `timeout` as configured; the stderr quoted on one line, stdout never.
+        package func problem(program: String, timeout: String) -> String {
+            switch self {
+            case .notStarted(let reason): return "cannot run \(program): \(reason)"
+            case .exited(let status, let stderr): return "\(program) exited with status \(status)\(Self.quoted(stderr))"
+            case .timedOut(let stderr): return "\(program) did not finish within \(timeout) and was killed\(Self.quoted(stderr))"
+            case .empty(let stderr): return "\(program) printed nothing on stdout\(Self.quoted(stderr))"
+            case .tooLarge: return "\(program) printed more than 64 KiB on stdout"
+            }
+        }
+
+        private static func quoted(_ stderr: String) -> String {
+            let trimmed = stderr.split(whereSeparator: \.isNewline).joined(separator: " ")
+            return trimmed.isEmpty ? "" : "; stderr: \(trimmed)"
+        }
+    }
+
+    /// A command written as a YAML list, `[program, arguments…]`: nil when it is not a non-empty
+    /// list of scalars with a program first.
+    static func argv(_ source: FieldSource) -> [String]? {
+        guard let node = source.node, case .sequence(let items) = node.content, !items.isEmpty else { return nil }
+        let argv = items.compactMap(\.scalar)
+        return argv.count == items.count && !argv[0].isEmpty ? argv : nil
     }
 
     package static func run(_ argv: [String], environment: [String: String], timeoutMilliseconds: Int) -> Result<[UInt8], Failure> {
