@@ -118,8 +118,7 @@ package struct LogLine: Sendable {
     }
 
     static func appendEscaped(_ text: String, to output: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { appendEscaped(UnsafeRawBufferPointer($0), to: &output) }
+        text.withBytes { appendEscaped($0, to: &output) }
     }
 
     /// Escapes valid UTF-8 held contiguously: runs that need no escape are copied whole.
@@ -190,8 +189,7 @@ package enum LogClock {
     /// about five times as much, on every log line.
     static func appendISO8601(_ unixMilliseconds: Int64, to output: inout [UInt8]) {
         let seconds = unixMilliseconds >= 0 ? unixMilliseconds / 1000 : (unixMilliseconds - 999) / 1000
-        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        let secondOfDay = seconds - days * 86400
+        let (days, secondOfDay) = daysAndSeconds(unixSeconds: seconds)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
         func two(_ value: Int64) { output.append(UInt8(48 + value / 10)); output.append(UInt8(48 + value % 10)) }
         LogLine.appendDecimal(Int(year), to: &output)
@@ -204,6 +202,12 @@ package enum LogClock {
         output.append(UInt8(ascii: "."))
         output.append(UInt8(48 + millis / 100)); two(millis % 100)
         output.append(UInt8(ascii: "Z"))
+    }
+
+    /// Whole days since 1970-01-01 and the second of that day, rounding down before 1970 too.
+    package static func daysAndSeconds(unixSeconds: Int64) -> (days: Int64, secondOfDay: Int64) {
+        let days = unixSeconds >= 0 ? unixSeconds / 86400 : (unixSeconds - 86399) / 86400
+        return (days, unixSeconds - days * 86400)
     }
 
     /// The proleptic Gregorian date of a day count (days since 1970-01-01), after H. Hinnant's

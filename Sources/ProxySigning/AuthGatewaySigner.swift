@@ -1,4 +1,5 @@
 import ProxyConfig
+import ProxyLogging
 
 /// The `auth-gateway` scheme: HMAC over `METHOD "\n" TARGET "\n" TIMESTAMP`, sent as key id,
 /// timestamp and signature headers. See docs/signing.md for the contract and test vectors.
@@ -27,17 +28,12 @@ package struct AuthGatewaySigner: RequestSigner {
                     } else {
                         SignatureEncoding.base64(mac, into: encoded)
                     }
-                    Self.withUTF8(key.keyID) { field(key.options.keyIDHeader, $0) }
-                    Self.withUTF8(timestampText) { field(key.options.timestampHeader, $0) }
+                    key.keyID.withBytes { field(key.options.keyIDHeader, $0) }
+                    timestampText.withBytes { field(key.options.timestampHeader, $0) }
                     field(key.options.signatureHeader, UnsafeRawBufferPointer(encoded))
                 }
             }
         }
-    }
-
-    private static func withUTF8(_ text: String, _ body: (UnsafeRawBufferPointer) -> Void) {
-        var text = text
-        text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 }
 

@@ -30,10 +30,6 @@ package final class JWTAssertionSigner: RequestSigner, Sendable {
         fixedClaims = claims
     }
 
-    convenience init?(_ settings: JWTAssertionSettings) {
-        self.init(settings: settings)
-    }
-
     /// Renewed this long before it expires: a request signed just before must still arrive in time.
     var renewal: Int64 { min(10, settings.lifetime.milliseconds / 4000) }
 

@@ -72,12 +72,12 @@ package struct SigningExplanation: Sendable {
                 break
             }
             slot.store(awsCredentials)
-            let signer = SigV4Signer(settings: aws, authority: profile.upstream.authority, slot: slot)
+            let signer = SigV4Signer(authority: profile.upstream.authority, slot: slot)
             guard let signed = (body ?? []).withUnsafeBytes({ signer.signature(method: method, target: target, body: $0, unixSeconds: unixMilliseconds / 1000) }) else { break }
             let scope = signed.scope
             // The session token is a credential: shown by its length, though the hash above is over its bytes.
             let lines = String(decoding: signed.canonicalRequest, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map { line in
-                line.hasPrefix("x-amz-security-token:") ? "x-amz-security-token:<the session token, \(line.utf8.count - 21) bytes, hidden>" : String(line)
+                line.utf8.starts(with: SigV4.tokenPrefix) ? "x-amz-security-token:<the session token, \(line.utf8.count - SigV4.tokenPrefix.count) bytes, hidden>" : String(line)
             }
             explanation.canonicalRequest = Array(lines.joined(separator: "\n").utf8)
             explanation.canonicalRequestLength = signed.canonicalRequest.count

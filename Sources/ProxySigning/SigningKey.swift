@@ -72,11 +72,13 @@ package struct PreparedHMAC<H: HashFunction>: @unchecked Sendable {
         inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
         return outer.finalize().withUnsafeBytes(body)
     }
+}
 
+extension HashFunction {
     /// A plain digest through `update(bufferPointer:)`, not swift-crypto's generic `DataProtocol`
     /// path (a body's SHA-256 for SigV4 and templates).
-    package static func digest(_ bytes: UnsafeRawBufferPointer) -> H.Digest {
-        var hasher = H()
+    package static func digest(_ bytes: UnsafeRawBufferPointer) -> Digest {
+        var hasher = Self()
         hasher.update(bufferPointer: bytes)
         return hasher.finalize()
     }

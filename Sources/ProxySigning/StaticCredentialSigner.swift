@@ -46,10 +46,8 @@ extension Profile {
         case .none: return NoCredentialSigner()
         case .oauth: return accessToken.map(OAuthBearerSigner.init) ?? NoCredentialSigner()
         case .bearer, .header: return StaticCredentialSigner(profile: self) ?? NoCredentialSigner()
-        case .jwt: return jwt.flatMap(JWTAssertionSigner.init) ?? NoCredentialSigner()
-        case .awsSigV4:
-            guard let aws, let awsCredentials else { return NoCredentialSigner() }
-            return SigV4Signer(settings: aws, authority: upstream.authority, slot: awsCredentials)
+        case .jwt: return jwt.flatMap { JWTAssertionSigner(settings: $0) } ?? NoCredentialSigner()
+        case .awsSigV4: return awsCredentials.map { SigV4Signer(authority: upstream.authority, slot: $0) } ?? NoCredentialSigner()
         }
     }
 }

@@ -92,7 +92,7 @@ package struct TemplateSigner: RequestSigner {
             keyID = key.keyID
             var hex = "", base64 = ""
             if uses.digestHex || uses.digestBase64 {
-                PreparedHMAC<SHA256>.digest(body ?? UnsafeRawBufferPointer(start: nil, count: 0)).withUnsafeBytes { digest in
+                SHA256.digest(body ?? UnsafeRawBufferPointer(start: nil, count: 0)).withUnsafeBytes { digest in
                     if uses.digestHex {
                         hex = String(unsafeUninitializedCapacity: 64) { buffer in SignatureEncoding.hex(digest, into: buffer); return 64 }
                     }

@@ -126,10 +126,9 @@ struct SigV4Tests {
         ("FQoGZXIvYXdzEXAMPLETOKEN//+==", "fe58c875b2e9dde6078f7f581367726fe395dbd25420d495b2cafb8e6939d5c1"),
     ])
     func signer(token: String?, signature: String) throws {
-        let settings = try #require(Self.settings(region: "eu-west-1", service: "bedrock-agentcore"))
         let slot = AWSCredentialSlot(region: "eu-west-1", service: "bedrock-agentcore", problem: "none")
         slot.store(AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: Self.secret, sessionToken: token))
-        let signer = SigV4Signer(settings: settings, authority: "mcp.example.com:8443", slot: slot)
+        let signer = SigV4Signer(authority: "mcp.example.com:8443", slot: slot)
         let body = Array(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.utf8)
         var fields: [String: String] = [:]
         body.withUnsafeBytes { body in
@@ -149,10 +148,9 @@ struct SigV4Tests {
         "/x%20y", "/caf\u{E9}", "/mcp?tenant=a%20b&x", "/a/.", "/a/..", "/~user/-_.", "/mcp/",
     ])
     func fastPath(target: String) throws {
-        let settings = try #require(Self.settings(region: "us-east-1", service: "execute-api"))
         let slot = AWSCredentialSlot(region: "us-east-1", service: "execute-api", problem: "none")
         slot.store(AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: Self.secret, sessionToken: "token"))
-        let signer = SigV4Signer(settings: settings, authority: "example.com:8443", slot: slot)
+        let signer = SigV4Signer(authority: "example.com:8443", slot: slot)
         let body = Array("{}".utf8)
         let signed = try #require(body.withUnsafeBytes { signer.signature(method: "POST", target: target, body: $0, unixSeconds: Self.suiteTime) })
         let hash = SigV4.hexSHA256(body)
@@ -167,10 +165,9 @@ struct SigV4Tests {
 
     @Test("without credentials the signer writes nothing")
     func empty() throws {
-        let settings = try #require(Self.settings(region: "us-east-1", service: "lambda"))
         let slot = AWSCredentialSlot(region: "us-east-1", service: "lambda", problem: "no credentials yet")
         var count = 0
-        SigV4Signer(settings: settings, authority: "example.com", slot: slot).sign(method: "POST", target: "/", key: Self.unusedKey, unixMilliseconds: 0) { _, _ in count += 1 }
+        SigV4Signer(authority: "example.com", slot: slot).sign(method: "POST", target: "/", key: Self.unusedKey, unixMilliseconds: 0) { _, _ in count += 1 }
         #expect(count == 0)
         #expect(slot.problem == "no credentials yet")
     }
@@ -202,8 +199,4 @@ struct SigV4Tests {
     }
 
     static let unusedKey = SigningKey(keyID: "", secret: Secret(bytes: [], source: .none), options: SigningOptions())
-
-    static func settings(region: String, service: String) -> AWSSigningSettings? {
-        AWSSigningSettings(region: region, service: service, credentials: .environment)
-    }
 }

@@ -73,12 +73,3 @@ enum HeadBytes {
         offset += literal.utf8CodeUnitCount
     }
 }
-
-extension String {
-    /// The UTF-8 bytes, lent for the call (a native string's own storage, no copy).
-    @inline(__always)
-    func withBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
-        var text = self
-        return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
-    }
-}

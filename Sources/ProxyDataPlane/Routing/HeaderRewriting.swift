@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyLogging
 import ProxySigning
 
 /// What crosses the proxy in each direction: hop-by-hop headers (and any header `Connection`

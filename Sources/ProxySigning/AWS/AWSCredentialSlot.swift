@@ -1,5 +1,6 @@
 import Crypto
 import NIOConcurrencyHelpers
+import ProxyLogging
 
 /// One set of AWS credentials: an access key, its secret, and for temporary credentials the
 /// session token and when they expire. `description` never shows the secret or the token.
@@ -43,8 +44,8 @@ package final class AWSCredentialSlot: Sendable, CustomStringConvertible {
 
     // PreparedHMAC is a value; each reader gets its own copy out of the lock.
     private let state: NIOLockedValueBox<State>
-    let region: String
-    let service: String
+    package let region: String
+    package let service: String
 
     package init(region: String, service: String, problem: String) {
         self.region = region
@@ -76,7 +77,7 @@ package final class AWSCredentialSlot: Sendable, CustomStringConvertible {
     /// The access key, token and keyed signing state for the UTC day of `unixSeconds`; nil
     /// without credentials. The key is derived once a day (and for each new set of credentials).
     package func material(unixSeconds: Int64) -> Material? {
-        let day = unixSeconds >= 0 ? unixSeconds / 86400 : (unixSeconds - 86399) / 86400
+        let day = LogClock.daysAndSeconds(unixSeconds: unixSeconds).days
         return state.withLockedValue { state in
             guard let credentials = state.credentials else { return nil }
             if let derived = state.derived, derived.day == day { return derived.material }

@@ -9,17 +9,12 @@ package enum SigV4 {
 
     /// `x-amz-date`'s form, `yyyyMMdd'T'HHmmss'Z'`, of a Unix time (UTC).
     package static func amzDate(unixSeconds: Int64) -> String {
-        let days = unixSeconds >= 0 ? unixSeconds / 86400 : (unixSeconds - 86399) / 86400
-        let seconds = unixSeconds - days * 86400
-        let (year, month, day) = LogClock.civilDate(daysSinceEpoch: days)
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)\(two(month))\(two(day))T\(two(seconds / 3600))\(two(seconds / 60 % 60))\(two(seconds % 60))Z"
+        String(decoding: amzDateBytes(unixSeconds: unixSeconds), as: UTF8.self)
     }
 
     /// `amzDate`'s bytes, without a `String` on the request path.
     package static func amzDateBytes(unixSeconds: Int64) -> [UInt8] {
-        let days = unixSeconds >= 0 ? unixSeconds / 86400 : (unixSeconds - 86399) / 86400
-        let seconds = unixSeconds - days * 86400
+        let (days, seconds) = LogClock.daysAndSeconds(unixSeconds: unixSeconds)
         let (year, month, day) = LogClock.civilDate(daysSinceEpoch: days)
         var out = [UInt8](repeating: UInt8(ascii: "0"), count: 16)
         func put(_ value: Int64, at index: Int, digits: Int) {
@@ -91,7 +86,7 @@ package enum SigV4 {
     static func hexSHA256Bytes(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        PreparedHMAC<SHA256>.digest(bytes).withUnsafeBytes { appendHex($0, to: &out) }
+        SHA256.digest(bytes).withUnsafeBytes { appendHex($0, to: &out) }
         return out
     }
 
@@ -175,13 +170,8 @@ package enum SigV4 {
         stringToSign.withUnsafeBytes { key.authenticationCode(for: $0, hex) }
     }
 
-    /// The `Authorization` value.
-    package static func authorization(accessKeyID: String, scope: String, signedHeaders: String, signature: String) -> String {
-        "\(algorithm) Credential=\(accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
-    }
-
     package static func hexSHA256(_ bytes: UnsafeRawBufferPointer) -> String {
-        PreparedHMAC<SHA256>.digest(bytes).withUnsafeBytes(hex)
+        String(decoding: hexSHA256Bytes(bytes), as: UTF8.self)
     }
 
     package static func hexSHA256(_ bytes: [UInt8]) -> String {

@@ -10,21 +10,19 @@ import ProxyConfig
 /// `SigV4.canonicalRequest` and friends, which the AWS test suite checks; `SigV4Tests` holds the
 /// two to each other.
 package struct SigV4Signer: RequestSigner {
-    let settings: AWSSigningSettings
-    /// The `Host` value the request goes with (`UpstreamURL.authority`).
-    let authority: String
+    /// The credentials, and the region and service they derive the signing key for.
     package let slot: AWSCredentialSlot
     /// `host:<authority>\n`.
     private let hostLine: [UInt8]
-    /// `/<region>/<service>/aws4_request`: the scope after its day.
+    /// `/<region>/<service>/aws4_request`: the scope after its day, for the slot's region and
+    /// service, so the scope and the key can never name two regions.
     private let scopeTail: [UInt8]
 
-    package init(settings: AWSSigningSettings, authority: String, slot: AWSCredentialSlot) {
-        self.settings = settings
-        self.authority = authority
+    /// - Parameter authority: the `Host` value the request goes with (`UpstreamURL.authority`).
+    package init(authority: String, slot: AWSCredentialSlot) {
         self.slot = slot
         hostLine = Array("host:\(SigV4.trimmed(authority))\n".utf8)
-        scopeTail = Array("/\(settings.region)/\(settings.service)/aws4_request".utf8)
+        scopeTail = Array("/\(slot.region)/\(slot.service)/aws4_request".utf8)
     }
 
     package var signsBody: Bool { true }
