@@ -57,7 +57,7 @@ package final class UpstreamCall: UpstreamResponseReceiver {
         self.method = method
         self.target = target
         signedAtMilliseconds = LogClock.unixMilliseconds()
-        let availability = credentials.unavailable
+        let availability = credentials.availability
         signedTokenGeneration = availability.generation
         if let problem = availability.problem {
             // Reported after `init` returns, like every other outcome.

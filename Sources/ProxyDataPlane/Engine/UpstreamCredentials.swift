@@ -16,10 +16,15 @@ package struct UpstreamCredentials: Sendable {
     /// `auth_scheme: aws-sigv4`: nothing is sent while the slot holds no credentials.
     package let awsCredentials: AWSCredentialSlot?
 
-    /// Why no request can be signed now (no OAuth token, no AWS credentials), or nil.
-    var unavailable: (problem: String?, generation: UInt64) {
+    /// Why no request can be signed now (no OAuth token, no AWS credentials), or nil; and the
+    /// token generation a request goes with. One rule for the listeners and the bridge.
+    static func availability(accessToken: AccessTokenSlot?, awsCredentials: AWSCredentialSlot?) -> (problem: String?, generation: UInt64) {
         if let accessToken { return accessToken.current }
         return (awsCredentials?.problem, 0)
+    }
+
+    var availability: (problem: String?, generation: UInt64) {
+        Self.availability(accessToken: accessToken, awsCredentials: awsCredentials)
     }
 
     /// Hands each header the signer writes on the request `method target` signed at

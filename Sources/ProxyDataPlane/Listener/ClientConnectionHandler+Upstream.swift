@@ -13,19 +13,14 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
     func send(_ request: UpstreamRequest, authorization: [UInt8]? = nil) {
         let endpoint = runtime.endpoint
         let runtime = runtime
-        if let accessToken = runtime.accessToken {
-            let current = accessToken.current
-            if let problem = current.problem {
-                // No OAuth token: the upstream would only answer 401, and its challenge must not reach the client.
-                execute(machine.upstreamFailed(.credentialUnavailable(problem)))
-                return
-            }
-            signedTokenGeneration = current.generation
-        } else if let problem = runtime.awsCredentials?.problem {
-            // No AWS credentials: an unsigned request would only be refused.
+        let availability = UpstreamCredentials.availability(accessToken: runtime.accessToken, awsCredentials: runtime.awsCredentials)
+        if let problem = availability.problem {
+            // No OAuth token or AWS credentials: the upstream would only refuse the request (and an
+            // OAuth upstream's challenge must not reach the client).
             execute(machine.upstreamFailed(.credentialUnavailable(problem)))
             return
         }
+        signedTokenGeneration = availability.generation
         var bytes = context.channel.allocator.buffer(capacity: 1024 + (request.body?.readableBytes ?? 0))
         let signedAt = LogClock.unixMilliseconds()
         signedAtMilliseconds = signedAt
