@@ -197,6 +197,10 @@ async def main():
         async def tool_policy():
             await policy_session(f"http://127.0.0.1:{ports['policy_sse']}/mcp")
             await policy_session(f"http://127.0.0.1:{ports['policy_json']}/mcp")
+            # The log thread writes in batches: wait for the line as the Swift harness does.
+            deadline = time.time() + 5
+            while '"refused_tool":"delete_note"' not in proxy.lines() and time.time() < deadline:
+                await asyncio.sleep(0.05)
             assert '"refused_tool":"delete_note"' in proxy.lines()
 
         await step("tool policy (deny delete_*): the SDK client's list lacks delete_note, calling it is an error; SSE and JSON servers", proxy, tool_policy())
