@@ -249,4 +249,22 @@ struct HeadScannerShortcutTests {
             #expect(HeadScanner.mayHoldControlByte(dirty), "\(bytes)")
         }
     }
+
+    @Test("the head's end found line feed to line feed is the first CRLF CRLF, from any start")
+    func headEndAgreesWithPlainSearch() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array("ab: \r\n".utf8)
+        for _ in 0..<5_000 {
+            let count = Int.random(in: 0..<64, using: &generator)
+            let bytes = (0..<count).map { _ in alphabet.randomElement(using: &generator)! }
+            let from = Int.random(in: 0...max(0, count), using: &generator)
+            var plain: Int?
+            var index = max(3, from)
+            while index < count {
+                if bytes[index - 3...index].elementsEqual([0x0D, 0x0A, 0x0D, 0x0A]) { plain = index + 1; break }
+                index += 1
+            }
+            #expect(HeadScanner.headEnd(ByteBuffer(bytes: bytes), from: from) == plain, "\(bytes) from \(from)")
+        }
+    }
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 
 /// Byte ranges of one header line, relative to the start of its head's bytes.
@@ -117,13 +122,17 @@ struct HeadScanner {
     }
 
     /// Offset just past the blank line that ends a head, or nil when it has not fully arrived.
-    /// `from` lets a caller skip what an earlier call already scanned.
+    /// `from` lets a caller skip what an earlier call already scanned. Jumps from line feed to
+    /// line feed with `memchr` (vectorised in libc): a byte loop over every head, both ways, cost
+    /// about 1,500 instructions per request.
     static func headEnd(_ buffer: ByteBuffer, from: Int = 0) -> Int? {
         buffer.withUnsafeReadableBytes { raw -> Int? in
+            guard let base = raw.baseAddress else { return nil }
             var index = max(3, from)
-            while index < raw.count {
-                if raw[index] == 0x0A, raw[index - 1] == 0x0D, raw[index - 2] == 0x0A, raw[index - 3] == 0x0D { return index + 1 }
-                index += 1
+            while index < raw.count, let found = memchr(base + index, 0x0A, raw.count - index) {
+                let lineFeed = base.distance(to: UnsafeRawPointer(found))
+                if raw[lineFeed - 1] == 0x0D, raw[lineFeed - 2] == 0x0A, raw[lineFeed - 3] == 0x0D { return lineFeed + 1 }
+                index = lineFeed + 1
             }
             return nil
         }
