@@ -7,87 +7,81 @@ import Darwin
 /// Builds one JSON object, field by field, straight into bytes: no dictionaries, no Foundation
 /// encoder on the request path. Values are escaped per RFC 8259; keys are trusted literals.
 package struct LogLine: Sendable {
-    package private(set) var bytes: [UInt8]
+    package private(set) var storage: LineBytes
+
+    /// The line so far, without its closing brace.
+    package var bytes: [UInt8] { storage.withUnsafeBytes { Array($0) } }
 
     package init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds()) {
-        self.init(level: level, event: event, unixMilliseconds: unixMilliseconds, reusing: [])
+        self.init(level: level, event: event, unixMilliseconds: unixMilliseconds, reusing: LineBytes())
     }
 
-    /// A line built in `storage`, a finished line's `bytes` handed back: a connection that logs
+    /// A line built in `storage`, a finished line's `storage` handed back: a connection that logs
     /// a line per request then allocates its buffer once rather than per line.
-    package init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds(), reusing storage: [UInt8]) {
-        bytes = storage
-        bytes.removeAll(keepingCapacity: true)
-        bytes.reserveCapacity(256)
-        Self.append(#"{"ts":""#, to: &bytes)
-        LogClock.appendISO8601(unixMilliseconds, to: &bytes)
-        Self.append(#"","level":""#, to: &bytes)
-        Self.appendEscaped(level.rawValue, to: &bytes)
-        Self.append(#"","event":""#, to: &bytes)
-        Self.appendEscaped(event, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+    package init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds(), reusing storage: LineBytes) {
+        self.storage = storage
+        self.storage.removeAll()
+        self.storage.append(#"{"ts":""#)
+        LogClock.appendISO8601(unixMilliseconds, to: &self.storage)
+        self.storage.append(#"","level":""#)
+        Self.appendEscaped(level.rawValue, to: &self.storage)
+        self.storage.append(#"","event":""#)
+        Self.appendEscaped(event, to: &self.storage)
+        self.storage.append(UInt8(ascii: "\""))
     }
 
     package mutating func field(_ key: StaticString, _ value: String) {
-        appendKey(key)
-        bytes.append(UInt8(ascii: "\""))
-        Self.appendEscaped(value, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        appendKey(key, quoted: true)
+        Self.appendEscaped(value, to: &storage)
+        storage.append(UInt8(ascii: "\""))
     }
 
     /// A part of a string (a path without its query), without making a `String` of it.
     package mutating func field(_ key: StaticString, _ value: Substring) {
-        appendKey(key)
-        bytes.append(UInt8(ascii: "\""))
+        appendKey(key, quoted: true)
         var value = value
-        value.withUTF8 { Self.appendEscaped(UnsafeRawBufferPointer($0), to: &bytes) }
-        bytes.append(UInt8(ascii: "\""))
+        value.withUTF8 { Self.appendEscaped(UnsafeRawBufferPointer($0), to: &storage) }
+        storage.append(UInt8(ascii: "\""))
     }
 
     package mutating func field(_ key: StaticString, bytes value: some Collection<UInt8>) {
-        appendKey(key)
-        bytes.append(UInt8(ascii: "\""))
-        Self.appendEscaped(bytes: value, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        appendKey(key, quoted: true)
+        Self.appendEscaped(bytes: value, to: &storage)
+        storage.append(UInt8(ascii: "\""))
     }
 
     package mutating func field(_ key: StaticString, _ value: Int) {
-        appendKey(key)
-        Self.appendDecimal(value, to: &bytes)
+        appendKey(key, quoted: false)
+        Self.appendDecimal(value, to: &storage)
     }
 
-    /// Decimal digits without an intermediate String.
-    static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
-        if value < 0 { output.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(48 + magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            for index in stride(from: count - 1, through: 0, by: -1) { output.append(buffer[index]) }
-        }
+    /// Decimal digits, written in place.
+    static func appendDecimal(_ value: Int, to output: inout LineBytes) {
+        let digits = DecimalDigits.count(UInt64(value.magnitude))
+        let sign = value < 0 ? 1 : 0
+        let start = output.reserve(digits + sign)
+        if value < 0 { start.pointee = UInt8(ascii: "-") }
+        DecimalDigits.write(UInt64(value.magnitude), digits: digits, at: start + sign)
+        output.commit(digits + sign)
     }
 
     package mutating func field(_ key: StaticString, _ value: Bool) {
-        appendKey(key)
-        Self.append(value ? "true" : "false", to: &bytes)
+        appendKey(key, quoted: false)
+        storage.append(value ? "true" : "false")
     }
 
     /// Milliseconds with microsecond precision, written as a JSON number.
     package mutating func field(_ key: StaticString, milliseconds nanoseconds: UInt64) {
-        appendKey(key)
+        appendKey(key, quoted: false)
         let micros = Int(nanoseconds / 1000)
-        Self.appendDecimal(micros / 1000, to: &bytes)
-        bytes.append(UInt8(ascii: "."))
+        Self.appendDecimal(micros / 1000, to: &storage)
         let fraction = micros % 1000
-        if fraction < 100 { bytes.append(UInt8(ascii: "0")) }
-        if fraction < 10 { bytes.append(UInt8(ascii: "0")) }
-        Self.appendDecimal(fraction, to: &bytes)
+        let digits = storage.reserve(4)
+        digits[0] = UInt8(ascii: ".")
+        digits[1] = UInt8(truncatingIfNeeded: 48 &+ fraction / 100)
+        digits[2] = UInt8(truncatingIfNeeded: 48 &+ fraction / 10 % 10)
+        digits[3] = UInt8(truncatingIfNeeded: 48 &+ fraction % 10)
+        storage.commit(4)
     }
 
     /// The finished line, newline included.
@@ -99,53 +93,56 @@ package struct LogLine: Sendable {
 
     /// Appends the finished line to `output` without building it separately.
     package func appendFinished(to output: inout [UInt8]) {
-        output.append(contentsOf: bytes)
+        storage.withUnsafeBytes { output.append(contentsOf: $0) }
         output.append(UInt8(ascii: "}"))
         output.append(0x0A)
     }
 
-    private mutating func appendKey(_ key: StaticString) {
-        bytes.append(UInt8(ascii: ","))
-        bytes.append(UInt8(ascii: "\""))
-        Self.append(key, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+    /// `,"key":` and, for a string value, its opening quote: one reservation.
+    private mutating func appendKey(_ key: StaticString, quoted: Bool) {
+        key.withUTF8Buffer { name in
+            let length = name.count + (quoted ? 5 : 4)
+            let start = storage.reserve(length)
+            start[0] = UInt8(ascii: ",")
+            start[1] = UInt8(ascii: "\"")
+            if let base = name.baseAddress { (start + 2).initialize(from: base, count: name.count) }
+            start[name.count + 2] = UInt8(ascii: "\"")
+            start[name.count + 3] = UInt8(ascii: ":")
+            if quoted { start[name.count + 4] = UInt8(ascii: "\"") }
+            storage.commit(length)
+        }
     }
 
-    /// A literal's bytes, copied at once.
-    static func append(_ literal: StaticString, to output: inout [UInt8]) {
-        literal.withUTF8Buffer { output.append(contentsOf: $0) }
-    }
-
-    static func appendEscaped(_ text: String, to output: inout [UInt8]) {
+    static func appendEscaped(_ text: String, to output: inout LineBytes) {
         text.withBytes { appendEscaped($0, to: &output) }
     }
 
     /// Escapes valid UTF-8 held contiguously: runs that need no escape are copied whole.
-    static func appendEscaped(_ raw: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+    static func appendEscaped(_ raw: UnsafeRawBufferPointer, to output: inout LineBytes) {
         var runStart = 0
         for index in 0..<raw.count {
             let byte = raw[index]
             guard byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F else { continue }
-            if runStart < index { output.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart..<index])) }
+            if runStart < index { output.append(UnsafeRawBufferPointer(rebasing: raw[runStart..<index])) }
             appendEscape(byte, to: &output)
             runStart = index + 1
         }
-        if runStart < raw.count { output.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart...])) }
+        if runStart < raw.count { output.append(UnsafeRawBufferPointer(rebasing: raw[runStart...])) }
     }
 
     /// `text` as a quoted JSON string, escaped like every log value; for JSON built outside log lines.
     package static func jsonQuoted(_ text: String) -> String {
-        var bytes: [UInt8] = [UInt8(ascii: "\"")]
+        var bytes = LineBytes(capacity: text.utf8.count + 2)
+        bytes.append(UInt8(ascii: "\""))
         appendEscaped(text, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 
-    private static let hex = Array("0123456789abcdef".utf8)
+    private static let hex: StaticString = "0123456789abcdef"
 
     /// Escapes quotes, backslashes and control bytes; invalid UTF-8 is replaced so a line stays valid JSON.
-    static func appendEscaped(bytes: some Collection<UInt8>, to output: inout [UInt8]) {
+    static func appendEscaped(bytes: some Collection<UInt8>, to output: inout LineBytes) {
         if bytes.allSatisfy({ $0 < 0x80 }) {
             appendEscapedValid(bytes, to: &output)
         } else {
@@ -154,7 +151,7 @@ package struct LogLine: Sendable {
     }
 
     /// Escapes bytes known to be valid UTF-8.
-    private static func appendEscapedValid(_ bytes: some Collection<UInt8>, to output: inout [UInt8]) {
+    private static func appendEscapedValid(_ bytes: some Collection<UInt8>, to output: inout LineBytes) {
         if bytes.withContiguousStorageIfAvailable({ appendEscaped(UnsafeRawBufferPointer($0), to: &output) }) != nil { return }
         for byte in bytes {
             if byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F { appendEscape(byte, to: &output) } else { output.append(byte) }
@@ -162,17 +159,19 @@ package struct LogLine: Sendable {
     }
 
     /// The JSON escape of one byte that needs one.
-    private static func appendEscape(_ byte: UInt8, to output: inout [UInt8]) {
+    private static func appendEscape(_ byte: UInt8, to output: inout LineBytes) {
         switch byte {
-        case UInt8(ascii: "\""): output += [0x5C, 0x22]
-        case UInt8(ascii: "\\"): output += [0x5C, 0x5C]
-        case 0x0A: output += [0x5C, UInt8(ascii: "n")]
-        case 0x0D: output += [0x5C, UInt8(ascii: "r")]
-        case 0x09: output += [0x5C, UInt8(ascii: "t")]
+        case UInt8(ascii: "\""): output.append(#"\""#)
+        case UInt8(ascii: "\\"): output.append(#"\\"#)
+        case 0x0A: output.append(#"\n"#)
+        case 0x0D: output.append(#"\r"#)
+        case 0x09: output.append(#"\t"#)
         default:
-            append(#"\u00"#, to: &output)
-            output.append(hex[Int(byte >> 4)])
-            output.append(hex[Int(byte & 0x0F)])
+            output.append(#"\u00"#)
+            hex.withUTF8Buffer { digits in
+                output.append(digits[Int(byte >> 4)])
+                output.append(digits[Int(byte & 0x0F)])
+            }
         }
     }
 }
@@ -187,21 +186,41 @@ package enum LogClock {
 
     /// `2026-11-27T07:00:00.123Z`, by arithmetic: `gmtime_r` and its time-zone bookkeeping cost
     /// about five times as much, on every log line.
-    static func appendISO8601(_ unixMilliseconds: Int64, to output: inout [UInt8]) {
+    static func appendISO8601(_ unixMilliseconds: Int64, to output: inout LineBytes) {
         let seconds = unixMilliseconds >= 0 ? unixMilliseconds / 1000 : (unixMilliseconds - 999) / 1000
         let (days, secondOfDay) = daysAndSeconds(unixSeconds: seconds)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        func two(_ value: Int64) { output.append(UInt8(48 + value / 10)); output.append(UInt8(48 + value % 10)) }
-        LogLine.appendDecimal(Int(year), to: &output)
-        output.append(UInt8(ascii: "-")); two(month)
-        output.append(UInt8(ascii: "-")); two(day)
-        output.append(UInt8(ascii: "T")); two(secondOfDay / 3600)
-        output.append(UInt8(ascii: ":")); two(secondOfDay / 60 % 60)
-        output.append(UInt8(ascii: ":")); two(secondOfDay % 60)
-        let millis = unixMilliseconds - seconds * 1000
-        output.append(UInt8(ascii: "."))
-        output.append(UInt8(48 + millis / 100)); two(millis % 100)
-        output.append(UInt8(ascii: "Z"))
+        guard (0...9999).contains(year) else {
+            // Outside four-digit years (never a real clock's): the year as it comes, then the rest.
+            LogLine.appendDecimal(Int(year), to: &output)
+            return appendAfterYear(month: month, day: day, secondOfDay: secondOfDay, millis: unixMilliseconds - seconds * 1000, to: &output)
+        }
+        let text = output.reserve(4)
+        text[0] = UInt8(truncatingIfNeeded: 48 &+ year / 1000)
+        text[1] = UInt8(truncatingIfNeeded: 48 &+ year / 100 % 10)
+        text[2] = UInt8(truncatingIfNeeded: 48 &+ year / 10 % 10)
+        text[3] = UInt8(truncatingIfNeeded: 48 &+ year % 10)
+        output.commit(4)
+        appendAfterYear(month: month, day: day, secondOfDay: secondOfDay, millis: unixMilliseconds - seconds * 1000, to: &output)
+    }
+
+    /// `-MM-DDTHH:MM:SS.mmmZ`, twenty bytes in one reservation.
+    @inline(__always)
+    private static func appendAfterYear(month: Int64, day: Int64, secondOfDay: Int64, millis: Int64, to output: inout LineBytes) {
+        let text = output.reserve(20)
+        func two(_ value: Int64, at offset: Int) {
+            text[offset] = UInt8(truncatingIfNeeded: 48 &+ value / 10)
+            text[offset + 1] = UInt8(truncatingIfNeeded: 48 &+ value % 10)
+        }
+        text[0] = UInt8(ascii: "-"); two(month, at: 1)
+        text[3] = UInt8(ascii: "-"); two(day, at: 4)
+        text[6] = UInt8(ascii: "T"); two(secondOfDay / 3600, at: 7)
+        text[9] = UInt8(ascii: ":"); two(secondOfDay / 60 % 60, at: 10)
+        text[12] = UInt8(ascii: ":"); two(secondOfDay % 60, at: 13)
+        text[15] = UInt8(ascii: ".")
+        text[16] = UInt8(truncatingIfNeeded: 48 &+ millis / 100); two(millis % 100, at: 17)
+        text[19] = UInt8(ascii: "Z")
+        output.commit(20)
     }
 
     /// Whole days since 1970-01-01 and the second of that day, rounding down before 1970 too.

@@ -56,6 +56,32 @@ struct LogLineTests {
         #expect(object["edges"] as? String == "\"\u{7F}middle run\u{1F}\\" && object["path"] as? String == "/mcp/x\"y")
     }
 
+    @Test("a copied line keeps its own bytes, a line grows past its first room, and storage is reused")
+    func lineBytesValueSemantics() throws {
+        var first = LogLine(level: .info, event: "x", unixMilliseconds: 0)
+        var second = first
+        first.field("a", 1)
+        second.field("b", String(repeating: "long value ", count: 100))
+        #expect(try parse(first)["a"] as? Int == 1 && parse(first)["b"] == nil)
+        #expect(try parse(second)["b"] as? String == String(repeating: "long value ", count: 100) && parse(second)["a"] == nil)
+        let reused = LogLine(level: .warning, event: "y", unixMilliseconds: 0, reusing: second.storage)
+        #expect(String(decoding: reused.finished, as: UTF8.self) == #"{"ts":"1970-01-01T00:00:00.000Z","level":"warning","event":"y"}"# + "\n")
+        #expect(try parse(second)["b"] != nil, "reusing a shared buffer leaves the other line alone")
+    }
+
+    @Test("numbers at their edges, and years past four digits")
+    func numberEdges() throws {
+        var line = LogLine(level: .info, event: "x", unixMilliseconds: 253_402_300_800_000)
+        line.field("max", Int.max)
+        line.field("min", Int.min + 1)
+        line.field("nine", 9)
+        line.field("ten", 10)
+        line.field("ms", milliseconds: 12_000)
+        let text = String(decoding: line.finished, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"ts":"10000-01-01T00:00:00.000Z""#))
+        #expect(text.contains(#""max":9223372036854775807,"min":-9223372036854775807,"nine":9,"ten":10,"ms":0.012}"#))
+    }
+
     @Test("timestamps by arithmetic agree with Foundation's ISO 8601 formatter, leap days and centuries included")
     func timestamps() {
         let formatter = ISO8601DateFormatter()
@@ -63,10 +89,10 @@ struct LogLineTests {
         var generator = SystemRandomNumberGenerator()
         let fixed: [Int64] = [0, 951_782_400_000, 951_868_799_999, 4_107_542_399_999, 4_107_542_400_000, 1_796_126_400_123, 253_402_300_799_999]
         for milliseconds in fixed + (0..<500).map({ _ in Int64.random(in: 0..<4_102_444_800_000, using: &generator) }) {
-            var bytes: [UInt8] = []
+            var bytes = LineBytes()
             LogClock.appendISO8601(milliseconds, to: &bytes)
             let expected = formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-            #expect(String(decoding: bytes, as: UTF8.self) == expected, "\(milliseconds)")
+            #expect(bytes.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } == expected, "\(milliseconds)")
         }
     }
 

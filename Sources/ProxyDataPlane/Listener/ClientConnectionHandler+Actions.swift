@@ -134,9 +134,7 @@ extension ClientConnectionHandler {
         let level: LogLevel = exchange.failure != nil || exchange.status >= 500 || refusedToken || exchange.refusedTool != nil ? .warning : .info
         guard runtime.log.isEnabled(level) else { return }
         // The connection's line buffer, moved out so that it is uniquely referenced and reused.
-        var storage: [UInt8] = []
-        swap(&storage, &logLineStorage)
-        var line = LogLine(level: level, event: event.rawValue, reusing: storage)
+        var line = LogLine(level: level, event: event.rawValue, reusing: logLineStorage.take() ?? LineBytes())
         line.field("profile", runtime.profile.name)
         if let client, let names = runtime.admission.authenticator?.names, client < names.count { line.field("client", names[client]) }
         if let accepted = exchange.client { line.field("client", accepted.name) }
@@ -163,6 +161,6 @@ extension ClientConnectionHandler {
             if exchange.errorTruncated { line.field("upstream_error_truncated", true) }
         }
         runtime.log.emit(line)
-        logLineStorage = line.bytes
+        logLineStorage = line.storage
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOExtras
+import ProxyLogging
 
 /// Serves one client connection: the shell around `ClientConnectionStateMachine`. It turns bytes
 /// into parser events, channel and timer callbacks into machine events, and executes the actions
@@ -33,7 +34,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Whether this exchange's event stream is counted in `open_streams`.
     var streamIsCounted = false
     /// The log line buffer, reused by every request on the connection.
-    var logLineStorage: [UInt8] = []
+    var logLineStorage: LineBytes?
     /// Whether the client channel reads (autoRead): a change is a channel option, so only real
     /// changes are made.
     var clientReads = true
