@@ -8,18 +8,19 @@ package struct AuthGatewaySigner: RequestSigner {
 
     package func sign(method: String, target: String, key: SigningKey, unixMilliseconds: Int64,
                      into field: (_ name: String, _ value: UnsafeRawBufferPointer) -> Void) {
-        let timestamp = key.options.timestampUnit == .unixSeconds ? unixMilliseconds / 1000 : unixMilliseconds
-        // At most 19 digits: an inline small string, never a heap allocation.
-        let timestampText = String(timestamp)
-        // The canonical string is assembled in scratch space and the MAC encoded into scratch space
-        // straight from the digest: nothing is allocated per request.
-        let length = method.utf8.count + target.utf8.count + timestampText.utf8.count + 2
+        let timestamp = UInt64(max(0, key.options.timestampUnit == .unixSeconds ? unixMilliseconds / 1000 : unixMilliseconds))
+        let timestampDigits = DecimalDigits.count(timestamp)
+        // The canonical string is assembled in scratch space, the timestamp's digits written into
+        // it (its header value is that part of the string), and the MAC encoded into scratch
+        // space straight from the digest: nothing is allocated per request.
+        let length = method.utf8.count + target.utf8.count + timestampDigits + 2
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { message in
             var offset = message.initialize(fromContentsOf: method.utf8)
             message[offset] = 0x0A
             offset = message[(offset + 1)...].initialize(fromContentsOf: target.utf8)
             message[offset] = 0x0A
-            _ = message[(offset + 1)...].initialize(fromContentsOf: timestampText.utf8)
+            let timestampText = UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: message[(offset + 1)...]))
+            DecimalDigits.write(timestamp, digits: timestampDigits, at: message.baseAddress! + offset + 1)
             key.authenticationCode(for: UnsafeRawBufferPointer(message)) { mac in
                 let encodedLength = key.options.encoding == .hex ? mac.count * 2 : (mac.count + 2) / 3 * 4
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: encodedLength) { encoded in
@@ -29,7 +30,7 @@ package struct AuthGatewaySigner: RequestSigner {
                         SignatureEncoding.base64(mac, into: encoded)
                     }
                     key.keyID.withBytes { field(key.options.keyIDHeader, $0) }
-                    timestampText.withBytes { field(key.options.timestampHeader, $0) }
+                    field(key.options.timestampHeader, timestampText)
                     field(key.options.signatureHeader, UnsafeRawBufferPointer(encoded))
                 }
             }
@@ -39,14 +40,17 @@ package struct AuthGatewaySigner: RequestSigner {
 
 /// Lower-case hex and padded standard base64, without Foundation on the hot path.
 enum SignatureEncoding {
-    private static let hexDigits = Array("0123456789abcdef".utf8)
     private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    /// Writes `bytes.count * 2` digits.
+    /// Writes `bytes.count * 2` digits (by arithmetic, not a table: no lookup through a global
+    /// array per digit).
     static func hex(_ bytes: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) {
-        for (index, byte) in bytes.enumerated() {
-            output[index * 2] = hexDigits[Int(byte >> 4)]
-            output[index * 2 + 1] = hexDigits[Int(byte & 0x0F)]
+        precondition(output.count >= bytes.count * 2)
+        @inline(__always) func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 &+ nibble : 87 &+ nibble }
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            output[index &* 2] = digit(byte >> 4)
+            output[index &* 2 &+ 1] = digit(byte & 0x0F)
         }
     }
 

@@ -20,7 +20,7 @@ enum RequestHeadReader {
         var targetEnd = targetStart
         while targetEnd < raw.count, raw[targetEnd] > 0x20, raw[targetEnd] < 0x7F { targetEnd += 1 }
         guard targetEnd > targetStart, raw.count - targetEnd >= 10, raw[targetEnd] == 0x20,
-              UnsafeRawBufferPointer(rebasing: raw[(targetEnd + 1)..<(targetEnd + 8)]).elementsEqual("HTTP/1.".utf8),
+              ASCII.hasPrefix(UnsafeRawBufferPointer(rebasing: raw[(targetEnd + 1)...]), "HTTP/1."),
               raw[targetEnd + 9] == 0x0D, raw[targetEnd + 10] == 0x0A else {
             throw InvalidHead(reason: "bad request line")
         }

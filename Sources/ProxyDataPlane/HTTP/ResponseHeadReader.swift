@@ -10,7 +10,7 @@ enum ResponseHeadReader {
     }
 
     private static func read(_ bytes: ByteBuffer, _ raw: UnsafeRawBufferPointer) throws(InvalidHead) -> ResponseHead {
-        guard raw.count >= 12, raw.starts(with: "HTTP/1.".utf8), raw[8] == 0x20 else { throw InvalidHead(reason: "bad status line") }
+        guard raw.count >= 12, ASCII.hasPrefix(raw, "HTTP/1."), raw[8] == 0x20 else { throw InvalidHead(reason: "bad status line") }
         let isHTTP11: Bool
         switch raw[7] {
         case UInt8(ascii: "1"): isHTTP11 = true

@@ -1,15 +1,35 @@
 import NIOCore
+import ProxyLogging
 
 /// A head's lines written into a `ByteBuffer` one reservation per line, not one per piece: each
 /// `ByteBuffer` write checks capacity and uniqueness, and a head of a dozen fields written piece
 /// by piece paid for some forty of them per request. Fixed shapes, so nothing is allocated.
 enum HeadBytes {
-    /// A field line copied from a head, with its line end.
-    static func writeLine(_ line: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
-        let total = line.count + 2
+    /// Field lines copied from a head, all in one reservation of `capacity` bytes (the head's
+    /// own size bounds the lines taken from it): `lines` hands each kept line to `add`.
+    static func writeLines(capacity: Int, into out: inout ByteBuffer, _ lines: (_ add: (UnsafeRawBufferPointer) -> Void) -> Void) {
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { destination in
+            var offset = 0
+            lines { line in
+                precondition(offset + line.count + 2 <= capacity, "head lines beyond their reservation")
+                copy(line, into: destination, at: &offset)
+                copy("\r\n", into: destination, at: &offset)
+            }
+            return offset
+        }
+    }
+
+    /// `NAME: DIGITS\r\n` for a non-negative number (a rewritten `content-length`).
+    static func writeField(_ name: StaticString, decimal value: Int, into out: inout ByteBuffer) {
+        precondition(value >= 0, "a negative length")
+        let digits = DecimalDigits.count(UInt64(value))
+        let total = name.utf8CodeUnitCount + digits + 4
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { destination in
             var offset = 0
-            copy(line, into: destination, at: &offset)
+            copy(name, into: destination, at: &offset)
+            copy(": ", into: destination, at: &offset)
+            DecimalDigits.write(UInt64(value), digits: digits, at: (destination.baseAddress! + offset).assumingMemoryBound(to: UInt8.self))
+            offset += digits
             copy("\r\n", into: destination, at: &offset)
             return total
         }

@@ -51,7 +51,7 @@ enum HeaderRewriting {
         } } }
         fields(&out)
         let bodyLength = body?.readableBytes ?? 0
-        if bodyLength > 0 || method == "POST" { writeField("content-length", String(bodyLength), into: &out) }
+        if bodyLength > 0 || method == "POST" { HeadBytes.writeField("content-length", decimal: bodyLength, into: &out) }
         credential(&out)
         out.writeStaticString("\r\n")
         if var body { out.writeBuffer(&body) }
@@ -66,10 +66,12 @@ enum HeaderRewriting {
         writeRequest(method: client.method, target: target, authority: authority, body: body, into: &out, fields: { out in
             client.bytes.withUnsafeReadableBytes { raw in
                 let named = connectionNamed(client.fields, raw)
-                for field in client.fields {
-                    let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
-                    if dropped.contains(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, lowercased: $0) }) { continue }
-                    HeadBytes.writeLine(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]), into: &out)
+                HeadBytes.writeLines(capacity: raw.count, into: &out) { add in
+                    for field in client.fields {
+                        let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
+                        if dropped.contains(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, lowercased: $0) }) { continue }
+                        add(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]))
+                    }
                 }
             }
         }, credential: signature)
@@ -111,20 +113,22 @@ enum HeaderRewriting {
             HeadBytes.writeStatusLine(status: UnsafeRawBufferPointer(rebasing: raw[9..<12]),
                                       reason: UnsafeRawBufferPointer(rebasing: raw[head.reason]), into: &out)
             let named = connectionNamed(head.fields, raw)
-            for field in head.fields {
-                let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
-                if isHopByHop(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, lowercased: $0) }) { continue }
-                if framing != .asUpstream, ASCII.equalsIgnoringCase(name, "content-length") { continue }
-                if dropsChallenge, ASCII.equalsIgnoringCase(name, "www-authenticate") { continue }
-                if isEventStream {
-                    if ASCII.equalsIgnoringCase(name, "cache-control") { hasCacheControl = true }
-                    if ASCII.equalsIgnoringCase(name, "x-accel-buffering") { continue }
+            HeadBytes.writeLines(capacity: raw.count, into: &out) { add in
+                for field in head.fields {
+                    let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
+                    if isHopByHop(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, lowercased: $0) }) { continue }
+                    if framing != .asUpstream, ASCII.equalsIgnoringCase(name, "content-length") { continue }
+                    if dropsChallenge, ASCII.equalsIgnoringCase(name, "www-authenticate") { continue }
+                    if isEventStream {
+                        if ASCII.equalsIgnoringCase(name, "cache-control") { hasCacheControl = true }
+                        if ASCII.equalsIgnoringCase(name, "x-accel-buffering") { continue }
+                    }
+                    add(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]))
                 }
-                HeadBytes.writeLine(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]), into: &out)
             }
         }
         if framing == .chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
-        if framing == .rewritten { writeField("content-length", String(rewrittenLength), into: &out) }
+        if framing == .rewritten { HeadBytes.writeField("content-length", decimal: rewrittenLength, into: &out) }
         if isEventStream {
             out.writeStaticString("x-accel-buffering: no\r\n")
             if !hasCacheControl { out.writeStaticString("cache-control: no-cache\r\n") }
