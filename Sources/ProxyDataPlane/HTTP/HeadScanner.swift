@@ -35,23 +35,27 @@ struct HeadScanner {
     /// Moves past the CRLF ending the current line and returns where its text ended.
     /// Control bytes other than HTAB are refused (bare CR, LF, NUL, DEL).
     mutating func lineEnd() throws(InvalidHead) -> Int {
+        // The position is a local, stored back once: as `self.index` it was written to memory at
+        // every byte.
+        guard let base = raw.baseAddress else { throw InvalidHead(reason: "unterminated head") }
+        let count = raw.count
+        var position = index
         // Eight bytes at a time while a word holds no control byte (CR included) and no DEL; the
         // byte loop below decides everything else, so the word test only has to never miss one.
-        if let base = raw.baseAddress {
-            while index + 8 <= raw.count, !Self.mayHoldControlByte(base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
-                index += 8
-            }
+        while position &+ 8 <= count, !Self.mayHoldControlByte(base.loadUnaligned(fromByteOffset: position, as: UInt64.self)) {
+            position &+= 8
         }
-        while index < raw.count {
-            let byte = raw[index]
+        while position < count {
+            let byte = base.load(fromByteOffset: position, as: UInt8.self)
             if byte == 0x0D {
-                guard index + 1 < raw.count, raw[index + 1] == 0x0A else { throw InvalidHead(reason: "bare CR in head") }
-                let end = index
-                index += 2
-                return end
+                guard position &+ 1 < count, base.load(fromByteOffset: position &+ 1, as: UInt8.self) == 0x0A else {
+                    throw InvalidHead(reason: "bare CR in head")
+                }
+                index = position &+ 2
+                return position
             }
             guard byte >= 0x20 || byte == 0x09, byte != 0x7F else { throw InvalidHead(reason: "control character in head") }
-            index += 1
+            position &+= 1
         }
         throw InvalidHead(reason: "unterminated head")
     }
@@ -71,20 +75,27 @@ struct HeadScanner {
     }
 
     private mutating func field() throws(InvalidHead) -> HeaderField {
+        guard let base = raw.baseAddress else { throw InvalidHead(reason: "bad header name") }
+        let count = raw.count
         let nameStart = index
-        while index < raw.count, Self.isTokenByte(raw[index]) { index += 1 }
-        guard index > nameStart, index < raw.count, raw[index] == UInt8(ascii: ":") else {
-            let first = nameStart < raw.count ? raw[nameStart] : 0
+        var position = index
+        while position < count, Self.isTokenByte(base.load(fromByteOffset: position, as: UInt8.self)) { position &+= 1 }
+        guard position > nameStart, position < count, base.load(fromByteOffset: position, as: UInt8.self) == UInt8(ascii: ":") else {
+            let first = nameStart < count ? raw[nameStart] : 0
             throw InvalidHead(reason: first == 0x20 || first == 0x09 ? "obsolete line folding" : "bad header name")
         }
-        let nameEnd = index
-        index += 1
-        while index < raw.count, raw[index] == 0x20 || raw[index] == 0x09 { index += 1 }
-        let valueStart = index
+        let nameEnd = position
+        position &+= 1
+        while position < count, Self.isBlank(base.load(fromByteOffset: position, as: UInt8.self)) { position &+= 1 }
+        let valueStart = position
+        index = position
         var valueEnd = try lineEnd()
-        while valueEnd > valueStart, raw[valueEnd - 1] == 0x20 || raw[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+        while valueEnd > valueStart, Self.isBlank(base.load(fromByteOffset: valueEnd &- 1, as: UInt8.self)) { valueEnd &-= 1 }
         return HeaderField(name: nameStart..<nameEnd, value: valueStart..<valueEnd)
     }
+
+    @inline(__always)
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
     /// Whether any byte of `word` is below 0x20 or is 0x7F (exact when none is: "hasless" and
     /// "haszero" from the bit-twiddling folklore, whose borrows only ever add positives).
@@ -97,15 +108,15 @@ struct HeadScanner {
         return (below | ((del &- ones) & ~del & highs)) != 0
     }
 
-    /// RFC 9110 `tchar` as two 64-bit maps (bytes 0–63 and 64–127): one shift and mask per byte.
+    /// RFC 9110 `tchar` as a table of the 128 ASCII bytes: one load and compare per byte of a
+    /// name (two 64-bit maps, chosen by a branch per byte, cost about twice as much).
     @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 0..<64: return (0x03FF_6CFA_0000_0000 as UInt64) >> byte & 1 == 1
-        case 64..<128: return (0x57FF_FFFF_C7FF_FFFE as UInt64) >> (byte &- 64) & 1 == 1
-        default: return false
-        }
+        byte < 128 && tokenTable.utf8Start[Int(byte)] == UInt8(ascii: "1")
     }
+
+    private static let tokenTable: StaticString =
+        "00000000000000000000000000000000010111110011011011111111110000000111111111111111111111111110001111111111111111111111111111101010"
 
     /// RFC 9110 `tchar`, spelled out: what `isTokenByte`'s maps are tested against.
     static func isTokenByteSpelledOut(_ byte: UInt8) -> Bool {
