@@ -53,9 +53,16 @@ private struct Scanner {
     func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
 
     mutating func skipWhitespace() {
-        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
-            index += 1
+        // Positions are locals, stored back once: as `self.index` they were written to memory at
+        // every byte (here and in `string`).
+        var position = index
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position &+= 1
+            default: index = position; return
+            }
         }
+        index = position
     }
 
     mutating func expect(_ byte: UInt8) -> Bool {
@@ -130,33 +137,34 @@ private struct Scanner {
     /// keys), so no `String` is made per key or value. Outer nil: malformed.
     mutating func string() -> Range<Int>?? {
         guard peek() == UInt8(ascii: "\"") else { return nil }
-        index += 1
-        let start = index
+        let count = bytes.count
+        let start = index &+ 1
+        var position = start
         var escaped = false
-        while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                let end = index
-                index += 1
-                return escaped ? .some(nil) : .some(start..<end)
-            case UInt8(ascii: "\\"):
+        while position < count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                index = position &+ 1
+                return escaped ? .some(nil) : .some(start..<position)
+            }
+            if byte == UInt8(ascii: "\\") {
                 escaped = true
-                index += 1
-                guard let next = peek() else { return nil }
-                switch next {
+                position &+= 1
+                guard position < count else { return nil }
+                switch bytes[position] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                      UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    index += 1
+                    position &+= 1
                 case UInt8(ascii: "u"):
-                    guard index + 4 < bytes.count else { return nil }
-                    for offset in 1...4 where !bytes[index + offset].isHexDigit { return nil }
-                    index += 5
+                    guard position &+ 4 < count else { return nil }
+                    for offset in 1...4 where !bytes[position &+ offset].isHexDigit { return nil }
+                    position &+= 5
                 default: return nil
                 }
-            case 0..<0x20: return nil
-            default: index += 1
+                continue
             }
+            guard byte >= 0x20 else { return nil }
+            position &+= 1
         }
         return nil
     }
