@@ -37,7 +37,7 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
                 HeaderRewriting.writeField(name, value, into: &out)
             }
         }
-        upstreams.pool(for: context.eventLoop).send(bytes, to: endpoint, forExchange: request.exchangeNumber, from: self)
+        pool.send(bytes, to: endpoint, forExchange: request.exchangeNumber, from: self)
     }
 
     /// The exchange may have ended (timeout, client gone) while connecting.
