@@ -20,9 +20,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// The pool of this connection's loop is `upstreams.pool(for: context.eventLoop)`: the
     /// engine's in the program, a test's own on an `EmbeddedEventLoop`.
     let upstreams: any UpstreamPools
-    /// That pool, looked up once in `handlerAdded` (the connection never changes loops), not
+    /// That pool, looked up at the first request (the connection never changes loops), not
     /// through the engine's dictionary at every request.
-    var pool: UpstreamPool!
+    private var loopPool: UpstreamPool?
     /// Set in `handlerAdded`, cleared in `handlerRemoved`. The context holds this handler strongly,
     /// so a context kept past removal is a reference cycle: it once kept every connection's handler,
     /// context, pipeline and last read buffer alive (about 3 KB per connection).
@@ -71,7 +71,6 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        pool = upstreams.pool(for: context.eventLoop)
         machine = ClientConnectionStateMachine(configuration: runtime.exchangeConfiguration, now: context.eventLoop.now)
         runtime.liveObjects.watch(self, as: .clientHandler)
         runtime.liveObjects.watch(context.channel, as: .clientChannel)
@@ -171,5 +170,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+}
+
+extension ClientConnectionHandler {
+    /// This connection's loop's upstream pool.
+    var pool: UpstreamPool {
+        if let loopPool { return loopPool }
+        let found = upstreams.pool(for: context.eventLoop)
+        loopPool = found
+        return found
     }
 }
