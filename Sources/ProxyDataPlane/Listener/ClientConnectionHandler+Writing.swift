@@ -14,7 +14,13 @@ extension ClientConnectionHandler {
 
     func writeResponseHead(_ head: ResponseHead, framing: HeaderRewriting.ClientFraming, isEventStream: Bool, connectionClose: Bool,
                            rewrittenLength: Int = 0) {
-        var clientHead = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 64)
+        // Room for a body that `writeBody` will copy in behind the head, so that copy never
+        // reallocates the buffer (growing it cost about 650 instructions per response).
+        var copiedBody = 0
+        if !isEventStream, framing == .asUpstream, case .contentLength(let length) = head.framing, length <= Self.chunkCopyLimit {
+            copiedBody = length
+        }
+        var clientHead = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 64 + copiedBody)
         let isOAuth = runtime.accessToken != nil
         if isOAuth, head.status == 403 { logInsufficientScope(head) }
         HeaderRewriting.writeClientResponseHead(head, framing: framing, isEventStream: isEventStream, closeAfter: connectionClose,
