@@ -18,8 +18,10 @@ package struct LogLine: Sendable {
 
     /// A line built in `storage`, a finished line's `storage` handed back: a connection that logs
     /// a line per request then allocates its buffer once rather than per line.
-    package init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds(), reusing storage: LineBytes) {
-        self.storage = storage
+    package init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds(), reusing storage: consuming LineBytes) {
+        // Moved, not copied: with the parameter still holding it, the buffer was never uniquely
+        // referenced here, and every line allocated a new one.
+        self.storage = consume storage
         self.storage.removeAll()
         self.storage.append(#"{"ts":""#)
         LogClock.appendISO8601(unixMilliseconds, to: &self.storage)
