@@ -37,7 +37,7 @@ struct RequestAdmission: Sendable {
     }
 
     func verdict(on head: RequestHead) -> Verdict {
-        switch originPolicy.hostVerdict(head.host) {
+        switch head.withHostBytes({ originPolicy.hostVerdict(bytes: $0) }) {
         case .accepted: break
         case .notThisProxy: return .refuse(.hostNotAllowed)
         case .malformed: return .refuse(.malformedHost)

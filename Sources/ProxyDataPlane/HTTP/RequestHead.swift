@@ -18,26 +18,37 @@ final class RequestHead: Sendable {
     let isHTTP11: Bool
     let fields: [HeaderField]
     let framing: Framing
-    /// The Host and Origin values (nil when absent).
-    let host: String?
+    /// Where the Host value is in `bytes` (nil when absent): checked on its bytes, never made a
+    /// `String` on the request path.
+    let hostRange: Range<Int>?
+    /// The Origin value (nil when absent).
     let origin: String?
     let connectionClose: Bool
     let connectionKeepAlive: Bool
     let expectsContinue: Bool
 
     init(bytes: ByteBuffer, method: String, target: String, isHTTP11: Bool, fields: [HeaderField], framing: Framing,
-         host: String?, origin: String?, connectionClose: Bool, connectionKeepAlive: Bool, expectsContinue: Bool) {
+         hostRange: Range<Int>?, origin: String?, connectionClose: Bool, connectionKeepAlive: Bool, expectsContinue: Bool) {
         self.bytes = bytes
         self.method = method
         self.target = target
         self.isHTTP11 = isHTTP11
         self.fields = fields
         self.framing = framing
-        self.host = host
+        self.hostRange = hostRange
         self.origin = origin
         self.connectionClose = connectionClose
         self.connectionKeepAlive = connectionKeepAlive
         self.expectsContinue = expectsContinue
+    }
+
+    /// The Host value, for tests and messages.
+    var host: String? { withHostBytes { $0.map { String(decoding: $0, as: UTF8.self) } } }
+
+    /// The Host value's bytes (nil when absent), lent for the call.
+    func withHostBytes<T>(_ body: (UnsafeRawBufferPointer?) -> T) -> T {
+        guard let hostRange else { return body(nil) }
+        return bytes.withUnsafeReadableBytes { body(UnsafeRawBufferPointer(rebasing: $0[hostRange])) }
     }
 
     /// HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 only when asked to keep it.

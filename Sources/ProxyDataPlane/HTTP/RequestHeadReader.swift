@@ -49,7 +49,7 @@ enum RequestHeadReader {
             method: String(decoding: UnsafeRawBufferPointer(rebasing: raw[0..<methodEnd]), as: UTF8.self),
             target: String(decoding: UnsafeRawBufferPointer(rebasing: raw[targetStart..<targetEnd]), as: UTF8.self),
             isHTTP11: isHTTP11, fields: fields, framing: framing,
-            host: text(facts.host), origin: text(facts.origin),
+            hostRange: facts.host, origin: text(facts.origin),
             connectionClose: facts.connectionClose, connectionKeepAlive: facts.connectionKeepAlive,
             expectsContinue: facts.expectsContinue)
     }

@@ -32,14 +32,16 @@ package struct OriginPolicy: Sendable {
 
     package func hostVerdict(_ value: String?) -> HostVerdict {
         guard var value else { return .malformed }
-        // The value's own bytes, lent contiguously: this runs on every request.
-        return value.withUTF8 { utf8 in
-            let bytes = UnsafeRawBufferPointer(utf8)
-            guard let range = Self.hostRange(bytes) else { return .malformed }
-            let host = UnsafeRawBufferPointer(rebasing: bytes[range])
-            if acceptsAnyHost || Self.isLoopbackName(host) || ASCII.equalsIgnoringCase(host, lowercased: listenHost) { return .accepted }
-            return .notThisProxy
-        }
+        return value.withUTF8 { hostVerdict(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The verdict on a Host value's bytes (nil: absent); a request's head is checked this way,
+    /// on the bytes that arrived.
+    package func hostVerdict(bytes: UnsafeRawBufferPointer?) -> HostVerdict {
+        guard let bytes, let range = Self.hostRange(bytes) else { return .malformed }
+        let host = UnsafeRawBufferPointer(rebasing: bytes[range])
+        if acceptsAnyHost || Self.isLoopbackName(host) || ASCII.equalsIgnoringCase(host, lowercased: listenHost) { return .accepted }
+        return .notThisProxy
     }
 
     package func acceptsHost(_ value: String?) -> Bool { hostVerdict(value) == .accepted }
