@@ -25,11 +25,22 @@ package struct LogLine: Sendable {
         self.storage.removeAll()
         self.storage.append(#"{"ts":""#)
         LogClock.appendISO8601(unixMilliseconds, to: &self.storage)
-        self.storage.append(#"","level":""#)
-        Self.appendEscaped(level.rawValue, to: &self.storage)
-        self.storage.append(#"","event":""#)
+        self.storage.append(Self.levelAndEventKey(level))
         Self.appendEscaped(event, to: &self.storage)
         self.storage.append(UInt8(ascii: "\""))
+    }
+
+    /// The text between the timestamp and the event's name, the level in it, as one literal:
+    /// levels are known words, so nothing is escaped or pieced together on every line.
+    private static func levelAndEventKey(_ level: LogLevel) -> StaticString {
+        switch level {
+        case .trace: #"","level":"trace","event":""#
+        case .debug: #"","level":"debug","event":""#
+        case .info: #"","level":"info","event":""#
+        case .warning: #"","level":"warning","event":""#
+        case .error: #"","level":"error","event":""#
+        case .fatal: #"","level":"fatal","event":""#
+        }
     }
 
     package mutating func field(_ key: StaticString, _ value: String) {

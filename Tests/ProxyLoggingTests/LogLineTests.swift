@@ -69,6 +69,14 @@ struct LogLineTests {
         #expect(try parse(second)["b"] != nil, "reusing a shared buffer leaves the other line alone")
     }
 
+    @Test("every level is written as its name")
+    func everyLevel() throws {
+        for level in LogLevel.allCases {
+            let object = try parse(LogLine(level: level, event: "e", unixMilliseconds: 0))
+            #expect(object["level"] as? String == level.rawValue && object["event"] as? String == "e")
+        }
+    }
+
     @Test("numbers at their edges, and years past four digits")
     func numberEdges() throws {
         var line = LogLine(level: .info, event: "x", unixMilliseconds: 253_402_300_800_000)
