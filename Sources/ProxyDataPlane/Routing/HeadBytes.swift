@@ -19,6 +19,18 @@ enum HeadBytes {
         }
     }
 
+    /// The blank line ending a head, and the body after it, in one reservation (two writes, a
+    /// static string's and a buffer's, cost about 380 instructions).
+    static func writeBlankLine(thenBody body: ByteBuffer?, into out: inout ByteBuffer) {
+        let length = body?.readableBytes ?? 0
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: length + 2) { destination in
+            var offset = 0
+            copy("\r\n", into: destination, at: &offset)
+            body?.withUnsafeReadableBytes { copy($0, into: destination, at: &offset) }
+            return offset
+        }
+    }
+
     /// `NAME: DIGITS\r\n` for a non-negative number (a rewritten `content-length`).
     static func writeField(_ name: StaticString, decimal value: Int, into out: inout ByteBuffer) {
         precondition(value >= 0, "a negative length")

@@ -53,8 +53,7 @@ enum HeaderRewriting {
         let bodyLength = body?.readableBytes ?? 0
         if bodyLength > 0 || method == "POST" { HeadBytes.writeField("content-length", decimal: bodyLength, into: &out) }
         credential(&out)
-        out.writeStaticString("\r\n")
-        if var body { out.writeBuffer(&body) }
+        HeadBytes.writeBlankLine(thenBody: body, into: &out)
     }
 
     /// A forwarded request: the client's end-to-end field lines copied as they arrived, less
@@ -108,12 +107,13 @@ enum HeaderRewriting {
         dropsChallenge: Bool = false, into out: inout ByteBuffer
     ) {
         var hasCacheControl = false
+        let endsWithUpstreamFields = framing == .asUpstream && !isEventStream && !closeAfter
         head.bytes.withUnsafeReadableBytes { raw in
             // "HTTP/1.1 " and the three status digits, then the reason as the upstream sent it.
             HeadBytes.writeStatusLine(status: UnsafeRawBufferPointer(rebasing: raw[9..<12]),
                                       reason: UnsafeRawBufferPointer(rebasing: raw[head.reason]), into: &out)
             let named = connectionNamed(head.fields, raw)
-            HeadBytes.writeLines(capacity: raw.count, into: &out) { add in
+            HeadBytes.writeLines(capacity: raw.count + 2, into: &out) { add in
                 for field in head.fields {
                     let name = UnsafeRawBufferPointer(rebasing: raw[field.name])
                     if isHopByHop(name) || named.contains(where: { ASCII.equalsIgnoringCase(name, lowercased: $0) }) { continue }
@@ -125,8 +125,12 @@ enum HeaderRewriting {
                     }
                     add(UnsafeRawBufferPointer(rebasing: raw[field.name.lowerBound..<field.value.upperBound]))
                 }
+                // The usual response adds no line of its own: its blank line goes in the same
+                // reservation (a separate two-byte write cost about 180 instructions).
+                if endsWithUpstreamFields { add(UnsafeRawBufferPointer(start: nil, count: 0)) }
             }
         }
+        if endsWithUpstreamFields { return }
         if framing == .chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
         if framing == .rewritten { HeadBytes.writeField("content-length", decimal: rewrittenLength, into: &out) }
         if isEventStream {
