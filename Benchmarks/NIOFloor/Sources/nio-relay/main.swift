@@ -87,5 +87,5 @@ let server = try ServerBootstrap(group: group)
     }
     .bind(host: "127.0.0.1", port: listenPort)
     .wait()
-// SIGINT ends the process; callgrind writes its counts at exit.
+// SIGTERM (or ^C in a terminal) ends the process; callgrind writes its counts at exit.
 try server.closeFuture.wait()
