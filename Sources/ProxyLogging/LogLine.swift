@@ -9,9 +9,6 @@ import Darwin
 package struct LogLine: Sendable {
     package private(set) var storage: LineBytes
 
-    /// The line so far, without its closing brace.
-    package var bytes: [UInt8] { storage.withUnsafeBytes { Array($0) } }
-
     package init(level: LogLevel, event: String, unixMilliseconds: Int64 = LogClock.unixMilliseconds()) {
         self.init(level: level, event: event, unixMilliseconds: unixMilliseconds, reusing: LineBytes())
     }

@@ -228,7 +228,7 @@ struct ParserMutationTests {
 /// The word-at-a-time and table shortcuts of `HeadScanner` against their plain definitions.
 @Suite("head scanning shortcuts")
 struct HeadScannerShortcutTests {
-    @Test("the token map agrees with RFC 9110's tchar for all 256 bytes")
+    @Test("the token table agrees with RFC 9110's tchar for all 256 bytes")
     func tokenMap() {
         for byte in 0...255 {
             #expect(HeadScanner.isTokenByte(UInt8(byte)) == HeadScanner.isTokenByteSpelledOut(UInt8(byte)), "\(byte)")

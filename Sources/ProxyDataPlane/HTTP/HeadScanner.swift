@@ -118,7 +118,7 @@ struct HeadScanner {
     private static let tokenTable: StaticString =
         "00000000000000000000000000000000010111110011011011111111110000000111111111111111111111111110001111111111111111111111111111101010"
 
-    /// RFC 9110 `tchar`, spelled out: what `isTokenByte`'s maps are tested against.
+    /// RFC 9110 `tchar`, spelled out: what `isTokenByte`'s table is tested against.
     static func isTokenByteSpelledOut(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
