@@ -7,6 +7,14 @@ import NIOPosix
 // splits the proxy's instructions into NIO's share and the proxy's own.
 //   nio-relay LISTEN_PORT UPSTREAM_PORT
 
+/// A channel initializer adding the one handler `make` builds, on the channel's own loop: the
+/// only handler either side of the relay has.
+func installing(_ make: @escaping @Sendable () -> any ChannelHandler) -> @Sendable (any Channel) -> EventLoopFuture<Void> {
+    { channel in
+        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(make()) }
+    }
+}
+
 /// The upstream side: its reads go back to the client unchanged.
 final class UpstreamSide: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
@@ -38,11 +46,7 @@ final class ClientSide: ChannelInboundHandler {
         let loop = context.eventLoop
         ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(UpstreamSide(client: client))
-                }
-            }
+            .channelInitializer(installing { UpstreamSide(client: client) })
             .connect(host: "127.0.0.1", port: upstreamPort)
             .assumeIsolated()
             .whenComplete { result in
@@ -80,11 +84,7 @@ let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let server = try ServerBootstrap(group: group)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-    .childChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ClientSide(upstreamPort: upstreamPort))
-        }
-    }
+    .childChannelInitializer(installing { ClientSide(upstreamPort: upstreamPort) })
     .bind(host: "127.0.0.1", port: listenPort)
     .wait()
 // SIGTERM (or ^C in a terminal) ends the process; callgrind writes its counts at exit.
