@@ -12,7 +12,7 @@ package final class ProfileMetrics: Sendable {
     package static let rejectionReasons = [
         "host", "bad_host", "origin", "target", "discovery", "not_found", "method", "body_not_allowed", "client_auth", "insufficient_scope", "tool_policy", "tool_ambiguous",
         "body_too_large", "bad_json", "bad_jsonrpc",
-        "head_too_large", "malformed_http", "body_timeout",
+        "head_too_large", "malformed_http", "body_timeout", "rate_limit",
     ]
     /// The `kind` label of `upstream_errors_total`.
     package static let upstreamErrorKinds = ["connect", "tls", "timeout", "reset", "malformed", "tool_list"]

@@ -51,6 +51,9 @@ actor ServedProfiles {
     /// One credential keeper per `auth_scheme: aws-sigv4` profile, kept across reloads that leave
     /// its `aws:` block and `ca_file` alone.
     private var awsKeepers: [String: AWSCredentialsKeeper] = [:]
+    /// One set of rate-limit buckets per profile with `rate_limit:`, kept across every reload that
+    /// keeps the profile, whatever its limits become (clients keep what they have used).
+    private var rateLimitStates: [String: RateLimitState] = [:]
     /// Where sessions report their token's state (the latest `apply`'s).
     private var readiness: Readiness?
 
@@ -135,6 +138,8 @@ actor ServedProfiles {
             sessions[name] = nil
             readiness.setCredentialProblem(nil, for: name)
         }
+        let limited = Set(profiles.filter { $0.rateLimit != nil }.map(\.name))
+        for name in rateLimitStates.keys where !limited.contains(name) { rateLimitStates[name] = nil }
         let awsProfiles = Set(profiles.filter { $0.aws != nil }.map(\.name))
         for (name, keeper) in awsKeepers where !awsProfiles.contains(name) {
             await keeper.stop()
@@ -170,7 +175,15 @@ actor ServedProfiles {
         try ProfileRuntime(profile: profile, signer: signer, log: log, metrics: metrics?.profile(profile.name),
                            accessToken: await session(for: profile)?.slot, clientKeys: await keys(for: profile)?.slot,
                            tokenExchange: exchanger(for: profile), introspector: introspector(for: profile),
-                           awsCredentials: await awsKeeper(for: profile)?.slot)
+                           awsCredentials: await awsKeeper(for: profile)?.slot, rateLimitState: rateLimitState(for: profile))
+    }
+
+    private func rateLimitState(for profile: Profile) -> RateLimitState? {
+        guard profile.rateLimit != nil else { return nil }
+        if let existing = rateLimitStates[profile.name] { return existing }
+        let made = RateLimitState()
+        rateLimitStates[profile.name] = made
+        return made
     }
 
     /// The profile's AWS credential keeper: the running one when its settings are unchanged, else

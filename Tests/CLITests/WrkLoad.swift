@@ -8,13 +8,15 @@ final class WrkLoad {
     private let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("wrk-\(UUID().uuidString)")
 
     /// - Parameter arguments: wrk options besides the script and URL, e.g. `["-t1", "-c8", "-d4s"]`.
-    init(wrk: String, url: String, arguments: [String]) throws {
+    /// - Parameter headers: request header fields besides Content-Type, e.g. a client token.
+    init(wrk: String, url: String, arguments: [String], headers: [String: String] = [:]) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let script = directory.appendingPathComponent("post.lua")
         try """
         wrk.method = "POST"
         wrk.body = '{"jsonrpc":"2.0","id":1,"method":"ping"}'
         wrk.headers["Content-Type"] = "application/json"
+        \(headers.map { "wrk.headers[\"\($0.key)\"] = \"\($0.value)\"" }.joined(separator: "\n"))
         """.write(to: script, atomically: true, encoding: .utf8)
         process = try ChildProcess(wrk, arguments + ["-s", script.path, url], stderr: .null)
     }

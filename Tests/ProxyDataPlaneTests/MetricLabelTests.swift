@@ -14,6 +14,7 @@ struct MetricLabelTests {
         .tokenChallenge(.noToken), .tokenChallenge(.invalidToken), .tokenChallenge(.insufficientScope), .protectedResourceMetadata,
         .toolRefused(ToolCallCheck.Refusal(ids: ["1"], tool: "t", namesTool: true, isBatch: false)), .ambiguousToolCall("x"),
         .bodyTooLarge, .bodyNotJSON, .bodyNotJSONRPC, .headTooLarge, .malformedHTTP("x"), .bodyTimedOut,
+        .rateLimited(RateLimitRefusal(scope: .client, rate: .init(requests: 1, per: .seconds(1)), waitNanoseconds: 1)),
         .upstreamFailed(.timedOut),
         .toolListUnfilterable(ToolListFilter(request: .object([("id", .number("1")), ("method", .string("tools/list"))]), policy: ToolPolicy(allow: nil, deny: []))!, .unreadable(.malformed(at: 0))),
     ]

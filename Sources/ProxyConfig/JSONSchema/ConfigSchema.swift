@@ -268,6 +268,14 @@ package enum ConfigSchema {
             ])
         case .redirectPort:
             return .object([("type", .string("integer")), ("minimum", .integer(0)), ("maximum", .integer(65535))])
+        case .rate:
+            let count = JSONValue.object([("type", .string("integer")), ("minimum", .integer(1)), ("maximum", .integer(RateLimitSettings.maximumCount))])
+            return .object([
+                ("type", .string("object")),
+                ("additionalProperties", .bool(false)),
+                ("required", .array([.string("requests"), .string("per")])),
+                ("properties", .object([("requests", count), ("per", shape(of: .duration)), ("burst", count)])),
+            ])
         case .fileMode:
             // YAML 1.2 reads a plain 0600 as the integer 600: the digits are what the loader reads.
             return .object([("anyOf", .array([

@@ -51,6 +51,7 @@ struct ProfileBuilder {
         let clientAuth = clientAuthValue(allowRemote: allowRemote, listenHost: listenHost)
         let listenerTLS = listenerTLSValue()
         let toolPolicy = toolPolicyValue(clientAuth: clientAuth?.mode)
+        let rateLimit = rateLimitValue()
         let allowInsecure = bool("allow_insecure_upstream", default: false)
         let mcpPath = mcpPathValue()
         let heartbeat = duration("heartbeat_interval", default: .seconds(15))
@@ -96,7 +97,7 @@ struct ProfileBuilder {
               let allowRemote, let allowInsecure, let mcpPath, let heartbeat, let connectTimeout, let requestTimeout,
               let maxBody, let origins, let streaming, let signing, let secret, let scheme, let authHeader,
               let clientCertificate, let clientAuth, let listenerTLS, let listenUnix, let toolPolicy, let maxUpstreamConnections,
-              let oauth, let jwt, let aws else {
+              let rateLimit, let oauth, let jwt, let aws else {
             // Every way to fail reports why; a profile must never vanish without a diagnostic.
             if isSelected, diagnostics.errors.count == errorsBefore {
                 report(nil, "the profile could not be built", fix: "please report this with the profile (secrets removed)")
@@ -115,6 +116,7 @@ struct ProfileBuilder {
         profile.listenerTLS = listenerTLS
         profile.listenUnix = listenUnix
         profile.toolPolicy = toolPolicy
+        profile.rateLimit = rateLimit
         profile.maxUpstreamConnections = maxUpstreamConnections
         profile.oauth = oauth
         profile.jwt = jwt

@@ -51,6 +51,8 @@ package struct ConfigKey: Sendable {
         case parameters
         /// A port number, or 0 for any free one.
         case redirectPort
+        /// `{requests: N, per: duration, burst: N}` (`rate_limit`).
+        case rate
 
         /// The "expected …" of a type error.
         package var expectation: String {
@@ -81,6 +83,7 @@ package struct ConfigKey: Sendable {
             case .headerTemplates: "a mapping of header names to texts with {placeholders}"
             case .parameters: "a mapping of parameter names to values"
             case .redirectPort: "a port number, or 0"
+            case .rate: "a mapping with requests, per and burst"
             }
         }
     }

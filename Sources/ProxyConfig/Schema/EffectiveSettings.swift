@@ -107,6 +107,11 @@ extension Profile {
                 add("tools.by_scope.\(rule.scope)", "allow \(allow), deny [" + rule.deny.joined(separator: ", ") + "]", originKey: "tools")
             }
         }
+        if let rateLimit {
+            add("rate_limit.per_client", rateLimit.perClient?.description ?? "(none)")
+            add("rate_limit.per_profile", rateLimit.perProfile?.description ?? "(none)")
+            add("rate_limit.tools_call_only", String(rateLimit.toolsCallOnly))
+        }
         if let clientCertFile, let clientKeyFile {
             add("client_cert_file", clientCertFile)
             add("client_key_file", clientKeyFile)

@@ -13,7 +13,7 @@ extension Profile {
             && authHeader == other.authHeader && clientCertFile == other.clientCertFile && clientKeyFile == other.clientKeyFile
             && clientAuth == other.clientAuth && listenerTLS == other.listenerTLS && listenUnix == other.listenUnix
             && toolPolicy == other.toolPolicy && oauth == other.oauth && jwt == other.jwt && aws == other.aws
-            && maxUpstreamConnections == other.maxUpstreamConnections
+            && maxUpstreamConnections == other.maxUpstreamConnections && rateLimit == other.rateLimit
     }
 
     /// Whether `other` listens where this profile does (a reload then keeps the listener).

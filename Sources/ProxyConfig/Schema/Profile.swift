@@ -64,6 +64,8 @@ package struct Profile: Sendable {
     package internal(set) var listenerTLS: ListenerTLS?
     /// Which tools may be called; nil: no policy (nothing is parsed beyond the JSON-RPC check).
     package internal(set) var toolPolicy: ToolPolicy?
+    /// `rate_limit:`; nil: no limits.
+    package internal(set) var rateLimit: RateLimitSettings?
     /// The signed assertion's settings; set exactly when `authScheme` is `.jwt`.
     package internal(set) var jwt: JWTAssertionSettings?
     /// The SigV4 region, service and credential source; set exactly when `authScheme` is `.awsSigV4`.

@@ -70,6 +70,13 @@ package enum SchemaKeys {
         ConfigKey("credentials_command", .command, "With credentials: command, a program printing the credential_process JSON, run without a shell."),
     ]
 
+    /// The `rate_limit:` block (see `RateLimitSettings`, docs/behaviour.md "Rate limits").
+    package static let rateLimitKeys: [ConfigKey] = [
+        ConfigKey("per_client", .rate, "Each client's limit, e.g. {requests: 600, per: 1m, burst: 60}: by client token, OAuth subject, or remote address without client_auth."),
+        ConfigKey("per_profile", .rate, "The whole profile's limit, e.g. {requests: 5000, per: 1m}; burst defaults to requests."),
+        ConfigKey("tools_call_only", .boolean, "Count only tools/call requests (default false: every request forwarded upstream)."),
+    ]
+
     package static let profileKeys: [ConfigKey] = [
         ConfigKey("upstream_url", .url, "The upstream MCP endpoint, https://host[:port]/path (required; no query, no credentials)."),
         ConfigKey("auth_scheme", .choice(Profile.AuthScheme.allCases.map(\.rawValue)), "How the proxy authenticates to the upstream (default auth-gateway)."),
@@ -108,6 +115,7 @@ package enum SchemaKeys {
         ConfigKey("oauth", .mapping(oauthKeys), "How the OAuth 2.1 access token of `auth_scheme: oauth` is obtained (docs/oauth.md)."),
         ConfigKey("jwt", .mapping(jwtKeys), "The signed JWT of `auth_scheme: jwt` (docs/signing.md)."),
         ConfigKey("aws", .mapping(awsKeys), "The region, service and credentials of `auth_scheme: aws-sigv4` (docs/signing.md)."),
+        ConfigKey("rate_limit", .mapping(rateLimitKeys), "Token-bucket limits per client and per profile; over them, 429 with Retry-After (docs/behaviour.md)."),
     ]
 
     /// The `admin:` block (see `AdminSettings`): the listener keys of a profile.
@@ -122,8 +130,9 @@ package enum SchemaKeys {
     package static let clientOAuth = clientOAuthKeys.names
     package static let jwt = jwtKeys.names
     package static let aws = awsKeys.names
+    package static let rateLimit = rateLimitKeys.names
     /// Nested blocks whose keys the loader flattens to `block.key` fields.
-    package static let nestedBlocks: [(name: String, keys: [String])] = [("signing", signing), ("oauth", oauth), ("client_oauth", clientOAuth), ("jwt", jwt), ("aws", aws)]
+    package static let nestedBlocks: [(name: String, keys: [String])] = [("signing", signing), ("oauth", oauth), ("client_oauth", clientOAuth), ("jwt", jwt), ("aws", aws), ("rate_limit", rateLimit)]
 
     /// The typed key behind a builder field name (`signing.algorithm` for nested keys).
     static func key(_ field: String) -> ConfigKey? {
@@ -132,6 +141,7 @@ package enum SchemaKeys {
         if field.hasPrefix("client_oauth.") { return clientOAuthKeys[named: String(field.dropFirst("client_oauth.".count))] }
         if field.hasPrefix("jwt.") { return jwtKeys[named: String(field.dropFirst("jwt.".count))] }
         if field.hasPrefix("aws.") { return awsKeys[named: String(field.dropFirst("aws.".count))] }
+        if field.hasPrefix("rate_limit.") { return rateLimitKeys[named: String(field.dropFirst("rate_limit.".count))] }
         return profileKeys[named: field]
     }
 

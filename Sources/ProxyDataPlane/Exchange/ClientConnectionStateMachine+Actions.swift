@@ -18,6 +18,8 @@ extension ClientConnectionStateMachine {
         var profileName = ""
         /// `auth_scheme: oauth`: a request the upstream refuses with 401 goes once more with a fresh token.
         var resendsOnRefusedToken = false
+        /// `rate_limit:`; nil costs the request one branch.
+        var rateLimiter: RateLimiter?
     }
 
     /// What the connection knows while a request is in progress.

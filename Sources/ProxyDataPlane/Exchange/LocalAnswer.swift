@@ -43,6 +43,8 @@ enum LocalAnswer: Equatable {
     case bodyNotJSONRPC
     case headTooLarge
     case malformedHTTP(String)
+    /// Over a `rate_limit:` limit (429 with Retry-After).
+    case rateLimited(RateLimitRefusal)
     /// The request body did not arrive within `ConnectionLimits.requestBodyTimeout`.
     case bodyTimedOut
     /// No usable upstream response (502, or 504 for slowness).
@@ -55,7 +57,7 @@ enum LocalAnswer: Equatable {
         case .badTarget, .bodyTooLarge, .headTooLarge, .malformedHTTP, .bodyTimedOut: return true
         case .hostNotAllowed, .malformedHost, .bodyNotAllowed, .originNotAllowed, .discoveryProbe, .notFound, .methodNotAllowed, .unauthenticated,
              .tokenChallenge, .protectedResourceMetadata,
-             .toolRefused, .ambiguousToolCall, .toolListUnfilterable, .bodyNotJSON, .bodyNotJSONRPC, .upstreamFailed:
+             .toolRefused, .ambiguousToolCall, .toolListUnfilterable, .bodyNotJSON, .bodyNotJSONRPC, .upstreamFailed, .rateLimited:
             return false
         }
     }
@@ -72,6 +74,7 @@ enum LocalAnswer: Equatable {
         case .toolRefused, .toolListUnfilterable: return 200
         case .ambiguousToolCall: return 400
         case .bodyTimedOut: return 408
+        case .rateLimited: return 429
         case .bodyTooLarge: return 413
         case .headTooLarge: return 431
         case .badTarget, .malformedHost, .bodyNotAllowed, .bodyNotJSON, .bodyNotJSONRPC, .malformedHTTP: return 400
@@ -97,7 +100,7 @@ enum LocalAnswer: Equatable {
              insufficientScope = "insufficient_scope", resourceMetadata = "resource_metadata"
         case toolAmbiguous = "tool_ambiguous", toolList = "tool_list", bodyTooLarge = "body_too_large"
         case badJSON = "bad_json", badJSONRPC = "bad_jsonrpc", headTooLarge = "head_too_large"
-        case malformedHTTP = "malformed_http", bodyTimeout = "body_timeout", upstream
+        case malformedHTTP = "malformed_http", bodyTimeout = "body_timeout", upstream, rateLimit = "rate_limit"
     }
 
     var reason: Reason {
@@ -122,6 +125,7 @@ enum LocalAnswer: Equatable {
         case .headTooLarge: return .headTooLarge
         case .malformedHTTP: return .malformedHTTP
         case .bodyTimedOut: return .bodyTimeout
+        case .rateLimited: return .rateLimit
         case .upstreamFailed: return .upstream
         }
     }
@@ -186,6 +190,12 @@ extension LocalResponse {
             self = .jsonRPCError(.badRequest, code: -32600, message: "malformed HTTP request: \(reason)", profile: profile)
         case .bodyTimedOut:
             self = .jsonRPCError(.requestTimeout, code: -32600, message: "request body not received within \(runtime.limits.requestBodyTimeout.nanoseconds / 1_000_000_000)s", profile: profile)
+        case .rateLimited(let refusal):
+            let which = refusal.scope == .client ? "this client's" : "this profile's"
+            self = .jsonRPCError(.tooManyRequests, code: -32000,
+                                 message: "rate limited: over \(which) limit (rate_limit.\(refusal.scope.rawValue): \(refusal.rate)); retry after \(refusal.retryAfterSeconds)s",
+                                 profile: profile)
+            extraHeaders = [("retry-after", String(refusal.retryAfterSeconds))]
         case .upstreamFailed(let failure):
             let status = HTTPResponseStatus(statusCode: failure.status)
             self = .jsonRPCError(status, code: -32603, message: "\(failure.summary) (profile \(profile))", profile: profile)

@@ -21,6 +21,8 @@ struct RequestExchange {
     var refusedTool: String?
     /// `client_auth: oauth`: the client its token was accepted as; its tool policy is the request's.
     var client: AcceptedClient?
+    /// `rate_limit.per_client`: the client's bucket (nil without a per-client limit).
+    var rateBucket: RateBucket?
     /// `client_auth: oauth`: why the token was refused (for the log line; never sent to the client).
     var tokenProblem: String?
     /// Why the proxy answered the request itself; nil when the upstream's response was relayed.
@@ -56,6 +58,7 @@ struct RequestExchange {
         rpcMethod = nil
         refusedTool = nil
         client = nil
+        rateBucket = nil
         tokenProblem = nil
         answerReason = nil
         status = 0

@@ -128,6 +128,10 @@ struct RequestStateMachine {
                 exchange.refusedTool = tool
                 return answer(refusal, &exchange)
             }
+            if let limiter = configuration.rateLimiter, limiter.counts(method: method, rpcMethod: exchange.rpcMethod),
+               let refusal = limiter.refusal(client: exchange.rateBucket, now: now) {
+                return answer(.rateLimited(refusal), &exchange)
+            }
             let request = UpstreamRequest(head: head, target: target, body: body, exchangeNumber: exchange.number,
                                           responseIsFiltered: treatment.rewritesBody)
             state = .awaitingUpstream(forwardedAt: now, treatment: treatment, resend: configuration.resendsOnRefusedToken ? KeptRequest(request) : nil)

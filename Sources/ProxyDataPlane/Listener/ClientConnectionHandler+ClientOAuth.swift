@@ -39,7 +39,13 @@ extension ClientConnectionHandler {
         case .accepted(let accepted):
             accepted.requests?.increment()
             rememberedClient = accepted
-            execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now, client: accepted))
+            let now = context.eventLoop.now
+            let bucket = runtime.exchangeConfiguration.rateLimiter.flatMap { limiter -> RateBucket? in
+                let bucket = limiter.clientBucket(token: nil, key: .subject(accepted.subject), cached: accepted.rateBucket, now: now)
+                accepted.rateBucket = bucket
+                return bucket
+            }
+            execute(machine.requestHead(head, verdict: verdict, now: now, client: accepted, rateBucket: bucket))
         case .refused(let answer, let why):
             execute(machine.requestHead(head, verdict: .refuse(answer), now: context.eventLoop.now, tokenProblem: why))
         case .introspect, .awaitKeys:

@@ -53,6 +53,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// the connection's last request was accepted as.
     var tokenCache: InboundTokenCache?
     var rememberedClient: AcceptedClient?
+    /// `rate_limit.per_client` without client tokens: the bucket of this connection's remote
+    /// address, looked up at its first request (again only when the store retires it).
+    var addressBucket: RateBucket?
     /// A request head waiting for its opaque token's introspection or a refetch of the keys: no
     /// input is processed (and the client's reads are paused) until that is settled.
     var parkedHead: RequestHead?
@@ -127,7 +130,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 let verdict = runtime.admission.verdict(on: head, client: &client)
                 if let client, client < runtime.clientRequests.count { runtime.clientRequests[client].increment() }
                 guard let oauth = runtime.inboundOAuth, case .forward = verdict else {
-                    execute(machine.requestHead(head, verdict: verdict, now: context.eventLoop.now))
+                    let now = context.eventLoop.now
+                    let bucket = runtime.exchangeConfiguration.rateLimiter.flatMap { rateBucket($0, now: now) }
+                    execute(machine.requestHead(head, verdict: verdict, now: now, rateBucket: bucket))
                     continue
                 }
                 // Parked (introspection, or a refetch of the keys): input resumes when it is settled.
@@ -180,5 +185,24 @@ extension ClientConnectionHandler {
         let found = upstreams.pool(for: context.eventLoop)
         loopPool = found
         return found
+    }
+}
+
+extension ClientConnectionHandler {
+    /// The bucket `rate_limit.per_client` takes from for this request: the client token's under
+    /// `client_auth: bearer`, else the remote address's (`client_auth: oauth` clients are keyed by
+    /// subject in `admit`).
+    func rateBucket(_ limiter: RateLimiter, now: NIODeadline) -> RateBucket? {
+        guard limiter.perClient != nil else { return nil }
+        if let client { return limiter.clientBucket(token: client, key: .address(""), cached: nil, now: now) }
+        let bucket = limiter.clientBucket(token: nil, key: .address(remoteAddressKey), cached: addressBucket, now: now)
+        addressBucket = bucket
+        return bucket
+    }
+
+    /// The remote IP address, without the port: a client's connections share a bucket. Unix
+    /// socket clients all share one.
+    private var remoteAddressKey: String {
+        context.channel.remoteAddress?.ipAddress ?? "unix"
     }
 }

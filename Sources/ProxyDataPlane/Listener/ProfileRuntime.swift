@@ -53,7 +53,7 @@ package final class ProfileRuntime: Sendable {
     package init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits(),
                 metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil,
                 tokenExchange: (any TokenExchanging)? = nil, introspector: (any OpaqueTokenChecking)? = nil,
-                awsCredentials: AWSCredentialSlot? = nil) throws {
+                awsCredentials: AWSCredentialSlot? = nil, rateLimitState: RateLimitState? = nil) throws {
         self.profile = profile
         self.metrics = metrics
         self.limits = limits
@@ -97,6 +97,10 @@ package final class ProfileRuntime: Sendable {
         configuration.toolPolicy = profile.toolPolicy
         configuration.profileName = profile.name
         configuration.resendsOnRefusedToken = profile.authScheme == .oauth
+        // A runtime given no state gets its own: the limits hold, only a reload starts them afresh.
+        configuration.rateLimiter = profile.rateLimit.map {
+            RateLimiter(settings: $0, state: rateLimitState ?? RateLimitState(), tokenNames: clientNames)
+        }
         exchangeConfiguration = configuration
     }
 

@@ -26,6 +26,8 @@ final class AcceptedClient {
     let subject: String
     /// `oauth.grant: token_exchange`: the upstream token obtained for this client, while it lasts.
     var exchanged: ExchangedToken?
+    /// `rate_limit.per_client`: the subject's bucket, looked up at the token's first request.
+    var rateBucket: RateBucket?
     /// The upstream refused `exchanged`: the next exchange must not take the cached one.
     var needsFreshExchange = false
 

@@ -10,11 +10,13 @@ enum MachineDriver {
     static let requestTimeout = TimeAmount.seconds(10)
     static let limits = ConnectionLimits()
 
-    static func machine(learnsFromRefusedGET: Bool = true, toolPolicy: ToolPolicy? = nil, resendsOnRefusedToken: Bool = false) -> ClientConnectionStateMachine {
+    static func machine(learnsFromRefusedGET: Bool = true, toolPolicy: ToolPolicy? = nil, resendsOnRefusedToken: Bool = false,
+                        rateLimiter: RateLimiter? = nil) -> ClientConnectionStateMachine {
         var configuration = ClientConnectionStateMachine.Configuration(
             maxRequestBody: maxRequestBody, limits: limits, requestTimeout: requestTimeout,
             learnsFromRefusedGET: learnsFromRefusedGET, toolPolicy: toolPolicy)
         configuration.resendsOnRefusedToken = resendsOnRefusedToken
+        configuration.rateLimiter = rateLimiter
         return ClientConnectionStateMachine(configuration: configuration, now: start)
     }
 

@@ -15,6 +15,7 @@ struct RequestExchangeTests {
         exchange.refusedTool = "delete_everything"
         exchange.client = AcceptedClient(token: [1], subject: "s", name: "n", toolPolicy: nil, hasRequiredScopes: true,
                                          expiresAt: 1, requests: nil, keyGeneration: 1)
+        exchange.rateBucket = RateBucket()
         exchange.tokenProblem = "expired"
         exchange.answerReason = .toolPolicy
         exchange.status = 502
