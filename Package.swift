@@ -61,10 +61,18 @@ let package = Package(
             "ProxyConfig", "ProxyLogging",
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: requestPath),
+        // The audit trail: what a call's line says (arguments canonical, redacted, hashed; the
+        // response's outcome), and the process-wide slot the data plane finds the trail in.
+        .target(name: "ProxyAudit", dependencies: [
+            "MCPMessages", "ProxyConfig", "ProxyLogging",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Atomics", package: "swift-atomics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: requestPath),
         .target(
             name: "ProxyDataPlane",
             dependencies: [
-                "MCPMessages", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyResourceServer",
+                "MCPMessages", "ProxyAudit", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyResourceServer",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -109,7 +117,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "ProxySupervisor", dependencies: [
-            "ProxyConfig", "ProxySigning", "ProxyOAuth", "ProxyAWS", "ProxyLogging", "ProxyDataPlane", "ProxyMetrics", "ProxyAdmin",
+            "ProxyConfig", "ProxySigning", "ProxyOAuth", "ProxyAWS", "ProxyLogging", "ProxyDataPlane", "ProxyMetrics", "ProxyAdmin", "ProxyAudit",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,6 +150,8 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .testTarget(name: "ProxyLoggingTests", dependencies: ["ProxyLogging"]),
+        .testTarget(name: "ProxyAuditTests", dependencies: ["ProxyAudit", "MCPMessages", "ProxyConfig", "ProxyLogging",
+                                                            .product(name: "NIOCore", package: "swift-nio")]),
         .target(
             name: "ProxyTestSupport",
             dependencies: [
@@ -180,7 +190,7 @@ let package = Package(
         ]),
         .testTarget(name: "ProxyDataPlaneTests", dependencies: [
             "MCPMessages", "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyTestSupport",
-            "ProxyResourceServer",
+            "ProxyResourceServer", "ProxyAudit",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

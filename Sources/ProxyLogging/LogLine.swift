@@ -75,6 +75,14 @@ package struct LogLine: Sendable {
         output.commit(digits + sign)
     }
 
+    /// A value that is JSON text already (a JSON-RPC id, canonical arguments), written as it is.
+    /// The caller vouches for it: it must be one valid JSON value without a newline.
+    package mutating func field(_ key: StaticString, json value: String) {
+        appendKey(key, quoted: false)
+        var value = value
+        value.withUTF8 { storage.append(UnsafeRawBufferPointer($0)) }
+    }
+
     package mutating func field(_ key: StaticString, _ value: Bool) {
         appendKey(key, quoted: false)
         storage.append(value ? "true" : "false")

@@ -90,7 +90,7 @@ package final class LogSink: Sendable {
 
 /// The sink's one detached thread, started with pthreads: Foundation's `Thread` would pull the
 /// whole of Foundation (and ICU) into the process for this alone.
-private enum SinkThread {
+enum SinkThread {
     final class Body: Sendable {
         let run: @Sendable () -> Void
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }

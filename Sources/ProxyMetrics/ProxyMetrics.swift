@@ -10,6 +10,7 @@ package final class ProxyMetrics: Sendable {
     private let profiles = NIOLockedValueBox<[String: ProfileMetrics]>([:])
     private let reloadsSucceeded: Counter
     private let reloadsFailed: Counter
+    private let auditDropped: Counter
 
     package init() {
         registry.makeGauge(descriptor: ProfileMetrics.name("build_info", "Always 1; the version label names the build."),
@@ -17,6 +18,12 @@ package final class ProxyMetrics: Sendable {
         let reloads = ProfileMetrics.name("config_reloads_total", "Configuration reloads (SIGHUP or --watch), by result.")
         reloadsSucceeded = registry.makeCounter(descriptor: reloads, labels: [("result", "success")])
         reloadsFailed = registry.makeCounter(descriptor: reloads, labels: [("result", "failure")])
+        auditDropped = registry.makeCounter(descriptor: ProfileMetrics.name("audit_dropped_lines_total",
+            "Audit lines that could not be written (a full disk, an I/O error, a disk too slow to keep up)."))
+    }
+
+    package func countAuditDropped(_ lines: Int) {
+        auditDropped.increment(by: Int64(lines))
     }
 
     /// A reload finished: applied, or refused with the old configuration kept.

@@ -12,9 +12,14 @@ struct ReloadService: Service {
     func run() async {
         let (triggers, queue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
         let signals = await UnixSignalsSequence(trapping: .sighup)
+        // SIGUSR1 reopens the audit file only, for logrotate setups that should not reload.
+        let reopens = await UnixSignalsSequence(trapping: .sigusr1)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in signals.cancelOnGracefulShutdown() { queue.yield("sighup") }
+            }
+            group.addTask {
+                for await _ in reopens.cancelOnGracefulShutdown() { reloader.audit.reopen() }
             }
             if watch {
                 group.addTask { await pollFiles(queue) }

@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import ProxyAdmin
+import ProxyAudit
 import ProxyConfig
 import ProxyDataPlane
 import ProxyLogging
@@ -18,6 +19,7 @@ final class Reloader: Sendable {
     var readiness: Readiness { listeners.readiness }
     let log: LogSink
     let metrics: ProxyMetrics?
+    let audit: AuditKeeper
     /// The admin block as started: a reload cannot move the admin listener.
     let admin: AdminSettings?
     /// Set once the service group exists; reload-added listeners become its services.
@@ -26,7 +28,8 @@ final class Reloader: Sendable {
     let watched: NIOLockedValueBox<[String]>
 
     init(request: ConfigRequest, config: ValidatedConfig, served: ServedProfiles, listeners: ListenerServices,
-         log: LogSink, metrics: ProxyMetrics?) {
+         log: LogSink, metrics: ProxyMetrics?, audit: AuditKeeper) {
+        self.audit = audit
         self.request = request
         self.served = served
         self.listeners = listeners
@@ -49,6 +52,8 @@ final class Reloader: Sendable {
 
     func reload(trigger: String) async {
         let started = NIODeadline.now()
+        // logrotate's postrotate sends SIGHUP: the audit file is reopened whatever the reload does.
+        if trigger == "sighup" { audit.reopen() }
         let result = ConfigLoader.load(request)
         guard let config = result.config else {
             for diagnostic in result.diagnostics.errors {
@@ -67,9 +72,13 @@ final class Reloader: Sendable {
             log.emit(line)
         }
         let outcome: ServedProfiles.Outcome
+        var trail: AuditTrail?
         do {
+            trail = try audit.prepare(config.audit)
             outcome = try await served.apply(config.profiles, readiness: readiness)
         } catch {
+            // A trail opened for this reload and never installed is closed again.
+            if let trail, trail !== audit.slot.trail { trail.sink.shutdown() }
             var line = LogLine(level: .error, event: "config_reload_failed")
             line.field("trigger", trigger)
             line.field("message", "\(error); the previous configuration stays in force")
@@ -77,6 +86,7 @@ final class Reloader: Sendable {
             metrics?.countReload(succeeded: false)
             return
         }
+        audit.install(trail)
         watched.withLockedValue { $0 = Self.watchedPaths(config, request: request) }
         if let group = group.withLockedValue({ $0 }) {
             for entry in outcome.added {

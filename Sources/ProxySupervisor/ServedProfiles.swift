@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyAudit
 import ProxyAWS
 import ProxyAdmin
 import ProxyConfig
@@ -57,7 +58,11 @@ actor ServedProfiles {
     /// Where sessions report their token's state (the latest `apply`'s).
     private var readiness: Readiness?
 
-    init(engine: ForwardingEngine, signer: any RequestSigner, log: LogSink, metrics: ProxyMetrics?) {
+    /// The process's audit trail, which every runtime reads.
+    private let auditSlot: AuditSlot?
+
+    init(engine: ForwardingEngine, signer: any RequestSigner, log: LogSink, metrics: ProxyMetrics?, auditSlot: AuditSlot? = nil) {
+        self.auditSlot = auditSlot
         self.engine = engine
         self.signer = signer
         self.log = log
@@ -175,7 +180,8 @@ actor ServedProfiles {
         try ProfileRuntime(profile: profile, signer: signer, log: log, metrics: metrics?.profile(profile.name),
                            accessToken: await session(for: profile)?.slot, clientKeys: await keys(for: profile)?.slot,
                            tokenExchange: exchanger(for: profile), introspector: introspector(for: profile),
-                           awsCredentials: await awsKeeper(for: profile)?.slot, rateLimitState: rateLimitState(for: profile))
+                           awsCredentials: await awsKeeper(for: profile)?.slot, rateLimitState: rateLimitState(for: profile),
+                           auditSlot: auditSlot)
     }
 
     private func rateLimitState(for profile: Profile) -> RateLimitState? {

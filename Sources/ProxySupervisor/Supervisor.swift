@@ -52,7 +52,18 @@ package struct Supervisor: Sendable {
         let engine = ForwardingEngine(threads: threads)
         // Counting costs something per request, so it happens only when someone can read it.
         let metrics = config.admin.map { _ in ProxyMetrics() }
-        let served = ServedProfiles(engine: engine, signer: AuthGatewaySigner(), log: log, metrics: metrics)
+        let audit = AuditKeeper(log: log, metrics: metrics)
+        do {
+            audit.install(try audit.prepare(config.audit))
+        } catch {
+            var line = LogLine(level: .fatal, event: "audit_open_failed")
+            line.field("error", error.description)
+            log.emit(line)
+            try? await engine.shutdown()
+            stopped(failure: error)
+            throw error
+        }
+        let served = ServedProfiles(engine: engine, signer: AuthGatewaySigner(), log: log, metrics: metrics, auditSlot: audit.slot)
         let admin: AdminListener?
         let started: ServedProfiles.Outcome
         do {
@@ -72,6 +83,7 @@ package struct Supervisor: Sendable {
                 log.emit(line)
             }
             await served.stopSessions()
+            audit.shutdown()
             try? await engine.shutdown()
             stopped(failure: error)
             throw error
@@ -82,7 +94,7 @@ package struct Supervisor: Sendable {
         var reloader: Reloader?
         if let reloading {
             let created = Reloader(request: reloading.request, config: config, served: served, listeners: listeners,
-                                   log: log, metrics: metrics)
+                                   log: log, metrics: metrics, audit: audit)
             reloader = created
             services.append(.init(service: ReloadService(reloader: created, watch: reloading.watch),
                                   successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
@@ -101,6 +113,7 @@ package struct Supervisor: Sendable {
         }
         await admin?.close()
         await served.stopSessions()
+        audit.shutdown()
         await engine.closeIdleConnections()
         try? await engine.shutdown()
         stopped(failure: failure)

@@ -52,6 +52,20 @@ struct ClientOAuthTests {
         #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"\#(tool)","arguments":{}}}"#
     }
 
+    @Test("rate_limit.per_client keys an OAuth client by subject: two tokens of one subject share a bucket")
+    func rateLimitedBySubject() async throws {
+        let keys = Self.profile + [("rate_limit", "{per_client: {requests: 2, per: 1h}}")]
+        try await ProxyHarness.with(profile: keys, clientKeys: try slot(with: [key.publicKey])) { proxy in
+            let first = try token(), second = try token(scope: "mcp mcp:read")
+            #expect(try await proxy.exchange(.post(headers: ["Authorization: Bearer \(first)"]))?.status == 200)
+            #expect(try await proxy.exchange(.post(headers: ["Authorization: Bearer \(second)"]))?.status == 200)
+            let refused = try #require(try await proxy.exchange(.post(headers: ["Authorization: Bearer \(first)"])))
+            #expect(refused.status == 429 && refused.header("retry-after") == "1800")
+            let line = try #require(await proxy.requestLogLine())
+            #expect(line["client"] as? String == "ada" && line["reason"] as? String == "rate_limit")
+        }
+    }
+
     @Test("the protected-resource metadata is served at the MCP path's location and the root; other probes keep their 404")
     func metadata() async throws {
         try await ProxyHarness.with(profile: Self.profile, clientKeys: try slot(with: [key.publicKey])) { proxy in

@@ -316,6 +316,15 @@ private final class UpstreamHandler: ChannelInboundHandler {
                 ["name": "broken", "inputSchema": ["type": "object", "x-mcp-header": "Root"]],
             ]
         }
+        if method == "tools/call", let name = (message["params"] as? [String: Any])?["name"] as? String {
+            // For the audit trail: a tool that reports a failure, and one the server does not know.
+            if name == "unknown_tool" {
+                let error = #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32602,"message":"unknown tool"}}"#
+                return write(context, status: .ok, headers: headers, body: error)
+            }
+            result["content"] = [["type": "text", "text": "called \(name)"]]
+            result["isError"] = name.hasPrefix("failing")
+        }
         if method == "initialize" {
             result["protocolVersion"] = "2025-06-18"
             headers.append(("mcp-session-id", "rpc-session"))

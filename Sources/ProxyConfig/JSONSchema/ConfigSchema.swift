@@ -29,6 +29,13 @@ package enum ConfigSchema {
                 ])),
                 ("admin", orNull(mapping(SchemaKeys.adminKeys, rules: []),
                                  description: "The admin listener: /healthz, /readyz and /metrics (docs/operations.md).")),
+                ("audit", .object([
+                    ("description", .string("The audit trail: a JSON line per tools/call, resources/read, prompts/get and refused request (docs/operations.md).")),
+                    ("type", .string("object")),
+                    ("additionalProperties", .bool(false)),
+                    ("required", .array([.string("path")])),
+                    ("properties", .object(SchemaKeys.auditKeys.map { ($0.name, value($0)) })),
+                ])),
             ])),
             ("$defs", .object([
                 ("profile", mapping(SchemaKeys.profileKeys, rules: [oneSecretSource] + schemeRules)),
@@ -268,6 +275,8 @@ package enum ConfigSchema {
             ])
         case .redirectPort:
             return .object([("type", .string("integer")), ("minimum", .integer(0)), ("maximum", .integer(65535))])
+        case .patterns:
+            return .object([("type", .string("array")), ("items", .object([("type", .string("string")), ("minLength", .integer(1))]))])
         case .rate:
             let count = JSONValue.object([("type", .string("integer")), ("minimum", .integer(1)), ("maximum", .integer(RateLimitSettings.maximumCount))])
             return .object([

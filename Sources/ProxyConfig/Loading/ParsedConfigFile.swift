@@ -12,6 +12,8 @@ struct ParsedConfigFile {
     var profiles: [ProfileEntry]
     /// The `admin:` block: where its key is, and its entries (empty for `admin: {}` or `admin:`).
     var admin: (mark: SourceMark, entries: [String: YAMLEntry])?
+    /// The `audit:` block, likewise.
+    var audit: (mark: SourceMark, entries: [String: YAMLEntry])?
 
     /// Reads the root mapping; every problem found goes to `diagnostics`, and whatever can still be
     /// used is returned so that later checks report their problems too.
@@ -42,6 +44,15 @@ struct ParsedConfigFile {
                 diagnostics.append(Diagnostic(.error, at: at(admin.value.mark), keyPath: "admin",
                                               "expected a mapping with listen_host and listen_port, found \(admin.value.kindDescription)",
                                               fixIt: "write `admin:` with `listen_port: 9464` indented under it"))
+            }
+        }
+        if let audit = rootEntries["audit"] {
+            if case .mapping = audit.value.content {
+                file.audit = (audit.key.mark, MappingReader.entries(of: audit.value, keyPath: "audit", allowed: SchemaKeys.audit, path: path, into: &diagnostics))
+            } else {
+                diagnostics.append(Diagnostic(.error, at: at(audit.value.mark), keyPath: "audit",
+                                              "expected a mapping with path, arguments and redact, found \(audit.value.kindDescription)",
+                                              fixIt: "write `audit:` with `path: /var/log/mcp-auth-proxy/audit.jsonl` indented under it"))
             }
         }
 

@@ -53,6 +53,8 @@ package struct ConfigKey: Sendable {
         case redirectPort
         /// `{requests: N, per: duration, burst: N}` (`rate_limit`).
         case rate
+        /// A list of glob patterns (`audit.redact`).
+        case patterns
 
         /// The "expected …" of a type error.
         package var expectation: String {
@@ -84,6 +86,7 @@ package struct ConfigKey: Sendable {
             case .parameters: "a mapping of parameter names to values"
             case .redirectPort: "a port number, or 0"
             case .rate: "a mapping with requests, per and burst"
+            case .patterns: "a list of patterns"
             }
         }
     }

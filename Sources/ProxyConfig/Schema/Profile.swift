@@ -146,8 +146,12 @@ package struct ValidatedConfig: Sendable {
     /// The admin listener, when configured.
     package internal(set) var admin: AdminSettings?
 
+    /// The audit trail, when configured.
+    package internal(set) var audit: AuditSettings?
+
     /// Made by `ConfigLoader` only.
-    init(profiles: [Profile], warnings: [Diagnostic], files: [String], admin: AdminSettings? = nil) {
+    init(profiles: [Profile], warnings: [Diagnostic], files: [String], admin: AdminSettings? = nil, audit: AuditSettings? = nil) {
+        self.audit = audit
         self.profiles = profiles
         self.warnings = warnings
         self.files = files

@@ -1,6 +1,14 @@
 /// The keys of config schema version 1, typed, in the order `check` prints them (see `ConfigKey`).
 package enum SchemaKeys {
-    package static let root = ["version", "defaults", "profiles", "admin"]
+    package static let root = ["version", "defaults", "profiles", "admin", "audit"]
+
+    /// The `audit:` block (see `AuditSettings`, docs/operations.md "Audit trail").
+    package static let auditKeys: [ConfigKey] = [
+        ConfigKey("path", .filePath, "Where audit lines are appended (created 0600, reopened on SIGHUP and SIGUSR1), or stderr (required)."),
+        ConfigKey("arguments", .choice(AuditSettings.Arguments.allCases.map(\.rawValue)), "A call's arguments in its line: omit, sha256 (default: a hash of their canonical form) or full."),
+        ConfigKey("redact", .patterns, "Argument keys (globs with * and ?, any case) whose values are replaced before hashing or writing, e.g. [password, \"*secret*\"]."),
+    ]
+    package static let audit = auditKeys.names
 
     package static let signingKeys: [ConfigKey] = [
         ConfigKey("algorithm", .choice(SigningOptions.Algorithm.allCases.map(\.rawValue)), "The HMAC algorithm (default hmac-sha256)."),
@@ -141,6 +149,7 @@ package enum SchemaKeys {
         if field.hasPrefix("client_oauth.") { return clientOAuthKeys[named: String(field.dropFirst("client_oauth.".count))] }
         if field.hasPrefix("jwt.") { return jwtKeys[named: String(field.dropFirst("jwt.".count))] }
         if field.hasPrefix("aws.") { return awsKeys[named: String(field.dropFirst("aws.".count))] }
+        if field.hasPrefix("audit.") { return auditKeys[named: String(field.dropFirst("audit.".count))] }
         if field.hasPrefix("rate_limit.") { return rateLimitKeys[named: String(field.dropFirst("rate_limit.".count))] }
         return profileKeys[named: field]
     }

@@ -131,6 +131,16 @@ enum LocalAnswer: Equatable {
     }
 }
 
+extension LocalAnswer.Reason {
+    /// `LocalAnswer.isRejection`, for a reason kept without its answer (the audit trail's).
+    var isRejection: Bool {
+        switch self {
+        case .upstream, .toolList, .resourceMetadata: return false
+        default: return true
+        }
+    }
+}
+
 extension LocalResponse {
     /// The response that carries `answer` to the client, in the JSON-RPC error shape for MCP
     /// requests so that clients show the message instead of a parse failure.

@@ -1,4 +1,5 @@
 import NIOCore
+import ProxyAudit
 
 /// What the log line and the metrics report about the request in progress on a client
 /// connection, or the last one: facts gathered as they happen, from its head to the last byte of
@@ -21,6 +22,8 @@ struct RequestExchange {
     var refusedTool: String?
     /// `client_auth: oauth`: the client its token was accepted as; its tool policy is the request's.
     var client: AcceptedClient?
+    /// The audit trail's calls of this request (nil without a trail, or without such a call).
+    var audited: AuditedRequest?
     /// `rate_limit.per_client`: the client's bucket (nil without a per-client limit).
     var rateBucket: RateBucket?
     /// `client_auth: oauth`: why the token was refused (for the log line; never sent to the client).
@@ -59,6 +62,7 @@ struct RequestExchange {
         refusedTool = nil
         client = nil
         rateBucket = nil
+        audited = nil
         tokenProblem = nil
         answerReason = nil
         status = 0

@@ -1,5 +1,6 @@
 import MCPMessages
 import NIOCore
+import ProxyAudit
 
 /// A forwarded request kept for one resend after the upstream refuses the OAuth token. Boxed, so
 /// that the state every other request moves through stays as small as before (one pointer, nil).
@@ -116,6 +117,10 @@ struct RequestStateMachine {
                 case .invalidRequest: return answer(.bodyNotJSONRPC, &exchange)
                 case .valid(let method): exchange.rpcMethod = method
                 }
+                // Read before the policy decides, so a refused call is audited with its arguments.
+                if let trail = configuration.auditSlot?.trail, exchange.rpcMethod.map(AuditedRequest.methods.contains) ?? true, let body {
+                    exchange.audited = body.withUnsafeReadableBytes { AuditedRequest(body: $0, arguments: trail.arguments) }
+                }
             }
             if method == .get, servesHeartbeat { return startHeartbeat(learnedUpstreamRefusesGET: false, &exchange) }
             let treatment: ResponseTreatment
@@ -195,6 +200,7 @@ struct RequestStateMachine {
         switch state {
         case .relaying(_, let framing, _):
             exchange.captureErrorBody(buffer)
+            exchange.audited?.capture(buffer)
             exchange.bytesOut += buffer.readableBytes
             return .writeBody(buffer, framing: framing)
         case .relayingRewrittenEvents:
@@ -203,6 +209,7 @@ struct RequestStateMachine {
             state = .relayingRewrittenEvents(framing: framing, events: events)
             switch output {
             case .relay(let rewritten?):
+                exchange.audited?.capture(rewritten)
                 exchange.bytesOut += rewritten.readableBytes
                 return .writeBody(rewritten, framing: framing)
             case .relay(nil): return .none

@@ -6,6 +6,7 @@ import ProxyMetrics
 import ProxySigning
 import NIOSSL
 import ProxyResourceServer
+import ProxyAudit
 
 /// Everything a listener's connections need about their profile, prepared once and shared
 /// read-only across event loops (except the one learned fact, below, which is locked).
@@ -45,6 +46,8 @@ package final class ProfileRuntime: Sendable {
     /// TLS for the listener's connections (`tls_cert_file`), read at each accept: a reload that
     /// renews the certificate serves new connections with it at once.
     let serverTLSContext: NIOSSLContext?
+    /// The process's audit trail slot (nil: never audited, as in most tests).
+    package let auditSlot: AuditSlot?
     /// Debug builds: this profile's connection and exchange objects still alive (see `LiveObjectTally`).
     package let liveObjects = LiveObjectTally()
     /// Learned in `upstream_streaming: auto` mode when the upstream answers GET with 405.
@@ -53,7 +56,9 @@ package final class ProfileRuntime: Sendable {
     package init(profile: Profile, signer: any RequestSigner, log: LogSink, limits: ConnectionLimits = ConnectionLimits(),
                 metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil,
                 tokenExchange: (any TokenExchanging)? = nil, introspector: (any OpaqueTokenChecking)? = nil,
-                awsCredentials: AWSCredentialSlot? = nil, rateLimitState: RateLimitState? = nil) throws {
+                awsCredentials: AWSCredentialSlot? = nil, rateLimitState: RateLimitState? = nil,
+                auditSlot: AuditSlot? = nil) throws {
+        self.auditSlot = auditSlot
         self.profile = profile
         self.metrics = metrics
         self.limits = limits
@@ -98,6 +103,7 @@ package final class ProfileRuntime: Sendable {
         configuration.profileName = profile.name
         configuration.resendsOnRefusedToken = profile.authScheme == .oauth
         // A runtime given no state gets its own: the limits hold, only a reload starts them afresh.
+        configuration.auditSlot = auditSlot
         configuration.rateLimiter = profile.rateLimit.map {
             RateLimiter(settings: $0, state: rateLimitState ?? RateLimitState(), tokenNames: clientNames)
         }

@@ -1,4 +1,6 @@
 import NIOCore
+import ProxyAudit
+import ProxyConfig
 import Testing
 @testable import ProxyDataPlane
 
@@ -16,6 +18,9 @@ struct RequestExchangeTests {
         exchange.client = AcceptedClient(token: [1], subject: "s", name: "n", toolPolicy: nil, hasRequiredScopes: true,
                                          expiresAt: 1, requests: nil, keyGeneration: 1)
         exchange.rateBucket = RateBucket()
+        exchange.audited = Array(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t"}}"#.utf8).withUnsafeBytes {
+            AuditedRequest(body: $0, arguments: AuditArguments(AuditSettings(destination: .stderr)))
+        }
         exchange.tokenProblem = "expired"
         exchange.answerReason = .toolPolicy
         exchange.status = 502

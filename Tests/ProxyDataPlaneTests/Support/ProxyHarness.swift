@@ -3,6 +3,7 @@ import ProxyTestSupport
 import NIOCore
 import ProxyConfig
 import ProxySigning
+import ProxyAudit
 import ProxyMetrics
 import ProxyDataPlane
 import ProxyLogging
@@ -19,6 +20,7 @@ struct ProxyHarness {
     let listener: ProfileListener
     let log: LogSink
     let logPath: String
+    var auditSlot: AuditSlot? = nil
 
     var port: Int { listener.localPort }
 
@@ -42,7 +44,7 @@ struct ProxyHarness {
         profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
         requiringClientCertificate: TestCertificate? = nil, metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil,
-        clientKeys: KeySetSlot? = nil, awsCredentials: AWSCredentialSlot? = nil
+        clientKeys: KeySetSlot? = nil, awsCredentials: AWSCredentialSlot? = nil, audit: AuditSettings? = nil
     ) async throws -> ProxyHarness {
         let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate, checksSignature: upstreamChecksSignature,
                                               requiringClientCertificate: requiringClientCertificate)
@@ -61,10 +63,15 @@ struct ProxyHarness {
         let descriptor = open(logPath, O_WRONLY | O_APPEND)
         let log = LogSink(minimumLevel: .trace, fileDescriptor: descriptor, flushInterval: 0.01)
         let engine = ForwardingEngine(threads: 1)
+        // An audit trail writing beside the log, with the settings' arguments and redactions.
+        let auditPath = logPath + ".audit"
+        let auditSlot = try audit.map { settings in
+            AuditSlot(AuditTrail(settings: settings, sink: try AuditSink(path: auditPath, flushInterval: 0.01) { _ in }))
+        }
         let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, limits: limits, metrics: metrics,
-                                         accessToken: accessToken, clientKeys: clientKeys, awsCredentials: awsCredentials)
+                                         accessToken: accessToken, clientKeys: clientKeys, awsCredentials: awsCredentials, auditSlot: auditSlot)
         let listener = try await ProfileListener.bind(runtime: runtime, engine: engine, port: 0)
-        return ProxyHarness(upstream: upstream, engine: engine, listener: listener, log: log, logPath: logPath)
+        return ProxyHarness(upstream: upstream, engine: engine, listener: listener, log: log, logPath: logPath, auditSlot: auditSlot)
     }
 
     /// Runs `body` against a fresh proxy and upstream, and always tears both down.
@@ -72,12 +79,12 @@ struct ProxyHarness {
         profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
         requiringClientCertificate: TestCertificate? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil,
-        awsCredentials: AWSCredentialSlot? = nil, _ body: (ProxyHarness) async throws -> Void
+        awsCredentials: AWSCredentialSlot? = nil, audit: AuditSettings? = nil, _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         let proxy = try await start(profile: keys, environment: environment, refusesGET: refusesGET, certificate: certificate, upstreamPort: upstreamPort,
                                     limits: limits, upstreamChecksSignature: upstreamChecksSignature,
                                     requiringClientCertificate: requiringClientCertificate, accessToken: accessToken, clientKeys: clientKeys,
-                                    awsCredentials: awsCredentials)
+                                    awsCredentials: awsCredentials, audit: audit)
         do {
             try await body(proxy)
         } catch {
@@ -98,6 +105,23 @@ struct ProxyHarness {
         let response = await client.response()
         await client.close()
         return response
+    }
+
+    /// Every audit line written so far, parsed (the harness's trail, when it was given one).
+    func auditLines() -> [[String: Any]] {
+        auditSlot?.trail?.sink.flush()
+        let text = (try? String(contentsOfFile: logPath + ".audit", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? ["unparsable": String(line)]
+        }
+    }
+
+    /// Waits until `count` audit lines are written (they follow the response, like log lines).
+    func auditLines(count: Int, timeout: Double = 5) async -> [[String: Any]] {
+        await eventuallyValue(within: timeout) { () -> [[String: Any]]? in
+            let lines = auditLines()
+            return lines.count >= count ? lines : nil
+        } ?? auditLines()
     }
 
     /// Every log line written so far, parsed.
@@ -121,6 +145,8 @@ struct ProxyHarness {
         try? await engine.shutdown()
         await upstream.stop()
         log.shutdown()
+        auditSlot?.trail?.sink.shutdown()
         try? FileManager.default.removeItem(atPath: logPath)
+        try? FileManager.default.removeItem(atPath: logPath + ".audit")
     }
 }

@@ -1,0 +1,87 @@
+import Crypto
+import MCPMessages
+import ProxyConfig
+
+/// A call's `arguments` as the audit line carries them: redacted, then in one canonical form, so
+/// that equal arguments give equal text and equal hashes however a client spaced or ordered them.
+///
+/// The form: no whitespace; object members sorted by their keys' UTF-16 code units (as RFC 8785,
+/// JSON Canonicalization, sorts them); strings in the log lines' escaping; numbers as the client
+/// wrote them (RFC 8785 would also rewrite `1.0` as `1`: two clients that write one number
+/// differently hash differently). A member whose key matches a `redact` pattern, at any depth,
+/// has its value replaced by `"[redacted]"` first.
+package struct AuditArguments: Sendable {
+    package let mode: AuditSettings.Arguments
+    /// The `redact` patterns, lowercased: matching ignores case.
+    private let redactions: [String]
+
+    package init(_ settings: AuditSettings) {
+        mode = settings.arguments
+        redactions = settings.redact.map { $0.lowercased() }
+    }
+
+    package static let redacted = #""[redacted]""#
+
+    /// What goes in the line: nil under `omit` (or without arguments).
+    package func rendered(_ arguments: JSONNode?) -> Rendered? {
+        guard mode != .omit, let arguments else { return nil }
+        let text = canonical(arguments)
+        switch mode {
+        case .omit: return nil
+        case .full: return .full(text)
+        case .sha256: return .sha256(Self.hex(SHA256.hash(data: Array(text.utf8))))
+        }
+    }
+
+    package enum Rendered: Sendable, Equatable {
+        case sha256(String)
+        /// Canonical JSON text.
+        case full(String)
+    }
+
+    package func canonical(_ node: JSONNode) -> String {
+        var out = ""
+        append(node, to: &out)
+        return out
+    }
+
+    private func append(_ node: JSONNode, to out: inout String) {
+        switch node {
+        case .object(let members):
+            out += "{"
+            let sorted = members.sorted { $0.0.utf16.lexicographicallyPrecedes($1.0.utf16) }
+            for (index, member) in sorted.enumerated() {
+                if index > 0 { out += "," }
+                out += JSONNode.quoted(member.0) + ":"
+                if isRedacted(member.0) { out += Self.redacted } else { append(member.1, to: &out) }
+            }
+            out += "}"
+        case .array(let items):
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                append(item, to: &out)
+            }
+            out += "]"
+        default:
+            out += node.serialized
+        }
+    }
+
+    private func isRedacted(_ key: String) -> Bool {
+        guard !redactions.isEmpty else { return false }
+        let lowered = key.lowercased()
+        return redactions.contains { ToolPolicy.glob($0, matches: lowered) }
+    }
+
+    private static func hex(_ digest: SHA256.Digest) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
