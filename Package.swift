@@ -62,17 +62,21 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: requestPath),
         // The audit trail: what a call's line says (arguments canonical, redacted, hashed; the
-        // response's outcome), and the process-wide slot the data plane finds the trail in.
+        // response's outcome), and where lines go.
         .target(name: "ProxyAudit", dependencies: [
             "MCPMessages", "ProxyConfig", "ProxyLogging",
             .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: requestPath),
+        // OpenTelemetry traces: W3C trace context, span records, their OTLP protobuf encoding, and
+        // the bounded sink the data plane records into (the exporter is the supervisor's).
+        .target(name: "ProxyTracing", dependencies: [
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], swiftSettings: requestPath),
         .target(
             name: "ProxyDataPlane",
             dependencies: [
-                "MCPMessages", "ProxyAudit", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyResourceServer",
+                "MCPMessages", "ProxyAudit", "ProxyTracing", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyResourceServer",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,10 +1,11 @@
-import Atomics
 import MCPMessages
 import ProxyConfig
 import ProxyLogging
 
 /// The configured audit trail: how arguments are rendered, and the sink lines go to. Made by the
-/// supervisor from the `audit:` block; replaced whole when a reload changes it.
+/// supervisor from the `audit:` block and held by every runtime (nil without the block, so the
+/// request path pays one branch); a reload that changes the block makes a new trail and new
+/// runtimes for every listener.
 package final class AuditTrail: Sendable {
     package let settings: AuditSettings
     package let arguments: AuditArguments
@@ -101,30 +102,5 @@ package final class AuditTrail: Sendable {
         case nil: break
         }
         return line
-    }
-}
-
-/// Where the data plane finds the audit trail: one per process, shared by every runtime, so a
-/// reload that turns the trail on, off or elsewhere reaches every listener at once. An atomic
-/// load per request; nil costs the request that load and a branch.
-package final class AuditSlot: Sendable {
-    private final class Box: AtomicReference, Sendable {
-        let trail: AuditTrail?
-        init(_ trail: AuditTrail?) { self.trail = trail }
-    }
-
-    private let box: ManagedAtomic<Box>
-
-    package init(_ trail: AuditTrail? = nil) {
-        box = ManagedAtomic(Box(trail))
-    }
-
-    package var trail: AuditTrail? {
-        box.load(ordering: .acquiring).trail
-    }
-
-    /// Installs `trail`; returns the one it replaced (the caller flushes and closes it).
-    package func exchange(_ trail: AuditTrail?) -> AuditTrail? {
-        box.exchange(Box(trail), ordering: .acquiringAndReleasing).trail
     }
 }

@@ -60,16 +60,19 @@ package final class AuditSink: Sendable {
     }
 
     package func emit(_ line: LogLine) {
-        let kept = state.withLockedValue { state -> Bool in
+        let (kept, stopped) = state.withLockedValue { state -> (Bool, Bool) in
             guard state.pending.count < Self.pendingLimit else {
                 state.dropped += 1
-                return false
+                return (false, state.stopped)
             }
             line.appendFinished(to: &state.pending)
             state.pendingLines += 1
-            return true
+            return (true, state.stopped)
         }
         if !kept { dropped(1) }
+        // A sink replaced by a reload has no thread any more: a request that was in flight then
+        // writes its line itself (rare, and only until the old runtime's last exchange ends).
+        if stopped { writePending() }
     }
 
     /// The lines dropped since the sink was made.
@@ -98,16 +101,17 @@ package final class AuditSink: Sendable {
         }
     }
 
-    /// Flushes, stops the thread and closes the file.
+    /// Flushes and stops the thread; later lines are written as they come. The file is closed
+    /// when the sink goes.
     package func shutdown() {
         state.withLockedValue { $0.stopped = true }
         wakeUp.lock()
         wakeUp.unlock(withValue: 1)
         flush()
-        writeLock.withLock {
-            if path != nil, descriptor >= 0 { close(descriptor) }
-            descriptor = -1
-        }
+    }
+
+    deinit {
+        if path != nil, descriptor >= 0 { close(descriptor) }
     }
 
     private func writePending() {

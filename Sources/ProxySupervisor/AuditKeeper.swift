@@ -1,14 +1,15 @@
+import NIOConcurrencyHelpers
 import ProxyAudit
 import ProxyConfig
 import ProxyLogging
 import ProxyMetrics
 
-/// Keeps the process's audit trail: opens its file at start, replaces it when a reload changes
-/// the `audit:` block (the new file opened before anything changes, so a reload whose audit file
-/// cannot be opened changes nothing), reopens it on SIGHUP and SIGUSR1 for logrotate, and
-/// flushes it at shutdown. Every listener finds the current trail through `slot`.
+/// Keeps the process's audit trail: opens its file at start, makes a new trail when a reload
+/// changes the `audit:` block (its file opened before anything changes, so a reload whose audit
+/// file cannot be opened changes nothing), reopens the file on SIGHUP and SIGUSR1 for logrotate,
+/// and flushes it at shutdown. The runtimes hold the trail itself (`ServedProfiles`).
 final class AuditKeeper: Sendable {
-    let slot = AuditSlot()
+    private let installed = NIOLockedValueBox<AuditTrail?>(nil)
     private let log: LogSink
     private let metrics: ProxyMetrics?
 
@@ -17,10 +18,13 @@ final class AuditKeeper: Sendable {
         self.metrics = metrics
     }
 
-    /// A trail for `settings`, its file open; nil without an `audit:` block.
+    var current: AuditTrail? { installed.withLockedValue { $0 } }
+
+    /// The trail for `settings`: the current one when they are unchanged, else a new one with its
+    /// file open; nil without an `audit:` block.
     func prepare(_ settings: AuditSettings?) throws(AuditSinkError) -> AuditTrail? {
         guard let settings else { return nil }
-        if let current = slot.trail, current.settings == settings { return current }
+        if let current, current.settings == settings { return current }
         let path: String? = switch settings.destination {
         case .stderr: nil
         case .file(let path): path
@@ -35,17 +39,21 @@ final class AuditKeeper: Sendable {
         return AuditTrail(settings: settings, sink: sink)
     }
 
-    /// Makes `trail` the current one; a replaced trail is flushed and closed.
+    /// Makes `trail` the current one. A replaced trail stops its thread once flushed; a request
+    /// still in flight on an old runtime writes its line to the old file directly.
     func install(_ trail: AuditTrail?) {
-        guard let old = slot.exchange(trail), old !== trail else { return }
-        old.sink.shutdown()
+        let old = installed.withLockedValue { installed in
+            defer { installed = trail }
+            return installed
+        }
+        if let old, old !== trail { old.sink.shutdown() }
     }
 
     func reopen() {
-        slot.trail?.sink.reopen()
+        current?.sink.reopen()
     }
 
-    /// Writes what is pending and closes the file (at shutdown, after the listeners drained).
+    /// Writes what is pending (at shutdown, after the listeners drained).
     func shutdown() {
         install(nil)
     }

@@ -75,10 +75,10 @@ final class Reloader: Sendable {
         var trail: AuditTrail?
         do {
             trail = try audit.prepare(config.audit)
-            outcome = try await served.apply(config.profiles, readiness: readiness)
+            outcome = try await served.apply(config.profiles, readiness: readiness, audit: trail)
         } catch {
             // A trail opened for this reload and never installed is closed again.
-            if let trail, trail !== audit.slot.trail { trail.sink.shutdown() }
+            if let trail, trail !== audit.current { trail.sink.shutdown() }
             var line = LogLine(level: .error, event: "config_reload_failed")
             line.field("trigger", trigger)
             line.field("message", "\(error); the previous configuration stays in force")

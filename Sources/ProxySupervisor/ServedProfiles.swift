@@ -58,11 +58,10 @@ actor ServedProfiles {
     /// Where sessions report their token's state (the latest `apply`'s).
     private var readiness: Readiness?
 
-    /// The process's audit trail, which every runtime reads.
-    private let auditSlot: AuditSlot?
+    /// The audit trail every runtime is built with; a new one rebuilds every runtime.
+    private var audit: AuditTrail?
 
-    init(engine: ForwardingEngine, signer: any RequestSigner, log: LogSink, metrics: ProxyMetrics?, auditSlot: AuditSlot? = nil) {
-        self.auditSlot = auditSlot
+    init(engine: ForwardingEngine, signer: any RequestSigner, log: LogSink, metrics: ProxyMetrics?) {
         self.engine = engine
         self.signer = signer
         self.log = log
@@ -73,8 +72,19 @@ actor ServedProfiles {
 
     /// Makes `profiles` the served set. Throws (changing nothing) when a runtime cannot be built
     /// or an address cannot be bound.
-    func apply(_ profiles: [Profile], readiness: Readiness) async throws -> Outcome {
+    func apply(_ profiles: [Profile], readiness: Readiness, audit: AuditTrail? = nil) async throws -> Outcome {
         self.readiness = readiness
+        let previousAudit = self.audit
+        self.audit = audit
+        do {
+            return try await apply(profiles, readiness: readiness, auditChanged: previousAudit !== audit)
+        } catch {
+            self.audit = previousAudit
+            throw error
+        }
+    }
+
+    private func apply(_ profiles: [Profile], readiness: Readiness, auditChanged: Bool) async throws -> Outcome {
         var wanted: [(key: String, profile: Profile)] = []
         for profile in profiles { wanted.append((Self.address(profile), profile)) }
         let wantedKeys = Set(wanted.map(\.key))
@@ -83,7 +93,7 @@ actor ServedProfiles {
         var additions: [(profile: Profile, runtime: ProfileRuntime)] = []
         for (key, profile) in wanted {
             if let entry = entries[key] {
-                guard !entry.profile.hasSameSettings(as: profile) else { continue }
+                guard auditChanged || !entry.profile.hasSameSettings(as: profile) else { continue }
                 changes.append((key, try await runtime(for: profile), profile))
             } else {
                 additions.append((profile, try await runtime(for: profile)))
@@ -181,7 +191,7 @@ actor ServedProfiles {
                            accessToken: await session(for: profile)?.slot, clientKeys: await keys(for: profile)?.slot,
                            tokenExchange: exchanger(for: profile), introspector: introspector(for: profile),
                            awsCredentials: await awsKeeper(for: profile)?.slot, rateLimitState: rateLimitState(for: profile),
-                           auditSlot: auditSlot)
+                           audit: audit)
     }
 
     private func rateLimitState(for profile: Profile) -> RateLimitState? {

@@ -1,3 +1,4 @@
+import ProxyAudit
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -53,23 +54,25 @@ package struct Supervisor: Sendable {
         // Counting costs something per request, so it happens only when someone can read it.
         let metrics = config.admin.map { _ in ProxyMetrics() }
         let audit = AuditKeeper(log: log, metrics: metrics)
+        let trail: AuditTrail?
         do {
-            audit.install(try audit.prepare(config.audit))
+            trail = try audit.prepare(config.audit)
+            audit.install(trail)
         } catch {
             var line = LogLine(level: .fatal, event: "audit_open_failed")
-            line.field("error", error.description)
+            line.field("error", "\(error)")
             log.emit(line)
             try? await engine.shutdown()
             stopped(failure: error)
             throw error
         }
-        let served = ServedProfiles(engine: engine, signer: AuthGatewaySigner(), log: log, metrics: metrics, auditSlot: audit.slot)
+        let served = ServedProfiles(engine: engine, signer: AuthGatewaySigner(), log: log, metrics: metrics)
         let admin: AdminListener?
         let started: ServedProfiles.Outcome
         do {
             admin = try await startAdmin(metrics: metrics, engine: engine)
             do {
-                started = try await served.apply(config.profiles, readiness: readiness)
+                started = try await served.apply(config.profiles, readiness: readiness, audit: trail)
             } catch {
                 await admin?.close()
                 throw error

@@ -29,6 +29,13 @@ package enum ConfigSchema {
                 ])),
                 ("admin", orNull(mapping(SchemaKeys.adminKeys, rules: []),
                                  description: "The admin listener: /healthz, /readyz and /metrics (docs/operations.md).")),
+                ("otel", .object([
+                    ("description", .string("OpenTelemetry traces over OTLP/HTTP (docs/operations.md).")),
+                    ("type", .string("object")),
+                    ("additionalProperties", .bool(false)),
+                    ("required", .array([.string("endpoint")])),
+                    ("properties", .object(SchemaKeys.otelKeys.map { ($0.name, value($0)) })),
+                ])),
                 ("audit", .object([
                     ("description", .string("The audit trail: a JSON line per tools/call, resources/read, prompts/get and refused request (docs/operations.md).")),
                     ("type", .string("object")),
@@ -275,6 +282,16 @@ package enum ConfigSchema {
             ])
         case .redirectPort:
             return .object([("type", .string("integer")), ("minimum", .integer(0)), ("maximum", .integer(65535))])
+        case .secretHeaders:
+            let source = JSONValue.object([
+                ("type", .string("object")),
+                ("additionalProperties", .bool(false)),
+                ("properties", .object([("env", shape(of: .environmentName)), ("file", shape(of: .filePath))])),
+                ("oneOf", .array([required(["env"]), required(["file"])])),
+            ])
+            return .object([("type", .string("object")), ("propertyNames", shape(of: .headerName)), ("additionalProperties", source)])
+        case .ratio:
+            return .object([("type", .string("number")), ("minimum", .integer(0)), ("maximum", .integer(1))])
         case .patterns:
             return .object([("type", .string("array")), ("items", .object([("type", .string("string")), ("minLength", .integer(1))]))])
         case .rate:

@@ -34,6 +34,7 @@ package enum ConfigLoader {
         var files: [String] = []
         var adminBlocks: [AdminBlock] = []
         var auditBlocks: [AdminBlock] = []
+        var otelBlocks: [AdminBlock] = []
         switch ConfigLocator.locate(request, into: &diagnostics) {
         case .none:
             break
@@ -41,14 +42,15 @@ package enum ConfigLoader {
             profiles = environmentOnlyProfiles(request, into: &diagnostics)
         case .files(let paths):
             files = paths
-            profiles = fileProfiles(paths, request: request, admin: &adminBlocks, audit: &auditBlocks, into: &diagnostics)
+            profiles = fileProfiles(paths, request: request, admin: &adminBlocks, audit: &auditBlocks, otel: &otelBlocks, into: &diagnostics)
         }
         checkListenAddresses(profiles, into: &diagnostics)
         let admin = adminSettings(adminBlocks, profiles: profiles, environment: request.environment, into: &diagnostics)
         let audit = auditSettings(auditBlocks, environment: request.environment, into: &diagnostics)
+        let otel = otelSettings(otelBlocks, environment: request.environment, into: &diagnostics)
         let sorted = diagnostics.sortedForDisplay()
         guard sorted.errors.isEmpty else { return ConfigLoadResult(config: nil, diagnostics: sorted) }
-        return ConfigLoadResult(config: ValidatedConfig(profiles: profiles, warnings: sorted.warnings, files: files, admin: admin, audit: audit), diagnostics: sorted)
+        return ConfigLoadResult(config: ValidatedConfig(profiles: profiles, warnings: sorted.warnings, files: files, admin: admin, audit: audit, otel: otel), diagnostics: sorted)
     }
 
     /// The unprefixed variable (`MCP_UPSTREAM_URL`…) for a schema key, if there is one.
@@ -75,7 +77,7 @@ package enum ConfigLoader {
         return profile.map { [$0] } ?? []
     }
 
-    private static func fileProfiles(_ paths: [String], request: ConfigRequest, admin: inout [AdminBlock], audit: inout [AdminBlock],
+    private static func fileProfiles(_ paths: [String], request: ConfigRequest, admin: inout [AdminBlock], audit: inout [AdminBlock], otel: inout [AdminBlock],
                                      into diagnostics: inout [Diagnostic]) -> [Profile] {
         var parsed: [ParsedConfigFile] = []
         for path in paths {
@@ -88,6 +90,7 @@ package enum ConfigLoader {
                 parsed.append(file)
                 if let block = file.admin { admin.append(AdminBlock(path: path, mark: block.mark, entries: block.entries)) }
                 if let block = file.audit { audit.append(AdminBlock(path: path, mark: block.mark, entries: block.entries)) }
+                if let block = file.otel { otel.append(AdminBlock(path: path, mark: block.mark, entries: block.entries)) }
             }
         }
         var declared: [String: ConfigOrigin] = [:]

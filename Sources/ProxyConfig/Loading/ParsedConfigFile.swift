@@ -12,8 +12,9 @@ struct ParsedConfigFile {
     var profiles: [ProfileEntry]
     /// The `admin:` block: where its key is, and its entries (empty for `admin: {}` or `admin:`).
     var admin: (mark: SourceMark, entries: [String: YAMLEntry])?
-    /// The `audit:` block, likewise.
+    /// The `audit:` and `otel:` blocks, likewise.
     var audit: (mark: SourceMark, entries: [String: YAMLEntry])?
+    var otel: (mark: SourceMark, entries: [String: YAMLEntry])?
 
     /// Reads the root mapping; every problem found goes to `diagnostics`, and whatever can still be
     /// used is returned so that later checks report their problems too.
@@ -44,6 +45,15 @@ struct ParsedConfigFile {
                 diagnostics.append(Diagnostic(.error, at: at(admin.value.mark), keyPath: "admin",
                                               "expected a mapping with listen_host and listen_port, found \(admin.value.kindDescription)",
                                               fixIt: "write `admin:` with `listen_port: 9464` indented under it"))
+            }
+        }
+        if let otel = rootEntries["otel"] {
+            if case .mapping = otel.value.content {
+                file.otel = (otel.key.mark, MappingReader.entries(of: otel.value, keyPath: "otel", allowed: SchemaKeys.otel, path: path, into: &diagnostics))
+            } else {
+                diagnostics.append(Diagnostic(.error, at: at(otel.value.mark), keyPath: "otel",
+                                              "expected a mapping with endpoint, headers, sampling_ratio and service_name, found \(otel.value.kindDescription)",
+                                              fixIt: "write `otel:` with `endpoint: http://127.0.0.1:4318/v1/traces` indented under it"))
             }
         }
         if let audit = rootEntries["audit"] {

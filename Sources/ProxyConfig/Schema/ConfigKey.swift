@@ -55,6 +55,10 @@ package struct ConfigKey: Sendable {
         case rate
         /// A list of glob patterns (`audit.redact`).
         case patterns
+        /// Header names mapped to `{env: NAME}` or `{file: PATH}` (`otel.headers`).
+        case secretHeaders
+        /// A number from 0 to 1.
+        case ratio
 
         /// The "expected …" of a type error.
         package var expectation: String {
@@ -87,6 +91,8 @@ package struct ConfigKey: Sendable {
             case .redirectPort: "a port number, or 0"
             case .rate: "a mapping with requests, per and burst"
             case .patterns: "a list of patterns"
+            case .secretHeaders: "a mapping of header names to {env: NAME} or {file: PATH}"
+            case .ratio: "a number from 0 to 1"
             }
         }
     }

@@ -150,8 +150,13 @@ package struct ValidatedConfig: Sendable {
     package internal(set) var audit: AuditSettings?
 
     /// Made by `ConfigLoader` only.
-    init(profiles: [Profile], warnings: [Diagnostic], files: [String], admin: AdminSettings? = nil, audit: AuditSettings? = nil) {
+    /// OpenTelemetry traces, when configured.
+    package internal(set) var otel: OTelSettings?
+
+    init(profiles: [Profile], warnings: [Diagnostic], files: [String], admin: AdminSettings? = nil, audit: AuditSettings? = nil,
+         otel: OTelSettings? = nil) {
         self.audit = audit
+        self.otel = otel
         self.profiles = profiles
         self.warnings = warnings
         self.files = files

@@ -1,6 +1,15 @@
 /// The keys of config schema version 1, typed, in the order `check` prints them (see `ConfigKey`).
 package enum SchemaKeys {
-    package static let root = ["version", "defaults", "profiles", "admin", "audit"]
+    package static let root = ["version", "defaults", "profiles", "admin", "audit", "otel"]
+
+    /// The `otel:` block (see `OTelSettings`, docs/operations.md "Traces").
+    package static let otelKeys: [ConfigKey] = [
+        ConfigKey("endpoint", .url, "The OTLP/HTTP traces endpoint (protobuf), e.g. http://127.0.0.1:4318/v1/traces (required)."),
+        ConfigKey("headers", .secretHeaders, "Header fields sent with each export, each value from {env: NAME} or {file: PATH}, e.g. {authorization: {env: OTEL_AUTH}}."),
+        ConfigKey("sampling_ratio", .ratio, "The share of new traces recorded, 0 to 1 (default 1); a client's traceparent decides for its trace."),
+        ConfigKey("service_name", .token, "The service.name resource attribute (default mcp-auth-proxy)."),
+    ]
+    package static let otel = otelKeys.names
 
     /// The `audit:` block (see `AuditSettings`, docs/operations.md "Audit trail").
     package static let auditKeys: [ConfigKey] = [
@@ -149,6 +158,7 @@ package enum SchemaKeys {
         if field.hasPrefix("client_oauth.") { return clientOAuthKeys[named: String(field.dropFirst("client_oauth.".count))] }
         if field.hasPrefix("jwt.") { return jwtKeys[named: String(field.dropFirst("jwt.".count))] }
         if field.hasPrefix("aws.") { return awsKeys[named: String(field.dropFirst("aws.".count))] }
+        if field.hasPrefix("otel.") { return otelKeys[named: String(field.dropFirst("otel.".count))] }
         if field.hasPrefix("audit.") { return auditKeys[named: String(field.dropFirst("audit.".count))] }
         if field.hasPrefix("rate_limit.") { return rateLimitKeys[named: String(field.dropFirst("rate_limit.".count))] }
         return profileKeys[named: field]

@@ -21,8 +21,8 @@ extension ClientConnectionStateMachine {
         var resendsOnRefusedToken = false
         /// `rate_limit:`; nil costs the request one branch.
         var rateLimiter: RateLimiter?
-        /// Where the audit trail is, when the supervisor keeps one (nil in most tests).
-        var auditSlot: AuditSlot?
+        /// `audit:`; nil costs the request one branch.
+        var audit: AuditTrail?
     }
 
     /// What the connection knows while a request is in progress.

@@ -118,7 +118,7 @@ struct RequestStateMachine {
                 case .valid(let method): exchange.rpcMethod = method
                 }
                 // Read before the policy decides, so a refused call is audited with its arguments.
-                if let trail = configuration.auditSlot?.trail, exchange.rpcMethod.map(AuditedRequest.methods.contains) ?? true, let body {
+                if let trail = configuration.audit, exchange.rpcMethod.map(AuditedRequest.methods.contains) ?? true, let body {
                     exchange.audited = body.withUnsafeReadableBytes { AuditedRequest(body: $0, arguments: trail.arguments) }
                 }
             }

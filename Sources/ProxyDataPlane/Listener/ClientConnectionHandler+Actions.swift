@@ -88,7 +88,7 @@ extension ClientConnectionHandler {
             let exchange = machine.exchange
             if let metrics = runtime.metrics { count(exchange, in: metrics, now: now) }
             log(exchange, event: event, bytesOut: bytesOut, now: now)
-            if let trail = runtime.auditSlot?.trail { audit(exchange, in: trail, bytesOut: bytesOut, now: now) }
+            if let trail = runtime.audit { audit(exchange, in: trail, bytesOut: bytesOut, now: now) }
         }
         switch end.next {
         case .readNextRequest(let resumeClientReads):

@@ -46,8 +46,8 @@ package final class ProfileRuntime: Sendable {
     /// TLS for the listener's connections (`tls_cert_file`), read at each accept: a reload that
     /// renews the certificate serves new connections with it at once.
     let serverTLSContext: NIOSSLContext?
-    /// The process's audit trail slot (nil: never audited, as in most tests).
-    package let auditSlot: AuditSlot?
+    /// The audit trail (nil without `audit:`).
+    package let audit: AuditTrail?
     /// Debug builds: this profile's connection and exchange objects still alive (see `LiveObjectTally`).
     package let liveObjects = LiveObjectTally()
     /// Learned in `upstream_streaming: auto` mode when the upstream answers GET with 405.
@@ -57,8 +57,8 @@ package final class ProfileRuntime: Sendable {
                 metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil,
                 tokenExchange: (any TokenExchanging)? = nil, introspector: (any OpaqueTokenChecking)? = nil,
                 awsCredentials: AWSCredentialSlot? = nil, rateLimitState: RateLimitState? = nil,
-                auditSlot: AuditSlot? = nil) throws {
-        self.auditSlot = auditSlot
+                audit: AuditTrail? = nil) throws {
+        self.audit = audit
         self.profile = profile
         self.metrics = metrics
         self.limits = limits
@@ -103,7 +103,7 @@ package final class ProfileRuntime: Sendable {
         configuration.profileName = profile.name
         configuration.resendsOnRefusedToken = profile.authScheme == .oauth
         // A runtime given no state gets its own: the limits hold, only a reload starts them afresh.
-        configuration.auditSlot = auditSlot
+        configuration.audit = audit
         configuration.rateLimiter = profile.rateLimit.map {
             RateLimiter(settings: $0, state: rateLimitState ?? RateLimitState(), tokenNames: clientNames)
         }

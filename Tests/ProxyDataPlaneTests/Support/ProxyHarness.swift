@@ -20,7 +20,7 @@ struct ProxyHarness {
     let listener: ProfileListener
     let log: LogSink
     let logPath: String
-    var auditSlot: AuditSlot? = nil
+    var audit: AuditTrail? = nil
 
     var port: Int { listener.localPort }
 
@@ -65,13 +65,13 @@ struct ProxyHarness {
         let engine = ForwardingEngine(threads: 1)
         // An audit trail writing beside the log, with the settings' arguments and redactions.
         let auditPath = logPath + ".audit"
-        let auditSlot = try audit.map { settings in
-            AuditSlot(AuditTrail(settings: settings, sink: try AuditSink(path: auditPath, flushInterval: 0.01) { _ in }))
+        let trail = try audit.map { settings in
+            AuditTrail(settings: settings, sink: try AuditSink(path: auditPath, flushInterval: 0.01) { _ in })
         }
         let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, limits: limits, metrics: metrics,
-                                         accessToken: accessToken, clientKeys: clientKeys, awsCredentials: awsCredentials, auditSlot: auditSlot)
+                                         accessToken: accessToken, clientKeys: clientKeys, awsCredentials: awsCredentials, audit: trail)
         let listener = try await ProfileListener.bind(runtime: runtime, engine: engine, port: 0)
-        return ProxyHarness(upstream: upstream, engine: engine, listener: listener, log: log, logPath: logPath, auditSlot: auditSlot)
+        return ProxyHarness(upstream: upstream, engine: engine, listener: listener, log: log, logPath: logPath, audit: trail)
     }
 
     /// Runs `body` against a fresh proxy and upstream, and always tears both down.
@@ -109,7 +109,7 @@ struct ProxyHarness {
 
     /// Every audit line written so far, parsed (the harness's trail, when it was given one).
     func auditLines() -> [[String: Any]] {
-        auditSlot?.trail?.sink.flush()
+        audit?.sink.flush()
         let text = (try? String(contentsOfFile: logPath + ".audit", encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? ["unparsable": String(line)]
@@ -145,7 +145,7 @@ struct ProxyHarness {
         try? await engine.shutdown()
         await upstream.stop()
         log.shutdown()
-        auditSlot?.trail?.sink.shutdown()
+        audit?.sink.shutdown()
         try? FileManager.default.removeItem(atPath: logPath)
         try? FileManager.default.removeItem(atPath: logPath + ".audit")
     }
