@@ -121,7 +121,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "ProxySupervisor", dependencies: [
-            "ProxyConfig", "ProxySigning", "ProxyOAuth", "ProxyAWS", "ProxyLogging", "ProxyDataPlane", "ProxyMetrics", "ProxyAdmin", "ProxyAudit",
+            "ProxyConfig", "ProxySigning", "ProxyOAuth", "ProxyAWS", "ProxyLogging", "ProxyDataPlane", "ProxyMetrics", "ProxyAdmin", "ProxyAudit", "ProxyTracing",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -154,6 +154,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .testTarget(name: "ProxyLoggingTests", dependencies: ["ProxyLogging"]),
+        .testTarget(name: "ProxyTracingTests", dependencies: ["ProxyTracing"]),
         .testTarget(name: "ProxyAuditTests", dependencies: ["ProxyAudit", "MCPMessages", "ProxyConfig", "ProxyLogging",
                                                             .product(name: "NIOCore", package: "swift-nio")]),
         .target(
@@ -194,7 +195,7 @@ let package = Package(
         ]),
         .testTarget(name: "ProxyDataPlaneTests", dependencies: [
             "MCPMessages", "ProxyDataPlane", "ProxyConfig", "ProxySigning", "ProxyLogging", "ProxyMetrics", "ProxyTestSupport",
-            "ProxyResourceServer", "ProxyAudit",
+            "ProxyResourceServer", "ProxyAudit", "ProxyTracing",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

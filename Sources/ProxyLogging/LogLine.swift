@@ -196,6 +196,12 @@ package struct LogLine: Sendable {
 
 /// Wall-clock time for log lines and signatures.
 package enum LogClock {
+    package static func unixNanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+
     package static func unixMilliseconds() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)

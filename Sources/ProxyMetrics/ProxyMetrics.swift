@@ -11,6 +11,7 @@ package final class ProxyMetrics: Sendable {
     private let reloadsSucceeded: Counter
     private let reloadsFailed: Counter
     private let auditDropped: Counter
+    private let spansDropped: Counter
 
     package init() {
         registry.makeGauge(descriptor: ProfileMetrics.name("build_info", "Always 1; the version label names the build."),
@@ -20,6 +21,12 @@ package final class ProxyMetrics: Sendable {
         reloadsFailed = registry.makeCounter(descriptor: reloads, labels: [("result", "failure")])
         auditDropped = registry.makeCounter(descriptor: ProfileMetrics.name("audit_dropped_lines_total",
             "Audit lines that could not be written (a full disk, an I/O error, a disk too slow to keep up)."))
+        spansDropped = registry.makeCounter(descriptor: ProfileMetrics.name("otel_dropped_spans_total",
+            "Spans not exported: the collector refused or could not be reached, or more waited than the sink holds."))
+    }
+
+    package func countSpansDropped(_ spans: Int) {
+        spansDropped.increment(by: Int64(spans))
     }
 
     package func countAuditDropped(_ lines: Int) {

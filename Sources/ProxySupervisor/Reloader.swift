@@ -22,6 +22,8 @@ final class Reloader: Sendable {
     let audit: AuditKeeper
     /// The admin block as started: a reload cannot move the admin listener.
     let admin: AdminSettings?
+    /// The otel block as started: tracing is set up once.
+    let otel: OTelSettings?
     /// Set once the service group exists; reload-added listeners become its services.
     let group = NIOLockedValueBox<ServiceGroup?>(nil)
     /// The files the current config was read from (for `--watch`).
@@ -36,6 +38,7 @@ final class Reloader: Sendable {
         self.log = log
         self.metrics = metrics
         self.admin = config.admin
+        self.otel = config.otel
         self.watched = NIOLockedValueBox(Self.watchedPaths(config, request: request))
     }
 
@@ -66,6 +69,11 @@ final class Reloader: Sendable {
             return
         }
         for warning in config.warnings { log.emit(LogLine(warning, level: .warning, event: "config")) }
+        if config.otel != otel {
+            var line = LogLine(level: .warning, event: "config_reload_otel_ignored")
+            line.field("message", "the otel: block is read at start-up only; restart to change tracing")
+            log.emit(line)
+        }
         if config.admin != admin {
             var line = LogLine(level: .warning, event: "config_reload_admin_ignored")
             line.field("message", "the admin: block is read at start-up only; restart to move the admin listener")

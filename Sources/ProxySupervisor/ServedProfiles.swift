@@ -1,5 +1,6 @@
 import NIOCore
 import ProxyAudit
+import ProxyTracing
 import ProxyAWS
 import ProxyAdmin
 import ProxyConfig
@@ -61,7 +62,11 @@ actor ServedProfiles {
     /// The audit trail every runtime is built with; a new one rebuilds every runtime.
     private var audit: AuditTrail?
 
-    init(engine: ForwardingEngine, signer: any RequestSigner, log: LogSink, metrics: ProxyMetrics?) {
+    /// `otel:`, read at start-up: every runtime records into its sink.
+    private let tracer: Tracer?
+
+    init(engine: ForwardingEngine, signer: any RequestSigner, log: LogSink, metrics: ProxyMetrics?, tracer: Tracer? = nil) {
+        self.tracer = tracer
         self.engine = engine
         self.signer = signer
         self.log = log
@@ -191,7 +196,7 @@ actor ServedProfiles {
                            accessToken: await session(for: profile)?.slot, clientKeys: await keys(for: profile)?.slot,
                            tokenExchange: exchanger(for: profile), introspector: introspector(for: profile),
                            awsCredentials: await awsKeeper(for: profile)?.slot, rateLimitState: rateLimitState(for: profile),
-                           audit: audit)
+                           audit: audit, tracer: tracer)
     }
 
     private func rateLimitState(for profile: Profile) -> RateLimitState? {

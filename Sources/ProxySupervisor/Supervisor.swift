@@ -66,7 +66,8 @@ package struct Supervisor: Sendable {
             stopped(failure: error)
             throw error
         }
-        let served = ServedProfiles(engine: engine, signer: AuthGatewaySigner(), log: log, metrics: metrics)
+        let exporter = config.otel.map { TraceExporter(settings: $0, group: engine.group, log: log, metrics: metrics) }
+        let served = ServedProfiles(engine: engine, signer: AuthGatewaySigner(), log: log, metrics: metrics, tracer: exporter?.tracer)
         let admin: AdminListener?
         let started: ServedProfiles.Outcome
         do {
@@ -108,6 +109,7 @@ package struct Supervisor: Sendable {
             logger: Logger(label: "mcp-auth-proxy.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })
         ))
         reloader?.group.withLockedValue { $0 = group }
+        let exporting = exporter.map { exporter in Task { await exporter.run() } }
         var failure: (any Error)?
         do {
             try await group.run()
@@ -117,6 +119,9 @@ package struct Supervisor: Sendable {
         await admin?.close()
         await served.stopSessions()
         audit.shutdown()
+        // The spans of the last exchanges, recorded while the listeners drained.
+        exporting?.cancel()
+        await exporter?.export()
         await engine.closeIdleConnections()
         try? await engine.shutdown()
         stopped(failure: failure)

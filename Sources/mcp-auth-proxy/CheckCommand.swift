@@ -116,6 +116,19 @@ struct CheckReport: Encodable {
         } else {
             lines.append("admin: off (add an `admin:` block for /healthz, /readyz and /metrics)")
         }
+        if let audit = config.audit {
+            let redact = audit.redact.isEmpty ? "" : ", redacting [\(audit.redact.joined(separator: ", "))]"
+            lines.append("audit: \(audit.destination), arguments \(audit.arguments.rawValue)\(redact)")
+        } else {
+            lines.append("audit: off (add an `audit:` block for a line per tool call and refusal)")
+        }
+        if let otel = config.otel {
+            let headers = otel.headers.map { "\($0.name) from \($0.value.source)" }
+            lines.append("otel: traces to \(otel.endpoint) as \(otel.serviceName), sampling \(otel.samplingRatio)"
+                         + (headers.isEmpty ? "" : ", headers: \(headers.joined(separator: ", ")) (values hidden)"))
+        } else {
+            lines.append("otel: off (add an `otel:` block to export traces)")
+        }
         lines.append("ok: \(config.profiles.count) profile(s) valid" + (config.warnings.isEmpty ? "" : ", \(config.warnings.count) warning(s)"))
         return lines.joined(separator: "\n")
     }

@@ -18,7 +18,7 @@ struct CheckCommandTests {
     @Test("check shows whether the admin listener is on, and where its port came from")
     func admin() throws {
         let off = try ProxyProcess.run(["check", "--config", "profiles/example.yaml"], environment: secrets)
-        #expect(off.stdout.contains("admin: off"))
+        #expect(off.stdout.contains("admin: off") && off.stdout.contains("audit: off") && off.stdout.contains("otel: off"))
         let on = try ProxyProcess.run(["check", "--config", "profiles/example.yaml"],
                                       environment: secrets.merging(["MCP_AUTH_PROXY_ADMIN_PORT": "9555"]) { a, _ in a })
         #expect(on.status == 0, "\(on.stderr)")

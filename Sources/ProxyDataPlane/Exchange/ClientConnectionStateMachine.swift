@@ -87,11 +87,13 @@ struct ClientConnectionStateMachine {
 
     /// `client`: the client `client_auth: oauth` accepted; `tokenProblem`: why it refused one.
     mutating func requestHead(_ head: RequestHead, verdict: RequestAdmission.Verdict, now: NIODeadline,
-                              client: AcceptedClient? = nil, tokenProblem: String? = nil, rateBucket: RateBucket? = nil) -> ClientExchangeAction {
+                              client: AcceptedClient? = nil, tokenProblem: String? = nil, rateBucket: RateBucket? = nil,
+                              trace: ExchangeTrace? = nil) -> ClientExchangeAction {
         guard case .idle(_, let unwritableSince) = state else { preconditionFailure("request head while \(state)") }
         exchange.begin(head, at: now)
         exchange.client = client
         exchange.rateBucket = rateBucket
+        exchange.trace = trace
         exchange.tokenProblem = tokenProblem
         state = .inRequest(RequestStateMachine(head: head, verdict: verdict),
                            Connection(closeAfterResponse: !head.isKeepAlive, unwritableSince: unwritableSince))

@@ -24,6 +24,10 @@ struct RequestExchange {
     var client: AcceptedClient?
     /// The audit trail's calls of this request (nil without a trail, or without such a call).
     var audited: AuditedRequest?
+    /// `otel:`: the trace the exchange joined (nil without a tracer).
+    var trace: ExchangeTrace?
+    /// A sampled POST's id and call target, for its span.
+    var tracedCall: TracedCall?
     /// `rate_limit.per_client`: the client's bucket (nil without a per-client limit).
     var rateBucket: RateBucket?
     /// `client_auth: oauth`: why the token was refused (for the log line; never sent to the client).
@@ -63,6 +67,8 @@ struct RequestExchange {
         client = nil
         rateBucket = nil
         audited = nil
+        trace = nil
+        tracedCall = nil
         tokenProblem = nil
         answerReason = nil
         status = 0

@@ -121,6 +121,10 @@ struct RequestStateMachine {
                 if let trail = configuration.audit, exchange.rpcMethod.map(AuditedRequest.methods.contains) ?? true, let body {
                     exchange.audited = body.withUnsafeReadableBytes { AuditedRequest(body: $0, arguments: trail.arguments) }
                 }
+                // A sampled span names the message's id and the call's target: read only then.
+                if exchange.trace?.sampled == true, exchange.rpcMethod != nil, let body {
+                    exchange.tracedCall = body.withUnsafeReadableBytes { TracedCall(body: $0) }
+                }
             }
             if method == .get, servesHeartbeat { return startHeartbeat(learnedUpstreamRefusesGET: false, &exchange) }
             let treatment: ResponseTreatment

@@ -89,6 +89,7 @@ extension ClientConnectionHandler {
             if let metrics = runtime.metrics { count(exchange, in: metrics, now: now) }
             log(exchange, event: event, bytesOut: bytesOut, now: now)
             if let trail = runtime.audit { audit(exchange, in: trail, bytesOut: bytesOut, now: now) }
+            if let tracer = runtime.tracer, let trace = exchange.trace, trace.sampled { recordSpans(exchange, trace: trace, tracer: tracer, now: now) }
         }
         switch end.next {
         case .readNextRequest(let resumeClientReads):

@@ -45,9 +45,11 @@ extension ClientConnectionHandler {
                 accepted.rateBucket = bucket
                 return bucket
             }
-            execute(machine.requestHead(head, verdict: verdict, now: now, client: accepted, rateBucket: bucket))
+            let trace = runtime.tracer.map { exchangeTrace(for: head, tracer: $0) }
+            execute(machine.requestHead(head, verdict: verdict, now: now, client: accepted, rateBucket: bucket, trace: trace))
         case .refused(let answer, let why):
-            execute(machine.requestHead(head, verdict: .refuse(answer), now: context.eventLoop.now, tokenProblem: why))
+            let trace = runtime.tracer.map { exchangeTrace(for: head, tracer: $0) }
+            execute(machine.requestHead(head, verdict: .refuse(answer), now: context.eventLoop.now, tokenProblem: why, trace: trace))
         case .introspect, .awaitKeys:
             preconditionFailure("a waiting outcome is settled before admission")
         }

@@ -1,5 +1,6 @@
 import NIOCore
 import ProxyLogging
+import ProxyTracing
 
 /// Upstream side: sign, send through the event loop's pool, and hand what comes back to the machine.
 extension ClientConnectionHandler: UpstreamResponseReceiver {
@@ -32,6 +33,13 @@ extension ClientConnectionHandler: UpstreamResponseReceiver {
         HeaderRewriting.writeUpstreamRequest(
             client: request.head, target: request.target, authority: endpoint.authority, body: request.body,
             dropped: request.responseIsFiltered ? runtime.droppedRequestHeadersForFiltering : runtime.droppedRequestHeaders, into: &bytes) { out in
+            if let trace = machine.exchange.trace {
+                // The upstream's spans join the trace as children of the proxy's client span.
+                TraceParent.header(traceID: trace.traceID, spanID: trace.clientSpan, sampled: trace.sampled).withUnsafeBytes {
+                    HeaderRewriting.writeField("traceparent", $0, into: &out)
+                }
+                if let state = trace.traceState { HeaderRewriting.writeField("tracestate", state, into: &out) }
+            }
             if let authorization {
                 authorization.withUnsafeBytes { HeaderRewriting.writeField("authorization", $0, into: &out) }
                 return

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOExtras
 import ProxyLogging
+import ProxyTracing
 
 /// Serves one client connection: the shell around `ClientConnectionStateMachine`. It turns bytes
 /// into parser events, channel and timer callbacks into machine events, and executes the actions
@@ -53,6 +54,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// the connection's last request was accepted as.
     var tokenCache: InboundTokenCache?
     var rememberedClient: AcceptedClient?
+    /// `otel:`: span ids for this connection's traced exchanges.
+    var spanIDs: SpanIDGenerator?
     /// `rate_limit.per_client` without client tokens: the bucket of this connection's remote
     /// address, looked up at its first request (again only when the store retires it).
     var addressBucket: RateBucket?
@@ -132,7 +135,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 guard let oauth = runtime.inboundOAuth, case .forward = verdict else {
                     let now = context.eventLoop.now
                     let bucket = runtime.exchangeConfiguration.rateLimiter.flatMap { rateBucket($0, now: now) }
-                    execute(machine.requestHead(head, verdict: verdict, now: now, rateBucket: bucket))
+                    let trace = runtime.tracer.map { exchangeTrace(for: head, tracer: $0) }
+                    execute(machine.requestHead(head, verdict: verdict, now: now, rateBucket: bucket, trace: trace))
                     continue
                 }
                 // Parked (introspection, or a refetch of the keys): input resumes when it is settled.

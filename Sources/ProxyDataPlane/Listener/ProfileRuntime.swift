@@ -7,6 +7,7 @@ import ProxySigning
 import NIOSSL
 import ProxyResourceServer
 import ProxyAudit
+import ProxyTracing
 
 /// Everything a listener's connections need about their profile, prepared once and shared
 /// read-only across event loops (except the one learned fact, below, which is locked).
@@ -48,6 +49,8 @@ package final class ProfileRuntime: Sendable {
     let serverTLSContext: NIOSSLContext?
     /// The audit trail (nil without `audit:`).
     package let audit: AuditTrail?
+    /// `otel:`: sampling and the sink spans go to (nil: nothing traced, one branch per request).
+    package let tracer: Tracer?
     /// Debug builds: this profile's connection and exchange objects still alive (see `LiveObjectTally`).
     package let liveObjects = LiveObjectTally()
     /// Learned in `upstream_streaming: auto` mode when the upstream answers GET with 405.
@@ -57,8 +60,9 @@ package final class ProfileRuntime: Sendable {
                 metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil,
                 tokenExchange: (any TokenExchanging)? = nil, introspector: (any OpaqueTokenChecking)? = nil,
                 awsCredentials: AWSCredentialSlot? = nil, rateLimitState: RateLimitState? = nil,
-                audit: AuditTrail? = nil) throws {
+                audit: AuditTrail? = nil, tracer: Tracer? = nil) throws {
         self.audit = audit
+        self.tracer = tracer
         self.profile = profile
         self.metrics = metrics
         self.limits = limits
@@ -92,7 +96,9 @@ package final class ProfileRuntime: Sendable {
         self.log = log
         // The inbound client token is consumed here: the upstream credential is the proxy's.
         let clientAuthHeaders = profile.clientAuth.consumesAuthorization ? ["authorization"] : []
-        droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.credentialHeaders + clientAuthHeaders)
+        // Traced, the proxy is a hop of the trace: it sends its own traceparent (and the client's tracestate).
+        let traceHeaders = tracer == nil ? [] : ["traceparent", "tracestate"]
+        droppedRequestHeaders = HeaderRewriting.droppedFromRequests(ownedHeaders: profile.credentialHeaders + clientAuthHeaders + traceHeaders)
         droppedRequestHeadersForFiltering = droppedRequestHeaders.union(["accept-encoding"])
         let tenthOfRequestTimeout = TimeAmount.milliseconds(profile.requestTimeout.milliseconds / 10)
         checkInterval = min(limits.checkInterval, max(.milliseconds(10), tenthOfRequestTimeout))

@@ -4,6 +4,7 @@ import NIOCore
 import ProxyConfig
 import ProxySigning
 import ProxyAudit
+import ProxyTracing
 import ProxyMetrics
 import ProxyDataPlane
 import ProxyLogging
@@ -44,7 +45,7 @@ struct ProxyHarness {
         profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
         requiringClientCertificate: TestCertificate? = nil, metrics: ProfileMetrics? = nil, accessToken: AccessTokenSlot? = nil,
-        clientKeys: KeySetSlot? = nil, awsCredentials: AWSCredentialSlot? = nil, audit: AuditSettings? = nil
+        clientKeys: KeySetSlot? = nil, awsCredentials: AWSCredentialSlot? = nil, audit: AuditSettings? = nil, tracer: Tracer? = nil
     ) async throws -> ProxyHarness {
         let upstream = try await TestUpstream(secret: secret, refusesGET: refusesGET, certificate: certificate, checksSignature: upstreamChecksSignature,
                                               requiringClientCertificate: requiringClientCertificate)
@@ -69,7 +70,7 @@ struct ProxyHarness {
             AuditTrail(settings: settings, sink: try AuditSink(path: auditPath, flushInterval: 0.01) { _ in })
         }
         let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, limits: limits, metrics: metrics,
-                                         accessToken: accessToken, clientKeys: clientKeys, awsCredentials: awsCredentials, audit: trail)
+                                         accessToken: accessToken, clientKeys: clientKeys, awsCredentials: awsCredentials, audit: trail, tracer: tracer)
         let listener = try await ProfileListener.bind(runtime: runtime, engine: engine, port: 0)
         return ProxyHarness(upstream: upstream, engine: engine, listener: listener, log: log, logPath: logPath, audit: trail)
     }
@@ -79,12 +80,12 @@ struct ProxyHarness {
         profile keys: LoadedConfig.Keys = [], environment: [String: String] = [:], refusesGET: Bool = false, certificate: TestCertificate? = nil,
         upstreamPort: Int? = nil, limits: ConnectionLimits = ConnectionLimits(), upstreamChecksSignature: Bool = true,
         requiringClientCertificate: TestCertificate? = nil, accessToken: AccessTokenSlot? = nil, clientKeys: KeySetSlot? = nil,
-        awsCredentials: AWSCredentialSlot? = nil, audit: AuditSettings? = nil, _ body: (ProxyHarness) async throws -> Void
+        awsCredentials: AWSCredentialSlot? = nil, audit: AuditSettings? = nil, tracer: Tracer? = nil, _ body: (ProxyHarness) async throws -> Void
     ) async throws {
         let proxy = try await start(profile: keys, environment: environment, refusesGET: refusesGET, certificate: certificate, upstreamPort: upstreamPort,
                                     limits: limits, upstreamChecksSignature: upstreamChecksSignature,
                                     requiringClientCertificate: requiringClientCertificate, accessToken: accessToken, clientKeys: clientKeys,
-                                    awsCredentials: awsCredentials, audit: audit)
+                                    awsCredentials: awsCredentials, audit: audit, tracer: tracer)
         do {
             try await body(proxy)
         } catch {
