@@ -130,7 +130,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "ProxyStdio", dependencies: [
-            "MCPMessages", "ProxyDataPlane", "ProxyConfig", "ProxyLogging",
+            "MCPMessages", "ProxyDataPlane", "ProxyConfig", "ProxyLogging", "ProxyAudit", "ProxyTracing",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -27,7 +27,7 @@ package final class AuditTrail: Sendable {
         package var httpMethod: String
         /// `forwarded`, or the refusal's reason (the log line's `reason`).
         package var decision: String
-        /// What the client was sent; 499 when it left first.
+        /// What the client was sent; 499 when it left first; 0 (left out) on stdio, which has none.
         package var status: Int
         package var upstreamStatus: Int
         /// Why the upstream exchange failed (connect, timeout, …), when it did.
@@ -77,7 +77,7 @@ package final class AuditTrail: Sendable {
             if let target = call.target { line.field(call.targetKey, target) }
         }
         line.field("decision", exchange.decision)
-        line.field("status", exchange.status)
+        if exchange.status > 0 { line.field("status", exchange.status) }
         if exchange.upstreamStatus > 0 { line.field("upstream_status", exchange.upstreamStatus) }
         switch outcome {
         case .ok?: line.field("outcome", "ok")

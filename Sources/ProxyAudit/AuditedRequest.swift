@@ -67,6 +67,13 @@ package final class AuditedRequest {
         }
     }
 
+    /// Keeps one event of an event stream the bridge has already decoded, as the stream had it.
+    package func capture(eventData data: String) {
+        var text = ""
+        for line in data.split(separator: "\n", omittingEmptySubsequences: false) { text += "data: \(line)\n" }
+        capture(ByteBuffer(string: text + "\n"))
+    }
+
     /// What the response said about a call.
     package enum Outcome: Equatable, Sendable {
         case ok

@@ -1,7 +1,9 @@
 import MCPMessages
 import NIOCore
 import ProxyDataPlane
+import ProxyAudit
 import ProxyLogging
+import ProxyTracing
 
 /// The stdio side of `mcp-auth-proxy stdio`: reads MCP messages from stdin one line at a time,
 /// sends each as its own signed POST (so a slow call never holds back another), and writes every
@@ -27,12 +29,22 @@ final class StdioBridge: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// The exchanges the machine started and has not cancelled or seen end.
     private var calls: [BridgeStateMachine.CallID: BridgeCall] = [:]
+    /// `audit:` and `otel:`: what the audit trail and the spans need of each call (see
+    /// `BridgeObservation`); empty without them.
+    private let trail: AuditTrail?
+    private let tracer: Tracer?
+    private let upstreamURL: String
+    private var observations: [BridgeStateMachine.CallID: BridgeObservation] = [:]
+    private var spanIDs: SpanIDGenerator?
     private var graceTimer: Scheduled<Void>?
     private var streamRetry: Scheduled<Void>?
 
     init(configuration: BridgeStateMachine.Configuration, credentials: UpstreamCredentials, engine: ForwardingEngine,
-         log: LogSink, finished: EventLoopPromise<Void>) {
+         log: LogSink, finished: EventLoopPromise<Void>, trail: AuditTrail? = nil, tracer: Tracer? = nil, upstreamURL: String = "") {
         machine = BridgeStateMachine(configuration: configuration)
+        self.trail = trail
+        self.tracer = tracer
+        self.upstreamURL = upstreamURL
         self.credentials = credentials
         self.engine = engine
         self.log = log
@@ -85,20 +97,35 @@ final class StdioBridge: ChannelInboundHandler {
     // MARK: From the calls
 
     func callReceivedHead(_ id: BridgeStateMachine.CallID, _ head: BridgeResponseHead) {
+        if observations[id] != nil {
+            observations[id]?.status = head.status
+            observations[id]?.isEventStream = head.isEventStream
+        }
         perform(machine.callHead(id, head))
     }
 
     func callReceivedEvent(_ id: BridgeStateMachine.CallID, _ event: EventStreamDecoder.Event) {
+        if let observation = observations[id] {
+            observation.audited?.capture(eventData: event.data)
+            observations[id]?.bytesOut += event.data.utf8.count
+        }
         perform(machine.callEvent(id, event))
     }
 
     func callEnded(_ id: BridgeStateMachine.CallID, body: ByteBuffer) {
         calls[id] = nil
+        if let observation = observations.removeValue(forKey: id) {
+            var observation = observation
+            if !observation.isEventStream { observation.audited?.capture(body) }
+            observation.bytesOut += body.readableBytes
+            observed(observation, failure: nil)
+        }
         perform(machine.callEnded(id, body: body))
     }
 
     func callFailed(_ id: BridgeStateMachine.CallID, reason: String) {
         calls[id] = nil
+        if let observation = observations.removeValue(forKey: id) { observed(observation, failure: reason) }
         perform(machine.callFailed(id, reason: reason))
     }
 
@@ -117,10 +144,16 @@ final class StdioBridge: ChannelInboundHandler {
         case .startCall(let id, let request):
             let call = BridgeCall(id: id, bridge: self, maximumMessageBytes: Self.maximumMessageBytes)
             calls[id] = call
-            call.start(request, credentials: credentials, engine: engine, eventLoop: context.eventLoop)
+            call.start(observe(id, request, now: context.eventLoop.now), credentials: credentials, engine: engine, eventLoop: context.eventLoop)
             if !context.channel.isWritable { call.setReading(false) }
         case .cancelCall(let id):
             calls.removeValue(forKey: id)?.cancel()
+            if let observation = observations.removeValue(forKey: id) { observed(observation, failure: "cancelled by the client") }
+        case .refused(let line, let reason):
+            guard let trail else { return }
+            var entry = AuditTrail.Exchange(profile: machine.configuration.profileName, transport: "stdio", httpMethod: "POST", decision: reason, status: 0)
+            entry.bytesIn = line.readableBytes
+            trail.record(entry, request: line.withUnsafeReadableBytes { AuditedRequest(body: $0, arguments: trail.arguments) })
         case .scheduleGrace(let delay):
             graceTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
                 guard let self else { return }
@@ -166,5 +199,46 @@ final class StdioBridge: ChannelInboundHandler {
             }
         }
         log.emit(line)
+    }
+
+    // MARK: Audit and traces
+
+    /// Starts observing a call (audit, trace) and returns the request to send: with the trace's
+    /// `traceparent` when tracing.
+    private func observe(_ id: BridgeStateMachine.CallID, _ request: BridgeRequest, now: NIODeadline) -> BridgeRequest {
+        guard trail != nil || tracer != nil, request.method == "POST", let body = request.body else { return request }
+        let audited = trail.flatMap { trail in body.withUnsafeReadableBytes { AuditedRequest(body: $0, arguments: trail.arguments) } }
+        var trace: BridgeTrace?
+        if let tracer {
+            var ids = spanIDs ?? SpanIDGenerator()
+            trace = BridgeTrace(body: body, tracer: tracer, ids: &ids)
+            spanIDs = ids
+        }
+        observations[id] = BridgeObservation(audited: audited, trace: trace, startedAt: now,
+                                             startUnixNanoseconds: UInt64(LogClock.unixNanoseconds()), bytesIn: body.readableBytes)
+        guard let trace else { return request }
+        return BridgeRequest(method: request.method, headers: request.headers + trace.headers, body: request.body)
+    }
+
+    /// A call is over: its audit lines and its spans.
+    private func observed(_ observation: BridgeObservation, failure: String?) {
+        let elapsed = context.map { UInt64(max(0, ($0.eventLoop.now - observation.startedAt).nanoseconds)) } ?? 0
+        if let trail, let audited = observation.audited {
+            var entry = AuditTrail.Exchange(profile: machine.configuration.profileName, transport: "stdio", httpMethod: "POST",
+                                            decision: "forwarded", status: observation.status)
+            entry.upstreamStatus = observation.status
+            entry.failure = failure
+            entry.durationNanoseconds = elapsed
+            entry.bytesIn = observation.bytesIn
+            entry.bytesOut = observation.bytesOut
+            entry.isEventStream = observation.isEventStream
+            trail.record(entry, request: audited)
+        }
+        if let tracer, let trace = observation.trace, trace.sampled {
+            let start = observation.startUnixNanoseconds
+            for span in trace.spans(start: start, end: start &+ elapsed, status: observation.status, failure: failure, upstream: upstreamURL) {
+                tracer.spans.add(span)
+            }
+        }
     }
 }

@@ -34,6 +34,7 @@ package final class StdioBridgeRunner: Sendable {
             toolPolicy: profile.toolPolicy)
         let credentials = runtime.upstreamCredentials
         let engine = engine, log = log
+        let trail = runtime.audit, tracer = runtime.tracer, upstreamURL = "\(profile.upstream)"
         let channel: any Channel
         do {
             channel = try await NIOPipeBootstrap(group: loop)
@@ -43,7 +44,8 @@ package final class StdioBridgeRunner: Sendable {
                     let framer = ByteToMessageHandler(LineFramer(maximumLineBytes: configuration.maximumRequestBytes))
                     try channel.pipeline.syncOperations.addHandler(framer)
                     try channel.pipeline.syncOperations.addHandler(
-                        StdioBridge(configuration: configuration, credentials: credentials, engine: engine, log: log, finished: finished))
+                        StdioBridge(configuration: configuration, credentials: credentials, engine: engine, log: log, finished: finished,
+                                    trail: trail, tracer: tracer, upstreamURL: upstreamURL))
                 }
             }
             .takingOwnershipOfDescriptors(input: input, output: output)

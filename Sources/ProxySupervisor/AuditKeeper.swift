@@ -8,12 +8,12 @@ import ProxyMetrics
 /// changes the `audit:` block (its file opened before anything changes, so a reload whose audit
 /// file cannot be opened changes nothing), reopens the file on SIGHUP and SIGUSR1 for logrotate,
 /// and flushes it at shutdown. The runtimes hold the trail itself (`ServedProfiles`).
-final class AuditKeeper: Sendable {
+package final class AuditKeeper: Sendable {
     private let installed = NIOLockedValueBox<AuditTrail?>(nil)
     private let log: LogSink
     private let metrics: ProxyMetrics?
 
-    init(log: LogSink, metrics: ProxyMetrics?) {
+    package init(log: LogSink, metrics: ProxyMetrics?) {
         self.log = log
         self.metrics = metrics
     }
@@ -22,7 +22,7 @@ final class AuditKeeper: Sendable {
 
     /// The trail for `settings`: the current one when they are unchanged, else a new one with its
     /// file open; nil without an `audit:` block.
-    func prepare(_ settings: AuditSettings?) throws(AuditSinkError) -> AuditTrail? {
+    package func prepare(_ settings: AuditSettings?) throws(AuditSinkError) -> AuditTrail? {
         guard let settings else { return nil }
         if let current, current.settings == settings { return current }
         let path: String? = switch settings.destination {
@@ -41,7 +41,7 @@ final class AuditKeeper: Sendable {
 
     /// Makes `trail` the current one. A replaced trail stops its thread once flushed; a request
     /// still in flight on an old runtime writes its line to the old file directly.
-    func install(_ trail: AuditTrail?) {
+    package func install(_ trail: AuditTrail?) {
         let old = installed.withLockedValue { installed in
             defer { installed = trail }
             return installed
@@ -49,12 +49,12 @@ final class AuditKeeper: Sendable {
         if let old, old !== trail { old.sink.shutdown() }
     }
 
-    func reopen() {
+    package func reopen() {
         current?.sink.reopen()
     }
 
     /// Writes what is pending (at shutdown, after the listeners drained).
-    func shutdown() {
+    package func shutdown() {
         install(nil)
     }
 }

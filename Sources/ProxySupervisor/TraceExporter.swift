@@ -12,16 +12,16 @@ import ProxyTracing
 /// A collector that is down or refuses costs the spans of that batch, counted in
 /// `otel_dropped_spans_total` and reported once until an export succeeds again; the data plane
 /// never waits for it (its sink is bounded).
-final class TraceExporter: Sendable {
+package final class TraceExporter: Sendable {
     let settings: OTelSettings
-    let tracer: Tracer
+    package let tracer: Tracer
     private let client: OAuthHTTPClient
     private let log: LogSink
     private let metrics: ProxyMetrics?
     private let failing = ReportedOnce()
     static let batchSize = 2048
 
-    init(settings: OTelSettings, group: any EventLoopGroup, log: LogSink, metrics: ProxyMetrics?) {
+    package init(settings: OTelSettings, group: any EventLoopGroup, log: LogSink, metrics: ProxyMetrics?) {
         self.settings = settings
         self.tracer = Tracer(samplingRatio: settings.samplingRatio)
         self.client = OAuthHTTPClient(group: group, timeout: .seconds(10))
@@ -30,7 +30,7 @@ final class TraceExporter: Sendable {
     }
 
     /// Exports every second until cancelled.
-    func run() async {
+    package func run() async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: .seconds(1))
@@ -42,7 +42,7 @@ final class TraceExporter: Sendable {
     }
 
     /// Sends everything waiting now (also at shutdown, after the listeners drained).
-    func export() async {
+    package func export() async {
         let (spans, dropped) = tracer.spans.take()
         if dropped > 0 { metrics?.countSpansDropped(dropped) }
         var start = 0

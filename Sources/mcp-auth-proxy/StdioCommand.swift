@@ -16,6 +16,7 @@ import ProxyLogging
 import ProxyOAuth
 import ProxySigning
 import ProxyStdio
+import ProxySupervisor
 import UnixSignals
 
 /// `stdio`: one profile served over stdin and stdout, for MCP clients that only launch commands.
@@ -70,9 +71,14 @@ struct StdioCommand: AsyncParsableCommand {
         let awsKeeper = profile.aws.map { AWSCredentialsKeeper(profile: profile.name, settings: $0, caFile: profile.caFile, group: engine.group, log: log) }
         await awsKeeper?.start()
         defer { if let awsKeeper { Task { await awsKeeper.stop() } } }
+        // The audit trail and traces, as `run` keeps them (docs/operations.md).
+        let audit = AuditKeeper(log: log, metrics: nil)
+        let exporter = config.otel.map { TraceExporter(settings: $0, group: engine.group, log: log, metrics: nil) }
         do {
+            let trail = try audit.prepare(config.audit)
+            audit.install(trail)
             let runtime = try ProfileRuntime(profile: profile, signer: AuthGatewaySigner(), log: log, accessToken: session?.slot,
-                                             awsCredentials: awsKeeper?.slot)
+                                             awsCredentials: awsKeeper?.slot, audit: trail, tracer: exporter?.tracer)
             runner = StdioBridgeRunner(runtime: runtime, engine: engine, log: log)
         } catch {
             var line = LogLine(level: .fatal, event: "start_failed")
@@ -85,6 +91,16 @@ struct StdioCommand: AsyncParsableCommand {
             for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { runner.stop() }
         }
         defer { signals.cancel() }
+        // SIGUSR1 reopens the audit file (logrotate); SIGHUP keeps its default for the bridge.
+        let reopens = config.audit == nil ? nil : Task {
+            for await _ in await UnixSignalsSequence(trapping: .sigusr1) { audit.reopen() }
+        }
+        defer { reopens?.cancel() }
+        let exporting = exporter.map { exporter in Task { await exporter.run() } }
+        defer {
+            audit.shutdown()
+            exporting?.cancel()
+        }
         do {
             try await runner.run()
         } catch {
@@ -93,6 +109,7 @@ struct StdioCommand: AsyncParsableCommand {
             log.emit(line)
             throw ExitCode.failure
         }
+        await exporter?.export()
         await engine.closeIdleConnections()
         try? await engine.shutdown()
     }

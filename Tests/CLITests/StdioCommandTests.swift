@@ -59,6 +59,45 @@ struct StdioCommandTests {
         await upstream.stop()
     }
 
+    @Test("audit: the bridge's calls are audited as transport stdio, with their outcome; a call its tool policy refuses too")
+    func audited() async throws {
+        let upstream = try await TestUpstream(secret: Self.secret)
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("stdio-audit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = writeConfig("""
+        audit:
+          path: \(directory.path)/audit.jsonl
+          arguments: full
+          redact: [password]
+        profiles:
+          bridge:
+            upstream_url: http://127.0.0.1:\(upstream.port)/rpc
+            key_id: bridge-key
+            secret_env: BRIDGE_SECRET
+            listen_port: 8999
+            tools: {deny: ["delete_*"]}
+        """)
+        let bridge = try bridge(config)
+        bridge.send(Self.initialize)
+        _ = await bridge.response(id: "1")
+        bridge.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"failing_job","arguments":{"password":"p","n":1}}}"#)
+        _ = await bridge.response(id: "2")
+        bridge.send(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"delete_repo","arguments":{}}}"#)
+        _ = await bridge.response(id: "3")
+        bridge.closeInput()
+        #expect(await bridge.exitStatus() == 0)
+        let lines = ((try? String(contentsOfFile: directory.path + "/audit.jsonl", encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        #expect(lines.count == 2, "\(lines)")
+        let call = try #require(lines.first { $0["tool"] as? String == "failing_job" })
+        #expect(call["transport"] as? String == "stdio" && call["decision"] as? String == "forwarded" && call["upstream_status"] as? Int == 200)
+        #expect(call["outcome"] as? String == "tool_error" && (call["arguments"] as? [String: Any])?["password"] as? String == "[redacted]")
+        let refused = try #require(lines.first { $0["tool"] as? String == "delete_repo" })
+        #expect(refused["transport"] as? String == "stdio" && refused["decision"] as? String == "tool_policy" && refused["upstream_status"] == nil)
+        await upstream.stop()
+    }
+
     @Test("lines that are not JSON, not JSON-RPC or too long get errors, reach nothing, and the bridge carries on")
     func badLines() async throws {
         let upstream = try await TestUpstream(secret: Self.secret)

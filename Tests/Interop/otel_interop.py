@@ -186,6 +186,28 @@ profiles:
               not spans_of("mcp-auth-proxy", unsampled_trace) and not spans_of("upstream", unsampled_trace)
               and len(passed_on) == 1 and passed_on[0].endswith("-00") and "b7ad6b7169203331" not in passed_on[0],
               f"{passed_on}")
+        # The stdio bridge: trace context in params._meta, as MCP clients put it on stdio.
+        bridge_trace, bridge_parent = "11112222333344445555666677778888", "aaaabbbbccccdddd"
+        bridge = subprocess.Popen([BINARY, "stdio", "--config", config], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=log, env=env)
+        message = {"jsonrpc": "2.0", "id": 21, "method": "tools/call",
+                   "params": {"name": "echo", "arguments": {}, "_meta": {"traceparent": f"00-{bridge_trace}-{bridge_parent}-01"}}}
+        bridge.stdin.write((json.dumps(message) + "\n").encode())
+        bridge.stdin.flush()
+        answer = json.loads(bridge.stdout.readline())
+        bridge.stdin.close()
+        bridge.wait(timeout=20)
+        check("the bridge answers the call", answer.get("id") == 21 and "result" in answer, f"{answer}")
+        wait_for(lambda: len(spans_of("mcp-auth-proxy", bridge_trace)) == 2 and len(spans_of("upstream", bridge_trace)) == 1)
+        bridge_spans = spans_of("mcp-auth-proxy", bridge_trace)
+        b_server = next((s for s in bridge_spans if s.kind == 2), None)
+        b_client = next((s for s in bridge_spans if s.kind == 3), None)
+        b_upstream = (spans_of("upstream", bridge_trace) or [None])[0]
+        check("the bridge continues the trace of params._meta.traceparent; the upstream's span is its client span's child",
+              b_server is not None and b_client is not None and b_upstream is not None
+              and b_server.parent_span_id.hex() == bridge_parent and b_client.parent_span_id == b_server.span_id
+              and b_upstream.parent_span_id == b_client.span_id and b_server.name == "tools/call echo",
+              f"{bridge_spans} {b_upstream}")
     finally:
         proxy.terminate()
         proxy.wait(timeout=10)

@@ -26,8 +26,6 @@ struct RequestExchange {
     var audited: AuditedRequest?
     /// `otel:`: the trace the exchange joined (nil without a tracer).
     var trace: ExchangeTrace?
-    /// A sampled POST's id and call target, for its span.
-    var tracedCall: TracedCall?
     /// `rate_limit.per_client`: the client's bucket (nil without a per-client limit).
     var rateBucket: RateBucket?
     /// `client_auth: oauth`: why the token was refused (for the log line; never sent to the client).
@@ -68,7 +66,6 @@ struct RequestExchange {
         rateBucket = nil
         audited = nil
         trace = nil
-        tracedCall = nil
         tokenProblem = nil
         answerReason = nil
         status = 0

@@ -122,8 +122,8 @@ struct RequestStateMachine {
                     exchange.audited = body.withUnsafeReadableBytes { AuditedRequest(body: $0, arguments: trail.arguments) }
                 }
                 // A sampled span names the message's id and the call's target: read only then.
-                if exchange.trace?.sampled == true, exchange.rpcMethod != nil, let body {
-                    exchange.tracedCall = body.withUnsafeReadableBytes { TracedCall(body: $0) }
+                if let trace = exchange.trace, trace.sampled, exchange.rpcMethod != nil, let body {
+                    trace.call = body.withUnsafeReadableBytes { TracedCall(body: $0) }
                 }
             }
             if method == .get, servesHeartbeat { return startHeartbeat(learnedUpstreamRefusesGET: false, &exchange) }

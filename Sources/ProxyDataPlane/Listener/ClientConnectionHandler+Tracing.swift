@@ -43,7 +43,7 @@ extension ClientConnectionHandler {
     func recordSpans(_ exchange: RequestExchange, trace: ExchangeTrace, tracer: Tracer, now: NIODeadline) {
         let end = trace.startUnixNanoseconds &+ UInt64(max(0, (now - exchange.startedAt).nanoseconds))
         let rpcMethod = exchange.rpcMethod
-        let target = exchange.tracedCall?.target ?? exchange.refusedTool
+        let target = trace.call?.target ?? exchange.refusedTool
         var server = SpanRecord(traceID: trace.traceID, spanID: trace.serverSpan, parentSpanID: trace.parent,
                                 name: rpcMethod.map { method in target.map { "\(method) \($0)" } ?? method } ?? exchange.method,
                                 kind: .server, startUnixNanoseconds: trace.startUnixNanoseconds, endUnixNanoseconds: end)
@@ -60,7 +60,7 @@ extension ClientConnectionHandler {
                 }
             }
         }
-        if let id = exchange.tracedCall?.id { server.attributes.append(("jsonrpc.request.id", .string(id))) }
+        if let id = trace.call?.id { server.attributes.append(("jsonrpc.request.id", .string(id))) }
         if let session = trace.sessionID { server.attributes.append(("mcp.session.id", .string(session))) }
         server.attributes.append(("http.request.method", .string(exchange.method)))
         server.attributes.append(("url.path", .string(String(exchange.logPath))))

@@ -19,6 +19,9 @@ enum BridgeAction {
     case scheduleStreamRetry(TimeAmount)
     case cancelStreamRetry
     case log(BridgeLogEntry)
+    /// A client message the bridge refused itself (`reason` as the request log names it): the
+    /// audit trail records it.
+    case refused(ByteBuffer, reason: String)
     /// Close stdout and stdin: the bridge is done; `outputClosed` follows.
     case close
     /// stdout is closed and every exchange is over: `run` may return.

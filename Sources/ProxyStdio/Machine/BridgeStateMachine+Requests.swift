@@ -32,10 +32,12 @@ extension BridgeStateMachine.Rules {
             guard strict != nil else {
                 actions.append(BridgeStateMachine.error(id: node["id"] ?? .null, code: -32600,
                                           message: "refused by the tool policy of profile \(profile): the message names a key twice"))
+                actions.append(.refused(line, reason: "tool_ambiguous"))
                 return
             }
             if let refusal = ToolCallCheck.refusal(in: node, policy: policy) {
                 actions.append(.log(BridgeLogEntry(.warning, "stdio_tool_refused", [("refused_tool", .string(refusal.tool))])))
+                actions.append(.refused(line, reason: "tool_policy"))
                 let response = refusal.response(profile: profile)
                 if !response.isEmpty { actions.append(.writeLine(Array(response.utf8))) }
                 return

@@ -21,7 +21,7 @@ struct RequestExchangeTests {
         exchange.rateBucket = RateBucket()
         exchange.trace = ExchangeTrace(traceID: TraceID(high: 1, low: 2), serverSpan: SpanID(3), parent: nil, clientSpan: SpanID(4),
                                        sampled: true, traceState: nil, startUnixNanoseconds: 5, sessionID: nil)
-        exchange.tracedCall = TracedCall(id: "1", target: "t")
+
         exchange.audited = Array(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t"}}"#.utf8).withUnsafeBytes {
             AuditedRequest(body: $0, arguments: AuditArguments(AuditSettings(destination: .stderr)))
         }

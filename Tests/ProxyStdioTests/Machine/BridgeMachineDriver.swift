@@ -135,7 +135,7 @@ enum BridgeMachineDriver {
     }
 
     /// `write 7` (a message for id 7), `error -32000` (an error response), `start POST`,
-    /// `cancel`, `grace`/`-grace`, `retry`/`-retry`, `log event`, `close`, `finished`.
+    /// `cancel`, `grace`/`-grace`, `retry`/`-retry`, `log event`, `refused reason`, `close`, `finished`.
     static func render(_ actions: [BridgeAction]) -> String {
         guard !actions.isEmpty else { return "none" }
         return actions.map { action -> String in
@@ -151,6 +151,7 @@ enum BridgeMachineDriver {
             case .scheduleStreamRetry: return "retry"
             case .cancelStreamRetry: return "-retry"
             case .log(let entry): return "log \(entry.event)"
+            case .refused(_, let reason): return "refused \(reason)"
             case .close: return "close"
             case .reportFinished: return "finished"
             }

@@ -161,7 +161,7 @@ struct BridgeStateMachineTests {
     func toolPolicy() throws {
         var m = Self.machine(policy: ToolPolicy(allow: nil, deny: ["*delete*"]))
         let refused = m.lineReceived(D.line(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"repo_delete","arguments":{}}}"#))
-        #expect(D.render(refused) == "log stdio_tool_refused, error -32602")
+        #expect(D.render(refused) == "log stdio_tool_refused, refused tool_policy, error -32602")
         let list = try #require(Self.started(m.lineReceived(Self.request(4, "tools/list"))).first).0
         _ = m.callHead(list, D.json)
         let actions = m.callEnded(list, body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":4,"result":{"tools":[{"name":"repo_delete","inputSchema":{}},{"name":"search","inputSchema":{}}]}}"#))
