@@ -61,22 +61,23 @@ package struct TraceParent: Equatable, Sendable {
         return value
     }
 
-    /// The header value for a span of `traceID`: version 00.
+    /// The header value for a span of `traceID`: version 00, 55 bytes written in place.
     package static func header(traceID: TraceID, spanID: SpanID, sampled: Bool) -> [UInt8] {
-        var out: [UInt8] = Array("00-".utf8)
-        out.reserveCapacity(55)
-        appendHex(traceID.high, to: &out)
-        appendHex(traceID.low, to: &out)
-        out.append(0x2D)
-        appendHex(spanID.value, to: &out)
-        out.append(contentsOf: sampled ? Array("-01".utf8) : Array("-00".utf8))
-        return out
+        [UInt8](unsafeUninitializedCapacity: 55) { buffer, count in
+            buffer[0] = 0x30; buffer[1] = 0x30; buffer[2] = 0x2D
+            writeHex(traceID.high, into: buffer, at: 3)
+            writeHex(traceID.low, into: buffer, at: 19)
+            buffer[35] = 0x2D
+            writeHex(spanID.value, into: buffer, at: 36)
+            buffer[52] = 0x2D; buffer[53] = 0x30; buffer[54] = sampled ? 0x31 : 0x30
+            count = 55
+        }
     }
 
-    package static func appendHex(_ value: UInt64, to out: inout [UInt8]) {
-        let digits: StaticString = "0123456789abcdef"
-        for shift in stride(from: 60, through: 0, by: -4) {
-            out.append(digits.utf8Start[Int(value >> UInt64(shift) & 15)])
+    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        for index in 0..<16 {
+            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 15
+            buffer[start + index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
         }
     }
 }
