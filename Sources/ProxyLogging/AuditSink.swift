@@ -47,16 +47,7 @@ package final class AuditSink: Sendable {
         self.descriptor = try path.map(Self.open) ?? 2
         self.problem = problem
         self.dropped = dropped
-        SinkThread.start { [weak self] in
-            while let sink = self {
-                let stop = sink.state.withLockedValue { $0.stopped }
-                sink.writePending()
-                if stop { return }
-                if sink.wakeUp.lock(whenValue: 1, timeoutSeconds: flushInterval) {
-                    sink.wakeUp.unlock(withValue: 0)
-                }
-            }
-        }
+        SinkThread.start(for: self, every: flushInterval, wakeUp: wakeUp)
     }
 
     package func emit(_ line: LogLine) {
@@ -114,7 +105,7 @@ package final class AuditSink: Sendable {
         if path != nil, descriptor >= 0 { close(descriptor) }
     }
 
-    private func writePending() {
+    func writePending() {
         writeLock.withLock {
             var batch = spare
             var lines = 0
@@ -161,6 +152,10 @@ package final class AuditSink: Sendable {
         guard descriptor >= 0 else { throw AuditSinkError(path: path, reason: String(cString: strerror(errno))) }
         return descriptor
     }
+}
+
+extension AuditSink: BatchingSink {
+    var isStopped: Bool { state.withLockedValue { $0.stopped } }
 }
 
 package struct AuditSinkError: Error, CustomStringConvertible {

@@ -31,16 +31,7 @@ package final class LogSink: Sendable {
     package init(minimumLevel: LogLevel = .info, fileDescriptor: Int32 = 2, flushInterval: Double = 0.05) {
         self.minimumLevel = minimumLevel
         self.fileDescriptor = fileDescriptor
-        SinkThread.start { [weak self] in
-            while let sink = self {
-                let stop = sink.state.withLockedValue { $0.stopped }
-                sink.writePending()
-                if stop { return }
-                if sink.wakeUp.lock(whenValue: 1, timeoutSeconds: flushInterval) {
-                    sink.wakeUp.unlock(withValue: 0)
-                }
-            }
-        }
+        SinkThread.start(for: self, every: flushInterval, wakeUp: wakeUp)
     }
 
     @inline(__always)
@@ -63,7 +54,7 @@ package final class LogSink: Sendable {
         flush()
     }
 
-    private func writePending() {
+    func writePending() {
         writeLock.withLock {
             // Swap buffers so the lock is held only for the swap, never for the write.
             var batch = spare
@@ -88,12 +79,37 @@ package final class LogSink: Sendable {
     }
 }
 
+/// A sink whose lines a `SinkThread` writes in batches.
+protocol BatchingSink: AnyObject, Sendable {
+    var isStopped: Bool { get }
+    func writePending()
+}
+
+extension LogSink: BatchingSink {
+    var isStopped: Bool { state.withLockedValue { $0.stopped } }
+}
+
 /// The sink's one detached thread, started with pthreads: Foundation's `Thread` would pull the
 /// whole of Foundation (and ICU) into the process for this alone.
 enum SinkThread {
     final class Body: Sendable {
         let run: @Sendable () -> Void
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    /// Writes `sink`'s batches every `interval` seconds, or sooner when `wakeUp` is set to 1,
+    /// until it stops (one last batch then) or goes: the loop both sinks write from.
+    static func start(for sink: some BatchingSink, every interval: Double, wakeUp: ConditionLock<Int>) {
+        start { [weak sink] in
+            while let current = sink {
+                let stop = current.isStopped
+                current.writePending()
+                if stop { return }
+                if wakeUp.lock(whenValue: 1, timeoutSeconds: interval) {
+                    wakeUp.unlock(withValue: 0)
+                }
+            }
+        }
     }
 
     static func start(_ run: @escaping @Sendable () -> Void) {

@@ -16,20 +16,24 @@ package enum OTLPEncoding {
         let spanSizes = spans.map(spanSize)
         let scopeSpansSize = field(scopeSize) + spanSizes.reduce(0) { $0 + field($1) }
         let resourceSpansSize = field(resourceSize) + field(scopeSpansSize)
-        var out = Writer(capacity: field(resourceSpansSize))
-        out.header(1, resourceSpansSize)                 // ExportTraceServiceRequest.resource_spans
-        out.header(1, resourceSize)                      // ResourceSpans.resource
-        for (key, value) in resource { out.keyValue(1, key, value) }   // Resource.attributes
-        out.header(2, scopeSpansSize)                    // ResourceSpans.scope_spans
-        out.header(1, scopeSize)                         // ScopeSpans.scope
-        out.string(1, "mcp-auth-proxy")
-        out.string(2, version)
-        for (span, size) in zip(spans, spanSizes) {      // ScopeSpans.spans
-            out.header(2, size)
-            out.span(span)
+        let total = field(resourceSpansSize)
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+            var out = Writer(buffer)
+            out.header(1, resourceSpansSize)                 // ExportTraceServiceRequest.resource_spans
+            out.header(1, resourceSize)                      // ResourceSpans.resource
+            for (key, value) in resource { out.keyValue(1, key, value) }   // Resource.attributes
+            out.header(2, scopeSpansSize)                    // ResourceSpans.scope_spans
+            out.header(1, scopeSize)                         // ScopeSpans.scope
+            out.string(1, "mcp-auth-proxy")
+            out.string(2, version)
+            for (span, size) in zip(spans, spanSizes) {      // ScopeSpans.spans
+                out.header(2, size)
+                out.span(span)
+            }
+            // The sizes and the writing are one description of the format: a test walks the framing.
+            precondition(out.offset == total, "an OTLP size and its writing disagree")
+            count = total
         }
-        assert(out.bytes.count == field(resourceSpansSize), "an OTLP size and its writing disagree")
-        return out.bytes
     }
 
     // MARK: Sizes
@@ -75,11 +79,18 @@ package enum OTLPEncoding {
 
     // MARK: Writing
 
+    /// Writes into a buffer measured to fit exactly (`exportRequest` checks it was filled).
     struct Writer {
-        var bytes: [UInt8] = []
+        let buffer: UnsafeMutableBufferPointer<UInt8>
+        var offset = 0
 
-        init(capacity: Int) {
-            bytes.reserveCapacity(capacity)
+        init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+            self.buffer = buffer
+        }
+
+        mutating func byte(_ value: UInt8) {
+            buffer[offset] = value
+            offset &+= 1
         }
 
         /// The tag and length of a length-delimited field whose content follows.
@@ -89,8 +100,13 @@ package enum OTLPEncoding {
         }
 
         mutating func string(_ field: UInt64, _ text: String) {
-            header(field, text.utf8.count)
-            bytes.append(contentsOf: text.utf8)
+            var text = text
+            text.withUTF8 { utf8 in
+                header(field, utf8.count)
+                guard let source = utf8.baseAddress, let target = buffer.baseAddress else { return }
+                (target + offset).update(from: source, count: utf8.count)
+                offset &+= utf8.count
+            }
         }
 
         mutating func keyValue(_ field: UInt64, _ key: String, _ value: SpanRecord.Value) {
@@ -132,20 +148,20 @@ package enum OTLPEncoding {
 
         mutating func fixed64(_ field: UInt64, _ value: UInt64) {
             varint(field << 3 | 1)
-            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+            for shift in stride(from: 0, to: 64, by: 8) { byte(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
         }
 
         mutating func bigEndian(_ value: UInt64) {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) { byte(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
         }
 
         mutating func varint(_ value: UInt64) {
             var value = value
             while value >= 0x80 {
-                bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+                byte(UInt8(truncatingIfNeeded: value) | 0x80)
                 value >>= 7
             }
-            bytes.append(UInt8(value))
+            byte(UInt8(value))
         }
     }
 }

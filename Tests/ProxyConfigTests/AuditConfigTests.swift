@@ -23,7 +23,7 @@ struct AuditConfigTests {
         ("audit:\n  path: audit.jsonl\n", "\"audit.jsonl\" is not an absolute path"),
         ("audit:\n  path: /no/such/dir/audit.jsonl\n", "the directory \"/no/such/dir\" does not exist"),
         ("audit:\n  path: stderr\n  arguments: md5\n", "\"md5\" is not one of omit, sha256, full"),
-        ("audit:\n  path: stderr\n  redact: password\n", "expected a list of patterns"),
+        ("audit:\n  path: stderr\n  redact: password\n", "`audit.redact` must be a list of argument key patterns"),
         ("audit:\n  path: stderr\n  redcat: [x]\n", "redcat"),
         ("audit: stderr\n", "expected a mapping with path, arguments and redact"),
     ])

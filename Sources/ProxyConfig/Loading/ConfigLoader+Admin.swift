@@ -1,15 +1,32 @@
-/// The `admin:` block: found in at most one file, overridden by `MCP_AUTH_PROXY_ADMIN_HOST` and
-/// `MCP_AUTH_PROXY_ADMIN_PORT` (either of which also turns the listener on without a block), and
-/// checked like a profile's listener: loopback unless `allow_remote: true`, no port shared with a
-/// served profile.
-struct AdminBlock {
+/// A root-level block of one file (`admin:`, `audit:`, `otel:`): where it is and its entries.
+struct RootBlock {
     var path: String
     var mark: SourceMark
     var entries: [String: YAMLEntry]
 }
 
 extension ConfigLoader {
-    static func adminSettings(_ blocks: [AdminBlock], profiles: [Profile], environment: [String: String],
+    /// A root block that may be written in one file only: every later one is an error. The
+    /// block's entries as `name.key` fields, and where it is declared; nil without one.
+    static func singleBlock(_ name: String, _ blocks: [RootBlock], into diagnostics: inout [Diagnostic])
+        -> (fields: [String: FieldSource], declaration: ConfigOrigin)? {
+        for extra in blocks.dropFirst() {
+            diagnostics.append(Diagnostic(.error, at: .file(path: extra.path, mark: extra.mark), keyPath: name,
+                                          "`\(name):` is also configured in \(blocks[0].path)", fixIt: "keep one `\(name):` block across all config files"))
+        }
+        guard let block = blocks.first else { return nil }
+        var fields: [String: FieldSource] = [:]
+        for (key, entry) in block.entries {
+            fields["\(name).\(key)"] = FieldSource(value: .node(entry.value), origin: .file(path: block.path, mark: entry.value.mark), keyPath: "\(name).\(key)")
+        }
+        return (fields, .file(path: block.path, mark: block.mark))
+    }
+
+    /// The `admin:` block: found in at most one file, overridden by `MCP_AUTH_PROXY_ADMIN_HOST`
+    /// and `MCP_AUTH_PROXY_ADMIN_PORT` (either of which also turns the listener on without a
+    /// block), and checked like a profile's listener: loopback unless `allow_remote: true`, no port
+    /// shared with a served profile.
+    static func adminSettings(_ blocks: [RootBlock], profiles: [Profile], environment: [String: String],
                               into diagnostics: inout [Diagnostic]) -> AdminSettings? {
         for extra in blocks.dropFirst() {
             diagnostics.append(Diagnostic(.error, at: .file(path: extra.path, mark: extra.mark), keyPath: "admin",

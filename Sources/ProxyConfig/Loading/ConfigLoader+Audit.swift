@@ -7,18 +7,9 @@ import Darwin
 /// The `audit:` block: found in at most one file. Its path must be absolute (the proxy may run
 /// from any directory) in a directory that exists; the file itself is opened at start.
 extension ConfigLoader {
-    static func auditSettings(_ blocks: [AdminBlock], environment: [String: String], into diagnostics: inout [Diagnostic]) -> AuditSettings? {
-        for extra in blocks.dropFirst() {
-            diagnostics.append(Diagnostic(.error, at: .file(path: extra.path, mark: extra.mark), keyPath: "audit",
-                                          "`audit:` is also configured in \(blocks[0].path)", fixIt: "keep one `audit:` block across all config files"))
-        }
-        guard let block = blocks.first else { return nil }
-        var fields: [String: FieldSource] = [:]
-        for (key, entry) in block.entries {
-            fields["audit.\(key)"] = FieldSource(value: .node(entry.value), origin: .file(path: block.path, mark: entry.value.mark), keyPath: "audit.\(key)")
-        }
-        var builder = ProfileBuilder(name: "audit", declaration: .file(path: block.path, mark: block.mark), declarationPath: "audit",
-                                     fields: fields, environment: environment)
+    static func auditSettings(_ blocks: [RootBlock], environment: [String: String], into diagnostics: inout [Diagnostic]) -> AuditSettings? {
+        guard let (fields, declaration) = singleBlock("audit", blocks, into: &diagnostics) else { return nil }
+        var builder = ProfileBuilder(name: "audit", declaration: declaration, declarationPath: "audit", fields: fields, environment: environment)
         let destination = builder.auditDestination()
         let arguments = builder.choice("audit.arguments", default: AuditSettings.Arguments.sha256)
         let redact = builder.auditRedactions()
@@ -52,20 +43,7 @@ extension ProfileBuilder {
     mutating func auditRedactions() -> [String]? {
         guard let source = written("audit.redact") else { return [] }
         origins["audit.redact"] = source.origin
-        guard let node = source.node, case .sequence(let items) = node.content else {
-            report(source, "expected \(ConfigKey.Kind.patterns.expectation), found \(source.foundDescription)",
-                   fix: "write `redact: [password, token, \"*secret*\"]`")
-            return nil
-        }
-        var patterns: [String] = []
-        for item in items {
-            guard let pattern = item.scalar, !item.isNull, !pattern.isEmpty else {
-                report(FieldSource(value: .node(item), origin: Self.origin(source.origin, item.mark), keyPath: source.keyPath),
-                       "a redaction pattern must be a non-empty string", fix: "use argument key names with `*` and `?` wildcards")
-                return nil
-            }
-            patterns.append(pattern)
-        }
-        return patterns
+        guard let node = source.node else { return nil }
+        return patternList(node, key: "audit.redact", at: source, origin: source, of: "argument key", example: #"[password, token, "*secret*"]"#)
     }
 }

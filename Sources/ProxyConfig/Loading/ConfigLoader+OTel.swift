@@ -1,18 +1,9 @@
 /// The `otel:` block: found in at most one file; header values come from the environment or a
 /// file, never the config text (they are a collector's credentials).
 extension ConfigLoader {
-    static func otelSettings(_ blocks: [AdminBlock], environment: [String: String], into diagnostics: inout [Diagnostic]) -> OTelSettings? {
-        for extra in blocks.dropFirst() {
-            diagnostics.append(Diagnostic(.error, at: .file(path: extra.path, mark: extra.mark), keyPath: "otel",
-                                          "`otel:` is also configured in \(blocks[0].path)", fixIt: "keep one `otel:` block across all config files"))
-        }
-        guard let block = blocks.first else { return nil }
-        var fields: [String: FieldSource] = [:]
-        for (key, entry) in block.entries {
-            fields["otel.\(key)"] = FieldSource(value: .node(entry.value), origin: .file(path: block.path, mark: entry.value.mark), keyPath: "otel.\(key)")
-        }
-        var builder = ProfileBuilder(name: "otel", declaration: .file(path: block.path, mark: block.mark), declarationPath: "otel",
-                                     fields: fields, environment: environment)
+    static func otelSettings(_ blocks: [RootBlock], environment: [String: String], into diagnostics: inout [Diagnostic]) -> OTelSettings? {
+        guard let (fields, declaration) = singleBlock("otel", blocks, into: &diagnostics) else { return nil }
+        var builder = ProfileBuilder(name: "otel", declaration: declaration, declarationPath: "otel", fields: fields, environment: environment)
         let endpoint = builder.otelEndpoint()
         let ratio = builder.parsed("otel.sampling_ratio", default: 1.0, parse: { text in Double(text).flatMap { (0...1).contains($0) ? $0 : nil } },
                                    problem: "is not a number from 0 to 1", fix: "write 1.0 to record every trace, 0.1 for one in ten, 0 for none")

@@ -32,9 +32,9 @@ package enum ConfigLoader {
         var diagnostics: [Diagnostic] = []
         var profiles: [Profile] = []
         var files: [String] = []
-        var adminBlocks: [AdminBlock] = []
-        var auditBlocks: [AdminBlock] = []
-        var otelBlocks: [AdminBlock] = []
+        var adminBlocks: [RootBlock] = []
+        var auditBlocks: [RootBlock] = []
+        var otelBlocks: [RootBlock] = []
         switch ConfigLocator.locate(request, into: &diagnostics) {
         case .none:
             break
@@ -77,7 +77,7 @@ package enum ConfigLoader {
         return profile.map { [$0] } ?? []
     }
 
-    private static func fileProfiles(_ paths: [String], request: ConfigRequest, admin: inout [AdminBlock], audit: inout [AdminBlock], otel: inout [AdminBlock],
+    private static func fileProfiles(_ paths: [String], request: ConfigRequest, admin: inout [RootBlock], audit: inout [RootBlock], otel: inout [RootBlock],
                                      into diagnostics: inout [Diagnostic]) -> [Profile] {
         var parsed: [ParsedConfigFile] = []
         for path in paths {
@@ -88,9 +88,9 @@ package enum ConfigLoader {
             let text = String(decoding: data, as: UTF8.self)
             if let file = ParsedConfigFile.read(path: path, text: text, into: &diagnostics) {
                 parsed.append(file)
-                if let block = file.admin { admin.append(AdminBlock(path: path, mark: block.mark, entries: block.entries)) }
-                if let block = file.audit { audit.append(AdminBlock(path: path, mark: block.mark, entries: block.entries)) }
-                if let block = file.otel { otel.append(AdminBlock(path: path, mark: block.mark, entries: block.entries)) }
+                if let block = file.admin { admin.append(RootBlock(path: path, mark: block.mark, entries: block.entries)) }
+                if let block = file.audit { audit.append(RootBlock(path: path, mark: block.mark, entries: block.entries)) }
+                if let block = file.otel { otel.append(RootBlock(path: path, mark: block.mark, entries: block.entries)) }
             }
         }
         var declared: [String: ConfigOrigin] = [:]

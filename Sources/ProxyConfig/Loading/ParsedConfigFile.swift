@@ -16,6 +16,20 @@ struct ParsedConfigFile {
     var audit: (mark: SourceMark, entries: [String: YAMLEntry])?
     var otel: (mark: SourceMark, entries: [String: YAMLEntry])?
 
+    /// A root-level block (`admin:`, `audit:`, `otel:`): where its key is, and its entries; a
+    /// diagnostic when it is not a mapping (`admin:` alone, YAML null, means the defaults).
+    private static func block(_ name: String, of root: [String: YAMLEntry], allowed: [String], nullIsEmpty: Bool = false, expecting: String,
+                              fix: String, path: String, into diagnostics: inout [Diagnostic]) -> (mark: SourceMark, entries: [String: YAMLEntry])? {
+        guard let entry = root[name] else { return nil }
+        if case .mapping = entry.value.content {
+            return (entry.key.mark, MappingReader.entries(of: entry.value, keyPath: name, allowed: allowed, path: path, into: &diagnostics))
+        }
+        if nullIsEmpty, entry.value.isNull { return (entry.key.mark, [:]) }
+        diagnostics.append(Diagnostic(.error, at: .file(path: path, mark: entry.value.mark), keyPath: name,
+                                      "expected a mapping with \(expecting), found \(entry.value.kindDescription)", fixIt: fix))
+        return nil
+    }
+
     /// Reads the root mapping; every problem found goes to `diagnostics`, and whatever can still be
     /// used is returned so that later checks report their problems too.
     static func read(path: String, text: String, into diagnostics: inout [Diagnostic]) -> ParsedConfigFile? {
@@ -36,35 +50,12 @@ struct ParsedConfigFile {
         }
         let rootEntries = MappingReader.entries(of: root, keyPath: nil, allowed: SchemaKeys.root, path: path, into: &diagnostics)
         var file = ParsedConfigFile(path: path, defaults: [:], profiles: [])
-        if let admin = rootEntries["admin"] {
-            if case .mapping = admin.value.content {
-                file.admin = (admin.key.mark, MappingReader.entries(of: admin.value, keyPath: "admin", allowed: SchemaKeys.admin, path: path, into: &diagnostics))
-            } else if admin.value.isNull {
-                file.admin = (admin.key.mark, [:])
-            } else {
-                diagnostics.append(Diagnostic(.error, at: at(admin.value.mark), keyPath: "admin",
-                                              "expected a mapping with listen_host and listen_port, found \(admin.value.kindDescription)",
-                                              fixIt: "write `admin:` with `listen_port: 9464` indented under it"))
-            }
-        }
-        if let otel = rootEntries["otel"] {
-            if case .mapping = otel.value.content {
-                file.otel = (otel.key.mark, MappingReader.entries(of: otel.value, keyPath: "otel", allowed: SchemaKeys.otel, path: path, into: &diagnostics))
-            } else {
-                diagnostics.append(Diagnostic(.error, at: at(otel.value.mark), keyPath: "otel",
-                                              "expected a mapping with endpoint, headers, sampling_ratio and service_name, found \(otel.value.kindDescription)",
-                                              fixIt: "write `otel:` with `endpoint: http://127.0.0.1:4318/v1/traces` indented under it"))
-            }
-        }
-        if let audit = rootEntries["audit"] {
-            if case .mapping = audit.value.content {
-                file.audit = (audit.key.mark, MappingReader.entries(of: audit.value, keyPath: "audit", allowed: SchemaKeys.audit, path: path, into: &diagnostics))
-            } else {
-                diagnostics.append(Diagnostic(.error, at: at(audit.value.mark), keyPath: "audit",
-                                              "expected a mapping with path, arguments and redact, found \(audit.value.kindDescription)",
-                                              fixIt: "write `audit:` with `path: /var/log/mcp-auth-proxy/audit.jsonl` indented under it"))
-            }
-        }
+        file.admin = block("admin", of: rootEntries, allowed: SchemaKeys.admin, nullIsEmpty: true, expecting: "listen_host and listen_port",
+                           fix: "write `admin:` with `listen_port: 9464` indented under it", path: path, into: &diagnostics)
+        file.otel = block("otel", of: rootEntries, allowed: SchemaKeys.otel, expecting: "endpoint, headers, sampling_ratio and service_name",
+                          fix: "write `otel:` with `endpoint: http://127.0.0.1:4318/v1/traces` indented under it", path: path, into: &diagnostics)
+        file.audit = block("audit", of: rootEntries, allowed: SchemaKeys.audit, expecting: "path, arguments and redact",
+                           fix: "write `audit:` with `path: /var/log/mcp-auth-proxy/audit.jsonl` indented under it", path: path, into: &diagnostics)
 
         if let version = rootEntries["version"]?.value, version.scalar != "1" {
             let found = version.scalar.map { "\"\($0)\"" } ?? version.kindDescription

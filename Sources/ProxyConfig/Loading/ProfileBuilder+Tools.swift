@@ -38,16 +38,19 @@ extension ProfileBuilder {
         return .some(ToolPolicy(allow: lists["allow"], deny: lists["deny"] ?? [], byScope: byScope))
     }
 
-    private mutating func patternList(_ node: YAMLNode, key: String, at: FieldSource, origin source: FieldSource) -> [String]? {
+    /// A list of non-empty glob patterns (`tools.allow`, `audit.redact`): `of` names what they
+    /// match, `example` the list a fix suggests.
+    mutating func patternList(_ node: YAMLNode, key: String, at: FieldSource, origin source: FieldSource, of matched: String = "tool name",
+                              example: String = #"["search_*", "get_issue"]"#) -> [String]? {
         guard case .sequence(let items) = node.content else {
-            report(at, "`\(key)` must be a list of tool name patterns", fix: "write `\(key.split(separator: ".").last ?? ""): [\"search_*\", \"get_issue\"]`")
+            report(at, "`\(key)` must be a list of \(matched) patterns", fix: "write `\(key.split(separator: ".").last ?? ""): \(example)`")
             return nil
         }
         var patterns: [String] = []
         for item in items {
             guard let pattern = item.scalar, !item.isNull, !pattern.isEmpty else {
                 report(FieldSource(value: .node(item), origin: Self.origin(source.origin, item.mark), keyPath: source.keyPath),
-                       "a tool pattern must be a non-empty string", fix: "use tool names with `*` and `?` wildcards")
+                       "a \(matched) pattern must be a non-empty string", fix: "use \(matched)s with `*` and `?` wildcards")
                 return nil
             }
             patterns.append(pattern)

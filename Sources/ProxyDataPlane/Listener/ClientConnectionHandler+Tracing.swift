@@ -48,7 +48,7 @@ extension ClientConnectionHandler {
                                 name: rpcMethod.map { method in target.map { "\(method) \($0)" } ?? method } ?? exchange.method,
                                 kind: .server, startUnixNanoseconds: trace.startUnixNanoseconds, endUnixNanoseconds: end)
         server.traceState = trace.traceState
-        server.attributes.reserveCapacity(10)
+        server.attributes.reserveCapacity(12)
         if let rpcMethod {
             server.attributes.append(("mcp.method.name", .string(rpcMethod)))
             if let target {
@@ -78,6 +78,7 @@ extension ClientConnectionHandler {
         var client = SpanRecord(traceID: trace.traceID, spanID: trace.clientSpan, parentSpanID: trace.serverSpan, name: exchange.method,
                                 kind: .client, startUnixNanoseconds: start, endUnixNanoseconds: end)
         let upstream = runtime.profile.upstream
+        client.attributes.reserveCapacity(6)
         client.attributes.append(("http.request.method", .string(exchange.method)))
         client.attributes.append(("server.address", .string(upstream.host)))
         client.attributes.append(("server.port", .int(Int64(upstream.port))))
