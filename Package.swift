@@ -170,7 +170,7 @@ let package = Package(
             path: "Tests/ProxyTestSupport"
         ),
         .testTarget(name: "MCPMessagesTests", dependencies: [
-            "MCPMessages", "ProxyConfig",
+            "MCPMessages", "ProxyConfig", "ProxyTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "ProxyStdioTests", dependencies: [

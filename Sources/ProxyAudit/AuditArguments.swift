@@ -29,7 +29,12 @@ package struct AuditArguments: Sendable {
         switch mode {
         case .omit: return nil
         case .full: return .full(text)
-        case .sha256: return .sha256(Self.hex(SHA256.hash(data: Array(text.utf8))))
+        case .sha256:
+            // Fed as bytes in place: the generic `hash(data:)` walks a `DataProtocol`'s regions.
+            var hasher = SHA256()
+            var text = text
+            text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            return .sha256(Self.hex(hasher.finalize()))
         }
     }
 

@@ -90,27 +90,36 @@ package final class AuditedRequest {
     package func outcomes(isEventStream: Bool) -> [Outcome] {
         if responseTooLarge { return calls.map { _ in .unknown("response over \(Self.responseLimit >> 20) MiB") } }
         guard let response else { return calls.map { _ in .unknown("no response body") } }
-        var messages: [JSONNode] = []
+        var outcomes: [Outcome?] = calls.map { $0.id == nil ? .unknown("a notification has no answer") : nil }
+        func read(_ body: UnsafeRawBufferPointer) {
+            for message in ResponseOutcomeScan.messages(body) ?? [] where message.outcome != .none {
+                // Ids are compared as JSON values (`1` and `1.0` differ, as the proxy's own
+                // matching does); only an answer's id is parsed, and only when one is awaited.
+                guard let range = message.id, outcomes.contains(where: { $0 == nil }),
+                      let id = JSONNode.parse(UnsafeRawBufferPointer(rebasing: body[range])) else { continue }
+                for (index, call) in calls.enumerated() where outcomes[index] == nil && call.id == id {
+                    outcomes[index] = Self.outcome(message.outcome, in: body)
+                }
+            }
+        }
         if isEventStream {
             var decoder = EventStreamDecoder(maximumLineBytes: Self.responseLimit)
-            let events = (try? decoder.feed(response)) ?? []
-            for event in events where event.isMessage {
-                if let node = JSONNode.parse(Array(event.data.utf8)) { messages += node.jsonRPCMessages.messages }
+            for event in (try? decoder.feed(response)) ?? [] where event.isMessage {
+                var data = event.data
+                data.withUTF8 { read(UnsafeRawBufferPointer($0)) }
             }
-        } else if let node = response.withUnsafeReadableBytes({ JSONNode.parse($0) }) {
-            messages = node.jsonRPCMessages.messages
+        } else {
+            response.withUnsafeReadableBytes(read)
         }
-        return calls.map { call in
-            guard let id = call.id else { return .unknown("a notification has no answer") }
-            guard let answer = messages.first(where: { $0["id"] == id && ($0["result"] != nil || $0["error"] != nil) }) else {
-                return .unknown("no answer with the call's id")
-            }
-            if let error = answer["error"] {
-                if case .number(let code)? = error["code"] { return .error(code: code) }
-                return .error(code: "none")
-            }
-            if case .bool(true)? = answer["result"]?["isError"] { return .toolError }
-            return .ok
+        return outcomes.map { $0 ?? .unknown("no answer with the call's id") }
+    }
+
+    private static func outcome(_ scanned: ResponseOutcomeScan.Outcome, in body: UnsafeRawBufferPointer) -> Outcome {
+        switch scanned {
+        case .result, .none: return .ok
+        case .toolError: return .toolError
+        case .error(let code?): return .error(code: String(decoding: UnsafeRawBufferPointer(rebasing: body[code]), as: UTF8.self))
+        case .error(nil): return .error(code: "none")
         }
     }
 }
