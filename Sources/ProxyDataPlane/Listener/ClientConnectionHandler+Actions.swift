@@ -143,7 +143,7 @@ extension ClientConnectionHandler {
         if let reason = exchange.answerReason {
             line.field("reason", reason.rawValue)
             if let problem = exchange.tokenProblem { line.field("token_problem", problem) }
-            if refusedToken { line.field("client_address", context.channel.remoteAddress?.ipAddress ?? "unix") }
+            if refusedToken { line.field("client_address", clientAddress) }
         }
         line.field("method", exchange.method)
         line.field("path", exchange.logPath)

@@ -13,7 +13,7 @@ extension ClientConnectionHandler {
                                         decision: refusal?.rawValue ?? "forwarded", status: exchange.status)
         if let client, let names = runtime.admission.authenticator?.names, client < names.count { entry.client = names[client] }
         if let accepted = exchange.client { entry.client = accepted.name }
-        entry.clientAddress = context.channel.remoteAddress?.ipAddress ?? "unix"
+        entry.clientAddress = clientAddress
         entry.upstreamStatus = exchange.upstreamStatus
         entry.failure = exchange.failure?.summary
         entry.durationNanoseconds = UInt64((now - exchange.startedAt).nanoseconds)

@@ -65,7 +65,7 @@ extension ClientConnectionHandler {
         server.attributes.append(("http.request.method", .string(exchange.method)))
         server.attributes.append(("url.path", .string(String(exchange.logPath))))
         server.attributes.append(("http.response.status_code", .int(Int64(exchange.status))))
-        server.attributes.append(("client.address", .string(context.channel.remoteAddress?.ipAddress ?? "unix")))
+        server.attributes.append(("client.address", .string(clientAddress)))
         if let client = clientName(of: exchange) { server.attributes.append(("mcp_auth_proxy.client", .string(client))) }
         if let errorType = errorType(of: exchange) {
             server.attributes.append(("error.type", .string(errorType)))

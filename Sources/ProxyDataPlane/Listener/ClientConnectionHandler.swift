@@ -54,6 +54,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// the connection's last request was accepted as.
     var tokenCache: InboundTokenCache?
     var rememberedClient: AcceptedClient?
+    /// `clientAddress`, once formatted.
+    private var clientAddressText: String?
     /// `otel:`: span ids for this connection's traced exchanges.
     var spanIDs: SpanIDGenerator?
     /// `rate_limit.per_client` without client tokens: the bucket of this connection's remote
@@ -199,14 +201,17 @@ extension ClientConnectionHandler {
     func rateBucket(_ limiter: RateLimiter, now: NIODeadline) -> RateBucket? {
         guard limiter.perClient != nil else { return nil }
         if let client { return limiter.clientBucket(token: client, key: .address(""), cached: nil, now: now) }
-        let bucket = limiter.clientBucket(token: nil, key: .address(remoteAddressKey), cached: addressBucket, now: now)
+        let bucket = limiter.clientBucket(token: nil, key: .address(clientAddress), cached: addressBucket, now: now)
         addressBucket = bucket
         return bucket
     }
 
-    /// The remote IP address, without the port: a client's connections share a bucket. Unix
-    /// socket clients all share one.
-    private var remoteAddressKey: String {
-        context.channel.remoteAddress?.ipAddress ?? "unix"
+    /// The client's IP address without the port (`unix` on a Unix socket), formatted once per
+    /// connection: the rate limit's key, and what audit lines, spans and refusal logs name.
+    var clientAddress: String {
+        if let clientAddressText { return clientAddressText }
+        let text = context.channel.remoteAddress?.ipAddress ?? "unix"
+        clientAddressText = text
+        return text
     }
 }

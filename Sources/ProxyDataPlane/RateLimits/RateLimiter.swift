@@ -38,7 +38,9 @@ final class RateLimiter: Sendable {
     func clientBucket(token: Int?, key: @autoclosure () -> ClientBuckets.Key, cached: RateBucket?, now: NIODeadline) -> RateBucket? {
         guard perClient != nil else { return nil }
         if let token, token < tokenBuckets.count { return tokenBuckets[token] }
-        return state.clients.bucket(for: key(), cached: cached, now: now.uptimeNanoseconds)
+        // A live bucket the holder kept needs no key: formatting one costs more than the take.
+        if let cached, !cached.isRetired { return cached }
+        return state.clients.bucket(for: key(), cached: nil, now: now.uptimeNanoseconds)
     }
 
     /// Whether a request counts: every forwarded one, or under `tools_call_only` a `tools/call`
