@@ -1,3 +1,4 @@
+import Foundation
 import MCPMessages
 import NIOCore
 import ProxyConfig
@@ -12,6 +13,21 @@ struct AuditArgumentsTests {
 
     static func parse(_ text: String) -> JSONNode { JSONNode.parse(Array(text.utf8))! }
 
+    /// The reference: `sha256sum`, the coreutils program, over the same bytes.
+    static func sha256Hex(_ text: String) -> String {
+        let path = NSTemporaryDirectory() + "audit-hash-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try? process.run()
+        process.waitUntilExit()
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
+    }
+
     @Test("equal arguments hash equally however they are spaced, ordered or escaped; different ones differ")
     func canonicalHash() {
         let arguments = Self.settings(.sha256)
@@ -22,6 +38,8 @@ struct AuditArgumentsTests {
         #expect(a != c)
         guard case .sha256(let hex)? = a else { Issue.record("no hash"); return }
         #expect(hex.count == 64 && hex.allSatisfy { "0123456789abcdef".contains($0) })
+        // The canonical text's SHA-256, as any other tool computes it (sha256sum of {"a":"café","b":[1,{"x":null,"y":true}]}).
+        #expect(hex == "\(Self.sha256Hex(#"{"a":"café","b":[1,{"x":null,"y":true}]}"#))")
         #expect(Self.settings(.full).canonical(Self.parse(#"{"b":1,"a":{"d":2,"c":3}}"#)) == #"{"a":{"c":3,"d":2},"b":1}"#)
         // Keys sort by UTF-16 code units (RFC 8785): U+1F600, a surrogate pair starting D83D, before
         // U+E000, where code point order would put it after.
