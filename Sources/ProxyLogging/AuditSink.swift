@@ -119,17 +119,7 @@ package final class AuditSink: Sendable {
                 spare = batch
             }
             guard !batch.isEmpty else { return }
-            let error = batch.withUnsafeBytes { buffer -> Int32? in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0, errno == EINTR { continue }
-                    if written <= 0 { return written < 0 ? errno : EIO }
-                    offset += written
-                }
-                return nil
-            }
-            guard let error else {
+            guard let error = SinkThread.writeAll(batch, to: descriptor) else {
                 failing = false
                 return
             }

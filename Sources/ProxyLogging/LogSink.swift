@@ -64,17 +64,8 @@ package final class LogSink: Sendable {
                 spare = batch
             }
             guard !batch.isEmpty else { return }
-            batch.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = write(fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written <= 0 {
-                        if written < 0, errno == EINTR { continue }
-                        return
-                    }
-                    offset += written
-                }
-            }
+            // The log has nowhere to report its own failure: what cannot be written is lost.
+            _ = SinkThread.writeAll(batch, to: fileDescriptor)
         }
     }
 }
@@ -109,6 +100,21 @@ enum SinkThread {
                     wakeUp.unlock(withValue: 0)
                 }
             }
+        }
+    }
+
+    /// Writes all of `bytes` to `descriptor`, again after an interrupted or partial write; nil
+    /// once written, else the `errno` that stopped it (`EIO` for a write of nothing).
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Int32? {
+        bytes.withUnsafeBytes { buffer -> Int32? in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0, errno == EINTR { continue }
+                if written <= 0 { return written < 0 ? errno : EIO }
+                offset += written
+            }
+            return nil
         }
     }
 
