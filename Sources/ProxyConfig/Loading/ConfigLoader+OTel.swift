@@ -68,10 +68,12 @@ extension ProfileBuilder {
                        fix: kind == "env" ? "export \(where_) before starting the proxy" : "check that the file exists and this user may read it")
                 return nil
             }
-            guard bytes.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
-                report(at, "the value of header \(quoted(name)) has a control character (a line break?)", fix: "store the value on one line")
+            // The rule every credential that becomes header bytes follows, secrets and tokens alike.
+            if let problem = HeaderFieldValue.problem(in: bytes) {
+                report(at, "the value of header \(quoted(name)) from \(secretSource) \(problem.description)", fix: problem.fix)
                 return nil
             }
+            if case .file(let path) = secretSource { warnIfShared(path, at: at, label: "header value file") }
             headers.append(OTelSettings.Header(name: name.lowercased(), value: Secret(bytes: bytes, source: secretSource)))
         }
         return headers

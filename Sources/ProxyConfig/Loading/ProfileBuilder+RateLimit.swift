@@ -46,7 +46,7 @@ extension ProfileBuilder {
             report(source, "`\(key)` needs `requests` and `per`", fix: "write `\(example)`")
             return nil
         }
-        guard let requests = Self.rateCount(requestsText.text) else {
+        guard let requests = Self.wholeNumber(requestsText.text, maximum: RateLimitSettings.maximumCount) else {
             report(requestsText.at, "\(quoted(requestsText.text)) is not a whole number from 1 to \(RateLimitSettings.maximumCount)", fix: "write the number of requests per period, e.g. 600")
             return nil
         }
@@ -56,7 +56,7 @@ extension ProfileBuilder {
         }
         var burst: Int?
         if let burstText = values["burst"] {
-            guard let value = Self.rateCount(burstText.text) else {
+            guard let value = Self.wholeNumber(burstText.text, maximum: RateLimitSettings.maximumCount) else {
                 report(burstText.at, "\(quoted(burstText.text)) is not a whole number from 1 to \(RateLimitSettings.maximumCount)",
                        fix: "write how many requests may come at once, e.g. 60")
                 return nil
@@ -64,10 +64,5 @@ extension ProfileBuilder {
             burst = value
         }
         return .some(RateLimitSettings.Rate(requests: requests, per: per, burst: burst))
-    }
-
-    private static func rateCount(_ text: String) -> Int? {
-        guard !text.isEmpty, text.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(text), value >= 1 else { return nil }
-        return value
     }
 }

@@ -202,10 +202,14 @@ struct ProfileBuilder {
     }
 
     mutating func count(_ key: String, default fallback: Int, maximum: Int) -> Int? {
-        parsed(key, default: fallback, parse: { text in
-            guard !text.isEmpty, text.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(text), (1...maximum).contains(value) else { return nil }
-            return value
-        }, problem: "is not a whole number from 1 to \(maximum)", fix: "write a number such as 32")
+        parsed(key, default: fallback, parse: { Self.wholeNumber($0, maximum: maximum) },
+               problem: "is not a whole number from 1 to \(maximum)", fix: "write a number such as 32")
+    }
+
+    /// Plain digits (at most nine) for a number from 1 to `maximum`; nil for anything else.
+    static func wholeNumber(_ text: String, maximum: Int) -> Int? {
+        guard !text.isEmpty, text.count <= 9, text.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(text), (1...maximum).contains(value) else { return nil }
+        return value
     }
 
     mutating func duration(_ key: String, default fallback: ConfigDuration) -> ConfigDuration? {
