@@ -59,7 +59,7 @@ actor ServedProfiles {
     /// Where sessions report their token's state (the latest `apply`'s).
     private var readiness: Readiness?
 
-    /// The audit trail every runtime is built with; a new one rebuilds every runtime.
+    /// The audit trail the served runtimes were built with (the last successful `apply`'s).
     private var audit: AuditTrail?
 
     /// `otel:`, read at start-up: every runtime records into its sink.
@@ -77,19 +77,10 @@ actor ServedProfiles {
 
     /// Makes `profiles` the served set. Throws (changing nothing) when a runtime cannot be built
     /// or an address cannot be bound.
+    /// A new `audit` trail rebuilds every runtime, changed or not.
     func apply(_ profiles: [Profile], readiness: Readiness, audit: AuditTrail? = nil) async throws -> Outcome {
         self.readiness = readiness
-        let previousAudit = self.audit
-        self.audit = audit
-        do {
-            return try await apply(profiles, readiness: readiness, auditChanged: previousAudit !== audit)
-        } catch {
-            self.audit = previousAudit
-            throw error
-        }
-    }
-
-    private func apply(_ profiles: [Profile], readiness: Readiness, auditChanged: Bool) async throws -> Outcome {
+        let auditChanged = audit !== self.audit
         var wanted: [(key: String, profile: Profile)] = []
         for profile in profiles { wanted.append((Self.address(profile), profile)) }
         let wantedKeys = Set(wanted.map(\.key))
@@ -99,9 +90,9 @@ actor ServedProfiles {
         for (key, profile) in wanted {
             if let entry = entries[key] {
                 guard auditChanged || !entry.profile.hasSameSettings(as: profile) else { continue }
-                changes.append((key, try await runtime(for: profile), profile))
+                changes.append((key, try await runtime(for: profile, audit: audit), profile))
             } else {
-                additions.append((profile, try await runtime(for: profile)))
+                additions.append((profile, try await runtime(for: profile, audit: audit)))
             }
         }
 
@@ -115,6 +106,8 @@ actor ServedProfiles {
             }
         }
 
+        // Everything that could fail has: from here on the new set is served.
+        self.audit = audit
         var outcome = Outcome()
         for (key, runtime, profile) in changes {
             guard var entry = entries[key] else { continue }
@@ -191,7 +184,7 @@ actor ServedProfiles {
         return states
     }
 
-    private func runtime(for profile: Profile) async throws -> ProfileRuntime {
+    private func runtime(for profile: Profile, audit: AuditTrail?) async throws -> ProfileRuntime {
         try ProfileRuntime(profile: profile, signer: signer, log: log, metrics: metrics?.profile(profile.name),
                            accessToken: await session(for: profile)?.slot, clientKeys: await keys(for: profile)?.slot,
                            tokenExchange: exchanger(for: profile), introspector: introspector(for: profile),

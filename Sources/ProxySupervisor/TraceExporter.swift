@@ -18,11 +18,17 @@ package final class TraceExporter: Sendable {
     private let client: OAuthHTTPClient
     private let log: LogSink
     private let metrics: ProxyMetrics?
-    private let failing = ReportedOnce()
+    /// The endpoint and the header fields of every export, made once (the loader checked the URL).
+    private let url: URL?
+    private let headers: [(String, String)]
+    /// Whether the current run of failures has been reported.
+    private let failing = NIOLockedValueBox(false)
     static let batchSize = 2048
 
     package init(settings: OTelSettings, group: any EventLoopGroup, log: LogSink, metrics: ProxyMetrics?) {
         self.settings = settings
+        url = URL(string: settings.endpoint)
+        headers = [("content-type", "application/x-protobuf")] + settings.headers.map { ($0.name, String(decoding: $0.value.bytes, as: UTF8.self)) }
         self.tracer = Tracer(samplingRatio: settings.samplingRatio)
         self.client = OAuthHTTPClient(group: group, timeout: .seconds(10))
         self.log = log
@@ -54,10 +60,8 @@ package final class TraceExporter: Sendable {
     }
 
     private func send(_ spans: [SpanRecord]) async {
-        guard let url = URL(string: settings.endpoint) else { return }
+        guard let url else { return }
         let body = OTLPEncoding.exportRequest(spans, serviceName: settings.serviceName, version: ProxyMetrics.version)
-        var headers = [("content-type", "application/x-protobuf")]
-        for header in settings.headers { headers.append((header.name, String(decoding: header.value.bytes, as: UTF8.self))) }
         let problem: String?
         do {
             let response = try await client.send(method: .POST, url: url, headers: headers, body: body)
@@ -65,23 +69,16 @@ package final class TraceExporter: Sendable {
         } catch {
             problem = "\(error)"
         }
-        guard let problem else {
-            failing.set(false)
-            return
+        let wasFailing = failing.withLockedValue { failing in
+            defer { failing = problem != nil }
+            return failing
         }
+        guard let problem else { return }
         metrics?.countSpansDropped(spans.count)
-        guard !failing.exchange(true) else { return }
+        guard !wasFailing else { return }
         var line = LogLine(level: .warning, event: "otel_export_failed")
         line.field("endpoint", settings.endpoint)
         line.field("message", "\(problem); \(spans.count) spans dropped, and more until an export succeeds")
         log.emit(line)
     }
-}
-
-/// Whether the current run of failures has been reported.
-private final class ReportedOnce: Sendable {
-    private let value = NIOLockedValueBox(false)
-    func set(_ new: Bool) { value.withLockedValue { $0 = new } }
-    /// Sets the flag; returns what it was.
-    func exchange(_ new: Bool) -> Bool { value.withLockedValue { old in defer { old = new }; return old } }
 }
