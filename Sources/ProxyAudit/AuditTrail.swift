@@ -86,7 +86,7 @@ package final class AuditTrail: Sendable {
             line.field("is_error", true)
         case .error(let code)?:
             line.field("outcome", "jsonrpc_error")
-            line.field("error_code", json: code == "none" ? "null" : code)
+            line.field("error_code", json: code ?? "null")
         case .unknown(let why)?:
             line.field("outcome", "unknown")
             line.field("outcome_note", why)

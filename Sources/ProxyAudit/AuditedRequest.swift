@@ -33,6 +33,10 @@ package final class AuditedRequest {
     package let calls: [Call]
     package let bytesIn: Int
     private var response: ByteBuffer?
+    /// Events the stdio bridge has decoded already: their data, read as they are.
+    private var events: [String] = []
+    /// Response bytes kept so far, in `response` or `events`.
+    private var captured = 0
     private var responseTooLarge = false
 
     /// nil when the body holds no audited call (or is not JSON, which the body check refused).
@@ -42,8 +46,7 @@ package final class AuditedRequest {
         for message in root.jsonRPCMessages.messages {
             guard let method = message["method"]?.string, Self.methods.contains(method) else { continue }
             let params = message["params"]
-            let target = method == "resources/read" ? params?["uri"]?.string : params?["name"]?.string
-            calls.append(Call(method: method, id: message["id"], target: target,
+            calls.append(Call(method: method, id: message["id"], target: MCPMethod.namedParameter(of: method, in: params),
                               arguments: method == "resources/read" ? nil : arguments.rendered(params?["arguments"])))
         }
         guard !calls.isEmpty else { return nil }
@@ -53,12 +56,7 @@ package final class AuditedRequest {
 
     /// Keeps response bytes to read the outcomes from, up to `responseLimit`.
     package func capture(_ buffer: ByteBuffer) {
-        guard !responseTooLarge else { return }
-        if (response?.readableBytes ?? 0) + buffer.readableBytes > Self.responseLimit {
-            responseTooLarge = true
-            response = nil
-            return
-        }
+        guard admits(buffer.readableBytes) else { return }
         if response == nil {
             response = buffer
         } else {
@@ -67,11 +65,21 @@ package final class AuditedRequest {
         }
     }
 
-    /// Keeps one event of an event stream the bridge has already decoded, as the stream had it.
+    /// Keeps the data of one event the bridge has already decoded from the response's stream.
     package func capture(eventData data: String) {
-        var text = ""
-        for line in data.split(separator: "\n", omittingEmptySubsequences: false) { text += "data: \(line)\n" }
-        capture(ByteBuffer(string: text + "\n"))
+        guard admits(data.utf8.count) else { return }
+        events.append(data)
+    }
+
+    /// Whether `count` more bytes fit under `responseLimit`; past it, nothing is kept at all.
+    private func admits(_ count: Int) -> Bool {
+        guard !responseTooLarge else { return false }
+        captured += count
+        guard captured > Self.responseLimit else { return true }
+        responseTooLarge = true
+        response = nil
+        events = []
+        return false
     }
 
     /// What the response said about a call.
@@ -79,8 +87,8 @@ package final class AuditedRequest {
         case ok
         /// `result.isError: true`: the tool ran and reported a failure.
         case toolError
-        /// A JSON-RPC error, with its code.
-        case error(code: String)
+        /// A JSON-RPC error, with its code as written (nil when it has no numeric one).
+        case error(code: String?)
         /// No answer to the call could be read (why, for the line).
         case unknown(String)
     }
@@ -89,7 +97,7 @@ package final class AuditedRequest {
     /// body (one message or a batch's array), or an event stream's messages.
     package func outcomes(isEventStream: Bool) -> [Outcome] {
         if responseTooLarge { return calls.map { _ in .unknown("response over \(Self.responseLimit >> 20) MiB") } }
-        guard let response else { return calls.map { _ in .unknown("no response body") } }
+        guard response != nil || !events.isEmpty else { return calls.map { _ in .unknown("no response body") } }
         var outcomes: [Outcome?] = calls.map { $0.id == nil ? .unknown("a notification has no answer") : nil }
         func read(_ body: UnsafeRawBufferPointer) {
             for message in ResponseOutcomeScan.messages(body) ?? [] where message.outcome != .none {
@@ -102,14 +110,16 @@ package final class AuditedRequest {
                 }
             }
         }
-        if isEventStream {
+        func read(event data: String) {
+            var data = data
+            data.withUTF8 { read(UnsafeRawBufferPointer($0)) }
+        }
+        for data in events { read(event: data) }
+        if let response, isEventStream {
             var decoder = EventStreamDecoder(maximumLineBytes: Self.responseLimit)
-            for event in (try? decoder.feed(response)) ?? [] where event.isMessage {
-                var data = event.data
-                data.withUTF8 { read(UnsafeRawBufferPointer($0)) }
-            }
+            for event in (try? decoder.feed(response)) ?? [] where event.isMessage { read(event: event.data) }
         } else {
-            response.withUnsafeReadableBytes(read)
+            response?.withUnsafeReadableBytes(read)
         }
         return outcomes.map { $0 ?? .unknown("no answer with the call's id") }
     }
@@ -118,8 +128,7 @@ package final class AuditedRequest {
         switch scanned {
         case .result, .none: return .ok
         case .toolError: return .toolError
-        case .error(let code?): return .error(code: String(decoding: UnsafeRawBufferPointer(rebasing: body[code]), as: UTF8.self))
-        case .error(nil): return .error(code: "none")
+        case .error(let code): return .error(code: code.map { String(decoding: UnsafeRawBufferPointer(rebasing: body[$0]), as: UTF8.self) })
         }
     }
 }

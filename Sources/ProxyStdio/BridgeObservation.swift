@@ -45,8 +45,7 @@ struct BridgeTrace {
         traceState = parent == nil ? nil : meta?["tracestate"]?.string
         sampled = tracer.samples(parent, random: random)
         method = message?["method"]?.string
-        let params = message?["params"]
-        target = method == "resources/read" ? params?["uri"]?.string : params?["name"]?.string
+        target = method.flatMap { MCPMethod.namedParameter(of: $0, in: message?["params"]) }
         id = message?["id"]?.serialized
     }
 
@@ -58,20 +57,9 @@ struct BridgeTrace {
 
     /// The server span of the call as the stdio client made it, and the client span of its POST.
     func spans(start: UInt64, end: UInt64, status: Int, failure: String?, upstream: String) -> [SpanRecord] {
-        var server = SpanRecord(traceID: traceID, spanID: serverSpan, parentSpanID: parent,
-                                name: method.map { method in target.map { "\(method) \($0)" } ?? method } ?? "stdio",
-                                kind: .server, startUnixNanoseconds: start, endUnixNanoseconds: end)
+        var server = SpanRecord.mcpServer(traceID: traceID, spanID: serverSpan, parent: parent, method: method, target: target, requestID: id,
+                                          otherwise: "stdio", start: start, end: end)
         server.traceState = traceState
-        if let method {
-            server.attributes.append(("mcp.method.name", .string(method)))
-            switch (method, target) {
-            case ("tools/call", let name?): server.attributes.append(("gen_ai.tool.name", .string(name)))
-            case ("prompts/get", let name?): server.attributes.append(("gen_ai.prompt.name", .string(name)))
-            case ("resources/read", let uri?): server.attributes.append(("mcp.resource.uri", .string(uri)))
-            default: break
-            }
-        }
-        if let id { server.attributes.append(("jsonrpc.request.id", .string(id))) }
         server.attributes.append(("network.transport", .string("pipe")))
         var client = SpanRecord(traceID: traceID, spanID: clientSpan, parentSpanID: serverSpan, name: "POST",
                                 kind: .client, startUnixNanoseconds: start, endUnixNanoseconds: end)
@@ -80,10 +68,8 @@ struct BridgeTrace {
         if status > 0 { client.attributes.append(("http.response.status_code", .int(Int64(status)))) }
         let errorType = failure.map { _ in "upstream" } ?? (status >= 500 ? String(status) : nil)
         if let errorType {
-            server.attributes.append(("error.type", .string(errorType)))
-            server.error = failure ?? errorType
-            client.attributes.append(("error.type", .string(errorType)))
-            client.error = failure ?? errorType
+            server.fail(errorType, description: failure)
+            client.fail(errorType, description: failure)
         }
         return [server, client]
     }

@@ -1,4 +1,5 @@
 import MCPMessages
+import ProxyAudit
 import ProxyTracing
 
 /// An exchange's place in a trace: decided at its head (continuing a client's `traceparent`, or
@@ -43,11 +44,17 @@ struct TracedCall {
 }
 
 extension TracedCall {
+    /// The same, from the audit trail's reading of a single message (a batch's `rpcMethod` is nil).
+    init?(audited: AuditedRequest) {
+        guard audited.calls.count == 1, let call = audited.calls.first else { return nil }
+        id = call.id?.serialized
+        target = call.target
+    }
+
     /// The id as JSON text, and `params.name` (or `params.uri`) of a single message.
     init?(body: UnsafeRawBufferPointer) {
         guard let message = JSONNode.parse(body), case .object = message else { return nil }
-        let params = message["params"]
         id = message["id"]?.serialized
-        target = message["method"]?.string == "resources/read" ? params?["uri"]?.string : params?["name"]?.string
+        target = message["method"]?.string.flatMap { MCPMethod.namedParameter(of: $0, in: message["params"]) }
     }
 }

@@ -84,13 +84,7 @@ enum LocalAnswer: Equatable {
 
     /// Refused before reaching the upstream (counted in `rejected_requests_total`); upstream
     /// failures are counted as upstream errors instead.
-    var isRejection: Bool {
-        switch self {
-        // The protected-resource metadata is an answer the client asked for, not a refusal.
-        case .upstreamFailed, .toolListUnfilterable, .protectedResourceMetadata: return false
-        default: return true
-        }
-    }
+    var isRejection: Bool { reason.isRejection }
 
     /// The one name of why the proxy answered: the `reason` field of the log line and the
     /// `reason` label of `rejected_requests_total` both come from here.
@@ -132,7 +126,9 @@ enum LocalAnswer: Equatable {
 }
 
 extension LocalAnswer.Reason {
-    /// `LocalAnswer.isRejection`, for a reason kept without its answer (the audit trail's).
+    /// Whether the answer was a refusal (`LocalAnswer.isRejection`; the audit trail reads it from
+    /// the reason the exchange kept). The protected-resource metadata is an answer the client
+    /// asked for, not a refusal.
     var isRejection: Bool {
         switch self {
         case .upstream, .toolList, .resourceMetadata: return false

@@ -121,9 +121,10 @@ struct RequestStateMachine {
                 if let trail = configuration.audit, exchange.rpcMethod.map(AuditedRequest.methods.contains) ?? true, let body {
                     exchange.audited = body.withUnsafeReadableBytes { AuditedRequest(body: $0, arguments: trail.arguments) }
                 }
-                // A sampled span names the message's id and the call's target: read only then.
+                // A sampled span names the message's id and the call's target: read only then, and
+                // from the audit's reading of the body when there is one.
                 if let trace = exchange.trace, trace.sampled, exchange.rpcMethod != nil, let body {
-                    trace.call = body.withUnsafeReadableBytes { TracedCall(body: $0) }
+                    trace.call = exchange.audited.flatMap(TracedCall.init(audited:)) ?? body.withUnsafeReadableBytes { TracedCall(body: $0) }
                 }
             }
             if method == .get, servesHeartbeat { return startHeartbeat(learnedUpstreamRefusesGET: false, &exchange) }

@@ -138,8 +138,7 @@ extension ClientConnectionHandler {
         // The connection's line buffer, moved out so that it is uniquely referenced and reused.
         var line = LogLine(level: level, event: event.rawValue, reusing: logLineStorage.take() ?? LineBytes())
         line.field("profile", runtime.profile.name)
-        if let client, let names = runtime.admission.authenticator?.names, client < names.count { line.field("client", names[client]) }
-        if let accepted = exchange.client { line.field("client", accepted.name) }
+        if let name = clientName(of: exchange) { line.field("client", name) }
         if let reason = exchange.answerReason {
             line.field("reason", reason.rawValue)
             if let problem = exchange.tokenProblem { line.field("token_problem", problem) }

@@ -11,8 +11,7 @@ extension ClientConnectionHandler {
         guard exchange.audited != nil || refusal != nil else { return }
         var entry = AuditTrail.Exchange(profile: runtime.profile.name, transport: "http", httpMethod: exchange.method,
                                         decision: refusal?.rawValue ?? "forwarded", status: exchange.status)
-        if let client, let names = runtime.admission.authenticator?.names, client < names.count { entry.client = names[client] }
-        if let accepted = exchange.client { entry.client = accepted.name }
+        entry.client = clientName(of: exchange)
         entry.clientAddress = clientAddress
         entry.upstreamStatus = exchange.upstreamStatus
         entry.failure = exchange.failure?.summary

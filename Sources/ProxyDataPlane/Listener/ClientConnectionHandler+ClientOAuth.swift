@@ -41,7 +41,7 @@ extension ClientConnectionHandler {
             rememberedClient = accepted
             let now = context.eventLoop.now
             let bucket = runtime.exchangeConfiguration.rateLimiter.flatMap { limiter -> RateBucket? in
-                let bucket = limiter.clientBucket(token: nil, key: .subject(accepted.subject), cached: accepted.rateBucket, now: now)
+                let bucket = limiter.clientBucket(.subject(accepted.subject), cached: accepted.rateBucket, now: now)
                 accepted.rateBucket = bucket
                 return bucket
             }

@@ -42,35 +42,17 @@ extension ClientConnectionHandler {
     /// The server span of the exchange that ended, and the client span of its upstream request.
     func recordSpans(_ exchange: RequestExchange, trace: ExchangeTrace, tracer: Tracer, now: NIODeadline) {
         let end = trace.startUnixNanoseconds &+ UInt64(max(0, (now - exchange.startedAt).nanoseconds))
-        let rpcMethod = exchange.rpcMethod
-        let target = trace.call?.target ?? exchange.refusedTool
-        var server = SpanRecord(traceID: trace.traceID, spanID: trace.serverSpan, parentSpanID: trace.parent,
-                                name: rpcMethod.map { method in target.map { "\(method) \($0)" } ?? method } ?? exchange.method,
-                                kind: .server, startUnixNanoseconds: trace.startUnixNanoseconds, endUnixNanoseconds: end)
+        var server = SpanRecord.mcpServer(traceID: trace.traceID, spanID: trace.serverSpan, parent: trace.parent, method: exchange.rpcMethod,
+                                          target: trace.call?.target ?? exchange.refusedTool, requestID: trace.call?.id,
+                                          otherwise: exchange.method, start: trace.startUnixNanoseconds, end: end)
         server.traceState = trace.traceState
-        server.attributes.reserveCapacity(12)
-        if let rpcMethod {
-            server.attributes.append(("mcp.method.name", .string(rpcMethod)))
-            if let target {
-                switch rpcMethod {
-                case "tools/call": server.attributes.append(("gen_ai.tool.name", .string(target)))
-                case "prompts/get": server.attributes.append(("gen_ai.prompt.name", .string(target)))
-                case "resources/read": server.attributes.append(("mcp.resource.uri", .string(target)))
-                default: break
-                }
-            }
-        }
-        if let id = trace.call?.id { server.attributes.append(("jsonrpc.request.id", .string(id))) }
         if let session = trace.sessionID { server.attributes.append(("mcp.session.id", .string(session))) }
         server.attributes.append(("http.request.method", .string(exchange.method)))
         server.attributes.append(("url.path", .string(String(exchange.logPath))))
         server.attributes.append(("http.response.status_code", .int(Int64(exchange.status))))
         server.attributes.append(("client.address", .string(clientAddress)))
         if let client = clientName(of: exchange) { server.attributes.append(("mcp_auth_proxy.client", .string(client))) }
-        if let errorType = errorType(of: exchange) {
-            server.attributes.append(("error.type", .string(errorType)))
-            server.error = errorType
-        }
+        if let errorType = errorType(of: exchange) { server.fail(errorType) }
         tracer.spans.add(server)
 
         guard let forwardedAt = exchange.forwardedAt else { return }
@@ -84,17 +66,8 @@ extension ClientConnectionHandler {
         client.attributes.append(("server.port", .int(Int64(upstream.port))))
         client.attributes.append(("url.full", .string("\(upstream.scheme.rawValue)://\(upstream.authority)\(exchange.upstreamTarget)")))
         if exchange.upstreamStatus > 0 { client.attributes.append(("http.response.status_code", .int(Int64(exchange.upstreamStatus)))) }
-        if let kind = exchange.failure?.metricKind ?? (exchange.upstreamStatus >= 500 ? String(exchange.upstreamStatus) : nil) {
-            client.attributes.append(("error.type", .string(kind)))
-            client.error = kind
-        }
+        if let kind = exchange.failure?.metricKind ?? (exchange.upstreamStatus >= 500 ? String(exchange.upstreamStatus) : nil) { client.fail(kind) }
         tracer.spans.add(client)
-    }
-
-    private func clientName(of exchange: RequestExchange) -> String? {
-        if let accepted = exchange.client { return accepted.name }
-        if let client, let names = runtime.admission.authenticator?.names, client < names.count { return names[client] }
-        return nil
     }
 
     /// Why the exchange failed, as the semantic conventions' `error.type`: the upstream failure's

@@ -199,11 +199,18 @@ extension ClientConnectionHandler {
     /// `client_auth: bearer`, else the remote address's (`client_auth: oauth` clients are keyed by
     /// subject in `admit`).
     func rateBucket(_ limiter: RateLimiter, now: NIODeadline) -> RateBucket? {
-        guard limiter.perClient != nil else { return nil }
-        if let client { return limiter.clientBucket(token: client, key: .address(""), cached: nil, now: now) }
-        let bucket = limiter.clientBucket(token: nil, key: .address(clientAddress), cached: addressBucket, now: now)
+        if let client { return limiter.tokenBucket(client) }
+        let bucket = limiter.clientBucket(.address(clientAddress), cached: addressBucket, now: now)
         addressBucket = bucket
         return bucket
+    }
+
+    /// Who the exchange's client is, as log lines, audit lines and spans name it: the OAuth
+    /// client's name claim, or the `client_tokens` name; nil without client authentication.
+    func clientName(of exchange: RequestExchange) -> String? {
+        if let accepted = exchange.client { return accepted.name }
+        if let client, let names = runtime.admission.authenticator?.names, client < names.count { return names[client] }
+        return nil
     }
 
     /// The client's IP address without the port (`unix` on a Unix socket), formatted once per

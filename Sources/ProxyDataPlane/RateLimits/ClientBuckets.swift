@@ -31,9 +31,11 @@ package final class ClientBuckets: Sendable {
         shards = (0..<Self.shardCount).map { _ in NIOLockedValueBox(Shard()) }
     }
 
-    /// The key's bucket: `cached` while it is live, else the store's (made when missing).
-    package func bucket(for key: Key, cached: RateBucket?, now: UInt64) -> RateBucket {
+    /// The key's bucket: `cached` while it is live, else the store's (made when missing). The key
+    /// is made only then: formatting one (an address) costs more than taking a token.
+    package func bucket(for key: @autoclosure () -> Key, cached: RateBucket?, now: UInt64) -> RateBucket {
         if let cached, !cached.isRetired { return cached }
+        let key = key()
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(Self.shardCount))]
         return shard.withLockedValue { shard in
             if let existing = shard.buckets[key] { return existing }

@@ -33,14 +33,17 @@ final class RateLimiter: Sendable {
         tokenBuckets = settings.perClient == nil ? [] : state.tokenBuckets(tokenNames)
     }
 
-    /// The client's bucket when clients are limited: by token index, else by `key` (a holder's
-    /// `cached` bucket while it lives).
-    func clientBucket(token: Int?, key: @autoclosure () -> ClientBuckets.Key, cached: RateBucket?, now: NIODeadline) -> RateBucket? {
+    /// The bucket of `client_auth: bearer` client `index` (in the authenticator's names); nil
+    /// when clients are not limited.
+    func tokenBucket(_ index: Int) -> RateBucket? {
+        index < tokenBuckets.count ? tokenBuckets[index] : nil
+    }
+
+    /// The bucket of the client known by `key` (a holder's `cached` one while it lives); nil when
+    /// clients are not limited.
+    func clientBucket(_ key: @autoclosure () -> ClientBuckets.Key, cached: RateBucket?, now: NIODeadline) -> RateBucket? {
         guard perClient != nil else { return nil }
-        if let token, token < tokenBuckets.count { return tokenBuckets[token] }
-        // A live bucket the holder kept needs no key: formatting one costs more than the take.
-        if let cached, !cached.isRetired { return cached }
-        return state.clients.bucket(for: key(), cached: nil, now: now.uptimeNanoseconds)
+        return state.clients.bucket(for: key(), cached: cached, now: now.uptimeNanoseconds)
     }
 
     /// Whether a request counts: every forwarded one, or under `tools_call_only` a `tools/call`
